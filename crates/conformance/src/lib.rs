@@ -1,0 +1,1 @@
+//! Test support: validates generated XML against ../shared schemas and the C-CDA Schematron.

@@ -1,0 +1,1 @@
+//! Lenient FHIR STU3 model for GP Connect.

@@ -1,0 +1,1 @@
+//! Shared server plumbing: configuration helpers, telemetry, health and metrics.

@@ -1,0 +1,1 @@
+//! A loopback HTTP server that plays PDS, SDS, OAuth and GP Connect from fixtures.

@@ -1,0 +1,1 @@
+//! The Xhuma gateway service.
