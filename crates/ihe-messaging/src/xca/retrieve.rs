@@ -1,0 +1,314 @@
+//! ITI-39: reading `RetrieveDocumentSetRequest`, writing `RetrieveDocumentSetResponse` as
+//! MTOM/XOP (documents as attachments) or inline base64, and reading such a response back.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::{RS_NS, RegistryError, XDSB_NS, XdsErrorCode, status, write_error_list};
+use crate::model::ResponderConfig;
+use crate::mtom::{self, Attachment, OutPart};
+use crate::soap::{
+    ReplyMeta, SoapFault, SoapHeader, SoapResponse, Transaction, XOP_NS, envelope, plain_response,
+};
+use crate::xml::{self, Element, esc};
+
+/// One `DocumentRequest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRequest {
+    /// Required by XCA; kept optional so a request without it gets `XDSUnknownCommunity`
+    /// rather than a Fault.
+    pub home_community_id: Option<String>,
+    pub repository_unique_id: String,
+    pub document_unique_id: String,
+}
+
+/// A parsed ITI-39 request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrieveRequest {
+    pub documents: Vec<DocumentRequest>,
+}
+
+impl RetrieveRequest {
+    /// Splits the requests into those addressed to us and registry errors for the others
+    /// (`XDSUnknownCommunity`, `XDSUnknownRepositoryId`).
+    pub fn triage(&self, cfg: &ResponderConfig) -> (Vec<&DocumentRequest>, Vec<RegistryError>) {
+        let ours = cfg.home_urn();
+        let mut ok = Vec::new();
+        let mut errors = Vec::new();
+        for d in &self.documents {
+            match d.home_community_id.as_deref().map(str::trim) {
+                Some(h) if h == ours => {}
+                other => {
+                    errors.push(
+                        RegistryError::error(
+                            XdsErrorCode::UnknownCommunity,
+                            format!(
+                                "HomeCommunityId {} is not this community ({ours})",
+                                other.unwrap_or("(missing)")
+                            ),
+                        )
+                        .at(d.document_unique_id.clone()),
+                    );
+                    continue;
+                }
+            }
+            if d.repository_unique_id.trim() != cfg.repository_unique_id {
+                errors.push(
+                    RegistryError::error(
+                        XdsErrorCode::UnknownRepositoryId,
+                        format!(
+                            "RepositoryUniqueId {} is not this community's repository ({})",
+                            d.repository_unique_id, cfg.repository_unique_id
+                        ),
+                    )
+                    .at(d.document_unique_id.clone()),
+                );
+                continue;
+            }
+            ok.push(d);
+        }
+        (ok, errors)
+    }
+}
+
+impl RegistryError {
+    /// `XDSDocumentUniqueIdError` for a document we do not have.
+    pub fn unknown_document(unique_id: &str) -> Self {
+        Self::error(
+            XdsErrorCode::DocumentUniqueIdError,
+            format!("document {unique_id} is not available from this community"),
+        )
+        .at(unique_id)
+    }
+}
+
+/// A document to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrievedDocument {
+    pub document_unique_id: String,
+    pub mime_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A parsed `RetrieveDocumentSetResponse` (used by round-trip tests and initiating code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrieveResponse {
+    pub status: String,
+    pub error_codes: Vec<String>,
+    pub documents: Vec<(DocumentRequest, RetrievedDocument)>,
+}
+
+fn text(el: &Element, local: &str) -> Option<String> {
+    el.child(XDSB_NS, local)
+        .and_then(Element::text_trimmed)
+        .map(str::to_owned)
+}
+
+/// Reads the Body child of an ITI-39 request.
+pub(crate) fn read(root: &Element) -> Result<RetrieveRequest, RegistryError> {
+    let bad = |msg: String| RegistryError::error(XdsErrorCode::RepositoryError, msg);
+    if !root.is(XDSB_NS, "RetrieveDocumentSetRequest") {
+        return Err(bad(format!(
+            "the SOAP Body holds {{{}}}{}, expected {{{XDSB_NS}}}RetrieveDocumentSetRequest",
+            root.ns, root.local
+        )));
+    }
+    let mut documents = Vec::new();
+    for (i, d) in root.children_named(XDSB_NS, "DocumentRequest").enumerate() {
+        let need = |local: &str| {
+            text(d, local).ok_or_else(|| bad(format!("DocumentRequest #{} has no {local}", i + 1)))
+        };
+        documents.push(DocumentRequest {
+            home_community_id: text(d, "HomeCommunityId"),
+            repository_unique_id: need("RepositoryUniqueId")?,
+            document_unique_id: need("DocumentUniqueId")?,
+        });
+    }
+    if documents.is_empty() {
+        return Err(bad(
+            "RetrieveDocumentSetRequest has no DocumentRequest".into()
+        ));
+    }
+    Ok(RetrieveRequest { documents })
+}
+
+fn open_response(out: &mut String, errors: &[RegistryError], has_docs: bool) {
+    out.push_str("<xdsb:RetrieveDocumentSetResponse xmlns:xdsb=\"");
+    out.push_str(XDSB_NS);
+    out.push_str("\" xmlns:rs=\"");
+    out.push_str(RS_NS);
+    out.push_str("\"><rs:RegistryResponse status=\"");
+    out.push_str(status(errors, has_docs));
+    out.push_str("\">");
+    write_error_list(out, errors);
+    out.push_str("</rs:RegistryResponse>");
+}
+
+fn elem(out: &mut String, local: &str, value: &str) {
+    out.push_str("<xdsb:");
+    out.push_str(local);
+    out.push('>');
+    out.push_str(&esc(value));
+    out.push_str("</xdsb:");
+    out.push_str(local);
+    out.push('>');
+}
+
+/// Builds the response; MTOM when `mtom`, otherwise inline base64.
+pub(crate) fn build(
+    request: &SoapHeader,
+    mtom: bool,
+    documents: &[RetrievedDocument],
+    errors: &[RegistryError],
+    cfg: &ResponderConfig,
+    meta: ReplyMeta<'_>,
+) -> SoapResponse {
+    let mut out = String::with_capacity(1024);
+    open_response(&mut out, errors, !documents.is_empty());
+    let uuid_part: String = meta
+        .message_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let mut parts = Vec::new();
+    for (i, d) in documents.iter().enumerate() {
+        out.push_str("<xdsb:DocumentResponse>");
+        elem(&mut out, "HomeCommunityId", &cfg.home_urn());
+        elem(&mut out, "RepositoryUniqueId", &cfg.repository_unique_id);
+        elem(&mut out, "DocumentUniqueId", &d.document_unique_id);
+        elem(&mut out, "mimeType", &d.mime_type);
+        if mtom {
+            let content_id = format!("doc{i}.{uuid_part}@ihe-messaging");
+            out.push_str("<xdsb:Document><xop:Include xmlns:xop=\"");
+            out.push_str(XOP_NS);
+            out.push_str("\" href=\"cid:");
+            out.push_str(&esc(&content_id));
+            out.push_str("\"/></xdsb:Document>");
+            parts.push(OutPart {
+                content_id,
+                content_type: &d.mime_type,
+                bytes: &d.content,
+            });
+        } else {
+            out.push_str("<xdsb:Document>");
+            out.push_str(&B64.encode(&d.content));
+            out.push_str("</xdsb:Document>");
+        }
+        out.push_str("</xdsb:DocumentResponse>");
+    }
+    out.push_str("</xdsb:RetrieveDocumentSetResponse>");
+    if !mtom {
+        return plain_response(Transaction::Iti39, request, meta, &out);
+    }
+    let env = envelope(
+        Transaction::Iti39.response_action(),
+        meta.message_id,
+        request.message_id.as_deref(),
+        "",
+        &out,
+    );
+    // A boundary must not occur inside any part (RFC 2046 §5.1.1); lengthen it until it does not.
+    let mut boundary = format!("MIMEBoundary_{uuid_part}");
+    while parts.iter().any(|p| contains(p.bytes, boundary.as_bytes())) || env.contains(&boundary) {
+        boundary.push('_');
+    }
+    let root_id = format!("root.{uuid_part}@ihe-messaging");
+    let (content_type, body) = mtom::write(
+        &boundary,
+        &root_id,
+        Transaction::Iti39.response_action(),
+        &env,
+        &parts,
+    );
+    SoapResponse {
+        status: 200,
+        content_type,
+        body,
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A Failure response with only registry errors.
+pub(crate) fn build_failure(
+    header: &SoapHeader,
+    errors: &[RegistryError],
+    meta: ReplyMeta<'_>,
+) -> SoapResponse {
+    let mut out = String::with_capacity(512);
+    open_response(&mut out, errors, false);
+    out.push_str("</xdsb:RetrieveDocumentSetResponse>");
+    plain_response(Transaction::Iti39, header, meta, &out)
+}
+
+/// Document bytes: the `xop:Include` attachment or the inline base64 text.
+fn document_bytes(
+    doc: &Element,
+    attachments: &HashMap<String, Attachment>,
+) -> Result<Vec<u8>, String> {
+    if let Some(inc) = doc.child(XOP_NS, "Include") {
+        let href = inc.attr("href").unwrap_or_default();
+        let id = mtom::cid_to_content_id(href).ok_or_else(|| format!("bad xop href {href}"))?;
+        return attachments
+            .get(&id)
+            .map(|a| a.bytes.clone())
+            .ok_or_else(|| format!("no MIME part with Content-ID {id}"));
+    }
+    let compact: String = doc.text.chars().filter(|c| !c.is_whitespace()).collect();
+    B64.decode(compact.as_bytes())
+        .map_err(|e| format!("Document is not base64: {e}"))
+}
+
+/// Reads an ITI-39 response (plain or MTOM), resolving XOP attachments.
+pub fn parse_response(body: &[u8], content_type: &str) -> Result<RetrieveResponse, SoapFault> {
+    let (media, params) = mtom::parse_content_type(content_type);
+    let (xml_bytes, attachments) = if media == "multipart/related" {
+        let pkg = mtom::parse(body, &params).map_err(|e| SoapFault::sender(e.to_string()))?;
+        (pkg.root, pkg.attachments)
+    } else {
+        (body.to_vec(), HashMap::new())
+    };
+    let root = xml::parse(&xml_bytes).map_err(|e| SoapFault::sender(e.to_string()))?;
+    let resp = root
+        .child(crate::soap::SOAP12_NS, "Body")
+        .and_then(|b| b.child(XDSB_NS, "RetrieveDocumentSetResponse"))
+        .ok_or_else(|| SoapFault::sender("no RetrieveDocumentSetResponse in the Body"))?;
+    let rr = resp
+        .child(RS_NS, "RegistryResponse")
+        .ok_or_else(|| SoapFault::sender("no RegistryResponse"))?;
+    let error_codes = rr
+        .child(RS_NS, "RegistryErrorList")
+        .into_iter()
+        .flat_map(|l| l.children_named(RS_NS, "RegistryError"))
+        .filter_map(|e| e.attr("errorCode").map(str::to_owned))
+        .collect();
+    let mut documents = Vec::new();
+    for d in resp.children_named(XDSB_NS, "DocumentResponse") {
+        let doc = d
+            .child(XDSB_NS, "Document")
+            .ok_or_else(|| SoapFault::sender("DocumentResponse without Document"))?;
+        let content = document_bytes(doc, &attachments).map_err(SoapFault::sender)?;
+        let uid = text(d, "DocumentUniqueId").unwrap_or_default();
+        documents.push((
+            DocumentRequest {
+                home_community_id: text(d, "HomeCommunityId"),
+                repository_unique_id: text(d, "RepositoryUniqueId").unwrap_or_default(),
+                document_unique_id: uid.clone(),
+            },
+            RetrievedDocument {
+                document_unique_id: uid,
+                mime_type: text(d, "mimeType").unwrap_or_default(),
+                content,
+            },
+        ));
+    }
+    Ok(RetrieveResponse {
+        status: rr.attr("status").unwrap_or_default().to_owned(),
+        error_codes,
+        documents,
+    })
+}
