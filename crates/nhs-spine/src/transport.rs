@@ -1,0 +1,161 @@
+//! One upstream call with the resilience policy applied: circuit breaker, per-attempt timeout,
+//! retries with exponential backoff and full jitter on transient failures (timeouts, connection
+//! errors, 5xx) only, and the `spine_upstream_*` metrics.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::StatusCode;
+
+use crate::breaker::{CircuitBreaker, Permit};
+use crate::config::ResilienceConfig;
+use crate::error::TransportError;
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub status: StatusCode,
+    pub body: Bytes,
+}
+
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    pub name: &'static str,
+    pub http: reqwest::Client,
+    pub config: ResilienceConfig,
+    breaker: CircuitBreaker,
+}
+
+enum Attempt {
+    Done(RawResponse),
+    Transient(TransientKind),
+}
+
+enum TransientKind {
+    Timeout,
+    Network(String),
+    Status(RawResponse),
+}
+
+impl Upstream {
+    pub(crate) fn new(name: &'static str, http: reqwest::Client, config: ResilienceConfig) -> Self {
+        let breaker = CircuitBreaker::new(config.breaker_failure_threshold, config.breaker_open());
+        Self {
+            name,
+            http,
+            config,
+            breaker,
+        }
+    }
+
+    /// Sends the request `build` makes (called again for each attempt, so per-request headers
+    /// such as trace ids and JWTs are fresh) and returns the final answer. A 5xx that survives
+    /// all retries is returned as a response so the caller can map its OperationOutcome.
+    pub(crate) async fn call<F>(&self, mut build: F) -> Result<RawResponse, TransportError>
+    where
+        F: FnMut() -> reqwest::RequestBuilder,
+    {
+        let Some(permit) = self.breaker.try_acquire() else {
+            self.count("circuit_open");
+            return Err(TransportError::CircuitOpen {
+                upstream: self.name,
+            });
+        };
+        // A half-open probe gets exactly one attempt: retrying it would defeat the breaker.
+        let max_attempts = match permit {
+            Permit::Probe => 1,
+            Permit::Normal => self.config.max_retries + 1,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.attempt(build()).await;
+            match outcome {
+                Attempt::Done(resp) => {
+                    self.breaker.record(permit, true);
+                    return Ok(resp);
+                }
+                Attempt::Transient(kind) if attempt >= max_attempts => {
+                    self.breaker.record(permit, false);
+                    return match kind {
+                        TransientKind::Timeout => Err(TransportError::Timeout {
+                            upstream: self.name,
+                        }),
+                        TransientKind::Network(detail) => Err(TransportError::Network {
+                            upstream: self.name,
+                            detail,
+                        }),
+                        TransientKind::Status(resp) => Ok(resp),
+                    };
+                }
+                Attempt::Transient(_) => {
+                    let delay = self.backoff(attempt);
+                    tracing::debug!(
+                        upstream = self.name,
+                        attempt,
+                        ?delay,
+                        "retrying upstream call"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, request: reqwest::RequestBuilder) -> Attempt {
+        let started = Instant::now();
+        let result = async {
+            let resp = request.timeout(self.config.timeout()).send().await?;
+            let status = resp.status();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>(RawResponse { status, body })
+        }
+        .await;
+        metrics::histogram!("spine_upstream_duration_seconds", "upstream" => self.name)
+            .record(started.elapsed().as_secs_f64());
+        match result {
+            Ok(resp) => {
+                let outcome = match resp.status.as_u16() {
+                    200..=299 => "ok",
+                    404 => "not_found",
+                    400..=499 => "client_error",
+                    _ => "server_error",
+                };
+                self.count(outcome);
+                if resp.status.is_server_error() {
+                    Attempt::Transient(TransientKind::Status(resp))
+                } else {
+                    Attempt::Done(resp)
+                }
+            }
+            Err(e) if e.is_timeout() => {
+                self.count("timeout");
+                tracing::warn!(upstream = self.name, "upstream timed out");
+                Attempt::Transient(TransientKind::Timeout)
+            }
+            Err(e) => {
+                self.count("network_error");
+                // reqwest errors carry the URL, which for PDS contains the NHS number.
+                let detail = e.without_url().to_string();
+                tracing::warn!(upstream = self.name, error = %detail, "upstream unreachable");
+                Attempt::Transient(TransientKind::Network(detail))
+            }
+        }
+    }
+
+    fn count(&self, outcome: &'static str) {
+        metrics::counter!("spine_upstream_requests_total", "upstream" => self.name, "outcome" => outcome)
+            .increment(1);
+    }
+
+    /// Full jitter: uniform in [0, min(max, base * 2^(attempt-1))].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .config
+            .backoff_base_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+        let cap = exp.min(self.config.backoff_max_ms);
+        Duration::from_millis(rand::rng().random_range(0..=cap))
+    }
+}
