@@ -1,0 +1,93 @@
+//! The intermediate record model: what a document says, independent of CDA XML.
+//!
+//! Section builders (`sections/*.rs`) fill it from the Bundle; `render.rs` writes it as
+//! CDA. A second renderer (an HTML view) can use the same sections, tables and rows: the
+//! cells are the clinician-readable text, the entries carry the coded detail.
+
+use crate::sections::{allergies, immunizations, medications, problems};
+use crate::templates::Template;
+
+/// The fixed identity of a section kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SectionSpec {
+    pub template: Option<Template>,
+    /// LOINC code and display name.
+    pub code: Option<(&'static str, &'static str)>,
+    pub title: &'static str,
+    /// "Entries required" sections carry `nullFlavor="NI"` when they have no entries.
+    pub entries_required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Section {
+    pub spec: SectionSpec,
+    /// Paragraphs before the tables: List notes, GP Connect warnings, explanations.
+    pub notes: Vec<String>,
+    pub tables: Vec<Table>,
+    /// Shown when there are no rows at all: why the section is empty.
+    pub empty_text: String,
+    /// Coded entries, in the order of the table rows they belong to.
+    pub entries: Vec<Entry>,
+}
+
+impl Section {
+    pub(crate) fn new(spec: SectionSpec) -> Self {
+        Self {
+            spec,
+            notes: Vec::new(),
+            tables: Vec::new(),
+            empty_text: String::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    pub(crate) fn row_count(&self) -> usize {
+        self.tables.iter().map(|t| t.rows.len()).sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    pub caption: Option<String>,
+    pub columns: &'static [&'static str],
+    pub rows: Vec<Row>,
+}
+
+/// One narrative row; `id` is the `ID` its entry's `text/reference` points at.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub id: String,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    pub text: String,
+    /// Set when a coded element's `originalText` references this cell.
+    pub id: Option<String>,
+}
+
+impl Cell {
+    pub(crate) fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            id: None,
+        }
+    }
+
+    pub(crate) fn with_id(text: impl Into<String>, id: String) -> Self {
+        Self {
+            text: text.into(),
+            id: Some(id),
+        }
+    }
+}
+
+/// A coded clinical statement of one section kind.
+#[derive(Debug, Clone)]
+pub(crate) enum Entry {
+    Allergy(Box<allergies::AllergyEntry>),
+    Medication(Box<medications::MedicationEntry>),
+    Problem(Box<problems::ProblemEntry>),
+    Immunization(Box<immunizations::ImmunizationEntry>),
+}

@@ -1,0 +1,398 @@
+//! The section framework: which List feeds which section (by the List's SNOMED CT code),
+//! the shared build context, List notes and warnings, and the report of what could not be
+//! placed. Each clinical area is one module here.
+
+pub(crate) mod about;
+pub(crate) mod allergies;
+pub(crate) mod immunizations;
+pub(crate) mod medications;
+mod pending;
+pub(crate) mod problems;
+
+use std::collections::{HashMap, HashSet};
+
+use fhir_stu3::{Bundle, FhirDateTime, List, PartialDateTime, Reference, Resource};
+
+use crate::Unplaced;
+use crate::header::HeaderFacts;
+use crate::ids::Ids;
+use crate::model::Section;
+
+/// GP Connect clinical areas, from the List codes of the Access Record Structured spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Area {
+    Allergies,
+    Medications,
+    Problems,
+    Immunisations,
+    /// Secondary Lists ("Problems - …", "Consultations - …"): items linked to problems or
+    /// consultations that the query's own Lists may not hold.
+    Secondary,
+    Investigations,
+    Consultations,
+    Uncategorised,
+    Referrals,
+    Diary,
+    Unknown,
+}
+
+impl Area {
+    pub(crate) fn of_code(code: &str) -> Self {
+        match code {
+            "886921000000105" | "1103671000000101" => Self::Allergies,
+            "933361000000108" => Self::Medications,
+            "717711000000103" => Self::Problems,
+            "1102181000000102" => Self::Immunisations,
+            "887191000000108" => Self::Investigations,
+            "1149501000000101" | "325851000000107" | "25851000000105" | "24781000000107" => {
+                Self::Consultations
+            }
+            "826501000000100" => Self::Uncategorised,
+            "792931000000107" | "886721000000107" => Self::Referrals,
+            "714311000000108" => Self::Diary,
+            c if c.starts_with("problems-") || c.starts_with("consultations-") => Self::Secondary,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The section a resource type belongs to, for the areas converted so far.
+    fn of_resource(r: &Resource) -> Option<Self> {
+        Some(match r {
+            Resource::AllergyIntolerance(_) => Self::Allergies,
+            Resource::MedicationStatement(_) | Resource::MedicationRequest(_) => Self::Medications,
+            Resource::Condition(_) => Self::Problems,
+            Resource::Immunization(_) => Self::Immunisations,
+            _ => return None,
+        })
+    }
+
+    fn slot(self) -> Option<usize> {
+        match self {
+            Self::Allergies => Some(0),
+            Self::Medications => Some(1),
+            Self::Problems => Some(2),
+            Self::Immunisations => Some(3),
+            _ => None,
+        }
+    }
+
+    fn not_converted(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Investigations => "clinical area not yet converted: investigations and results",
+            Self::Consultations => "clinical area not yet converted: consultations",
+            Self::Uncategorised => "clinical area not yet converted: uncategorised data",
+            Self::Referrals => "clinical area not yet converted: referrals",
+            Self::Diary => "clinical area not yet converted: diary entries",
+            _ => return None,
+        })
+    }
+}
+
+/// A resource a section should show.
+#[derive(Clone, Copy)]
+pub(crate) struct Item<'a> {
+    pub resource: &'a Resource,
+    /// The List that contains it, for `#id` references.
+    pub container: Option<&'a List>,
+    /// Only a secondary "Problems - …" List references it.
+    pub linked_only: bool,
+}
+
+/// Earliest and latest clinical dates, for serviceEvent and XDS metadata.
+#[derive(Default)]
+pub(crate) struct DateRange {
+    min: Option<PartialDateTime>,
+    max: Option<PartialDateTime>,
+}
+
+impl DateRange {
+    pub(crate) fn add(&mut self, d: Option<&FhirDateTime>) {
+        let Some(v) = d.and_then(|d| d.value) else {
+            return;
+        };
+        if self.min.is_none_or(|m| v.sort_key() < m.sort_key()) {
+            self.min = Some(v);
+        }
+        if self.max.is_none_or(|m| v.sort_key() > m.sort_key()) {
+            self.max = Some(v);
+        }
+    }
+
+    pub(crate) fn range(&self) -> (Option<String>, Option<String>) {
+        (self.min.map(|v| v.to_hl7()), self.max.map(|v| v.to_hl7()))
+    }
+}
+
+/// Shared state while building the sections of one document.
+pub(crate) struct Build<'a> {
+    pub bundle: &'a Bundle,
+    pub ids: Ids,
+    pub dates: DateRange,
+    pub warnings: Vec<String>,
+    pub unplaced: Vec<Unplaced>,
+    placed: HashSet<*const Resource>,
+}
+
+impl<'a> Build<'a> {
+    pub(crate) fn new(bundle: &'a Bundle, ids: Ids) -> Self {
+        Self {
+            bundle,
+            ids,
+            dates: DateRange::default(),
+            warnings: Vec::new(),
+            unplaced: Vec::new(),
+            placed: HashSet::new(),
+        }
+    }
+
+    /// Marks a resource as shown in the document.
+    pub(crate) fn place(&mut self, r: &Resource) {
+        self.placed.insert(std::ptr::from_ref(r));
+    }
+
+    pub(crate) fn is_placed(&self, r: &Resource) -> bool {
+        self.placed.contains(&std::ptr::from_ref(r))
+    }
+
+    pub(crate) fn resolve(
+        &self,
+        r: Option<&Reference>,
+        container: Option<&'a List>,
+    ) -> Option<&'a Resource> {
+        self.bundle.resolve(r?.reference.as_deref()?, container)
+    }
+}
+
+fn key(r: &Resource) -> *const Resource {
+    std::ptr::from_ref(r)
+}
+
+/// Clinician-readable text for a GP Connect List warning code.
+pub(crate) fn warning_text(code: &str) -> String {
+    match code {
+        "confidential-items" => "Some items are not shown because the GP practice has marked them as confidential.".into(),
+        "data-in-transit" => "This record may be incomplete: the patient has recently moved practice and part of the record is still being transferred from the previous practice.".into(),
+        "data-awaiting-filing" => "Some information received by the GP practice (for example letters or results) is still awaiting filing and is not shown.".into(),
+        other => format!("The GP system reported a warning about this list: {other}."),
+    }
+}
+
+/// Notes, warnings and empty reasons of the Lists behind one section.
+pub(crate) fn list_notes(lists: &[&List]) -> (Vec<String>, Option<String>) {
+    let mut notes = Vec::new();
+    let mut empty = None;
+    for l in lists {
+        for w in &l.warnings {
+            let t = warning_text(w);
+            if !notes.contains(&t) {
+                notes.push(t);
+            }
+        }
+        for n in l.note.iter().filter_map(|n| n.text.as_deref()) {
+            let t = format!("Note from the GP record: {n}");
+            if !notes.contains(&t) {
+                notes.push(t);
+            }
+        }
+        if l.entry.is_empty()
+            && let Some(r) = &l.empty_reason
+        {
+            empty = r.label().map(|t| format!("{t}."));
+        }
+    }
+    (notes, empty)
+}
+
+/// Builds every section, in document order, and fills `b.unplaced`.
+pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Section> {
+    let bundle = b.bundle;
+    let mut items: [Vec<Item<'_>>; 4] = Default::default();
+    let mut lists: [Vec<&List>; 4] = Default::default();
+    let mut seen: HashSet<*const Resource> = HashSet::new();
+    let mut referenced_by: HashMap<*const Resource, Area> = HashMap::new();
+    let mut secondary: Vec<&List> = Vec::new();
+    let mut identities: HashMap<(&str, String), String> = HashMap::new();
+
+    for list in bundle.lists() {
+        let secondary_system = list.code.as_ref().is_some_and(|c| {
+            c.coding.iter().any(|c| {
+                c.system
+                    .as_deref()
+                    .is_some_and(|s| s.contains("GPConnect-SecondaryListValues"))
+            })
+        });
+        let mut area = if secondary_system {
+            Area::Secondary
+        } else {
+            list.area_code().map_or(Area::Unknown, Area::of_code)
+        };
+        if area == Area::Unknown {
+            // Infer the area from the items when the code is not one we know (the spec's
+            // own examples use a placeholder code "TBD" for resolved allergies).
+            let mut inferred = list
+                .entry
+                .iter()
+                .filter_map(|e| bundle.resolve(e.item.reference.as_deref()?, Some(list)))
+                .map(Area::of_resource);
+            if let Some(Some(first)) = inferred.next()
+                && inferred.all(|a| a == Some(first))
+            {
+                b.warnings.push(format!(
+                    "List \"{}\" has an unrecognised code ({}); its clinical area was inferred from its items",
+                    list.title.as_deref().unwrap_or("untitled"),
+                    list.area_code().unwrap_or("none")
+                ));
+                area = first;
+            }
+        }
+        if area == Area::Secondary {
+            secondary.push(list);
+            continue;
+        }
+        if let Some(slot) = area.slot() {
+            lists[slot].push(list);
+        }
+        for e in list.entry.iter().filter(|e| !e.deleted) {
+            let Some(reference) = e.item.reference.as_deref() else {
+                continue;
+            };
+            let Some(r) = bundle.resolve(reference, Some(list)) else {
+                b.warnings.push(format!(
+                    "List \"{}\" references {reference}, which is not in the Bundle",
+                    list.title.as_deref().unwrap_or("untitled")
+                ));
+                continue;
+            };
+            referenced_by.entry(key(r)).or_insert(area);
+            if area.slot().is_some()
+                && let Some(slot) = Area::of_resource(r).and_then(Area::slot)
+                && seen.insert(key(r))
+                && !duplicate(b, &mut identities, r, false)
+            {
+                items[slot].push(Item {
+                    resource: r,
+                    container: Some(list),
+                    linked_only: false,
+                });
+            }
+        }
+    }
+    // Items that only the secondary Lists reference are added once, never duplicated.
+    for list in secondary {
+        for e in list.entry.iter().filter(|e| !e.deleted) {
+            let Some(r) = e
+                .item
+                .reference
+                .as_deref()
+                .and_then(|rf| bundle.resolve(rf, Some(list)))
+            else {
+                continue;
+            };
+            if let Some(slot) = Area::of_resource(r).and_then(Area::slot)
+                && seen.insert(key(r))
+                && !duplicate(b, &mut identities, r, true)
+            {
+                items[slot].push(Item {
+                    resource: r,
+                    container: Some(list),
+                    linked_only: true,
+                });
+            }
+        }
+    }
+
+    let [allergy_items, med_items, problem_items, imm_items] = &items;
+    let mut out = vec![
+        allergies::build(b, allergy_items, &lists[0]),
+        medications::build(b, med_items, &lists[1]),
+        problems::build(b, problem_items, &lists[2]),
+        immunizations::build(b, imm_items, &lists[3]),
+    ];
+    collect_unplaced(b, &referenced_by);
+    out.extend(pending::sections(b));
+    out.push(about::build(b, facts));
+    out
+}
+
+/// Whether `r`, found through a secondary "Problems - …" List (`check`), is the same
+/// clinical item as one already taken: GP systems repeat a problem header with the same
+/// business identifier under several ids. A duplicate counts as placed (shown once).
+/// Items of the clinical-area Lists themselves are never dropped (`check` false): they only
+/// register their identifiers.
+fn duplicate<'a>(
+    b: &mut Build<'_>,
+    identities: &mut HashMap<(&'a str, String), String>,
+    r: &'a Resource,
+    check: bool,
+) -> bool {
+    let rt = r.resource_type();
+    let values: Vec<String> = r
+        .base()
+        .identifier
+        .iter()
+        .filter_map(|i| i.value.as_deref())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("urn:uuid:")
+                .to_ascii_lowercase()
+        })
+        .filter(|v| !v.is_empty())
+        .collect();
+    if check && let Some(first) = values.iter().find_map(|v| identities.get(&(rt, v.clone()))) {
+        b.warnings.push(format!(
+            "{} has the same identifier as {first}; it is shown once",
+            r.type_and_id()
+        ));
+        b.place(r);
+        return true;
+    }
+    for v in values {
+        identities.entry((rt, v)).or_insert_with(|| r.type_and_id());
+    }
+    false
+}
+
+fn collect_unplaced(b: &mut Build<'_>, referenced_by: &HashMap<*const Resource, Area>) {
+    let bundle = b.bundle;
+    let contained = bundle.lists().flat_map(|l| l.contained.iter());
+    for r in bundle.resources().chain(contained) {
+        let reason = match r {
+            Resource::Patient(_)
+            | Resource::Organization(_)
+            | Resource::Practitioner(_)
+            | Resource::PractitionerRole(_)
+            | Resource::Location(_)
+            | Resource::List(_)
+            | Resource::Medication(_) => continue,
+            _ if b.is_placed(r) => continue,
+            _ => match referenced_by.get(&key(r)).and_then(|a| a.not_converted()) {
+                Some(reason) => reason.to_owned(),
+                None => match r {
+                    Resource::Observation(_) => {
+                        "clinical area not yet converted: observations (results, vital signs, uncategorised data)".into()
+                    }
+                    Resource::DiagnosticReport(_) | Resource::Specimen(_) | Resource::ProcedureRequest(_) => {
+                        "clinical area not yet converted: investigations and results".into()
+                    }
+                    Resource::Encounter(_) => "clinical area not yet converted: consultations".into(),
+                    Resource::ReferralRequest(_) => "clinical area not yet converted: referrals".into(),
+                    Resource::DocumentReference(_) => "clinical area not yet converted: documents".into(),
+                    Resource::MedicationRequest(_) => {
+                        "a prescription not linked to any medication in the Medications List".into()
+                    }
+                    Resource::Other { resource_type, .. } => {
+                        format!("resource type {resource_type} is not part of a GP Connect clinical area")
+                    }
+                    _ if referenced_by.contains_key(&key(r)) => {
+                        "referenced only by a List of a clinical area not yet converted".into()
+                    }
+                    _ => "not referenced by any GP Connect clinical-area List".into(),
+                },
+            },
+        };
+        b.unplaced.push(Unplaced {
+            resource: r.type_and_id(),
+            reason,
+        });
+    }
+}

@@ -1,0 +1,229 @@
+//! Problems → Problem Section (entries required): Problem Concern Act 4.3 → Problem
+//! Observation 4.4 with Problem Status 4.6, onset and abatement. Significance (major/minor)
+//! is shown in the narrative.
+
+use fhir_stu3::{Condition, FhirDateTime, Resource};
+
+use crate::cda::{self, Coded};
+use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
+use crate::oids;
+use crate::sections::{Build, Item, list_notes};
+use crate::templates;
+use crate::xml::Xml;
+
+pub(crate) const SPEC: SectionSpec = SectionSpec {
+    template: Some(templates::PROBLEMS_SECTION),
+    code: Some(("11450-4", "Problem list - Reported")),
+    title: "Problems",
+    entries_required: true,
+};
+
+const COLUMNS: &[&str] = &[
+    "Problem",
+    "Significance",
+    "Status",
+    "Onset",
+    "Ended",
+    "Recorded",
+    "Notes",
+];
+
+#[derive(Debug, Clone)]
+pub(crate) struct ProblemEntry {
+    pub concern_id: String,
+    pub observation_id: String,
+    pub row_id: String,
+    pub value_ref: String,
+    pub active: bool,
+    pub recorded: Option<FhirDateTime>,
+    pub onset: Option<FhirDateTime>,
+    pub abatement: Option<FhirDateTime>,
+    pub problem: Coded,
+    /// Problem Status value (SNOMED CT): active, inactive or resolved.
+    pub status: (&'static str, &'static str),
+}
+
+fn is_active(c: &Condition) -> bool {
+    c.abatement.is_none()
+        && !matches!(
+            c.clinical_status.as_deref(),
+            Some("inactive" | "resolved" | "remission")
+        )
+}
+
+fn status(c: &Condition) -> (&'static str, &'static str) {
+    match c.clinical_status.as_deref() {
+        Some("resolved") => ("413322009", "Resolved"),
+        _ if is_active(c) => ("55561003", "Active"),
+        _ => ("73425007", "Inactive"),
+    }
+}
+
+pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::List]) -> Section {
+    let mut section = Section::new(SPEC);
+    let (notes, empty) = list_notes(lists);
+    section.notes = notes;
+    section.empty_text = empty.unwrap_or_else(|| {
+        if lists.is_empty() {
+            "The GP record did not include a problems list.".into()
+        } else {
+            "No problems are recorded in the GP record.".into()
+        }
+    });
+    let mut active = Table {
+        caption: Some("Active problems".into()),
+        columns: COLUMNS,
+        rows: Vec::new(),
+    };
+    let mut past = Table {
+        caption: Some("Inactive and past problems".into()),
+        columns: COLUMNS,
+        rows: Vec::new(),
+    };
+    let (mut active_entries, mut past_entries) = (Vec::new(), Vec::new());
+    let mut linked = false;
+    for (n, item) in items.iter().enumerate() {
+        let Resource::Condition(c) = item.resource else {
+            continue;
+        };
+        b.place(item.resource);
+        linked |= item.linked_only;
+        let (row, entry) = one(b, c, n + 1);
+        if entry.active {
+            active.rows.push(row);
+            active_entries.push(Entry::Problem(Box::new(entry)));
+        } else {
+            past.rows.push(row);
+            past_entries.push(Entry::Problem(Box::new(entry)));
+        }
+    }
+    if linked {
+        section.notes.push(
+            "Some problems are included because they are linked to other items in the GP record."
+                .into(),
+        );
+    }
+    section.tables = vec![active, past];
+    section.entries = active_entries;
+    section.entries.append(&mut past_entries);
+    section
+}
+
+fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
+    let row_id = format!("problem-{n}");
+    let value_ref = format!("{row_id}-name");
+    let problem = Coded::from_concept(c.code.as_ref());
+    for d in [
+        c.onset.as_ref(),
+        c.abatement.as_ref(),
+        c.asserted_date.as_ref(),
+    ] {
+        b.dates.add(d);
+    }
+    let status = status(c);
+    let significance = match c.significance.as_deref() {
+        Some("major") => "Major".to_owned(),
+        Some("minor") => "Minor".to_owned(),
+        Some(other) => other.to_owned(),
+        None => "—".to_owned(),
+    };
+    let notes: Vec<String> = c.note.iter().filter_map(|n| n.text.clone()).collect();
+    let row = Row {
+        id: row_id.clone(),
+        cells: vec![
+            Cell::with_id(problem.label(), value_ref.clone()),
+            Cell::plain(significance),
+            Cell::plain(status.1),
+            Cell::plain(cda::date_text(c.onset.as_ref())),
+            Cell::plain(if c.abatement.is_some() {
+                cda::date_text(c.abatement.as_ref())
+            } else {
+                "—".into()
+            }),
+            Cell::plain(cda::date_text(c.asserted_date.as_ref())),
+            Cell::plain(notes.join("; ")),
+        ],
+    };
+    let entry = ProblemEntry {
+        concern_id: b.ids.for_resource(&c.base, "Condition", "concern"),
+        observation_id: b.ids.for_resource(&c.base, "Condition", ""),
+        row_id,
+        value_ref,
+        active: is_active(c),
+        recorded: c.asserted_date.clone(),
+        onset: c.onset.clone(),
+        abatement: c.abatement.clone(),
+        problem,
+        status,
+    };
+    (row, entry)
+}
+
+pub(crate) fn render(x: &mut Xml, e: &ProblemEntry) {
+    x.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
+    cda::template(x, templates::PROBLEM_CONCERN_ACT);
+    cda::id(x, &e.concern_id);
+    cda::code(x, "CONC", oids::ACT_CLASS, "HL7ActClass", "Concern");
+    cda::text_ref(x, &e.row_id);
+    cda::status(x, if e.active { "active" } else { "completed" });
+    let low = e.recorded.as_ref().or(e.onset.as_ref());
+    cda::ivl_ts(
+        x,
+        "effectiveTime",
+        low,
+        if e.active { None } else { e.abatement.as_ref() },
+        !e.active,
+        false,
+    );
+    x.open("entryRelationship", &[("typeCode", "SUBJ")]);
+    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    cda::template(x, templates::PROBLEM_OBSERVATION);
+    cda::id(x, &e.observation_id);
+    x.open(
+        "code",
+        &[
+            ("code", "55607006"),
+            ("codeSystem", oids::SNOMED_CT),
+            ("codeSystemName", "SNOMED CT"),
+            ("displayName", "Problem"),
+        ],
+    );
+    x.empty(
+        "translation",
+        &[
+            ("code", "75326-9"),
+            ("codeSystem", oids::LOINC),
+            ("codeSystemName", "LOINC"),
+            ("displayName", "Problem"),
+        ],
+    );
+    x.close("code");
+    cda::text_ref(x, &e.row_id);
+    cda::status(x, "completed");
+    cda::ivl_ts(
+        x,
+        "effectiveTime",
+        e.onset.as_ref(),
+        e.abatement.as_ref(),
+        false,
+        false,
+    );
+    cda::cd(x, "value", &e.problem, Some("CD"), Some(&e.value_ref));
+    x.open("entryRelationship", &[("typeCode", "REFR")]);
+    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    cda::template(x, templates::PROBLEM_STATUS);
+    cda::code(x, "33999-4", oids::LOINC, "LOINC", "Status");
+    cda::status(x, "completed");
+    cda::cd(
+        x,
+        "value",
+        &Coded::fixed(e.status.0, oids::SNOMED_CT, "SNOMED CT", e.status.1),
+        Some("CD"),
+        None,
+    );
+    x.close("observation");
+    x.close("entryRelationship");
+    x.close("observation");
+    x.close("entryRelationship");
+    x.close("act");
+}
