@@ -104,13 +104,19 @@ mod tests {
     fn worst_check_wins() {
         let r = Report::new([
             ("a".to_string(), Check::ok(Duration::ZERO)),
-            ("b".to_string(), Check::with(Status::Degraded, "slow", Duration::ZERO)),
+            (
+                "b".to_string(),
+                Check::with(Status::Degraded, "slow", Duration::ZERO),
+            ),
         ]);
         assert_eq!(r.status, Status::Degraded);
         assert_eq!(r.http_status(), StatusCode::OK);
         let r = Report::new([
             ("a".to_string(), Check::ok(Duration::ZERO)),
-            ("b".to_string(), Check::with(Status::Fail, "down", Duration::ZERO)),
+            (
+                "b".to_string(),
+                Check::with(Status::Fail, "down", Duration::ZERO),
+            ),
         ]);
         assert_eq!(r.http_status(), StatusCode::SERVICE_UNAVAILABLE);
     }

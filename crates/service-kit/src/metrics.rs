@@ -19,9 +19,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Size buckets in bytes, for document and body sizes.
-const SIZE_BUCKETS: &[f64] = &[
-    1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7,
-];
+const SIZE_BUCKETS: &[f64] = &[1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2.5e6, 5e6, 1e7];
 
 /// Installs the global Prometheus recorder (once) and returns its handle. If another
 /// recorder was installed first (by a test harness), a detached recorder is returned so
@@ -32,7 +30,9 @@ pub fn install() -> PrometheusHandle {
             let builder = || {
                 PrometheusBuilder::new()
                     .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
-                    .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS))
+                    .and_then(|b| {
+                        b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), SIZE_BUCKETS)
+                    })
             };
             match builder().and_then(|b| b.install_recorder()) {
                 Ok(handle) => handle,
@@ -49,7 +49,10 @@ pub fn install() -> PrometheusHandle {
 pub fn render() -> impl IntoResponse {
     let body = install().render();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
 }
@@ -67,7 +70,13 @@ mod tests {
         metrics::counter!("service_kit_test_total", "outcome" => "ok").increment(2);
         metrics::histogram!("service_kit_test_duration_seconds").record(0.003);
         let text = handle.render();
-        assert!(text.contains("service_kit_test_total{outcome=\"ok\"} 2"), "{text}");
-        assert!(text.contains("service_kit_test_duration_seconds_bucket{le=\"0.005\"} 1"), "{text}");
+        assert!(
+            text.contains("service_kit_test_total{outcome=\"ok\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("service_kit_test_duration_seconds_bucket{le=\"0.005\"} 1"),
+            "{text}"
+        );
     }
 }

@@ -69,11 +69,16 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail(format!("{what} was not found"))
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            .detail(format!("{what} was not found"))
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
     }
 
     pub fn forbidden() -> Self {
@@ -119,6 +124,9 @@ mod tests {
         assert_eq!(v["status"], 422);
         assert_eq!(v["type"], "urn:problem:validation");
         assert_eq!(v["errors"][0]["field"], "event_code");
-        assert_eq!(p.into_response().headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+        assert_eq!(
+            p.into_response().headers()[header::CONTENT_TYPE],
+            CONTENT_TYPE
+        );
     }
 }

@@ -66,7 +66,10 @@ impl Drop for TelemetryGuard {
 }
 
 /// Installs the global subscriber for `service` (the OpenTelemetry `service.name`).
-pub fn init(service: &'static str, config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+pub fn init(
+    service: &'static str,
+    config: &TelemetryConfig,
+) -> Result<TelemetryGuard, TelemetryError> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(f) => EnvFilter::try_new(f),
         Err(_) => EnvFilter::try_new(&config.filter),
