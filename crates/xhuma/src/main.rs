@@ -1,0 +1,140 @@
+//! `xhuma`: the gateway binary. `xhuma serve` (the default) runs the gateway; `xhuma convert`
+//! converts a GP Connect Bundle file to C-CDA.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Responses carry documents of hundreds of KB; glibc malloc serves each such buffer with a
+/// fresh mmap (page faults on every request), mimalloc reuses them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "xhuma", version, about = "GP Connect → C-CDA IHE gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (the default). With no configuration: embedded sandbox mode.
+    Serve {
+        /// Configuration file (default: ./xhuma.toml when present).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Listen address (also XHUMA_LISTEN).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Data directory (also XHUMA_DATA_DIR).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Convert a GP Connect structured-record Bundle (JSON) to C-CDA XML.
+    Convert {
+        /// The Bundle file.
+        bundle: PathBuf,
+        /// Write the XML here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Write the conversion report (unplaced resources, warnings) as JSON here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write an HTML rendering of the document here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    service_kit::crypto::install_default_provider();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve {
+        config: None,
+        listen: None,
+        data_dir: None,
+    }) {
+        Command::Convert {
+            bundle,
+            output,
+            report,
+            html,
+        } => {
+            match xhuma::convert_cli::run(&bundle, output.as_ref(), report.as_ref(), html.as_ref())
+            {
+                Ok(Some(xml)) => {
+                    let mut out = std::io::stdout().lock();
+                    if out
+                        .write_all(xml.as_bytes())
+                        .and_then(|()| out.flush())
+                        .is_err()
+                    {
+                        return ExitCode::from(1);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("xhuma convert: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => serve(config, listen, data_dir),
+    }
+}
+
+fn serve(file: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<PathBuf>) -> ExitCode {
+    let mut config = match xhuma::config::Config::load(file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xhuma: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    if let Some(d) = data_dir {
+        config.data_dir = d;
+    }
+    let _guard = match service_kit::telemetry::init("xhuma", &config.telemetry) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("xhuma: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xhuma: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(async move {
+        match xhuma::server::start(config).await {
+            Ok(running) => {
+                println!("{}", xhuma::server::banner(&running));
+                tracing::info!(addr = %running.addr, "gateway started");
+                running.serve_until(service_kit::shutdown_signal()).await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("xhuma: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
