@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Responses carry documents of hundreds of KB; glibc malloc serves each such buffer with a
 /// fresh mmap (page faults on every request), mimalloc reuses them.
@@ -14,26 +14,37 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "xhuma", version, about = "GP Connect → C-CDA IHE gateway")]
+#[command(
+    name = "xhuma",
+    version,
+    about = "GP Connect → C-CDA IHE gateway",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no subcommand, `xhuma [--listen ADDR] …` is `xhuma serve [--listen ADDR] …`.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Configuration file (default: ./xhuma.toml when present).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Listen address (also XHUMA_LISTEN).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Data directory (also XHUMA_DATA_DIR).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway (the default). With no configuration: embedded sandbox mode.
-    Serve {
-        /// Configuration file (default: ./xhuma.toml when present).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Listen address (also XHUMA_LISTEN).
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-        /// Data directory (also XHUMA_DATA_DIR).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Convert a GP Connect structured-record Bundle (JSON) to C-CDA XML.
     Convert {
         /// The Bundle file.
@@ -53,11 +64,7 @@ enum Command {
 fn main() -> ExitCode {
     service_kit::crypto::install_default_provider();
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve {
-        config: None,
-        listen: None,
-        data_dir: None,
-    }) {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Convert {
             bundle,
             output,
@@ -84,11 +91,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve {
+        Command::Serve(ServeArgs {
             config,
             listen,
             data_dir,
-        } => serve(config, listen, data_dir),
+        }) => serve(config, listen, data_dir),
     }
 }
 
