@@ -17,6 +17,7 @@
 mod cda;
 mod codesystems;
 mod header;
+mod html;
 mod ids;
 mod model;
 mod oids;
@@ -130,6 +131,17 @@ pub struct Converted {
     pub xml: String,
     pub report: ConversionReport,
     pub summary: DocumentSummary,
+    /// The record model the narrative was written from, for [`Converted::html`].
+    body: Vec<model::Section>,
+}
+
+impl Converted {
+    /// The record as a self-contained, printable HTML page (`lang="en-GB"`, inline CSS, no
+    /// script): one section per clinical area, in the order and with the text of the CDA
+    /// narrative. Serve it as `text/html; charset=utf-8`. It contains patient data.
+    pub fn html(&self) -> String {
+        html::page(&self.summary, &self.body)
+    }
 }
 
 /// Why no document could be produced.

@@ -4,7 +4,10 @@
 //! CDA. A second renderer (an HTML view) can use the same sections, tables and rows: the
 //! cells are the clinician-readable text, the entries carry the coded detail.
 
-use crate::sections::{allergies, immunizations, medications, problems};
+use crate::sections::{
+    allergies, consultations, immunizations, medications, notes, plan, problems,
+};
+use crate::sections::{organizer, social};
 use crate::templates::Template;
 
 /// The fixed identity of a section kind.
@@ -28,6 +31,8 @@ pub(crate) struct Section {
     pub empty_text: String,
     /// Coded entries, in the order of the table rows they belong to.
     pub entries: Vec<Entry>,
+    /// Nested lists after the tables (a consultation's topics and headings).
+    pub outlines: Vec<Outline>,
 }
 
 impl Section {
@@ -38,12 +43,35 @@ impl Section {
             tables: Vec::new(),
             empty_text: String::new(),
             entries: Vec::new(),
+            outlines: Vec::new(),
         }
     }
 
     pub(crate) fn row_count(&self) -> usize {
         self.tables.iter().map(|t| t.rows.len()).sum()
     }
+}
+
+/// A titled nested list in the narrative: a consultation with its topics, headings and
+/// the items recorded under them, each linking to the row that shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Outline {
+    pub title: String,
+    /// The table row this outline expands (e.g. the consultation's row).
+    pub row: Option<String>,
+    pub items: Vec<OutlineItem>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OutlineItem {
+    pub text: String,
+    /// `Type/id` of the resource shown, resolved to `link` once every section is built.
+    pub resource: Option<String>,
+    /// The narrative `ID` of the row that shows the item (`linkHtml href="#…"`).
+    pub link: Option<String>,
+    /// Where the item is, or why it is not shown, e.g. `Problems`.
+    pub note: Option<String>,
+    pub children: Vec<OutlineItem>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,4 +118,11 @@ pub(crate) enum Entry {
     Medication(Box<medications::MedicationEntry>),
     Problem(Box<problems::ProblemEntry>),
     Immunization(Box<immunizations::ImmunizationEntry>),
+    Encounter(Box<consultations::EncounterEntry>),
+    Note(Box<notes::NoteEntry>),
+    Plan(Box<plan::PlanEntry>),
+    /// Result Organizer (4.1) or Vital Signs Organizer (4.26).
+    Organizer(Box<organizer::Organizer>),
+    /// Smoking Status (4.78) or Social History Observation (4.38).
+    Observation(Box<social::SocialEntry>),
 }

@@ -16,3 +16,4 @@ pub(crate) const CONFIDENTIALITY: &str = "2.16.840.1.113883.5.25";
 pub(crate) const ADMINISTRATIVE_GENDER: &str = "2.16.840.1.113883.5.1";
 pub(crate) const OBSERVATION_VALUE: &str = "2.16.840.1.113883.5.1063";
 pub(crate) const ACT_REASON: &str = "2.16.840.1.113883.5.8";
+pub(crate) const ACT_PRIORITY: &str = "2.16.840.1.113883.5.7";

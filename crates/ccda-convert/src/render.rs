@@ -5,7 +5,9 @@ use fhir_stu3::Bundle;
 use crate::header::{self, HeaderFacts};
 use crate::ids::Ids;
 use crate::model::{Entry, Section};
-use crate::sections::{self, Build, allergies, immunizations, medications, problems};
+use crate::sections::{
+    self, Build, allergies, consultations, immunizations, medications, notes, plan, problems,
+};
 use crate::xml::Xml;
 use crate::{ConversionReport, ConvertOptions, Converted, cda};
 
@@ -47,6 +49,7 @@ pub(crate) fn document(bundle: &Bundle, opts: &ConvertOptions) -> Converted {
         xml: x.finish(),
         report,
         summary,
+        body,
     }
 }
 
@@ -97,6 +100,9 @@ fn section(x: &mut Xml, s: &Section) {
         x.close("tbody");
         x.close("table");
     }
+    for o in &s.outlines {
+        outline(x, o);
+    }
     x.close("text");
     for e in &s.entries {
         x.open("entry", &[("typeCode", "DRIV")]);
@@ -105,9 +111,46 @@ fn section(x: &mut Xml, s: &Section) {
             Entry::Medication(m) => medications::render(x, m),
             Entry::Problem(p) => problems::render(x, p),
             Entry::Immunization(i) => immunizations::render(x, i),
+            Entry::Encounter(e) => consultations::render(x, e),
+            Entry::Note(n) => notes::render(x, n),
+            Entry::Plan(p) => plan::render(x, p),
+            Entry::Organizer(o) => sections::organizer::render(x, o),
+            Entry::Observation(o) => sections::social::render(x, o),
         }
         x.close("entry");
     }
     x.close("section");
     x.close("component");
+}
+
+/// A consultation's topics and headings: nested lists whose items link to the rows that
+/// show them (`linkHtml`), with the section named after the link.
+fn outline(x: &mut Xml, o: &crate::model::Outline) {
+    x.open("paragraph", &[]);
+    match &o.row {
+        Some(r) => x.leaf("linkHtml", &[("href", &format!("#{r}"))], &o.title),
+        None => x.leaf("content", &[("styleCode", "Bold")], &o.title),
+    }
+    x.close("paragraph");
+    outline_items(x, &o.items);
+}
+
+fn outline_items(x: &mut Xml, items: &[crate::model::OutlineItem]) {
+    if items.is_empty() {
+        return;
+    }
+    x.open("list", &[("listType", "unordered")]);
+    for it in items {
+        x.open("item", &[]);
+        match &it.link {
+            Some(l) => x.leaf("linkHtml", &[("href", &format!("#{l}"))], &it.text),
+            None => x.leaf("content", &[], &it.text),
+        }
+        if let Some(n) = &it.note {
+            x.leaf("content", &[("styleCode", "Italics")], &format!(" ({n})"));
+        }
+        outline_items(x, &it.children);
+        x.close("item");
+    }
+    x.close("list");
 }

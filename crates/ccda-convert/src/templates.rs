@@ -61,3 +61,27 @@ pub(crate) const IMMUNIZATION_ACTIVITY: Template =
 pub(crate) const IMMUNIZATION_MEDICATION_INFORMATION: Template =
     t("2.16.840.1.113883.10.20.22.4.54", "2014-06-09");
 pub(crate) const IMMUNIZATION_REFUSAL_REASON: Template = r("2.16.840.1.113883.10.20.22.4.53");
+
+pub(crate) const ENCOUNTERS_SECTION: Template =
+    t("2.16.840.1.113883.10.20.22.2.22.1", "2015-08-01");
+pub(crate) const ENCOUNTER_ACTIVITY: Template = t("2.16.840.1.113883.10.20.22.4.49", "2015-08-01");
+pub(crate) const SERVICE_DELIVERY_LOCATION: Template = r("2.16.840.1.113883.10.20.22.4.32");
+pub(crate) const NOTES_SECTION: Template = t("2.16.840.1.113883.10.20.22.2.65", "2016-11-01");
+pub(crate) const NOTE_ACTIVITY: Template = t("2.16.840.1.113883.10.20.22.4.202", "2016-11-01");
+pub(crate) const AUTHOR_PARTICIPATION: Template = r("2.16.840.1.113883.10.20.22.4.119");
+pub(crate) const PLAN_OF_TREATMENT_SECTION: Template =
+    t("2.16.840.1.113883.10.20.22.2.10", "2014-06-09");
+pub(crate) const PLANNED_ENCOUNTER: Template = t("2.16.840.1.113883.10.20.22.4.40", "2014-06-09");
+pub(crate) const PLANNED_ACT: Template = t("2.16.840.1.113883.10.20.22.4.39", "2014-06-09");
+pub(crate) const INDICATION: Template = t("2.16.840.1.113883.10.20.22.4.19", "2014-06-09");
+
+pub(crate) const RESULT_ORGANIZER: Template = t("2.16.840.1.113883.10.20.22.4.1", "2015-08-01");
+pub(crate) const RESULT_OBSERVATION: Template = t("2.16.840.1.113883.10.20.22.4.2", "2015-08-01");
+pub(crate) const VITAL_SIGNS_ORGANIZER: Template =
+    t("2.16.840.1.113883.10.20.22.4.26", "2015-08-01");
+pub(crate) const VITAL_SIGN_OBSERVATION: Template =
+    t("2.16.840.1.113883.10.20.22.4.27", "2014-06-09");
+pub(crate) const SMOKING_STATUS: Template = t("2.16.840.1.113883.10.20.22.4.78", "2014-06-09");
+pub(crate) const SOCIAL_HISTORY_OBSERVATION: Template =
+    t("2.16.840.1.113883.10.20.22.4.38", "2015-08-01");
+pub(crate) const COMMENT_ACTIVITY: Template = r("2.16.840.1.113883.10.20.22.4.64");

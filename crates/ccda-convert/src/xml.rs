@@ -8,7 +8,7 @@ pub(crate) struct Xml {
     just_opened: bool,
 }
 
-fn escape_into(out: &mut String, s: &str, attr: bool) {
+pub(crate) fn escape_into(out: &mut String, s: &str, attr: bool) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),

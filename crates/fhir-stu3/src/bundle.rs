@@ -69,11 +69,21 @@ impl Bundle {
                 warnings: &mut warnings,
             };
             let full_url = eo.string(&mut ctx, "fullUrl");
-            let Some(r) = eo.object(&mut ctx, "resource") else {
-                ctx.warn(ep, "an entry without a resource; ignored");
-                continue;
+            let (r, rp) = match eo.object(&mut ctx, "resource") {
+                Some(r) => (r, ep.key("resource")),
+                // Some suppliers write the resource itself as the entry.
+                None if e.contains_key("resourceType") => {
+                    ctx.warn(
+                        ep,
+                        "a resource written directly as the entry (no `resource` element); read as the entry's resource",
+                    );
+                    (e, ep)
+                }
+                None => {
+                    ctx.warn(ep, "an entry without a resource; ignored");
+                    continue;
+                }
             };
-            let rp = ep.key("resource");
             let ro = Obj::new(r, rp);
             let Some(Value::String(rt)) = r.get("resourceType") else {
                 ctx.warn(rp, "a resource without resourceType; ignored");
@@ -320,5 +330,27 @@ mod tests {
             .unwrap();
         assert_eq!(d.value.as_ref().unwrap().as_str(), "28");
         assert_eq!(d.code.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn an_unwrapped_entry_and_a_bare_occurrence_are_read_with_warnings() {
+        let b = bundle(&format!(
+            r#"{PATIENT},{{"resourceType":"ProcedureRequest","id":"d","intent":"plan",
+            "occurrence":{{"start":"2019-05-01"}},"requester":{{"agent":{{"reference":"Practitioner/1"}}}}}}"#
+        ))
+        .unwrap();
+        let all: Vec<String> = b.warnings.iter().map(ToString::to_string).collect();
+        let all = all.join("\n");
+        assert!(all.contains("written directly as the entry"), "{all}");
+        assert!(all.contains("read as occurrencePeriod"), "{all}");
+        let Resource::ProcedureRequest(p) = b.get("ProcedureRequest", "d").unwrap() else {
+            panic!()
+        };
+        let start = p.occurrence.as_ref().unwrap().start.as_ref().unwrap();
+        assert_eq!(start.raw, "2019-05-01");
+        assert_eq!(
+            p.requester.as_ref().unwrap().reference.as_deref(),
+            Some("Practitioner/1")
+        );
     }
 }

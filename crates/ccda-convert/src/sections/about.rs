@@ -46,8 +46,9 @@ pub(crate) fn build(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Section {
         None => "The GP system did not state when it produced this record.".to_owned(),
     });
     s.notes.push(
-        "Only allergies, medications, problems and immunisations are converted. Consultations, investigations and results, \
-         referrals, diary entries, documents and uncategorised data are not included in this version."
+        "Allergies, medications, problems, immunisations, investigations and results, consultations (with their notes), \
+         referrals, diary entries and uncategorised data are converted. Documents held at the practice are listed, \
+         without their content."
             .to_owned(),
     );
     let mut missing: BTreeMap<&str, usize> = BTreeMap::new();

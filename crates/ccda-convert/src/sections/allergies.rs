@@ -137,6 +137,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         b.place(item.resource);
         linked |= item.linked_only;
         let (row, entry) = one(b, a, n + 1);
+        b.link(item.resource, &row.id, SPEC.title);
         if entry.active {
             current.rows.push(row);
             current_entries.push(Entry::Allergy(Box::new(entry)));

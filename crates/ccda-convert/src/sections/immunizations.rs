@@ -96,6 +96,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         };
         b.place(item.resource);
         let (row, entry) = one(b, i, n + 1);
+        b.link(item.resource, &row.id, SPEC.title);
         table.rows.push(row);
         section.entries.push(Entry::Immunization(Box::new(entry)));
     }

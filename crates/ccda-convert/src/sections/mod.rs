@@ -4,10 +4,20 @@
 
 pub(crate) mod about;
 pub(crate) mod allergies;
+pub(crate) mod consultations;
+pub(crate) mod documents;
 pub(crate) mod immunizations;
 pub(crate) mod medications;
-mod pending;
+pub(crate) mod notes;
+pub(crate) mod observation;
+pub(crate) mod organizer;
+pub(crate) mod people;
+pub(crate) mod plan;
 pub(crate) mod problems;
+pub(crate) mod results;
+pub(crate) mod social;
+pub(crate) mod vital_codes;
+pub(crate) mod vitals;
 
 use std::collections::{HashMap, HashSet};
 
@@ -79,10 +89,7 @@ impl Area {
     fn not_converted(self) -> Option<&'static str> {
         Some(match self {
             Self::Investigations => "clinical area not yet converted: investigations and results",
-            Self::Consultations => "clinical area not yet converted: consultations",
             Self::Uncategorised => "clinical area not yet converted: uncategorised data",
-            Self::Referrals => "clinical area not yet converted: referrals",
-            Self::Diary => "clinical area not yet converted: diary entries",
             _ => return None,
         })
     }
@@ -131,6 +138,15 @@ pub(crate) struct Build<'a> {
     pub warnings: Vec<String>,
     pub unplaced: Vec<Unplaced>,
     placed: HashSet<*const Resource>,
+    /// The narrative row that shows each placed resource, for links from consultations.
+    links: HashMap<*const Resource, Link>,
+}
+
+/// Where a resource is shown: its row's narrative `ID` and the section's title.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    pub row: String,
+    pub section: &'static str,
 }
 
 impl<'a> Build<'a> {
@@ -142,6 +158,7 @@ impl<'a> Build<'a> {
             warnings: Vec::new(),
             unplaced: Vec::new(),
             placed: HashSet::new(),
+            links: HashMap::new(),
         }
     }
 
@@ -152,6 +169,22 @@ impl<'a> Build<'a> {
 
     pub(crate) fn is_placed(&self, r: &Resource) -> bool {
         self.placed.contains(&std::ptr::from_ref(r))
+    }
+
+    /// Records the narrative row that shows `r` (the first row wins), so a consultation's
+    /// headings can link to it instead of repeating it. Every section should call this for
+    /// each resource its rows show.
+    pub(crate) fn link(&mut self, r: &Resource, row: &str, section: &'static str) {
+        self.links
+            .entry(std::ptr::from_ref(r))
+            .or_insert_with(|| Link {
+                row: row.to_owned(),
+                section,
+            });
+    }
+
+    pub(crate) fn link_of(&self, r: &Resource) -> Option<&Link> {
+        self.links.get(&std::ptr::from_ref(r))
     }
 
     pub(crate) fn resolve(
@@ -212,6 +245,9 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
     let mut referenced_by: HashMap<*const Resource, Area> = HashMap::new();
     let mut secondary: Vec<&List> = Vec::new();
     let mut identities: HashMap<(&str, String), String> = HashMap::new();
+    // Free-text consultation notes go to the Notes section, whichever Lists also name them.
+    let consultation_notes = notes::consultation_notes(bundle);
+    seen.extend(consultation_notes.iter().map(|r| key(r)));
 
     for list in bundle.lists() {
         let secondary_system = list.code.as_ref().is_some_and(|c| {
@@ -308,8 +344,21 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
         problems::build(b, problem_items, &lists[2]),
         immunizations::build(b, imm_items, &lists[3]),
     ];
+    out.push(consultations::build(b));
+    out.push(plan::build(b));
+    // Notes and documents are optional sections: shown only when the record has some.
+    out.extend(
+        [notes::build(b, &consultation_notes), documents::build(b)]
+            .into_iter()
+            .filter(|s| s.row_count() > 0),
+    );
+    // Results, vital signs and social history take every report and observation the
+    // sections above did not (consultation notes first go to Notes); shown after Immunisations.
+    let observations = results::build(b);
+    out.splice(4..4, observations);
     collect_unplaced(b, &referenced_by);
-    out.extend(pending::sections(b));
+    // Last: consultation headings link to rows of every other section.
+    consultations::resolve_links(b, &mut out);
     out.push(about::build(b, facts));
     out
 }
@@ -344,6 +393,17 @@ fn duplicate<'a>(
             r.type_and_id()
         ));
         b.place(r);
+        // Its authorisation is the duplicate's too: shown once, through the first.
+        if let Resource::MedicationStatement(ms) = r {
+            let plans: Vec<&Resource> = ms
+                .based_on
+                .iter()
+                .filter_map(|p| b.resolve(Some(p), None))
+                .collect();
+            for p in plans {
+                b.place(p);
+            }
+        }
         return true;
     }
     for v in values {

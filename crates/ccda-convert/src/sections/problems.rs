@@ -89,6 +89,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         b.place(item.resource);
         linked |= item.linked_only;
         let (row, entry) = one(b, c, n + 1);
+        b.link(item.resource, &row.id, SPEC.title);
         if entry.active {
             active.rows.push(row);
             active_entries.push(Entry::Problem(Box::new(entry)));

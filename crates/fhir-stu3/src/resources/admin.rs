@@ -148,6 +148,8 @@ pub struct List {
     /// `Extension-CareConnect-GPC-ListWarningCode-1` codes: `confidential-items`,
     /// `data-in-transit`, `data-awaiting-filing`, …
     pub warnings: Vec<String>,
+    /// The consultation a consultation/topic/heading List belongs to.
+    pub encounter: Option<Reference>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -190,6 +192,7 @@ impl List {
             empty_reason: o.one(ctx, "emptyReason", CodeableConcept::read),
             contained,
             warnings,
+            encounter: o.one(ctx, "encounter", Reference::read),
             base,
         }
     }

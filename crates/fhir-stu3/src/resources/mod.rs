@@ -2,6 +2,7 @@
 
 mod admin;
 mod clinical;
+mod investigations;
 mod medication;
 mod other;
 
@@ -9,13 +10,16 @@ pub use admin::{List, ListEntry, Location, Organization, Patient, Practitioner, 
 pub use clinical::{
     AllergyEnd, AllergyIntolerance, Condition, Immunization, Reaction, VaccinationProtocol,
 };
+pub use investigations::{
+    DiagnosticReport, Observation, ObservationComponent, ObservationValue, ReferenceRange, Related,
+    Specimen,
+};
 pub use medication::{
     DispenseRequest, Dosage, Medication, MedicationRef, MedicationRequest, MedicationStatement,
     RepeatInformation, StatusReason, Timing,
 };
 pub use other::{
-    DiagnosticReport, DocumentReference, Encounter, Observation, ProcedureRequest, ReferralRequest,
-    Specimen,
+    DocumentReference, Encounter, EncounterParticipant, ProcedureRequest, ReferralRequest,
 };
 
 use crate::datatypes::{Extension, Identifier};

@@ -217,6 +217,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&List]) -> S
             .and_then(|p| orders.get(&std::ptr::from_ref(p)))
             .map_or(0, Vec::len);
         let (row, entry) = one(b, m, n + 1, issues);
+        b.link(m.resource, &row.id, SPEC.title);
         if entry.status == "active" {
             current.rows.push(row);
             current_entries.push(Entry::Medication(Box::new(entry)));

@@ -1,0 +1,478 @@
+//! One FHIR Observation as one CDA `observation` (Result Observation 4.2, Vital Sign
+//! Observation 4.27, Social History 4.38 / Smoking Status 4.78 share the shape): the value in
+//! its CDA type (PQ, IVL_PQ for comparators, ST, CD), units as UCUM or the HL7
+//! "non-UCUM unit" pattern, reference ranges, interpretation and comment; plus the
+//! clinician-readable text of each for the narrative.
+
+use fhir_stu3::{
+    CodeableConcept, FhirDateTime, Observation, ObservationValue, Quantity, Reference,
+};
+
+use crate::cda::{self, Coded};
+use crate::oids;
+use crate::sections::Build;
+use crate::templates::{self, Template};
+use crate::xml::Xml;
+
+/// HL7 ObservationInterpretation (v2 table 0078 in FHIR STU3).
+const INTERPRETATION: &str = "2.16.840.1.113883.5.83";
+
+/// A unit as CDA can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Unit {
+    /// No unit: a count or ratio.
+    None,
+    /// A case-sensitive UCUM code.
+    Ucum(String),
+    /// A unit the source gave that is not UCUM: kept as `translation/originalText`.
+    Other(String),
+}
+
+/// A number with its unit.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Pq {
+    pub value: String,
+    pub unit: Unit,
+}
+
+/// The value of an observation, typed as CDA writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Pq(Pq),
+    /// `<`, `<=`, `>`, `>=`: a one-sided interval (`inclusive` false for strict).
+    Bound {
+        pq: Pq,
+        upper: bool,
+        inclusive: bool,
+    },
+    St(String),
+    Cd(Coded),
+    /// Nothing recorded (`nullFlavor`, e.g. `NI`).
+    Null(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Range {
+    pub low: Option<Pq>,
+    pub high: Option<Pq>,
+    pub text: Option<String>,
+}
+
+/// One CDA observation built from FHIR.
+#[derive(Debug, Clone)]
+pub(crate) struct Obs {
+    pub id: String,
+    /// The narrative row the observation's `text` references.
+    pub row_id: String,
+    pub code: Coded,
+    /// Narrative cell the code's `originalText` references.
+    pub code_ref: Option<String>,
+    pub status: &'static str,
+    pub effective: Option<FhirDateTime>,
+    pub value: Value,
+    /// Narrative cell a coded value's `originalText` references.
+    pub value_ref: Option<String>,
+    pub interpretation: Option<(String, String)>,
+    pub ranges: Vec<Range>,
+    /// The narrative cell of a free-text comment, written as a Comment Activity (4.64).
+    pub comment_ref: Option<String>,
+}
+
+/// UCUM for the units GP systems write; `None` when the text is not a UCUM code we can vouch for.
+pub(crate) fn ucum(unit: &str) -> Option<String> {
+    let u = unit.trim();
+    let mapped = match u {
+        "mmHg" | "mm Hg" | "mm[Hg]" | "mmhg" => "mm[Hg]",
+        "C" | "°C" | "Cel" | "degC" | "deg C" | "degrees C" | "Degrees C" | "cel" => "Cel",
+        "bpm" | "/min" | "per minute" | "beats/min" | "beats per minute" | "{beats}/min"
+        | "{beat}/min" | "breaths/min" | "breaths per minute" | "{resps}/min" | "{breaths}/min"
+        | "/minute" => "/min",
+        "kg/m2" | "kg/m^2" | "kg/m²" => "kg/m2",
+        "%" | "percent" => "%",
+        "kg" | "g" | "mg" | "ug" | "cm" | "m" | "mm" | "L" | "mL" | "dL" | "fL" | "pg" | "U/L"
+        | "IU/L" | "mmol/L" | "umol/L" | "nmol/L" | "pmol/L" | "mol/L" | "g/L" | "g/dL"
+        | "mg/L" | "mg/dL" | "ug/L" | "ng/L" | "ng/mL" | "mL/min" | "s" | "min" | "h" | "d"
+        | "10*9/L" | "10*12/L" | "10*6/L" | "mm/h" | "mU/L" | "[iU]/L" | "kU/L" | "{ratio}"
+        | "mL/min/{1.73_m2}" | "mg/mmol" | "g/mol" | "mosm/kg" | "umol/mmol" | "mg/(24.h)"
+        | "g/(24.h)" => u,
+        "mmol/l" => "mmol/L",
+        "umol/l" => "umol/L",
+        "g/l" => "g/L",
+        "iu/L" | "IU/l" | "iu/l" => "[iU]/L",
+        "10^9/L" | "10*9/l" | "x10^9/L" => "10*9/L",
+        "10^12/L" | "10*12/l" | "x10^12/L" => "10*12/L",
+        "sec" | "secs" | "seconds" => "s",
+        _ => return None,
+    };
+    Some(mapped.to_owned())
+}
+
+fn unit_of(q: &Quantity) -> Unit {
+    // A UCUM-coded quantity is trusted as far as its code is plain UCUM; annotations
+    // (`{beats}/min`) and other spellings go through the same table as free text.
+    let ucum_code = (q.system.as_deref() == Some("http://unitsofmeasure.org"))
+        .then_some(q.code.as_deref())
+        .flatten();
+    for candidate in [ucum_code, q.code.as_deref(), q.unit.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(u) = ucum(candidate) {
+            return Unit::Ucum(u);
+        }
+    }
+    match q.unit.as_deref().or(q.code.as_deref()).map(str::trim) {
+        Some(u) if !u.is_empty() && u != "1" => Unit::Other(u.to_owned()),
+        _ => Unit::None,
+    }
+}
+
+pub(crate) fn pq_of(q: &Quantity) -> Option<Pq> {
+    Some(Pq {
+        value: q.value.as_ref()?.as_str().to_owned(),
+        unit: unit_of(q),
+    })
+}
+
+impl Pq {
+    pub(crate) fn text(&self) -> String {
+        match &self.unit {
+            Unit::None => self.value.clone(),
+            Unit::Ucum(u) | Unit::Other(u) => format!("{} {u}", self.value),
+        }
+    }
+}
+
+/// The CDA value of a FHIR quantity, honouring its comparator.
+fn quantity_value(q: &Quantity) -> Value {
+    let Some(pq) = pq_of(q) else {
+        return Value::Null("NI");
+    };
+    match q.comparator.as_deref().map(str::trim) {
+        Some("<") => Value::Bound {
+            pq,
+            upper: true,
+            inclusive: false,
+        },
+        Some("<=") => Value::Bound {
+            pq,
+            upper: true,
+            inclusive: true,
+        },
+        Some(">") => Value::Bound {
+            pq,
+            upper: false,
+            inclusive: false,
+        },
+        Some(">=") => Value::Bound {
+            pq,
+            upper: false,
+            inclusive: true,
+        },
+        _ => Value::Pq(pq),
+    }
+}
+
+impl Value {
+    pub(crate) fn from_fhir(v: Option<&ObservationValue>) -> Self {
+        match v {
+            Some(ObservationValue::Quantity(q)) => quantity_value(q),
+            Some(ObservationValue::String(s)) if !s.trim().is_empty() => Self::St(s.clone()),
+            Some(ObservationValue::CodeableConcept(cc)) => Self::Cd(Coded::from_concept(Some(cc))),
+            Some(ObservationValue::Boolean(b)) => Self::St(if *b { "Yes" } else { "No" }.into()),
+            Some(ObservationValue::Integer(i)) => Self::Pq(Pq {
+                value: i.to_string(),
+                unit: Unit::None,
+            }),
+            Some(ObservationValue::DateTime(d)) => Self::St(cda::date_text(Some(d))),
+            Some(ObservationValue::Period(p)) => Self::St(format!(
+                "{} to {}",
+                cda::date_text(p.start.as_ref()),
+                cda::date_text(p.end.as_ref())
+            )),
+            Some(ObservationValue::Other(kind)) => Self::St(format!("(a {kind} value, not shown)")),
+            _ => Self::Null("NI"),
+        }
+    }
+
+    /// Narrative text of the value.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Self::Pq(pq) => pq.text(),
+            Self::Bound {
+                pq,
+                upper,
+                inclusive,
+            } => {
+                let op = match (upper, inclusive) {
+                    (true, false) => "<",
+                    (true, true) => "≤",
+                    (false, false) => ">",
+                    (false, true) => "≥",
+                };
+                format!("{op} {}", pq.text())
+            }
+            Self::St(s) => s.clone(),
+            Self::Cd(c) => c.label(),
+            Self::Null(_) => "—".into(),
+        }
+    }
+}
+
+/// FHIR STU3 interpretation (v2 0078 codes) → HL7 ObservationInterpretation code and label.
+pub(crate) fn interpretation(cc: Option<&CodeableConcept>) -> Option<(String, String)> {
+    let cc = cc?;
+    let coding = cc.coding.iter().find(|c| {
+        c.system
+            .as_deref()
+            .is_some_and(|s| s.ends_with("v2/0078") || s.ends_with("ObservationInterpretation"))
+    })?;
+    let code = coding.code.as_deref()?.trim();
+    let known = [
+        ("N", "Normal"),
+        ("A", "Abnormal"),
+        ("AA", "Critical abnormal"),
+        ("H", "High"),
+        ("HH", "Critical high"),
+        ("L", "Low"),
+        ("LL", "Critical low"),
+        (">", "Off scale high"),
+        ("<", "Off scale low"),
+        ("POS", "Positive"),
+        ("NEG", "Negative"),
+        ("IND", "Indeterminate"),
+        ("U", "Significant change up"),
+        ("D", "Significant change down"),
+        ("R", "Resistant"),
+        ("S", "Susceptible"),
+        ("I", "Intermediate"),
+    ];
+    let (c, d) = known.iter().find(|(c, _)| *c == code)?;
+    Some(((*c).to_owned(), (*d).to_owned()))
+}
+
+/// Text of an interpretation for the narrative, whatever its coding.
+pub(crate) fn interpretation_text(cc: Option<&CodeableConcept>) -> String {
+    match (interpretation(cc), cc.and_then(CodeableConcept::label)) {
+        (_, Some(t)) => t.to_owned(),
+        (Some((_, d)), None) => d,
+        (None, None) => String::new(),
+    }
+}
+
+/// Reference ranges. A bound without a unit (usual in GP data) is in the result's unit: a
+/// unit-less PQ would mean "a count", which it is not.
+pub(crate) fn ranges(o: &Observation) -> Vec<Range> {
+    let result_unit = match &o.value {
+        Some(ObservationValue::Quantity(q)) => Some(unit_of(q)),
+        _ => None,
+    };
+    let bound = |q: Option<&Quantity>| {
+        let mut pq = pq_of(q?)?;
+        if pq.unit == Unit::None
+            && let Some(u) = &result_unit
+        {
+            pq.unit = u.clone();
+        }
+        Some(pq)
+    };
+    o.reference_range
+        .iter()
+        .map(|r| Range {
+            low: bound(r.low.as_ref()),
+            high: bound(r.high.as_ref()),
+            text: r.text.clone().filter(|t| !t.trim().is_empty()),
+        })
+        .filter(|r| r.low.is_some() || r.high.is_some() || r.text.is_some())
+        .collect()
+}
+
+pub(crate) fn ranges_text(rs: &[Range]) -> String {
+    rs.iter()
+        .map(|r| match (&r.low, &r.high, &r.text) {
+            (_, _, Some(t)) if r.low.is_none() && r.high.is_none() => t.clone(),
+            (Some(l), Some(h), _) => format!("{} – {}", l.value, h.text()),
+            (Some(l), None, _) => format!("≥ {}", l.text()),
+            (None, Some(h), _) => format!("≤ {}", h.text()),
+            (None, None, _) => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// FHIR Observation/DiagnosticReport status → C-CDA Result Status.
+pub(crate) fn status(s: Option<&str>) -> &'static str {
+    match s {
+        Some("registered" | "preliminary" | "partial") => "active",
+        Some("cancelled" | "entered-in-error") => "cancelled",
+        _ => "completed",
+    }
+}
+
+/// Who performed an observation or report: a person or an organisation, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Performer {
+    pub name: String,
+    pub person: bool,
+}
+
+/// The performer a reference names (organisation, practitioner or role), if it has a name.
+pub(crate) fn performer(b: &Build<'_>, r: &Reference) -> Option<Performer> {
+    use fhir_stu3::Resource;
+    let person = |name: Option<String>| name.map(|name| Performer { name, person: true });
+    let named = match b.resolve(Some(r), None) {
+        Some(Resource::Organization(o)) => o.name.clone().map(|name| Performer {
+            name,
+            person: false,
+        }),
+        Some(Resource::Practitioner(p)) => {
+            person(p.name.first().map(fhir_stu3::HumanName::display))
+        }
+        Some(Resource::PractitionerRole(pr)) => match b.resolve(pr.practitioner.as_ref(), None) {
+            Some(Resource::Practitioner(p)) => {
+                person(p.name.first().map(fhir_stu3::HumanName::display))
+            }
+            _ => person(pr.practitioner.as_ref().and_then(|p| p.display.clone())),
+        },
+        _ => None,
+    };
+    named.filter(|p| !p.name.trim().is_empty()).or_else(|| {
+        r.display
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .map(|name| Performer {
+                name,
+                person: r
+                    .reference
+                    .as_deref()
+                    .is_some_and(|s| s.contains("Practitioner")),
+            })
+    })
+}
+
+fn pq_el(x: &mut Xml, tag: &str, pq: &Pq, extra: &[(&str, &str)], xsi: Option<&str>) {
+    let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(4);
+    if let Some(t) = xsi {
+        attrs.push(("xsi:type", t));
+    }
+    match &pq.unit {
+        Unit::Ucum(u) => {
+            attrs.push(("value", &pq.value));
+            attrs.push(("unit", u));
+            attrs.extend_from_slice(extra);
+            x.empty(tag, &attrs);
+        }
+        Unit::None => {
+            attrs.push(("value", &pq.value));
+            attrs.extend_from_slice(extra);
+            x.empty(tag, &attrs);
+        }
+        // HL7's "Results-Unit-Non-UCUM" example: the value travels in a translation whose
+        // originalText is the unit as the lab sent it.
+        Unit::Other(u) => {
+            attrs.push(("nullFlavor", "OTH"));
+            attrs.extend_from_slice(extra);
+            x.open(tag, &attrs);
+            x.open(
+                "translation",
+                &[("value", pq.value.as_str()), ("nullFlavor", "OTH")],
+            );
+            x.leaf("originalText", &[], u);
+            x.close("translation");
+            x.close(tag);
+        }
+    }
+}
+
+pub(crate) fn write_value(x: &mut Xml, v: &Value, text_ref: Option<&str>) {
+    match v {
+        Value::Pq(pq) => pq_el(x, "value", pq, &[], Some("PQ")),
+        Value::Bound {
+            pq,
+            upper,
+            inclusive,
+        } => {
+            x.open("value", &[("xsi:type", "IVL_PQ")]);
+            let inc = if *inclusive { "true" } else { "false" };
+            if *upper {
+                x.empty("low", &[("nullFlavor", "NINF")]);
+                pq_el(x, "high", pq, &[("inclusive", inc)], None);
+            } else {
+                pq_el(x, "low", pq, &[("inclusive", inc)], None);
+                x.empty("high", &[("nullFlavor", "PINF")]);
+            }
+            x.close("value");
+        }
+        Value::St(s) => x.leaf("value", &[("xsi:type", "ST")], s),
+        Value::Cd(c) => cda::cd(x, "value", c, Some("CD"), text_ref),
+        Value::Null(nf) => x.empty("value", &[("xsi:type", "CD"), ("nullFlavor", nf)]),
+    }
+}
+
+fn write_ranges(x: &mut Xml, rs: &[Range]) {
+    for r in rs {
+        x.open("referenceRange", &[]);
+        x.open("observationRange", &[]);
+        if let Some(t) = &r.text {
+            x.leaf("text", &[], t);
+        }
+        if r.low.is_some() || r.high.is_some() {
+            x.open("value", &[("xsi:type", "IVL_PQ")]);
+            match &r.low {
+                Some(l) => pq_el(x, "low", l, &[], None),
+                None => x.empty("low", &[("nullFlavor", "NINF")]),
+            }
+            match &r.high {
+                Some(h) => pq_el(x, "high", h, &[], None),
+                None => x.empty("high", &[("nullFlavor", "PINF")]),
+            }
+            x.close("value");
+        } else {
+            x.empty("value", &[("xsi:type", "IVL_PQ"), ("nullFlavor", "OTH")]);
+        }
+        x.close("observationRange");
+        x.close("referenceRange");
+    }
+}
+
+/// Writes `<observation>` with `template` (the template decides what the code and value
+/// must be; the caller has chosen them).
+pub(crate) fn write(x: &mut Xml, o: &Obs, template: Template) {
+    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    cda::template(x, template);
+    cda::id(x, &o.id);
+    cda::cd(x, "code", &o.code, None, o.code_ref.as_deref());
+    cda::text_ref(x, &o.row_id);
+    cda::status(x, o.status);
+    cda::ts(x, "effectiveTime", o.effective.as_ref());
+    write_value(x, &o.value, o.value_ref.as_deref());
+    if let Some((code, display)) = &o.interpretation {
+        x.empty(
+            "interpretationCode",
+            &[
+                ("code", code),
+                ("codeSystem", INTERPRETATION),
+                ("codeSystemName", "ObservationInterpretation"),
+                ("displayName", display),
+            ],
+        );
+    }
+    if let Some(r) = &o.comment_ref {
+        comment(x, r);
+    }
+    write_ranges(x, &o.ranges);
+    x.close("observation");
+}
+
+/// Comment Activity (4.64) on the observation, its text in the narrative cell `r`; linked
+/// with `REFR` as in HL7's examples.
+fn comment(x: &mut Xml, r: &str) {
+    x.open("entryRelationship", &[("typeCode", "REFR")]);
+    x.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
+    cda::template(x, templates::COMMENT_ACTIVITY);
+    cda::code(x, "48767-8", oids::LOINC, "LOINC", "Annotation comment");
+    cda::text_ref(x, r);
+    cda::status(x, "completed");
+    x.close("act");
+    x.close("entryRelationship");
+}
