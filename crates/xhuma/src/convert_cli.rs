@@ -52,7 +52,9 @@ pub fn convert_file(input: &Path) -> Result<Outputs, ConvertCliError> {
             source,
         })?;
     let report_json = serde_json::to_string_pretty(&converted.report).unwrap_or_default();
-    let html = crate::preview::render(converted.xml.as_bytes(), &converted.summary.title);
+    // Rendered from the converter's own record model, so the page shows exactly what the CDA
+    // narrative shows.
+    let html = converted.html();
     Ok(Outputs {
         xml: converted.xml,
         report_json,
