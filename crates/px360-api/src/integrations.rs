@@ -1,0 +1,352 @@
+//! Integration events (API-key authenticated intake; status, listing and replay for operators)
+//! and API-key management.
+
+use crate::auth::{Authed, Ctx, KeyAuth};
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, obj, own_hospital};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use px360_domain::event::{FieldError, validate};
+use px360_domain::rbac::{Action, Resource};
+use px360_store::auth::ApiKey;
+use px360_store::events::{Caller, EventRecord, Intake};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventAccepted {
+    pub event_id: String,
+    pub status: String,
+    /// True when this event repeats an earlier one (same source system, event code and
+    /// encounter): it was not stored or processed again.
+    pub duplicate: bool,
+}
+
+/// Example body: `{"source_system":"EPIC","event_code":"OP_CHECKIN","encounter_id":"ENC-1",
+/// "patient_identifier":"RGH-CARD-0001","payload":{"physician_licence":"GMC121",
+/// "department_code":"CARD","timestamp":"2025-01-31T09:30:00Z","custom_fields":{}}}`
+#[utoipa::path(post, path = "/api/integrations/events/", tag = "integrations",
+    request_body(content = Object, description = "Integration event (see description)"),
+    responses((status = 202, body = EventAccepted), (status = 200, body = EventAccepted, description = "duplicate"),
+              (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429)),
+    security(("api_key" = [])))]
+pub async fn post_event(
+    State(st): State<AppState>,
+    KeyAuth(key): KeyAuth,
+    ctx: Ctx,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<EventAccepted>)> {
+    let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Validation(vec![FieldError::new(
+            "",
+            format!("body is not valid JSON: {e}"),
+        )])
+    })?;
+    let ev = validate(&value).map_err(|errs| {
+        metrics::counter!("px360_events_rejected_total").increment(1);
+        ApiError::Validation(errs)
+    })?;
+    let allowed: Vec<String> = serde_json::from_str(&key.source_systems).unwrap_or_default();
+    if !allowed.iter().any(|s| s == "*" || s == &ev.source_system) {
+        metrics::counter!("px360_events_rejected_total").increment(1);
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "source_system",
+            "is not permitted for this API key",
+        )]));
+    }
+    let caller = Caller {
+        api_key_id: key.id.clone(),
+        hospital_id: key.hospital_id.clone(),
+        ip: ctx.ip,
+        user_agent: ctx.user_agent,
+    };
+    let outcome = st.intake.submit(caller, ev).await?;
+    match outcome {
+        Intake::Accepted(id) => {
+            metrics::counter!("px360_events_received_total").increment(1);
+            st.wake.notify_one();
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(EventAccepted {
+                    event_id: id,
+                    status: "received".into(),
+                    duplicate: false,
+                }),
+            ))
+        }
+        Intake::Duplicate(id) => {
+            metrics::counter!("px360_events_duplicate_total").increment(1);
+            let status = st.db.event(&id).await?.status;
+            Ok((
+                StatusCode::OK,
+                Json(EventAccepted {
+                    event_id: id,
+                    status,
+                    duplicate: true,
+                }),
+            ))
+        }
+    }
+}
+
+/// Event status for operators (payload withheld: it may carry patient data).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventStatusView {
+    pub id: String,
+    pub hospital_id: String,
+    pub source_system: String,
+    pub event_code: String,
+    pub encounter_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: serde_json::Value,
+    pub received_at: String,
+    pub next_attempt_at: Option<String>,
+    pub processed_at: Option<String>,
+}
+
+impl From<EventRecord> for EventStatusView {
+    fn from(e: EventRecord) -> Self {
+        Self {
+            warnings: serde_json::from_str(&e.warnings).unwrap_or_default(),
+            id: e.id,
+            hospital_id: e.hospital_id,
+            source_system: e.source_system,
+            event_code: e.event_code,
+            encounter_id: e.encounter_id,
+            status: e.status,
+            attempts: e.attempts,
+            last_error: e.last_error,
+            received_at: e.received_at,
+            next_attempt_at: e.next_attempt_at,
+            processed_at: e.processed_at,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/integrations/events/{id}", tag = "integrations", responses((status = 200, body = EventStatusView), (status = 404)), security(("bearer" = [])))]
+pub async fn get_event(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventStatusView>> {
+    let e = st.db.event(&id).await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::Event,
+        Action::Read,
+        obj(&e.hospital_id, None),
+        Some(&id),
+    )
+    .await?;
+    Ok(Json(e.into()))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EventQuery {
+    /// received | processed | failed | parked
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/integrations/events", tag = "integrations", params(EventQuery), responses((status = 200, body = Vec<EventStatusView>)), security(("bearer" = [])))]
+pub async fn list_events(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<Json<Vec<EventStatusView>>> {
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::Event,
+        Action::Read,
+        own_hospital(&p),
+        None,
+    )
+    .await?;
+    if let Some(s) = &q.status
+        && px360_domain::event::EventStatus::parse(s).is_none()
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "status",
+            "must be one of received, processed, failed, parked",
+        )]));
+    }
+    let h = p.scope().hospital_id().map(|h| h.to_string());
+    let rows = st
+        .db
+        .events(
+            h.as_deref(),
+            q.status.as_deref(),
+            q.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/integrations/events/{id}/replay", tag = "integrations", responses((status = 202, body = EventStatusView), (status = 409)), security(("bearer" = [])))]
+pub async fn replay_event(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<EventStatusView>)> {
+    let e = st.db.event(&id).await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::Event,
+        Action::Operate,
+        obj(&e.hospital_id, None),
+        Some(&id),
+    )
+    .await?;
+    if !st.db.reset_for_replay(&id).await? {
+        return Err(ApiError::Conflict(format!(
+            "event is {}; only parked or failed events can be replayed",
+            e.status
+        )));
+    }
+    st.audit(AppState::entry(
+        &p,
+        &ctx,
+        "event.replay",
+        "inbound_event",
+        &id,
+        Some(&e.hospital_id),
+        serde_json::json!({"previous_status": e.status}),
+    ))
+    .await?;
+    st.wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(st.db.event(&id).await?.into())))
+}
+
+#[utoipa::path(get, path = "/api/api-keys", tag = "integrations", responses((status = 200, body = Vec<ApiKey>)), security(("bearer" = [])))]
+pub async fn list_api_keys(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+) -> ApiResult<Json<Vec<ApiKey>>> {
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::ApiKey,
+        Action::Read,
+        own_hospital(&p),
+        None,
+    )
+    .await?;
+    let h = p.scope().hospital_id().map(|h| h.to_string());
+    Ok(Json(st.db.api_keys(h.as_deref()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewApiKey {
+    pub hospital_id: Option<String>,
+    pub name: String,
+    /// Permitted `source_system` values (`"*"` for any).
+    pub source_systems: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IssuedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// Shown once; only a hash is stored.
+    pub api_key: String,
+}
+
+#[utoipa::path(post, path = "/api/api-keys", tag = "integrations", request_body = NewApiKey, responses((status = 201, body = IssuedApiKey)), security(("bearer" = [])))]
+pub async fn create_api_key(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Json(b): Json<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<IssuedApiKey>)> {
+    let hospital = b
+        .hospital_id
+        .clone()
+        .or_else(|| p.scope().hospital_id().map(|h| h.to_string()))
+        .ok_or_else(|| ApiError::Validation(vec![FieldError::new("hospital_id", "is required")]))?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::ApiKey,
+        Action::Create,
+        obj(&hospital, None),
+        Some(&hospital),
+    )
+    .await?;
+    crate::org::require("name", &b.name)?;
+    if b.source_systems.is_empty() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "source_systems",
+            "must list at least one source system (or \"*\")",
+        )]));
+    }
+    st.db.hospital(&hospital).await?;
+    let issued = st
+        .db
+        .create_api_key(
+            &hospital,
+            &b.name,
+            &b.source_systems,
+            Some(&p.user_id().to_string()),
+        )
+        .await?;
+    st.audit(AppState::entry(
+        &p,
+        &ctx,
+        "create",
+        "api_key",
+        &issued.key.id,
+        Some(&hospital),
+        serde_json::json!({"name": b.name, "source_systems": b.source_systems}),
+    ))
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedApiKey {
+            key: issued.key,
+            api_key: issued.plaintext,
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "integrations", responses((status = 204), (status = 404)), security(("bearer" = [])))]
+pub async fn revoke_api_key(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let k = st.db.api_key(&id).await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::ApiKey,
+        Action::Delete,
+        obj(&k.hospital_id, None),
+        Some(&id),
+    )
+    .await?;
+    st.db.revoke_api_key(&id).await?;
+    st.key_cache.clear();
+    st.audit(AppState::entry(
+        &p,
+        &ctx,
+        "delete",
+        "api_key",
+        &id,
+        Some(&k.hospital_id),
+        serde_json::json!({"revoked": true}),
+    ))
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,301 @@
+//! PX360 HTTP API (axum): authentication, RBAC on every endpoint and object, the integration
+//! events intake, operations endpoints (`/health/`, `/metrics`, `/docs`) and rate limits.
+//!
+//! Authorisation is centralised in [`AppState::authorize`]: handlers state the resource, the
+//! action and where the object lives; denials are audited, and objects outside the caller's
+//! scope answer 404 so that their existence is not disclosed.
+
+pub mod auth;
+pub mod error;
+pub mod integrations;
+pub mod ops;
+pub mod org;
+pub mod people;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use error::{ApiError, ApiResult};
+use ops::SecurityAddon;
+use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
+use px360_store::Db;
+use px360_store::audit::AuditEntry;
+use px360_store::org::ScopeFilter;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub access_ttl: chrono::Duration,
+    pub refresh_ttl: chrono::Duration,
+    /// Login attempts: burst per client IP, then one more every `login_period`.
+    pub login_burst: u32,
+    pub login_period: Duration,
+    /// Integration events: burst per client IP, then one every `events_period`.
+    pub events_burst: u32,
+    pub events_period: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            access_ttl: chrono::Duration::minutes(10),
+            refresh_ttl: chrono::Duration::days(7),
+            login_burst: 10,
+            login_period: Duration::from_secs(6),
+            events_burst: 20_000,
+            events_period: Duration::from_micros(100),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: auth::Keys,
+    pub cfg: Arc<ApiConfig>,
+    /// Wakes the in-process worker when an event is accepted.
+    pub wake: Arc<Notify>,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Verified API keys (5 s TTL).
+    pub key_cache: Arc<auth::KeyCache>,
+    /// Group-commit writer for integration events.
+    pub intake: px360_store::events::IntakeQueue,
+}
+
+impl AppState {
+    /// Signing key from the database (created on first start, shared by all processes).
+    pub async fn new(
+        db: Db,
+        cfg: ApiConfig,
+        wake: Arc<Notify>,
+    ) -> Result<Self, px360_store::StoreError> {
+        let secret = db
+            .setting_init("jwt_hs256_secret", &px360_store::auth::random_secret())
+            .await?;
+        Ok(Self {
+            keys: auth::Keys::from_secret(secret.as_bytes()),
+            intake: px360_store::events::IntakeQueue::start(db.clone(), 256),
+            key_cache: Arc::new(auth::KeyCache::new(Duration::from_secs(5))),
+            db,
+            cfg: Arc::new(cfg),
+            wake,
+            metrics: ops::metrics_handle(),
+        })
+    }
+
+    pub async fn audit(&self, e: AuditEntry) -> ApiResult<()> {
+        self.db.audit(&e).await?;
+        Ok(())
+    }
+
+    /// Audit where failing to audit must not turn the answer into a 500 (rejections).
+    pub async fn audit_quiet(&self, e: AuditEntry) {
+        if let Err(err) = self.db.audit(&e).await {
+            tracing::error!(error = %err, action = %e.action, "audit append failed");
+        }
+    }
+
+    /// The one authorisation gate. Out-of-scope objects → 404, in scope but role too low → 403.
+    pub async fn authorize(
+        &self,
+        p: &Principal,
+        ctx: &auth::Ctx,
+        resource: Resource,
+        action: Action,
+        obj: ObjectScope,
+        object_id: Option<&str>,
+    ) -> ApiResult<()> {
+        if p.may(resource, action, &obj) {
+            return Ok(());
+        }
+        metrics::counter!("px360_permission_denials_total").increment(1);
+        self.audit_quiet(AuditEntry {
+            actor_type: "user",
+            actor_id: Some(p.user_id().to_string()),
+            ip: ctx.ip.clone(),
+            user_agent: ctx.user_agent.clone(),
+            action: "permission.denied".into(),
+            object_type: Some(resource_name(resource)),
+            object_id: object_id.map(str::to_owned),
+            hospital_id: p.scope().hospital_id().map(|h| h.to_string()),
+            changes: Some(serde_json::json!({ "attempted": format!("{action:?}").to_lowercase() })),
+        })
+        .await;
+        let in_scope = p.scope().contains(&obj);
+        Err(if in_scope || object_id.is_none() {
+            ApiError::Forbidden
+        } else {
+            ApiError::NotFound
+        })
+    }
+
+    pub fn entry(
+        p: &Principal,
+        ctx: &auth::Ctx,
+        action: &str,
+        object_type: &'static str,
+        object_id: &str,
+        hospital: Option<&str>,
+        changes: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor_type: "user",
+            actor_id: Some(p.user_id().to_string()),
+            ip: ctx.ip.clone(),
+            user_agent: ctx.user_agent.clone(),
+            action: action.into(),
+            object_type: Some(object_type),
+            object_id: Some(object_id.to_owned()),
+            hospital_id: hospital.map(str::to_owned),
+            changes: Some(changes),
+        }
+    }
+}
+
+pub fn resource_name(r: Resource) -> &'static str {
+    match r {
+        Resource::Hospital => "hospital",
+        Resource::Department => "department",
+        Resource::Physician => "physician",
+        Resource::Employee => "employee",
+        Resource::Patient => "patient",
+        Resource::Journey => "journey",
+        Resource::User => "user",
+        Resource::ApiKey => "api_key",
+        Resource::Event => "inbound_event",
+        Resource::Audit => "audit",
+    }
+}
+
+/// The principal's own scope as an object location (for list endpoints).
+pub fn own_scope(p: &Principal) -> ObjectScope {
+    ObjectScope::new(p.scope().hospital_id(), p.scope().department_id())
+}
+
+/// For lists of hospital-level objects (events, API keys, audit): department-scoped principals
+/// are outside them even when their role level is high enough.
+pub fn own_hospital(p: &Principal) -> ObjectScope {
+    ObjectScope::new(p.scope().hospital_id(), None)
+}
+
+pub fn filter(p: &Principal) -> ScopeFilter {
+    ScopeFilter {
+        hospital_id: p.scope().hospital_id().map(|u| u.to_string()),
+        department_id: p.scope().department_id().map(|u| u.to_string()),
+    }
+}
+
+pub fn obj(hospital: &str, department: Option<&str>) -> ObjectScope {
+    ObjectScope::new(
+        Uuid::parse_str(hospital).ok(),
+        department.and_then(|d| Uuid::parse_str(d).ok()),
+    )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "PX360 API", description = "Patient-experience platform: organisations, accounts and RBAC, audit, integration events, journeys."),
+    paths(
+        auth::login, auth::refresh, auth::logout, auth::me,
+        org::list_hospitals, org::create_hospital, org::get_hospital,
+        org::list_departments, org::create_department,
+        org::list_physicians, org::create_physician,
+        people::list_patients, people::create_patient, people::get_patient, people::update_patient, people::delete_patient,
+        people::list_users, people::create_user,
+        people::list_journeys, people::get_journey,
+        integrations::post_event, integrations::get_event, integrations::list_events, integrations::replay_event,
+        integrations::list_api_keys, integrations::create_api_key, integrations::revoke_api_key,
+        ops::audit_log, ops::health,
+    ),
+    modifiers(&SecurityAddon),
+)]
+pub struct ApiDoc;
+
+/// Build the full router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+/// (the rate limiter keys on the peer IP).
+pub fn router(st: AppState) -> Router {
+    let login_limit = GovernorConfigBuilder::default()
+        .period(st.cfg.login_period)
+        .burst_size(st.cfg.login_burst)
+        .finish();
+    let events_limit = GovernorConfigBuilder::default()
+        .period(st.cfg.events_period)
+        .burst_size(st.cfg.events_burst)
+        .finish();
+    let mut login = Router::new().route("/api/auth/login", post(auth::login));
+    if let Some(c) = login_limit {
+        login = login.layer(GovernorLayer::new(c));
+    }
+    let mut events =
+        Router::new().route("/api/integrations/events/", post(integrations::post_event));
+    if let Some(c) = events_limit {
+        events = events.layer(GovernorLayer::new(c));
+    }
+    let api = Router::new()
+        .route("/api/auth/refresh", post(auth::refresh))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route(
+            "/api/hospitals",
+            get(org::list_hospitals).post(org::create_hospital),
+        )
+        .route("/api/hospitals/{id}", get(org::get_hospital))
+        .route(
+            "/api/departments",
+            get(org::list_departments).post(org::create_department),
+        )
+        .route(
+            "/api/physicians",
+            get(org::list_physicians).post(org::create_physician),
+        )
+        .route(
+            "/api/patients",
+            get(people::list_patients).post(people::create_patient),
+        )
+        .route(
+            "/api/patients/{id}",
+            get(people::get_patient)
+                .patch(people::update_patient)
+                .delete(people::delete_patient),
+        )
+        .route(
+            "/api/users",
+            get(people::list_users).post(people::create_user),
+        )
+        .route("/api/journeys", get(people::list_journeys))
+        .route("/api/journeys/{id}", get(people::get_journey))
+        .route("/api/integrations/events", get(integrations::list_events))
+        .route(
+            "/api/integrations/events/{id}",
+            get(integrations::get_event),
+        )
+        .route(
+            "/api/integrations/events/{id}/replay",
+            post(integrations::replay_event),
+        )
+        .route(
+            "/api/api-keys",
+            get(integrations::list_api_keys).post(integrations::create_api_key),
+        )
+        .route("/api/api-keys/{id}", delete(integrations::revoke_api_key))
+        .route("/api/audit", get(ops::audit_log))
+        .route("/health/", get(ops::health))
+        .route("/metrics", get(ops::metrics));
+    Router::new()
+        .merge(login)
+        .merge(events)
+        .merge(api)
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/docs")
+                .url("/api-docs/openapi.json", ApiDoc::openapi()),
+        )
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(st)
+}

@@ -1,0 +1,343 @@
+//! Users, passwords (argon2id), rotating refresh tokens and integration API keys.
+//!
+//! Secrets are only ever stored hashed: passwords with argon2id, refresh tokens and API keys
+//! (both 256-bit random) with SHA-256, which is sufficient for high-entropy secrets and keeps the
+//! per-request API-key check cheap.
+
+use crate::{Db, Result, StoreError, new_id, now_ts, ts};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use px360_domain::audit::hex;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Executor};
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub hospital_id: Option<String>,
+    pub department_id: Option<String>,
+    /// 1 active, 0 disabled (integer: portable through sqlx::Any).
+    pub is_active: i64,
+    pub last_login_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub password_hash: String,
+}
+
+const USER_COLS: &str = "id, username, display_name, email, role, hospital_id, department_id, is_active, last_login_at, created_at, updated_at, password_hash";
+
+pub fn hash_password(password: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random secret: 32 bytes, hex.
+pub fn random_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex(&b)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password: String,
+    pub role: String,
+    pub hospital_id: Option<String>,
+    pub department_id: Option<String>,
+}
+
+pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    u: &NewUser,
+    password_hash: &str,
+) -> Result<User> {
+    let now = now_ts();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (id, username, display_name, email, password_hash, role, hospital_id, department_id, is_active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING {USER_COLS}"
+    )))
+    .bind(new_id())
+    .bind(&u.username)
+    .bind(&u.display_name)
+    .bind(&u.email)
+    .bind(password_hash)
+    .bind(&u.role)
+    .bind(&u.hospital_id)
+    .bind(&u.department_id)
+    .bind(now)
+    .fetch_one(ex)
+    .await?)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub hospital_id: String,
+    pub name: String,
+    pub prefix: String,
+    /// JSON array text of permitted `source_system` values.
+    pub source_systems: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+const KEY_COLS: &str = "id, hospital_id, name, prefix, source_systems, created_by, created_at, last_used_at, revoked_at";
+
+#[derive(sqlx::FromRow)]
+struct KeyWithHash {
+    #[sqlx(flatten)]
+    key: ApiKey,
+    key_hash: String,
+}
+
+/// An API key as presented: `px360_<prefix>_<secret>`.
+pub struct IssuedKey {
+    pub key: ApiKey,
+    pub plaintext: String,
+}
+
+impl Db {
+    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS} FROM users WHERE username = $1 AND deleted_at IS NULL"
+        )))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS} FROM users WHERE id = $1 AND deleted_at IS NULL"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn users(&self, f: &crate::org::ScopeFilter) -> Result<Vec<User>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS} FROM users WHERE deleted_at IS NULL AND ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR department_id = $2) ORDER BY username"
+        )))
+        .bind(&f.hospital_id)
+        .bind(&f.department_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn touch_login(&self, user_id: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(now_ts())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Store a new refresh token (in `family`, or a new family on login); returns the plaintext.
+    pub async fn issue_refresh(
+        &self,
+        user_id: &str,
+        family: Option<&str>,
+        ttl: chrono::Duration,
+    ) -> Result<String> {
+        let token = random_secret();
+        let now = chrono::Utc::now();
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(user_id)
+        .bind(family.map(str::to_owned).unwrap_or_else(new_id))
+        .bind(sha256_hex(&token))
+        .bind(ts(now + ttl))
+        .bind(ts(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(token)
+    }
+
+    /// Consume a refresh token. Returns (user_id, family_id). Presenting an already-used token
+    /// is treated as theft: the whole family is revoked.
+    pub async fn consume_refresh(&self, token: &str) -> Result<(String, String)> {
+        let hash = sha256_hex(token);
+        let now = now_ts();
+        let row: Option<(String, String)> = sqlx::query_as(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 RETURNING user_id, family_id",
+        )
+        .bind(&hash)
+        .bind(&now)
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some(r) = row {
+            return Ok(r);
+        }
+        let reused: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT family_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((family, Some(_))) = reused {
+            self.revoke_refresh_family(&family).await?;
+        }
+        Err(StoreError::NotFound)
+    }
+
+    pub async fn revoke_refresh_family(&self, family: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(family)
+        .bind(now_ts())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Revoke the family a presented token belongs to (logout).
+    pub async fn revoke_refresh(&self, token: &str) -> Result<Option<String>> {
+        let family: Option<String> =
+            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(sha256_hex(token))
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(f) = &family {
+            self.revoke_refresh_family(f).await?;
+        }
+        Ok(family)
+    }
+
+    pub async fn create_api_key(
+        &self,
+        hospital_id: &str,
+        name: &str,
+        source_systems: &[String],
+        created_by: Option<&str>,
+    ) -> Result<IssuedKey> {
+        let prefix = &random_secret()[..12];
+        let plaintext = format!("px360_{prefix}_{}", random_secret());
+        let systems = serde_json::to_string(source_systems)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let key = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO api_keys (id, hospital_id, name, prefix, key_hash, source_systems, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {KEY_COLS}"
+        )))
+        .bind(new_id())
+        .bind(hospital_id)
+        .bind(name)
+        .bind(prefix)
+        .bind(sha256_hex(&plaintext))
+        .bind(systems)
+        .bind(created_by)
+        .bind(now_ts())
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(IssuedKey { key, plaintext })
+    }
+
+    /// Resolve a presented key; `None` when unknown, malformed or revoked.
+    pub async fn authenticate_api_key(&self, presented: &str) -> Result<Option<ApiKey>> {
+        let Some(prefix) = presented
+            .strip_prefix("px360_")
+            .and_then(|r| r.split('_').next())
+        else {
+            return Ok(None);
+        };
+        let row: Option<(String, ApiKey)> =
+            sqlx::query_as::<_, KeyWithHash>(sqlx::AssertSqlSafe(format!(
+                "SELECT {KEY_COLS}, key_hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+            )))
+            .bind(prefix)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|k| (k.key_hash, k.key));
+        let Some((stored, key)) = row else {
+            return Ok(None);
+        };
+        if !constant_time_eq(stored.as_bytes(), sha256_hex(presented).as_bytes()) {
+            return Ok(None);
+        }
+        Ok(Some(key))
+    }
+
+    pub async fn api_key(&self, id: &str) -> Result<ApiKey> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLS} FROM api_keys WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn api_keys(&self, hospital_id: Option<&str>) -> Result<Vec<ApiKey>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLS} FROM api_keys WHERE ($1 IS NULL OR hospital_id = $1) ORDER BY created_at"
+        )))
+        .bind(hospital_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn revoke_api_key(&self, id: &str) -> Result<()> {
+        let r =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now_ts())
+                .execute(&self.writer)
+                .await?;
+        if r.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Db {
+    pub async fn purge_refresh_tokens(&self) -> Result<u64> {
+        let cutoff = ts(chrono::Utc::now() - chrono::Duration::days(1));
+        Ok(
+            sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+                .bind(cutoff)
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
+    }
+}

@@ -1,0 +1,296 @@
+//! Inbound integration events: durable intake with de-duplication, status and retry bookkeeping.
+
+use crate::audit::{AuditEntry, append_many};
+use crate::{Db, Result, StoreError, new_id, now_ts, ts};
+use px360_domain::event::{EventStatus, InboundEvent, retry_delay};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EventRecord {
+    pub id: String,
+    pub hospital_id: String,
+    pub api_key_id: String,
+    pub source_system: String,
+    pub event_code: String,
+    pub encounter_id: String,
+    pub patient_identifier: String,
+    /// Payload JSON text as received (validated).
+    pub payload: String,
+    pub occurred_at: String,
+    pub received_at: String,
+    /// received | processed | failed | parked
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// JSON array text of processing warnings.
+    pub warnings: String,
+    pub next_attempt_at: Option<String>,
+    pub processed_at: Option<String>,
+}
+
+const EVENT_COLS: &str = "id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, received_at, status, attempts, last_error, warnings, next_attempt_at, processed_at";
+
+/// Result of intake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intake {
+    Accepted(String),
+    /// Same hospital, source system, event code and encounter as an earlier event.
+    Duplicate(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub api_key_id: String,
+    pub hospital_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+struct IntakeJob {
+    caller: Caller,
+    event: InboundEvent,
+    reply: oneshot::Sender<Result<Intake>>,
+}
+
+/// Group commit for event intake: concurrent requests are written in one transaction (up to
+/// `max_batch`), and each request is answered only after that transaction committed, so the
+/// "durable before 202" contract holds while SQLite's single writer and PostgreSQL's commit
+/// flush are paid once per batch instead of once per event.
+#[derive(Clone, Debug)]
+pub struct IntakeQueue {
+    tx: mpsc::Sender<IntakeJob>,
+}
+
+impl IntakeQueue {
+    pub fn start(db: Db, max_batch: usize) -> Self {
+        let (tx, mut rx) = mpsc::channel::<IntakeJob>(max_batch * 4);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < max_batch {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                let items: Vec<(&Caller, &InboundEvent)> =
+                    jobs.iter().map(|j| (&j.caller, &j.event)).collect();
+                match db.intake_many(&items).await {
+                    Ok(outcomes) => {
+                        for (j, o) in jobs.into_iter().zip(outcomes) {
+                            let _ = j.reply.send(Ok(o));
+                        }
+                    }
+                    // One bad item must not fail its neighbours: retry them one by one.
+                    Err(_) if jobs.len() > 1 => {
+                        for j in jobs {
+                            let r = db.intake_event(&j.caller, &j.event).await;
+                            let _ = j.reply.send(r);
+                        }
+                    }
+                    Err(e) => {
+                        for j in jobs {
+                            let _ = j
+                                .reply
+                                .send(Err(StoreError::Invalid(format!("intake failed: {e}"))));
+                        }
+                    }
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    pub async fn submit(&self, caller: Caller, event: InboundEvent) -> Result<Intake> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(IntakeJob {
+                caller,
+                event,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Invalid("intake queue closed".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Invalid("intake queue dropped the request".into()))?
+    }
+}
+
+impl Db {
+    /// Store one event durably (with its audit record) before answering. Prefer
+    /// [`IntakeQueue`], which commits concurrent requests together.
+    pub async fn intake_event(&self, c: &Caller, e: &InboundEvent) -> Result<Intake> {
+        let mut out = self.intake_many(&[(c, e)]).await?;
+        out.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// Store several events (and their audit records) in one transaction.
+    pub async fn intake_many(&self, items: &[(&Caller, &InboundEvent)]) -> Result<Vec<Intake>> {
+        let now = now_ts();
+        let mut tx = self.writer.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut audit = Vec::with_capacity(items.len());
+        for (c, e) in items {
+            let payload = serde_json::to_string(&e.payload)
+                .map_err(|x| StoreError::Invalid(x.to_string()))?;
+            let inserted: Option<String> = sqlx::query_scalar(
+                "INSERT INTO inbound_events (id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, received_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'received') \
+                 ON CONFLICT (hospital_id, source_system, event_code, encounter_id) DO NOTHING RETURNING id",
+            )
+            .bind(new_id())
+            .bind(&c.hospital_id)
+            .bind(&c.api_key_id)
+            .bind(&e.source_system)
+            .bind(&e.event_code)
+            .bind(&e.encounter_id)
+            .bind(&e.patient_identifier)
+            .bind(payload)
+            .bind(ts(e.payload.timestamp))
+            .bind(&now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let outcome = match inserted {
+                Some(id) => Intake::Accepted(id),
+                None => Intake::Duplicate(
+                    sqlx::query_scalar(
+                        "SELECT id FROM inbound_events WHERE hospital_id = $1 AND source_system = $2 AND event_code = $3 AND encounter_id = $4",
+                    )
+                    .bind(&c.hospital_id)
+                    .bind(&e.source_system)
+                    .bind(&e.event_code)
+                    .bind(&e.encounter_id)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                ),
+            };
+            let (action, id) = match &outcome {
+                Intake::Accepted(id) => ("event.received", id),
+                Intake::Duplicate(id) => ("event.duplicate", id),
+            };
+            audit.push(AuditEntry {
+                actor_type: "api_key",
+                actor_id: Some(c.api_key_id.clone()),
+                ip: c.ip.clone(),
+                user_agent: c.user_agent.clone(),
+                action: action.into(),
+                object_type: Some("inbound_event"),
+                object_id: Some(id.clone()),
+                hospital_id: Some(c.hospital_id.clone()),
+                changes: Some(serde_json::json!({
+                    "source_system": e.source_system, "event_code": e.event_code
+                })),
+            });
+            outcomes.push(outcome);
+        }
+        append_many(&mut tx, &audit).await?;
+        // Coarse last-use stamp: at most one write per key per minute.
+        let mut keys: Vec<&str> = items.iter().map(|(c, _)| c.api_key_id.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+                .bind(k)
+                .bind(&now)
+                .bind(ts(chrono::Utc::now() - chrono::Duration::seconds(60)))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub async fn event(&self, id: &str) -> Result<EventRecord> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLS} FROM inbound_events WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn events(
+        &self,
+        hospital_id: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLS} FROM inbound_events WHERE ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR status = $2) ORDER BY received_at DESC LIMIT $3"
+        )))
+        .bind(hospital_id)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Operator replay of a parked (or failed) event: resets attempts. Returns false when the
+    /// event is not in a replayable state.
+    pub async fn reset_for_replay(&self, id: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE inbound_events SET status = 'received', attempts = 0, next_attempt_at = NULL WHERE id = $1 AND status IN ('parked', 'failed')",
+        )
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Events that should have been processed by now but were not (lost enqueue, crashed
+    /// process): received more than `grace` ago, or failed with a due retry.
+    pub async fn overdue_events(&self, grace: chrono::Duration, limit: i64) -> Result<Vec<String>> {
+        let now = chrono::Utc::now();
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM inbound_events WHERE (status = 'received' AND received_at < $1) OR (status = 'failed' AND next_attempt_at < $2) ORDER BY received_at LIMIT $3",
+        )
+        .bind(ts(now - grace))
+        .bind(ts(now - grace))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn event_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM inbound_events GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}
+
+/// Record a failed attempt inside the claiming transaction. Returns the retry delay, or `None`
+/// when the event is now parked.
+pub(crate) async fn record_failure(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    error: &str,
+) -> Result<Option<std::time::Duration>> {
+    let attempts: i64 = sqlx::query_scalar(
+        "UPDATE inbound_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .bind(error.chars().take(1000).collect::<String>())
+    .fetch_one(&mut *tx)
+    .await?;
+    let delay = retry_delay(attempts);
+    let (status, next) = match delay {
+        Some(d) => (
+            EventStatus::Failed,
+            Some(ts(
+                chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default()
+            )),
+        ),
+        None => (EventStatus::Parked, None),
+    };
+    sqlx::query("UPDATE inbound_events SET status = $2, next_attempt_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .bind(next)
+        .execute(&mut *tx)
+        .await?;
+    Ok(delay)
+}

@@ -1,0 +1,144 @@
+//! `px360`: serve (default), worker, audit verify, migrate.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "px360", about = "PX360 patient-experience platform")]
+struct Cli {
+    /// PostgreSQL URL (postgres://…); without it an embedded SQLite database in --data-dir is used.
+    #[arg(
+        long,
+        env = "PX360_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    #[arg(
+        long,
+        env = "PX360_DATA_DIR",
+        default_value = "px360-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Worker loops per process (default: 1 on SQLite, 4 on PostgreSQL).
+    #[arg(long, env = "PX360_WORKER_CONCURRENCY", global = true)]
+    worker_concurrency: Option<usize>,
+    /// Do not run the scheduler (beat) in this process.
+    #[arg(long, env = "PX360_NO_BEAT", global = true)]
+    no_beat: bool,
+    /// Test hook: hold each claimed job this many milliseconds before applying it.
+    #[arg(long, env = "PX360_WORKER_HOLD_MS", global = true, hide = true)]
+    worker_hold_ms: Option<u64>,
+    /// OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (off when unset).
+    #[arg(long, env = "PX360_OTLP_ENDPOINT", global = true)]
+    otlp_endpoint: Option<String>,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// API, web and worker in one process (default).
+    Serve {
+        #[arg(long, env = "PX360_LISTEN", default_value = "0.0.0.0:8001")]
+        listen: String,
+        /// Login attempts allowed in a burst per client IP.
+        #[arg(long, env = "PX360_LOGIN_BURST", default_value_t = 10)]
+        login_burst: u32,
+        /// Integration events allowed in a burst per client IP.
+        #[arg(long, env = "PX360_EVENTS_BURST", default_value_t = 20_000)]
+        events_burst: u32,
+        /// Sustained integration events per second per client IP.
+        #[arg(long, env = "PX360_EVENTS_PER_SECOND", default_value_t = 10_000)]
+        events_per_second: u64,
+    },
+    /// Workers and scheduler only (share one PostgreSQL between machines).
+    Worker,
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Run migrations and exit.
+    Migrate,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the audit hash chain end to end; exit status 1 when broken.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    service_kit::crypto::install_default_provider();
+    let cli = Cli::parse();
+    let _telemetry = service_kit::telemetry::init(
+        "px360",
+        &service_kit::telemetry::TelemetryConfig {
+            filter: "info,sqlx=warn".into(),
+            otlp_endpoint: cli.otlp_endpoint.clone(),
+            ..Default::default()
+        },
+    )?;
+    let url = px360::database_url(cli.database_url.as_deref(), &cli.data_dir)?;
+    let db = px360_store::Db::connect(&url).await?;
+    let role = match &cli.cmd {
+        Some(Cmd::Worker) => "worker",
+        _ => "serve",
+    };
+    let mut opts = px360::Options::new(role);
+    opts.worker_concurrency = cli.worker_concurrency;
+    opts.worker_hold = cli.worker_hold_ms.map(Duration::from_millis);
+    opts.run_beat = !cli.no_beat;
+    match cli.cmd.unwrap_or(Cmd::Serve {
+        listen: "0.0.0.0:8001".into(),
+        login_burst: 10,
+        events_burst: 20_000,
+        events_per_second: 10_000,
+    }) {
+        Cmd::Serve {
+            listen,
+            login_burst,
+            events_burst,
+            events_per_second,
+        } => {
+            let admin = std::env::var("PX360_ADMIN_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            if let Some(seed) = db.seed_demo(admin.as_deref()).await? {
+                tracing::info!("seeded demo hospital group");
+                if let Some(pw) = seed.generated_admin_password {
+                    // Printed once on the console, never logged: it is not stored in clear anywhere.
+                    println!(
+                        "PX360 first start: admin account 'admin' created with password: {pw}"
+                    );
+                }
+            }
+            opts.api.login_burst = login_burst.max(1);
+            opts.api.events_burst = events_burst.max(1);
+            opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            px360::serve(db, opts, listener, px360::shutdown_signal()).await
+        }
+        Cmd::Worker => px360::work(db, opts, px360::shutdown_signal()).await,
+        Cmd::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Cmd::Audit {
+            cmd: AuditCmd::Verify,
+        } => match db.verify_audit_chain().await {
+            Ok(n) => {
+                println!("audit chain OK: {n} records verified");
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("audit chain BROKEN: {e}");
+                std::process::exit(1);
+            }
+        },
+    }
+}
