@@ -2,6 +2,8 @@
 //!
 //! * [`pds::PdsClient`]: PDS FHIR R4 `GET /Patient/{nhs}` with application-restricted OAuth 2.0
 //!   (signed client assertion, cached token) and typed outcomes ([`pds::PdsLookup`]).
+//! * [`pds::PdsClient::search`] ([`pds_search`]): non-fuzzy demographic search, one unique match
+//!   or [`pds_search::SearchOutcome::TooManyMatches`].
 //! * [`sds::SdsClient`]: SDS FHIR R4 Device + Endpoint lookup of a practice's ASID, MHS party key
 //!   and GP Connect FHIR base URL.
 //! * [`gpconnect::GpConnectClient`]: GP Connect Access Record Structured
@@ -23,6 +25,7 @@ pub mod error;
 pub mod gpconnect;
 pub mod keys;
 pub mod pds;
+pub mod pds_search;
 pub mod sds;
 
 mod breaker;

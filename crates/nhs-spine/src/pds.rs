@@ -226,14 +226,26 @@ impl PdsClient {
         ctx: &RequestingContext,
         correlation_id: &str,
     ) -> Result<crate::transport::RawResponse, PdsError> {
-        let token = self.inner.tokens.bearer().await?;
         let url = format!("{}/Patient/{}", self.inner.base_url, nhs.as_str());
+        self.send(&url, &[], ctx, correlation_id).await
+    }
+
+    /// One authenticated GET with the PDS headers; `query` pairs are URL-encoded by reqwest.
+    pub(crate) async fn send(
+        &self,
+        url: &str,
+        query: &[(&'static str, String)],
+        ctx: &RequestingContext,
+        correlation_id: &str,
+    ) -> Result<crate::transport::RawResponse, PdsError> {
+        let token = self.inner.tokens.bearer().await?;
         let http = &self.inner.upstream.http;
         Ok(self
             .inner
             .upstream
             .call(|| {
-                http.get(&url)
+                http.get(url)
+                    .query(query)
                     .bearer_auth(token.expose_secret())
                     .header("Accept", "application/fhir+json")
                     .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
@@ -241,6 +253,26 @@ impl PdsClient {
                     .header("NHSD-End-User-Organisation-ODS", &ctx.organisation_ods)
             })
             .await?)
+    }
+
+    /// Like [`Self::send`], retrying once with a fresh token after a 401.
+    pub(crate) async fn send_retrying_auth(
+        &self,
+        url: &str,
+        query: &[(&'static str, String)],
+        ctx: &RequestingContext,
+    ) -> Result<crate::transport::RawResponse, PdsError> {
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let resp = self.send(url, query, ctx, &correlation_id).await?;
+        if resp.status == StatusCode::UNAUTHORIZED {
+            self.inner.tokens.invalidate().await;
+            return self.send(url, query, ctx, &correlation_id).await;
+        }
+        Ok(resp)
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.inner.base_url
     }
 }
 
@@ -318,6 +350,15 @@ pub fn parse_patient(body: &[u8]) -> Result<PdsPatient, TransportError> {
         detail,
     };
     let raw: Value = serde_json::from_slice(body).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    parse_patient_value(raw)
+}
+
+/// [`parse_patient`] for a Patient already parsed as JSON (e.g. a searchset entry).
+pub fn parse_patient_value(raw: Value) -> Result<PdsPatient, TransportError> {
+    let invalid = |detail: String| TransportError::InvalidResponse {
+        upstream: "pds",
+        detail,
+    };
     let p: RawPatient =
         serde_json::from_value(raw.clone()).map_err(|e| invalid(format!("not a Patient: {e}")))?;
     if p.resource_type != "Patient" {

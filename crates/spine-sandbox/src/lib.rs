@@ -23,6 +23,7 @@ mod jwt_check;
 mod oauth;
 mod outcome;
 mod pds;
+mod pds_search;
 mod sds;
 
 use std::net::SocketAddr;
@@ -206,6 +207,7 @@ fn router(state: Arc<AppState>) -> Router {
             &format!("{PDS_PATH}/Patient/{{id}}"),
             get(pds::read_patient),
         )
+        .route(&format!("{PDS_PATH}/Patient"), get(pds_search::search))
         .route(&format!("{SDS_PATH}/Device"), get(sds::devices))
         .route(&format!("{SDS_PATH}/Endpoint"), get(sds::endpoints))
         .route(&format!("{SSP_PATH}/{{*target}}"), post(gpconnect::via_ssp))

@@ -17,6 +17,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// PDS echoes the request and correlation ids.
+pub(crate) fn echo_ids(headers: &HeaderMap, resp: &mut Response) {
+    for name in ["X-Request-ID", "X-Correlation-ID"] {
+        if let Some(v) = headers.get(name) {
+            resp.headers_mut().insert(name, v.clone());
+        }
+    }
+}
+
 pub(crate) async fn read_patient(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -24,12 +33,7 @@ pub(crate) async fn read_patient(
 ) -> Response {
     state.counters.pds.fetch_add(1, Ordering::Relaxed);
     let mut resp = answer(&state, &id, &headers).await;
-    // PDS echoes the request and correlation ids.
-    for name in ["X-Request-ID", "X-Correlation-ID"] {
-        if let Some(v) = headers.get(name) {
-            resp.headers_mut().insert(name, v.clone());
-        }
-    }
+    echo_ids(&headers, &mut resp);
     resp
 }
 
@@ -41,37 +45,8 @@ async fn answer(state: &AppState, id: &str, headers: &HeaderMap) -> Response {
             "injected failure",
         );
     }
-    let token = header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
-    if !token.is_some_and(|t| state.tokens.valid(t)) {
-        return r4(
-            StatusCode::UNAUTHORIZED,
-            "ACCESS_DENIED",
-            "Invalid Access Token",
-        );
-    }
-    match header(headers, "x-request-id") {
-        None => {
-            return r4(
-                StatusCode::BAD_REQUEST,
-                "MISSING_VALUE",
-                "Invalid request with error - X-Request-ID header must be supplied to access this resource",
-            );
-        }
-        Some(v) if uuid::Uuid::parse_str(v).is_err() => {
-            return r4(
-                StatusCode::BAD_REQUEST,
-                "INVALID_VALUE",
-                "Invalid value - X-Request-ID must be a UUID",
-            );
-        }
-        Some(_) => {}
-    }
-    if header(headers, "nhsd-end-user-organisation-ods").is_none_or(str::is_empty) {
-        return r4(
-            StatusCode::BAD_REQUEST,
-            "MISSING_VALUE",
-            "Invalid request with error - NHSD-End-User-Organisation-ODS header must be supplied for application-restricted access",
-        );
+    if let Some(refusal) = check_access(state, headers) {
+        return refusal;
     }
     if NhsNumber::parse(id).is_err() {
         return r4(
@@ -105,4 +80,42 @@ async fn answer(state: &AppState, id: &str, headers: &HeaderMap) -> Response {
             "Patient record not found",
         ),
     }
+}
+
+/// The checks PDS makes on every application-restricted request: a token issued here, a UUID
+/// `X-Request-ID` and the end-user organisation. `Some` is the refusal to send.
+pub(crate) fn check_access(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let token = header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
+    if !token.is_some_and(|t| state.tokens.valid(t)) {
+        return Some(r4(
+            StatusCode::UNAUTHORIZED,
+            "ACCESS_DENIED",
+            "Invalid Access Token",
+        ));
+    }
+    match header(headers, "x-request-id") {
+        None => {
+            return Some(r4(
+                StatusCode::BAD_REQUEST,
+                "MISSING_VALUE",
+                "Invalid request with error - X-Request-ID header must be supplied to access this resource",
+            ));
+        }
+        Some(v) if uuid::Uuid::parse_str(v).is_err() => {
+            return Some(r4(
+                StatusCode::BAD_REQUEST,
+                "INVALID_VALUE",
+                "Invalid value - X-Request-ID must be a UUID",
+            ));
+        }
+        Some(_) => {}
+    }
+    if header(headers, "nhsd-end-user-organisation-ods").is_none_or(str::is_empty) {
+        return Some(r4(
+            StatusCode::BAD_REQUEST,
+            "MISSING_VALUE",
+            "Invalid request with error - NHSD-End-User-Organisation-ODS header must be supplied for application-restricted access",
+        ));
+    }
+    None
 }

@@ -25,6 +25,8 @@ pub enum Kind {
     Document,
     /// The current document id for a patient, keyed by the patient pseudonym.
     PatientDocument,
+    /// The document id of an XDS DocumentEntry, keyed by its entryUUID (`urn:uuid:…`).
+    EntryUuid,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Sds => "sds",
             Kind::Document => "doc",
             Kind::PatientDocument => "patdoc",
+            Kind::EntryUuid => "entry",
         }
     }
 }

@@ -16,6 +16,7 @@ use nhs_number::NhsNumber;
 use nhs_spine::RequestingContext;
 use nhs_spine::gpconnect::GpConnectError;
 use nhs_spine::pds::PdsError;
+use nhs_spine::pds_search::{SearchOutcome, SearchQuery};
 use nhs_spine::sds::SdsError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -100,6 +101,19 @@ impl Caller {
         e.client_addr.clone_from(&self.client_addr);
         e
     }
+}
+
+/// What a demographic search found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchResult {
+    Unique {
+        patient: CachedPatient,
+        /// PDS's match score (1.0 = exact), when it gave one.
+        score: Option<f64>,
+    },
+    NoMatch,
+    /// More than one candidate: the query needs more demographics.
+    Several,
 }
 
 /// XDS metadata of a cached document.
@@ -246,6 +260,56 @@ impl Flow {
         result
     }
 
+    /// A non-fuzzy PDS demographic search. A unique patient is cached like a read, so the
+    /// ITI-38 that follows does not ask PDS again.
+    pub async fn search_patient(
+        &self,
+        query: &SearchQuery,
+        caller: &Caller,
+    ) -> Result<SearchResult, FlowError> {
+        let started = Instant::now();
+        let r = self.spine.pds.search(query, &caller.ctx).await;
+        let mut ev = caller.event(Category::Upstream, "pds_search", "success");
+        ev.duration_ms = Some(elapsed_ms(started));
+        let result = match r {
+            Ok(SearchOutcome::Matches(mut m)) if m.len() == 1 => {
+                let found = m.remove(0);
+                let p = CachedPatient::from_search(&found.patient);
+                let key = self.pseudonym(&found.patient.nhs_number);
+                if let Ok(json) = serde_json::to_vec(&p) {
+                    let _ = self
+                        .cache
+                        .put(Kind::Pds, &key, json.into(), self.cfg.cache.pds_ttl())
+                        .await;
+                }
+                ev.patient_pseudonym = Some(key);
+                Ok(SearchResult::Unique {
+                    patient: p,
+                    score: found.score,
+                })
+            }
+            Ok(SearchOutcome::Matches(_) | SearchOutcome::TooManyMatches) => {
+                ev.outcome = "multiple_matches".into();
+                Ok(SearchResult::Several)
+            }
+            Ok(SearchOutcome::NoMatch) => {
+                ev.outcome = "not_found".into();
+                Ok(SearchResult::NoMatch)
+            }
+            Err(e) => {
+                ev.outcome = "error".into();
+                ev.error_code = Some(pds_code(&e).into());
+                tracing::warn!(error = %e, "PDS search failed");
+                Err(FlowError::Upstream {
+                    service: "PDS",
+                    busy: matches!(e, PdsError::TooManyRequests),
+                })
+            }
+        };
+        self.audit.record(ev).await;
+        result
+    }
+
     async fn lookup_practice(&self, ods: &str, caller: &Caller) -> Result<CachedSds, FlowError> {
         if let Ok(Some(b)) = self.cache.get(Kind::Sds, ods).await
             && let Ok(r) = serde_json::from_slice::<CachedSds>(&b)
@@ -330,6 +394,14 @@ impl Flow {
     pub async fn stored_document(&self, unique_id: &str) -> Option<StoredDocument> {
         let b = self.cache.get(Kind::Document, unique_id).await.ok()??;
         StoredDocument::decode(b)
+    }
+
+    /// A cached document by the entryUUID of the DocumentEntry we returned for it.
+    pub async fn stored_document_by_entry(&self, entry_uuid: &str) -> Option<StoredDocument> {
+        let id = self.cache.get(Kind::EntryUuid, entry_uuid).await.ok()??;
+        let doc = self.stored_document(std::str::from_utf8(&id).ok()?).await?;
+        // A reused UUID must not map to another document.
+        (doc.meta.entry_uuid == entry_uuid).then_some(doc)
     }
 
     async fn fetch_and_convert(
@@ -419,6 +491,15 @@ impl Flow {
             .put(
                 Kind::PatientDocument,
                 key,
+                Bytes::from(meta.unique_id.clone()),
+                ttl,
+            )
+            .await;
+        let _ = self
+            .cache
+            .put(
+                Kind::EntryUuid,
+                &meta.entry_uuid,
                 Bytes::from(meta.unique_id.clone()),
                 ttl,
             )

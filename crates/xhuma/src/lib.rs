@@ -3,7 +3,8 @@
 //!
 //! This crate owns the service around the libraries: configuration ([`config`]), caching
 //! ([`cache`], [`singleflight`]), the audit trail ([`audit`], [`pseudonym`]), the request flow
-//! ([`flow`]), the HTTP surface ([`app`], [`soap`], [`preview`], [`ops`]), inbound security
+//! ([`flow`]), patient discovery and its patient-safety matching ([`discovery`], [`matching`]),
+//! the HTTP surface ([`app`], [`soap`], [`preview`], [`ops`]), inbound security
 //! ([`security`]), start-up ([`server`]) and the `xhuma convert` command ([`convert_cli`]).
 //! Parsing IHE messages, talking to Spine and converting records belong to `ihe-messaging`,
 //! `nhs-spine` and `ccda-convert`; [`spine`] and [`soap`] adapt them.
@@ -13,7 +14,9 @@ pub mod audit;
 pub mod cache;
 pub mod config;
 pub mod convert_cli;
+pub mod discovery;
 pub mod flow;
+pub mod matching;
 pub mod ops;
 pub mod preview;
 pub mod pseudonym;

@@ -15,39 +15,36 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
-use ihe_messaging::hl7v3::response::ErrorResponseCode;
+use chrono::Utc;
+use ihe_messaging::GetDocuments;
 use ihe_messaging::{
-    Address, Author, DocumentEntry, EntryType, Gender, PatientDemographics, PatientQueryOutcome,
-    PersonName, QueryErrorDetail, RegistryError, ReplyMeta, RetrievedDocument, SoapFault,
-    SoapHeader, SoapResponse, StoredQuery, SubjectId, Transaction, XdsErrorCode,
+    Author, DocumentEntry, EntryType, RegistryError, ReplyMeta, RetrievedDocument, SoapFault,
+    SoapHeader, SoapResponse, StoredQuery, Transaction, XdsErrorCode,
 };
-use ihe_messaging::{GetDocuments, GpPractice};
 use nhs_number::NhsNumber;
 
 use crate::app::AppState;
 use crate::flow::{Caller, DocMeta, FlowError};
 use crate::security::PeerAddr;
-use crate::spine::{CachedPatient, PatientLookup, PatientStatus};
 
 /// Our local code system for gateway conditions that HL7 has no code for (under the
 /// gateway's test OID arc; deployments may map these to their own).
-const XHUMA_CODES: &str = "1.3.6.1.4.1.21367.2017.2.6.19.99";
+pub(crate) const XHUMA_CODES: &str = "1.3.6.1.4.1.21367.2017.2.6.19.99";
 
 /// What a handler produced: the response and the audit facts.
-struct Handled {
-    response: SoapResponse,
-    outcome: &'static str,
-    error_code: Option<String>,
-    patient_pseudonym: Option<String>,
-    document_id: Option<String>,
-    message_id: Option<String>,
+pub(crate) struct Handled {
+    pub(crate) response: SoapResponse,
+    pub(crate) outcome: &'static str,
+    pub(crate) error_code: Option<String>,
+    pub(crate) patient_pseudonym: Option<String>,
+    pub(crate) document_id: Option<String>,
+    pub(crate) message_id: Option<String>,
     /// Who asked (from SAML), once known.
-    caller: Option<Caller>,
+    pub(crate) caller: Option<Caller>,
 }
 
 impl Handled {
-    fn new(response: SoapResponse, outcome: &'static str) -> Self {
+    pub(crate) fn new(response: SoapResponse, outcome: &'static str) -> Self {
         Self {
             response,
             outcome,
@@ -60,7 +57,7 @@ impl Handled {
     }
 }
 
-fn new_message_id() -> String {
+pub(crate) fn new_message_id() -> String {
     format!("urn:uuid:{}", uuid::Uuid::new_v4())
 }
 
@@ -212,14 +209,14 @@ async fn handle(
 ) -> Handled {
     match tx {
         Transaction::Iti55 | Transaction::Iti47 => {
-            patient_query(st, tx, body, content_type, peer).await
+            crate::discovery::patient_query(st, tx, body, content_type, peer).await
         }
         Transaction::Iti38 => query(st, body, content_type, peer).await,
         Transaction::Iti39 => retrieve(st, body, content_type, peer).await,
     }
 }
 
-fn meta(id: &str) -> ReplyMeta<'_> {
+pub(crate) fn meta(id: &str) -> ReplyMeta<'_> {
     ReplyMeta {
         message_id: id,
         now: Utc::now(),
@@ -227,7 +224,11 @@ fn meta(id: &str) -> ReplyMeta<'_> {
 }
 
 /// Checks the XUA assertion when the deployment requires one; returns the caller.
-fn caller(st: &AppState, header: &SoapHeader, peer: SocketAddr) -> Result<Caller, SoapFault> {
+pub(crate) fn caller(
+    st: &AppState,
+    header: &SoapHeader,
+    peer: SocketAddr,
+) -> Result<Caller, SoapFault> {
     let gw = &st.flow.cfg.gateway;
     if st.flow.cfg.require_saml() {
         match &header.saml {
@@ -251,216 +252,9 @@ fn caller(st: &AppState, header: &SoapHeader, peer: SocketAddr) -> Result<Caller
     })
 }
 
-fn with_relates(mut f: SoapFault, header: &SoapHeader) -> SoapFault {
+pub(crate) fn with_relates(mut f: SoapFault, header: &SoapHeader) -> SoapFault {
     f.relates_to.clone_from(&header.message_id);
     f
-}
-
-async fn patient_query(
-    st: &Arc<AppState>,
-    tx: Transaction,
-    body: &[u8],
-    content_type: &str,
-    peer: SocketAddr,
-) -> Handled {
-    let id = new_message_id();
-    let parsed = match tx {
-        Transaction::Iti55 => ihe_messaging::parse_iti55(body, content_type),
-        _ => ihe_messaging::parse_iti47(body, content_type),
-    };
-    let req = match parsed {
-        Ok(r) => r,
-        Err(fault) => {
-            let mut h = Handled::new(fault.to_response(&id), "fault");
-            h.error_code = Some("soap_fault".into());
-            return h;
-        }
-    };
-    let build = |outcome: &PatientQueryOutcome| match tx {
-        Transaction::Iti55 => {
-            ihe_messaging::build_iti55_response(&req, outcome, &st.responder, meta(&id))
-        }
-        _ => ihe_messaging::build_iti47_response(&req, outcome, &st.responder, meta(&id)),
-    };
-    let caller = match caller(st, &req.header, peer) {
-        Ok(c) => c,
-        Err(f) => {
-            let mut h = Handled::new(with_relates(f, &req.header).to_response(&id), "fault");
-            h.error_code = Some("saml".into());
-            h.message_id.clone_from(&req.header.message_id);
-            return h;
-        }
-    };
-    let mut nhs: Option<NhsNumber> = None;
-    let mut other_root: Option<String> = None;
-    for sid in &req.body.subject_ids {
-        match sid {
-            SubjectId::Nhs(n) if nhs.is_none() => nhs = Some(n.clone()),
-            SubjectId::Other(h) if other_root.is_none() => other_root = Some(h.root.clone()),
-            _ => {}
-        }
-    }
-    let (outcome, label, code, pseud) = match (nhs, req.body.invalid_nhs_number()) {
-        (None, Some(_)) => (
-            PatientQueryOutcome::Error(QueryErrorDetail::bad_parameter(
-                "livingSubjectId",
-                "the NHS number fails its check digit",
-            )),
-            "error",
-            Some("invalid_nhs_number".to_owned()),
-            None,
-        ),
-        (None, None) => match other_root {
-            Some(root) => (
-                PatientQueryOutcome::Error(QueryErrorDetail::unknown_domain(&root)),
-                "error",
-                Some("unknown_domain".to_owned()),
-                None,
-            ),
-            None => (
-                PatientQueryOutcome::Error(QueryErrorDetail::missing_parameter(
-                    "livingSubjectId with an NHS number (demographic-only search is not supported)",
-                )),
-                "error",
-                Some("missing_nhs_number".to_owned()),
-                None,
-            ),
-        },
-        (Some(n), _) => {
-            let pseud = st.flow.pseudonym(&n);
-            match st.flow.lookup_patient(&n, &caller).await {
-                Ok(PatientLookup::NotFound) => {
-                    (PatientQueryOutcome::NoMatch, "not_found", None, Some(pseud))
-                }
-                Ok(PatientLookup::Known(p)) => match p.status {
-                    PatientStatus::Found => match demographics(&p) {
-                        Some(d) => (
-                            PatientQueryOutcome::Match(vec![d]),
-                            "success",
-                            None,
-                            Some(pseud),
-                        ),
-                        None => (
-                            PatientQueryOutcome::Error(QueryErrorDetail::internal(
-                                "the demographics service returned an unusable record",
-                            )),
-                            "error",
-                            Some("internal_error".into()),
-                            Some(pseud),
-                        ),
-                    },
-                    PatientStatus::Restricted => (
-                        gateway_error(&FlowError::Restricted),
-                        "restricted",
-                        Some("restricted".into()),
-                        Some(pseud),
-                    ),
-                    PatientStatus::Deceased => (
-                        gateway_error(&FlowError::Deceased),
-                        "deceased",
-                        Some("deceased".into()),
-                        Some(pseud),
-                    ),
-                },
-                Err(e) => (
-                    gateway_error(&e),
-                    "error",
-                    Some(e.code().into()),
-                    Some(pseud),
-                ),
-            }
-        }
-    };
-    let mut h = Handled::new(build(&outcome), label);
-    h.error_code = code;
-    h.patient_pseudonym = pseud;
-    h.caller = Some(caller);
-    h.message_id.clone_from(&req.header.message_id);
-    h
-}
-
-/// An HL7 AE acknowledgement for a gateway condition.
-fn gateway_error(e: &FlowError) -> PatientQueryOutcome {
-    let code = match e {
-        FlowError::Upstream { .. } | FlowError::Internal => "service_unavailable",
-        other => other.code(),
-    };
-    PatientQueryOutcome::Error(QueryErrorDetail {
-        code: code.into(),
-        code_system: XHUMA_CODES.into(),
-        text: e.to_string(),
-        location: None,
-        response_code: ErrorResponseCode::ApplicationError,
-    })
-}
-
-fn demographics(p: &CachedPatient) -> Option<PatientDemographics> {
-    Some(PatientDemographics {
-        nhs_number: p.nhs()?,
-        names: p
-            .names
-            .iter()
-            .map(|n| PersonName {
-                use_code: n.use_.as_deref().map(name_use),
-                prefixes: n.prefix.clone(),
-                given: n.given.clone(),
-                family: n.family.clone(),
-                suffixes: Vec::new(),
-            })
-            .collect(),
-        gender: p.gender.as_deref().and_then(|g| match g {
-            "male" => Some(Gender::Male),
-            "female" => Some(Gender::Female),
-            "other" | "unknown" => Some(Gender::Undifferentiated),
-            _ => None,
-        }),
-        birth_date: p
-            .birth_date
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-        addresses: p
-            .addresses
-            .iter()
-            .map(|a| Address {
-                use_code: a.use_.as_deref().map(address_use),
-                lines: a.lines.clone(),
-                city: None,
-                state: None,
-                postal_code: a.postal_code.clone(),
-                country: None,
-            })
-            .collect(),
-        telecoms: Vec::new(),
-        gp_practice: p.gp_ods_code.as_ref().map(|ods| GpPractice {
-            ods_code: ods.clone(),
-            name: None,
-        }),
-        match_score: 100,
-    })
-}
-
-/// FHIR HumanName.use → HL7 V3 EntityNameUse.
-fn name_use(u: &str) -> String {
-    match u {
-        "usual" | "official" => "L",
-        "nickname" => "P",
-        "old" => "OR",
-        "maiden" => "BR",
-        _ => "L",
-    }
-    .into()
-}
-
-/// FHIR Address.use → HL7 V3 PostalAddressUse.
-fn address_use(u: &str) -> String {
-    match u {
-        "home" => "H",
-        "work" => "WP",
-        "temp" => "TMP",
-        "old" => "OLD",
-        _ => "H",
-    }
-    .into()
 }
 
 /// The ebXML error for a flow failure.
@@ -526,6 +320,8 @@ async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: Socket
                     );
                     let mut h = Handled::new(respond(&[], &[err]), "unknown_patient");
                     h.error_code = Some("unknown_patient_id".into());
+                    h.message_id.clone_from(&req.header.message_id);
+                    h.caller = Some(caller);
                     return h;
                 }
             };
@@ -570,10 +366,18 @@ async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: Socket
             }
             Handled::new(respond(&entries, &[]), "success")
         }
-        StoredQuery::GetDocuments(GetDocuments::EntryUuids(_)) => {
-            // Entry UUIDs of On-Demand entries are not kept; an empty result is the honest
-            // answer (the entry can be found again with FindDocuments).
-            Handled::new(respond(&[], &[]), "success")
+        StoredQuery::GetDocuments(GetDocuments::EntryUuids(uuids)) => {
+            // Entry UUIDs are kept as long as their document is cached; after that the entry
+            // is found again with FindDocuments.
+            let mut entries = Vec::new();
+            for u in uuids {
+                if let Some(d) = st.flow.stored_document_by_entry(u).await
+                    && let Some(e) = entry(st, &d.meta)
+                {
+                    entries.push(e);
+                }
+            }
+            Handled::new(respond(&entries, &[]), "success")
         }
     };
     h.message_id.clone_from(&req.header.message_id);

@@ -209,6 +209,18 @@ impl CachedPatient {
         }
     }
 
+    /// A patient found by a PDS search (restricted / deceased as a read would classify it).
+    pub fn from_search(p: &PdsPatient) -> Self {
+        let status = if p.is_restricted() {
+            PatientStatus::Restricted
+        } else if p.deceased_date_time.is_some() {
+            PatientStatus::Deceased
+        } else {
+            PatientStatus::Found
+        };
+        Self::from_pds(status, p)
+    }
+
     pub fn nhs(&self) -> Option<NhsNumber> {
         NhsNumber::parse(&self.nhs_number).ok()
     }

@@ -93,7 +93,8 @@ async fn bad_identifiers_are_query_errors() {
     assert_eq!(ack_code(&text), "AE", "{text}");
     check_hl7(&text);
     // Another assigning authority.
-    let other = iti55_request("9690937278").replace(NHS_OID, "1.2.3.4.5");
+    // (by identifier alone: with demographics the gateway would search PDS instead)
+    let other = iti55_request("9000000041").replace(NHS_OID, "1.2.3.4.5");
     let r = gw.post("/SOAP/iti55", CT_SOAP, other).await;
     let text = r.text();
     assert_eq!(ack_code(&text), "AE", "{text}");

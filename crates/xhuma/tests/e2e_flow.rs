@@ -262,11 +262,31 @@ async fn saml_identity_is_audited_for_transactions() {
         .replace("</soap:Header>", &format!("{SAML_HEADER}</soap:Header>"));
     let r = gw.post("/SOAP/iti38", CT_SOAP, req).await;
     assert!(unique_id(&r.text()).is_some(), "{}", r.text());
+    // The early answer for an invalid NHS number records who asked, too.
+    let req = iti38_request("9690937279")
+        .replace("</soap:Header>", &format!("{SAML_HEADER}</soap:Header>"));
+    let r = gw.post("/SOAP/iti38", CT_SOAP, req).await;
+    assert!(r.text().contains("XDSUnknownPatientId"), "{}", r.text());
     let audit = &gw.running.state.flow.audit;
     audit.flush().await.unwrap();
     let rows = audit.recent(50).await.unwrap();
-    for name in ["iti38", "gpconnect"] {
-        let row = rows.iter().find(|r| r.transaction_name == name).unwrap();
+    let unknown = rows
+        .iter()
+        .find(|r| r.transaction_name == "iti38" && r.outcome == "unknown_patient")
+        .unwrap();
+    for (name, row) in [
+        (
+            "iti38",
+            rows.iter()
+                .find(|r| r.transaction_name == "iti38" && r.outcome == "success"),
+        ),
+        (
+            "gpconnect",
+            rows.iter().find(|r| r.transaction_name == "gpconnect"),
+        ),
+        ("iti38 unknown patient", Some(unknown)),
+    ] {
+        let row = row.unwrap_or_else(|| panic!("{name}"));
         assert_eq!(row.user_id.as_deref(), Some("Dr Jane Who"), "{row:?}");
         assert_eq!(row.user_role.as_deref(), Some("Medical doctor"), "{row:?}");
         assert_eq!(row.purpose_of_use.as_deref(), Some("TREATMENT"), "{row:?}");

@@ -142,14 +142,84 @@ pub fn envelope(action: &str, body: &str) -> String {
     )
 }
 
-/// The example request in the repository with `nhs` substituted.
+/// The example request in the repository (9690937278 with that patient's demographics). For
+/// another NHS number the demographics are left out, so the query is by NHS number alone
+/// (they would not match that patient's PDS record).
 pub fn iti55_request(nhs: &str) -> String {
-    let example = std::fs::read_to_string(concat!(
+    let mut example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/iti55-request.xml"
     ))
     .unwrap();
+    if nhs != "9690937278" {
+        for tag in [
+            "livingSubjectAdministrativeGender",
+            "livingSubjectBirthTime",
+            "livingSubjectName",
+        ] {
+            let start = example.find(&format!("<{tag}>")).unwrap();
+            let close = format!("</{tag}>");
+            let end = example.find(&close).unwrap() + close.len();
+            example.replace_range(start..end, "");
+        }
+    }
     example.replace("9690937278", nhs)
+}
+
+/// The parameters of a patient discovery query; `None` fields are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Demo<'a> {
+    /// (root, extension) pairs
+    pub ids: Vec<(&'a str, &'a str)>,
+    pub family: Option<&'a str>,
+    pub given: Option<&'a str>,
+    /// HL7 TS
+    pub birth: Option<&'a str>,
+    /// M, F or UN
+    pub gender: Option<&'a str>,
+    pub postcode: Option<&'a str>,
+}
+
+/// An ITI-55 request with exactly these parameters (in the schema's order).
+pub fn discovery_request(d: &Demo) -> String {
+    let mut params = String::new();
+    if let Some(g) = d.gender {
+        params.push_str(&format!(
+            "<livingSubjectAdministrativeGender><value code=\"{g}\"/><semanticsText>LivingSubject.administrativeGender</semanticsText></livingSubjectAdministrativeGender>"
+        ));
+    }
+    if let Some(b) = d.birth {
+        params.push_str(&format!(
+            "<livingSubjectBirthTime><value value=\"{b}\"/><semanticsText>LivingSubject.birthTime</semanticsText></livingSubjectBirthTime>"
+        ));
+    }
+    for (root, ext) in &d.ids {
+        params.push_str(&format!(
+            "<livingSubjectId><value root=\"{root}\" extension=\"{ext}\"/><semanticsText>LivingSubject.id</semanticsText></livingSubjectId>"
+        ));
+    }
+    if d.family.is_some() || d.given.is_some() {
+        let given = d
+            .given
+            .map(|g| format!("<given>{g}</given>"))
+            .unwrap_or_default();
+        let family = d
+            .family
+            .map(|f| format!("<family>{f}</family>"))
+            .unwrap_or_default();
+        params.push_str(&format!(
+            "<livingSubjectName><value>{given}{family}</value><semanticsText>LivingSubject.name</semanticsText></livingSubjectName>"
+        ));
+    }
+    if let Some(p) = d.postcode {
+        params.push_str(&format!(
+            "<patientAddress><value><postalCode>{p}</postalCode></value><semanticsText>Patient.addr</semanticsText></patientAddress>"
+        ));
+    }
+    let example = iti55_request("9690937278");
+    let start = example.find("<parameterList>").unwrap() + "<parameterList>".len();
+    let end = example.find("</parameterList>").unwrap();
+    format!("{}{params}{}", &example[..start], &example[end..])
 }
 
 pub fn iti47_request(nhs: &str) -> String {
