@@ -478,3 +478,38 @@ fn schema_check_is_not_vacuous() {
     assert_ne!(broken, body);
     conformance::hl7v3_xsd(&broken).assert_invalid();
 }
+
+/// A birth time that is not an HL7 TS literal is answered with an AE naming the parameter;
+/// the echo of the query must not carry the bad value into our (schema-checked) answer.
+#[test]
+fn error_answer_to_a_malformed_birth_time_stays_schema_valid() {
+    let text = fixture("iti47-ipf/pdq-translation/PDQ_Maximal_Query.xml").replace(
+        "<value value=\"19400101\"/>",
+        "<value value=\"1940-01-01x\"/>",
+    );
+    for action in [ITI55, ITI47] {
+        let env = wrap(&text, action, "urn:uuid:req-ts", "");
+        let req = if action == ITI55 {
+            parse_iti55(env.as_bytes(), CT_SOAP)
+        } else {
+            parse_iti47(env.as_bytes(), CT_SOAP)
+        }
+        .unwrap();
+        let outcome = PatientQueryOutcome::Error(QueryErrorDetail::bad_parameter(
+            "livingSubjectBirthTime",
+            "the birth time is not an HL7 date",
+        ));
+        let build = if action == ITI55 {
+            build_iti55_response
+        } else {
+            build_iti47_response
+        };
+        let body = body_child(&build(&req, &outcome, &cfg(), meta()));
+        assert!(!body.contains("1940-01-01x"), "{body}");
+        assert!(
+            body.contains("livingSubjectName"),
+            "the rest of the query is echoed"
+        );
+        conformance::hl7v3_xsd(&body).assert_ok();
+    }
+}

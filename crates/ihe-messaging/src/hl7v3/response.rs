@@ -408,7 +408,84 @@ pub(crate) fn build(
         ));
     }
     out.push_str("</queryAck>");
-    write_element(&query.query_by_parameter, HL7_NS, &mut out);
+    write_element(&echoable(&query.query_by_parameter), HL7_NS, &mut out);
     out.push_str("</controlActProcess></PRPA_IN201306UV02>");
     out
+}
+
+/// The query's `queryByParameter` as it may be echoed: a birth-time parameter whose value is
+/// not an HL7 TS literal is left out, so that a malformed query cannot make our answer (an AE
+/// naming that parameter) schema-invalid. Everything else is echoed as received.
+fn echoable(qbp: &crate::xml::Element) -> std::borrow::Cow<'_, crate::xml::Element> {
+    let bad_birth_time = |el: &crate::xml::Element| {
+        el.local == "livingSubjectBirthTime"
+            && el
+                .children
+                .iter()
+                .filter(|v| v.local == "value")
+                .flat_map(|v| {
+                    v.attrs
+                        .iter()
+                        .chain(v.children.iter().flat_map(|c| c.attrs.iter()))
+                })
+                .any(|a| a.local == "value" && a.ns.is_empty() && !is_hl7_ts(&a.value))
+    };
+    let mut stripped = None::<crate::xml::Element>;
+    for (i, child) in qbp.children.iter().enumerate() {
+        if child.local == "parameterList" && child.children.iter().any(bad_birth_time) {
+            let copy = stripped.get_or_insert_with(|| qbp.clone());
+            copy.children[i].children.retain(|p| !bad_birth_time(p));
+        }
+    }
+    match stripped {
+        Some(el) => std::borrow::Cow::Owned(el),
+        None => std::borrow::Cow::Borrowed(qbp),
+    }
+}
+
+/// The HL7 V3 `TS` lexical pattern of the NE2008 datatypes schema:
+/// `[0-9]{1,8}|([0-9]{9,14}|[0-9]{14,14}\.[0-9]+)([+\-][0-9]{1,4})?`.
+fn is_hl7_ts(v: &str) -> bool {
+    let (main, zone) = match v.find(['+', '-']) {
+        Some(i) => (&v[..i], Some(&v[i + 1..])),
+        None => (v, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let main_ok = match main.split_once('.') {
+        Some((whole, frac)) => whole.len() == 14 && digits(whole) && digits(frac),
+        None => digits(main) && main.len() <= 14,
+    };
+    let zone_ok = match zone {
+        None => true,
+        Some(z) => main.len() >= 9 && digits(z) && z.len() <= 4,
+    };
+    main_ok && zone_ok
+}
+
+#[cfg(test)]
+mod echo_tests {
+    use super::is_hl7_ts;
+
+    #[test]
+    fn ts_pattern() {
+        for ok in [
+            "1938",
+            "19381211",
+            "193812111030",
+            "20240101120000.123+0000",
+            "202401011200-05",
+        ] {
+            assert!(is_hl7_ts(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "1938-12-11",
+            "1938-12-11x",
+            "19381211+0000",
+            "abc",
+            "20240101120000.+00",
+        ] {
+            assert!(!is_hl7_ts(bad), "{bad}");
+        }
+    }
 }
