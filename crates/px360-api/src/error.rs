@@ -32,8 +32,17 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<FieldErrorSchema>)]
     pub errors: Vec<FieldError>,
+}
+
+/// One invalid field of a validation problem (`field` is a JSON path such as
+/// `payload.timestamp` or `stages[1].completing_event_code`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldErrorSchema {
+    pub field: String,
+    pub message: String,
 }
 
 impl From<StoreError> for ApiError {

@@ -23,11 +23,47 @@ pub struct EventAccepted {
     pub duplicate: bool,
 }
 
-/// Example body: `{"source_system":"EPIC","event_code":"OP_CHECKIN","encounter_id":"ENC-1",
-/// "patient_identifier":"RGH-CARD-0001","payload":{"physician_licence":"GMC121",
-/// "department_code":"CARD","timestamp":"2025-01-31T09:30:00Z","custom_fields":{}}}`
+/// The integration event contract, for the OpenAPI document only: the handler validates the raw
+/// JSON with `px360_domain::event::validate` so that every bad field is reported at once (and the
+/// `physician_license` spelling is accepted too).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": "ENC-1",
+    "patient_identifier": "RGH-CARD-0001", "payload": {"physician_licence": "GMC121", "department_code": "CARD",
+    "timestamp": "2025-01-31T09:30:00Z", "custom_fields": {"clinic": "A"}}}))]
+pub struct EventBody {
+    /// Sending system; must be one of the API key's source systems.
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
+    pub source_system: String,
+    /// Completes the journey stage whose `completing_event_code` equals it.
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
+    pub event_code: String,
+    /// Hospital encounter (visit/admission) identifier; one journey per encounter and template.
+    #[schema(max_length = 128, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
+    pub encounter_id: String,
+    /// The patient's MRN in the API key's hospital.
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
+    pub patient_identifier: String,
+    pub payload: EventBodyPayload,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EventBodyPayload {
+    /// Licence number of the physician involved (`physician_license` is accepted as well).
+    #[schema(max_length = 32)]
+    pub physician_licence: Option<String>,
+    /// Department code in the API key's hospital, e.g. `CARD`.
+    #[schema(max_length = 32)]
+    pub department_code: Option<String>,
+    /// When the event happened: RFC 3339 with offset.
+    #[schema(format = DateTime, example = "2025-01-31T09:30:00Z")]
+    pub timestamp: String,
+    /// Free-form source-specific fields (at most 16 KiB as JSON), stored with the event.
+    #[schema(value_type = Object)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 #[utoipa::path(post, path = "/api/integrations/events/", tag = "integrations",
-    request_body(content = Object, description = "Integration event (see description)"),
+    request_body(content = EventBody, description = "Integration event; a repeat of (source system, event code, encounter) is recognised as a duplicate"),
     responses((status = 202, body = EventAccepted), (status = 200, body = EventAccepted, description = "duplicate"),
               (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429)),
     security(("api_key" = [])))]

@@ -5,15 +5,19 @@
 //! action and where the object lives; denials are audited, and objects outside the caller's
 //! scope answer 404 so that their existence is not disclosed.
 
+pub mod accounts;
 pub mod auth;
+pub mod employees;
 pub mod error;
 pub mod integrations;
 pub mod ops;
 pub mod org;
+pub mod org_admin;
 pub mod people;
+pub mod templates;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use error::{ApiError, ApiResult};
 use ops::SecurityAddon;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
@@ -157,6 +161,48 @@ impl AppState {
     }
 }
 
+/// Append the audit record and commit: the change and its audit record are one transaction.
+/// Callers start `tx` with their write (SQLite takes the write lock up front; see px360-store).
+pub(crate) async fn commit_audited(mut tx: px360_store::Tx, e: &AuditEntry) -> ApiResult<()> {
+    px360_store::audit::append(&mut tx, e).await?;
+    tx.commit().await.map_err(px360_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Field checks for partial updates: a present text field must be 1-200 characters.
+pub(crate) fn check_optional(fields: &[(&str, Option<&str>)]) -> ApiResult<()> {
+    let errs: Vec<_> = fields
+        .iter()
+        .filter_map(|(name, v)| match v {
+            Some(v) if v.trim().is_empty() || v.len() > 200 => Some(
+                px360_domain::event::FieldError::new(*name, "must be 1-200 characters when given"),
+            ),
+            _ => None,
+        })
+        .collect();
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errs))
+    }
+}
+
+/// Names of the fields a partial update sets (values stay out of the audit log when they may be
+/// personal data).
+pub(crate) fn set_fields<T: serde::Serialize>(changes: &T) -> serde_json::Value {
+    let v = serde_json::to_value(changes).unwrap_or_default();
+    let names: Vec<&String> = v
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({ "fields": names })
+}
+
 pub fn resource_name(r: Resource) -> &'static str {
     match r {
         Resource::Hospital => "hospital",
@@ -165,6 +211,7 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::Employee => "employee",
         Resource::Patient => "patient",
         Resource::Journey => "journey",
+        Resource::JourneyTemplate => "journey_template",
         Resource::User => "user",
         Resource::ApiKey => "api_key",
         Resource::Event => "inbound_event",
@@ -205,6 +252,14 @@ pub fn obj(hospital: &str, department: Option<&str>) -> ObjectScope {
         org::list_hospitals, org::create_hospital, org::get_hospital,
         org::list_departments, org::create_department,
         org::list_physicians, org::create_physician,
+        org_admin::update_hospital, org_admin::delete_hospital,
+        org_admin::update_department, org_admin::delete_department,
+        org_admin::update_physician, org_admin::delete_physician,
+        employees::list_employees, employees::create_employee, employees::get_employee,
+        employees::update_employee, employees::delete_employee,
+        templates::list_templates, templates::create_template, templates::get_template,
+        templates::update_template, templates::update_stage,
+        accounts::update_user, accounts::delete_user,
         people::list_patients, people::create_patient, people::get_patient, people::update_patient, people::delete_patient,
         people::list_users, people::create_user,
         people::list_journeys, people::get_journey,
@@ -244,7 +299,46 @@ pub fn router(st: AppState) -> Router {
             "/api/hospitals",
             get(org::list_hospitals).post(org::create_hospital),
         )
-        .route("/api/hospitals/{id}", get(org::get_hospital))
+        .route(
+            "/api/hospitals/{id}",
+            get(org::get_hospital)
+                .patch(org_admin::update_hospital)
+                .delete(org_admin::delete_hospital),
+        )
+        .route(
+            "/api/departments/{id}",
+            patch(org_admin::update_department).delete(org_admin::delete_department),
+        )
+        .route(
+            "/api/physicians/{id}",
+            patch(org_admin::update_physician).delete(org_admin::delete_physician),
+        )
+        .route(
+            "/api/employees",
+            get(employees::list_employees).post(employees::create_employee),
+        )
+        .route(
+            "/api/employees/{id}",
+            get(employees::get_employee)
+                .patch(employees::update_employee)
+                .delete(employees::delete_employee),
+        )
+        .route(
+            "/api/journey-templates",
+            get(templates::list_templates).post(templates::create_template),
+        )
+        .route(
+            "/api/journey-templates/{id}",
+            get(templates::get_template).patch(templates::update_template),
+        )
+        .route(
+            "/api/journey-templates/{id}/stages/{stage_id}",
+            patch(templates::update_stage),
+        )
+        .route(
+            "/api/users/{id}",
+            patch(accounts::update_user).delete(accounts::delete_user),
+        )
         .route(
             "/api/departments",
             get(org::list_departments).post(org::create_department),

@@ -266,6 +266,8 @@ pub enum Resource {
     Employee,
     Patient,
     Journey,
+    /// Journey and stage templates: group-wide ([`ObjectScope::Group`]) or owned by a hospital.
+    JourneyTemplate,
     User,
     ApiKey,
     Event,
@@ -297,6 +299,9 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (Patient, Create | Update) => 30,
         (Patient, Delete) => 60,
         (Journey, Update) => 30,
+        // Templates are organisation data (no patient data): everyone in scope reads them.
+        (JourneyTemplate, Read) => 10,
+        (JourneyTemplate, Create | Update) => 80,
         (User, Read | Create | Update | Delete) => 60,
         (ApiKey, Read | Create | Delete) => 80,
         (Event, Read | Operate) => 50,

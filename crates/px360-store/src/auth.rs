@@ -341,3 +341,67 @@ impl Db {
         )
     }
 }
+
+/// Changes to a user account (`None` keeps the value). Role and scope change together and are
+/// checked by the caller against `px360_domain::rbac::scope_for` and `may_grant`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// New password (at least 12 characters); revokes the user's refresh tokens.
+    pub password: Option<String>,
+    pub is_active: Option<bool>,
+    /// New role; `hospital_id`/`department_id` give the new scope (required as the role needs).
+    pub role: Option<String>,
+    pub hospital_id: Option<String>,
+    pub department_id: Option<String>,
+}
+
+/// Applies already-validated changes. `scope` is `Some((hospital, department))` when the role or
+/// scope changes (both columns are then set, NULLs included).
+pub async fn update_user<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    c: &UserChanges,
+    password_hash: Option<&str>,
+    scope: Option<(Option<&str>, Option<&str>)>,
+) -> Result<User> {
+    let (set_scope, h, d) = match scope {
+        Some((h, d)) => (1i64, h, d),
+        None => (0, None, None),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email), \
+         password_hash = COALESCE($4, password_hash), is_active = COALESCE($5, is_active), role = COALESCE($6, role), \
+         hospital_id = CASE WHEN $7 = 1 THEN $8 ELSE hospital_id END, department_id = CASE WHEN $7 = 1 THEN $9 ELSE department_id END, \
+         updated_at = $10 WHERE id = $1 AND deleted_at IS NULL RETURNING {USER_COLS}"
+    )))
+    .bind(id)
+    .bind(&c.display_name)
+    .bind(&c.email)
+    .bind(password_hash)
+    .bind(c.is_active.map(i64::from))
+    .bind(&c.role)
+    .bind(set_scope)
+    .bind(h)
+    .bind(d)
+    .bind(now_ts())
+    .fetch_optional(ex)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Revoke every refresh token of a user (deactivation, deletion, password or role change).
+pub async fn revoke_user_refresh<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    user_id: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now_ts())
+    .execute(ex)
+    .await?;
+    Ok(())
+}

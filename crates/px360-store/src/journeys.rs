@@ -222,9 +222,11 @@ async fn apply_claimed(
         None => {
             let template: Option<String> = sqlx::query_scalar(
                     "SELECT jt.id FROM journey_templates jt JOIN stage_templates st ON st.journey_template_id = jt.id \
-                     WHERE st.completing_event_code = $1 AND jt.deleted_at IS NULL ORDER BY jt.code LIMIT 1",
+                     WHERE st.completing_event_code = $1 AND jt.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id = $2) \
+                     ORDER BY CASE WHEN jt.hospital_id IS NULL THEN 1 ELSE 0 END, jt.code LIMIT 1",
                 )
                 .bind(&code)
+                .bind(&hospital)
                 .fetch_optional(&mut *tx)
                 .await?;
             match template {

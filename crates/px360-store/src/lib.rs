@@ -11,11 +11,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod employees;
 pub mod events;
 pub mod journeys;
 pub mod org;
 pub mod schedules;
 pub mod seed;
+pub mod templates;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
@@ -59,6 +61,9 @@ impl From<sqlx::Error> for StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A write transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

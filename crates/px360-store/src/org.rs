@@ -277,16 +277,20 @@ pub async fn soft_delete<'e, E: Executor<'e, Database = Any>>(
 
 #[derive(Debug, Clone, Copy)]
 pub enum SoftDeletable {
+    Hospital,
     Patient,
     Physician,
     Department,
+    Employee,
     User,
 }
 
 impl SoftDeletable {
     fn name(self) -> &'static str {
         match self {
+            SoftDeletable::Hospital => "hospitals",
             SoftDeletable::Patient => "patients",
+            SoftDeletable::Employee => "employees",
             SoftDeletable::Physician => "physicians",
             SoftDeletable::Department => "departments",
             SoftDeletable::User => "users",
@@ -294,7 +298,95 @@ impl SoftDeletable {
     }
 }
 
+/// Changes to a hospital (`None` keeps the value).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HospitalChanges {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+}
+
+pub async fn update_hospital<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    c: &HospitalChanges,
+) -> Result<Hospital> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE hospitals SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), updated_at = $4 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING {HOSPITAL_COLS}"
+    )))
+    .bind(id)
+    .bind(&c.name)
+    .bind(&c.timezone)
+    .bind(now_ts())
+    .fetch_optional(ex)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Changes to a department (`None` keeps the value; the code is its stable external key).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DepartmentChanges {
+    pub name: Option<String>,
+}
+
+pub async fn update_department<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    c: &DepartmentChanges,
+) -> Result<Department> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE departments SET name = COALESCE($2, name), updated_at = $3 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING {DEPT_COLS}"
+    )))
+    .bind(id)
+    .bind(&c.name)
+    .bind(now_ts())
+    .fetch_optional(ex)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Changes to a physician (`None` keeps the value). A department move stays inside the hospital.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PhysicianChanges {
+    pub department_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub specialty: Option<String>,
+}
+
+pub async fn update_physician<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    c: &PhysicianChanges,
+) -> Result<Physician> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE physicians SET department_id = COALESCE($2, department_id), given_name = COALESCE($3, given_name), \
+         family_name = COALESCE($4, family_name), specialty = COALESCE($5, specialty), updated_at = $6 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING {PHYS_COLS}"
+    )))
+    .bind(id)
+    .bind(&c.department_id)
+    .bind(&c.given_name)
+    .bind(&c.family_name)
+    .bind(&c.specialty)
+    .bind(now_ts())
+    .fetch_optional(ex)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
 impl Db {
+    pub async fn physician(&self, id: &str) -> Result<Physician> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PHYS_COLS} FROM physicians WHERE id = $1 AND deleted_at IS NULL"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
     pub async fn hospitals(&self, only: Option<&str>) -> Result<Vec<Hospital>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {HOSPITAL_COLS} FROM hospitals WHERE deleted_at IS NULL AND ($1 IS NULL OR id = $1) ORDER BY code"

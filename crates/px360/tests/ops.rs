@@ -82,10 +82,48 @@ async fn health_metrics_docs(kind: Kind) {
         "/api/integrations/events/",
         "/api/auth/login",
         "/api/patients/{id}",
+        "/api/employees",
+        "/api/employees/{id}",
+        "/api/journey-templates",
+        "/api/journey-templates/{id}",
+        "/api/journey-templates/{id}/stages/{stage_id}",
+        "/api/users/{id}",
+        "/api/hospitals/{id}",
+        "/api/departments/{id}",
+        "/api/physicians/{id}",
         "/health/",
     ] {
         assert!(spec["paths"].get(p).is_some(), "spec lacks {p}");
     }
+    // The event contract is a typed schema, not a generic object.
+    let body = &spec["components"]["schemas"]["EventBody"];
+    for f in [
+        "source_system",
+        "event_code",
+        "encounter_id",
+        "patient_identifier",
+        "payload",
+    ] {
+        assert!(
+            body["required"].as_array().unwrap().iter().any(|r| r == f),
+            "EventBody requires {f}"
+        );
+    }
+    let payload = &spec["components"]["schemas"]["EventBodyPayload"]["properties"];
+    for f in [
+        "physician_licence",
+        "department_code",
+        "timestamp",
+        "custom_fields",
+    ] {
+        assert!(payload.get(f).is_some(), "EventBodyPayload lacks {f}");
+    }
+    assert_eq!(payload["timestamp"]["format"], "date-time");
+    assert!(
+        spec["components"]["schemas"]["FieldError"]["properties"]
+            .get("field")
+            .is_some()
+    );
     let docs = s.http.get(s.url("/docs/")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));

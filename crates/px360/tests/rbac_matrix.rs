@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix. Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (29 object probes × 3 targets + 11 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -57,6 +57,37 @@ struct Fixture {
     patient: [String; 3],
     journey: [String; 3],
     event: [String; 3],
+    employee: [String; 3],
+    physician: [String; 3],
+    /// A viewer account in each target department.
+    user: [String; 3],
+    /// Hospital-owned journey templates (hospital A, hospital B) and their first stage.
+    template: [(String, String); 2],
+    /// A seeded group-wide template.
+    group_template: String,
+}
+
+/// Create an object as the PX Admin and return its id.
+async fn create(s: &TestServer, admin: &str, path: &str, body: Value) -> String {
+    let r = s.post(admin, path, body).await;
+    assert_eq!(r.status(), 201, "create {path}");
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// First row of an admin list whose `department_id` is `dept`.
+async fn first_in(s: &TestServer, admin: &str, path: &str, dept: &str) -> String {
+    let rows: Value = s.get(admin, path).await.json().await.unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["department_id"] == dept)
+        .unwrap_or_else(|| panic!("no row in {path} for {dept}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn idx(t: Target) -> usize {
@@ -127,7 +158,46 @@ async fn matrix(kind: Kind) {
             .unwrap()
             .to_owned()
     };
+    let mut employee = Vec::new();
+    let mut physician = Vec::new();
+    let mut user = Vec::new();
+    for (i, dep) in d.iter().enumerate() {
+        employee.push(first_in(&s, &admin, "/api/employees", dep).await);
+        physician.push(first_in(&s, &admin, "/api/physicians", dep).await);
+        let h = if i == 2 { &h_b } else { &h_a };
+        user.push(create(&s, &admin, "/api/users", json!({"username": format!("target-viewer-{i}"), "display_name": "t", "password": "target viewer password", "role": "viewer", "hospital_id": h, "department_id": dep})).await);
+    }
+    let mut template = Vec::new();
+    for (n, h) in [&h_a, &h_b].into_iter().enumerate() {
+        let r = s.post(&admin, "/api/journey-templates", json!({"hospital_id": h, "code": format!("MATRIX_{n}"), "name": "Matrix", "stages": [{"code": "ONE", "name": "One", "completing_event_code": format!("MX_{n}_ONE")}]})).await;
+        assert_eq!(r.status(), 201);
+        let t: Value = r.json().await.unwrap();
+        template.push((
+            t["id"].as_str().unwrap().to_owned(),
+            t["stages"][0]["id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let tpls: Value = s
+        .get(&admin, "/api/journey-templates")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let group_template = tpls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["hospital_id"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let fx = Fixture {
+        employee: employee.try_into().unwrap(),
+        physician: physician.try_into().unwrap(),
+        user: user.try_into().unwrap(),
+        template: template.try_into().unwrap(),
+        group_template,
         h_a: h_a.clone(),
         h_b: h_b.clone(),
         patient: [
@@ -186,6 +256,25 @@ async fn matrix(kind: Kind) {
                 .await
                 .unwrap();
             let fresh = fresh["id"].as_str().unwrap().to_owned();
+            let fresh_employee = create(&s, &admin, "/api/employees", json!({"department_id": fx.d[i], "employee_number": format!("DEL-{role}-{i}"), "given_name": "A", "family_name": "B"})).await;
+            let fresh_physician = create(&s, &admin, "/api/physicians", json!({"department_id": fx.d[i], "licence_number": format!("DEL-{role}-{i}"), "given_name": "A", "family_name": "B"})).await;
+            let fresh_user = create(&s, &admin, "/api/users", json!({"username": format!("del-{role}-{i}"), "display_name": "d", "password": "a long enough password", "role": "viewer", "hospital_id": hosp, "department_id": fx.d[i]})).await;
+            let fresh_dept = create(
+                &s,
+                &admin,
+                "/api/departments",
+                json!({"hospital_id": hosp, "code": format!("DEL{ri}{i}"), "name": "Doomed"}),
+            )
+            .await;
+            // Outside every scope but the group's: only PX Admin may delete it.
+            let fresh_hospital = create(
+                &s,
+                &admin,
+                "/api/hospitals",
+                json!({"code": format!("DEL{ri}{i}"), "name": "Doomed"}),
+            )
+            .await;
+            let (tpl, stage) = &fx.template[if t == Target::OtherHospital { 1 } else { 0 }];
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
                 ("GET patient", 20, Level::Dept, s.http.get(s.url(&format!("/api/patients/{}", fx.patient[i])))),
                 ("PATCH patient", 30, Level::Dept, s.http.patch(s.url(&format!("/api/patients/{}", fx.patient[i]))).json(&json!({"preferred_language": "cy"}))),
@@ -199,14 +288,38 @@ async fn matrix(kind: Kind) {
                 ("POST api-key", 80, Level::Hospital, s.http.post(s.url("/api/api-keys")).json(&json!({"hospital_id": hosp, "name": "k", "source_systems": ["X"]}))),
                 // Everyone may read their own hospital's record; not another hospital's.
                 ("GET hospital", 10, Level::Dept, s.http.get(s.url(&format!("/api/hospitals/{hosp}")))),
+                ("PATCH hospital", 100, Level::Hospital, s.http.patch(s.url(&format!("/api/hospitals/{hosp}"))).json(&json!({"timezone": "Europe/London"}))),
+                ("DELETE hospital", 100, Level::Hospital, s.http.delete(s.url(&format!("/api/hospitals/{fresh_hospital}")))),
+                ("PATCH department", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/departments/{}", fx.d[i]))).json(&json!({"name": format!("Dept {i}")}))),
+                ("DELETE department", 80, Level::Hospital, s.http.delete(s.url(&format!("/api/departments/{fresh_dept}")))),
+                ("PATCH physician", 60, Level::Dept, s.http.patch(s.url(&format!("/api/physicians/{}", fx.physician[i]))).json(&json!({"specialty": "General"}))),
+                ("DELETE physician", 60, Level::Dept, s.http.delete(s.url(&format!("/api/physicians/{fresh_physician}")))),
+                ("GET employee", 20, Level::Dept, s.http.get(s.url(&format!("/api/employees/{}", fx.employee[i])))),
+                ("POST employee", 60, Level::Dept, s.http.post(s.url("/api/employees")).json(&json!({"department_id": fx.d[i], "employee_number": format!("N-{role}-{i}"), "given_name": "A", "family_name": "B"}))),
+                ("PATCH employee", 60, Level::Dept, s.http.patch(s.url(&format!("/api/employees/{}", fx.employee[i]))).json(&json!({"job_title": "Porter"}))),
+                ("DELETE employee", 60, Level::Dept, s.http.delete(s.url(&format!("/api/employees/{fresh_employee}")))),
+                ("PATCH user(viewer)", 60, Level::Dept, s.http.patch(s.url(&format!("/api/users/{}", fx.user[i]))).json(&json!({"display_name": format!("by {role}")}))),
+                ("DELETE user(viewer)", 60, Level::Dept, s.http.delete(s.url(&format!("/api/users/{fresh_user}")))),
+                // Hospital-owned templates: readable like the hospital record, managed at hospital level.
+                ("GET template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{tpl}")))),
+                ("PATCH template", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}"))).json(&json!({"name": "Matrix renamed"}))),
+                ("PATCH stage", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}/stages/{stage}"))).json(&json!({"survey_template_ref": "survey:matrix"}))),
+                ("POST template", 80, Level::Hospital, s.http.post(s.url("/api/journey-templates")).json(&json!({"hospital_id": hosp, "code": format!("NEW_{ri}_{i}"), "name": "New", "stages": [{"code": "A", "name": "A", "completing_event_code": format!("NEW_{ri}_{i}_A")}]}))),
+                // Group-wide templates: everyone reads them, only PX Admin changes them.
+                ("GET group template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{}", fx.group_template)))),
+                ("PATCH group template", 100, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{}", fx.group_template))).json(&json!({"name": "Outpatient visit"}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
-                let scope_ok = if name == "GET hospital" {
-                    in_scope(role, t, Level::Hospital)
-                        || (scope_kind(role) == "department" && t != Target::OtherHospital)
-                } else {
-                    in_scope(role, t, lvl)
+                let scope_ok = match name {
+                    "GET hospital" | "GET template" => {
+                        in_scope(role, t, Level::Hospital)
+                            || (scope_kind(role) == "department" && t != Target::OtherHospital)
+                    }
+                    "DELETE hospital" => in_scope(role, Target::OtherHospital, lvl),
+                    "GET group template" => true,
+                    "PATCH group template" => scope_kind(role) == "group",
+                    _ => in_scope(role, t, lvl),
                 };
                 let expect_allow = *level >= min && scope_ok;
                 let allowed = status.is_success();
@@ -221,10 +334,12 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 9] = [
+        let lists: [(&str, u8); 11] = [
             ("/api/hospitals", 10),
             ("/api/departments", 10),
             ("/api/physicians", 20),
+            ("/api/employees", 20),
+            ("/api/journey-templates", 10),
             ("/api/patients?limit=500", 20),
             ("/api/journeys?limit=200", 20),
             ("/api/users", 60),
@@ -271,6 +386,17 @@ async fn matrix(kind: Kind) {
                             None
                         }
                     });
+                // Templates: group-wide (no hospital) or the caller's own hospital's.
+                if path == "/api/journey-templates" {
+                    let ok = scope_kind(role) == "group"
+                        || row["hospital_id"].is_null()
+                        || row["hospital_id"] == fx.h_a.as_str();
+                    if !ok {
+                        failures.push(format!("{role} GET {path} leaked {row}"));
+                        break;
+                    }
+                    continue;
+                }
                 let ok = match scope_kind(role) {
                     "group" => true,
                     "hospital" => h == Some(fx.h_a.as_str()),
@@ -294,7 +420,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (11 * 3 + 9));
+    assert!(checked >= 8 * (29 * 3 + 11));
 
     // Denials are audited.
     let audit: Value = s

@@ -1,0 +1,269 @@
+//! Updates and soft deletes of hospitals, departments and physicians.
+
+use crate::auth::{Authed, Ctx};
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, check_optional, commit_audited, obj, set_fields};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use px360_domain::event::FieldError;
+use px360_domain::rbac::{Action, Principal, Resource};
+use px360_store::StoreError;
+use px360_store::org::{
+    Department, DepartmentChanges, Hospital, HospitalChanges, Physician, PhysicianChanges,
+    SoftDeletable, soft_delete, update_department as store_update_department,
+    update_hospital as store_update_hospital, update_physician as store_update_physician,
+};
+
+async fn load_hospital(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> ApiResult<Hospital> {
+    let h = st.db.hospital(id).await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::Hospital,
+        action,
+        obj(&h.id, None),
+        Some(id),
+    )
+    .await?;
+    Ok(h)
+}
+
+#[utoipa::path(patch, path = "/api/hospitals/{id}", tag = "organisation", request_body = HospitalChanges, responses((status = 200, body = Hospital), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_hospital(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(c): Json<HospitalChanges>,
+) -> ApiResult<Json<Hospital>> {
+    load_hospital(&st, &p, &ctx, &id, Action::Update).await?;
+    check_optional(&[
+        ("name", c.name.as_deref()),
+        ("timezone", c.timezone.as_deref()),
+    ])?;
+    if let Some(tz) = &c.timezone
+        && tz.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "timezone",
+            "must be an IANA time zone name such as Europe/London",
+        )]));
+    }
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    let h = store_update_hospital(&mut *tx, &id, &c).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "update",
+        "hospital",
+        &id,
+        Some(&id),
+        serde_json::to_value(&c).unwrap_or_default(),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(Json(h))
+}
+
+#[utoipa::path(delete, path = "/api/hospitals/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn delete_hospital(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    load_hospital(&st, &p, &ctx, &id, Action::Delete).await?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    soft_delete(&mut *tx, SoftDeletable::Hospital, &id).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "delete",
+        "hospital",
+        &id,
+        Some(&id),
+        serde_json::json!({"soft_delete": true}),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn load_department(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> ApiResult<Department> {
+    let d = st.db.department(id).await?;
+    // Departments are managed at hospital level (Hospital Admin and above).
+    st.authorize(
+        p,
+        ctx,
+        Resource::Department,
+        action,
+        obj(&d.hospital_id, None),
+        Some(id),
+    )
+    .await?;
+    Ok(d)
+}
+
+#[utoipa::path(patch, path = "/api/departments/{id}", tag = "organisation", request_body = DepartmentChanges, responses((status = 200, body = Department), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_department(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(c): Json<DepartmentChanges>,
+) -> ApiResult<Json<Department>> {
+    let d = load_department(&st, &p, &ctx, &id, Action::Update).await?;
+    check_optional(&[("name", c.name.as_deref())])?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    let updated = store_update_department(&mut *tx, &id, &c).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "update",
+        "department",
+        &id,
+        Some(&d.hospital_id),
+        serde_json::to_value(&c).unwrap_or_default(),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(Json(updated))
+}
+
+#[utoipa::path(delete, path = "/api/departments/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn delete_department(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let d = load_department(&st, &p, &ctx, &id, Action::Delete).await?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    soft_delete(&mut *tx, SoftDeletable::Department, &id).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "delete",
+        "department",
+        &id,
+        Some(&d.hospital_id),
+        serde_json::json!({"soft_delete": true}),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn load_physician(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> ApiResult<Physician> {
+    let ph = st.db.physician(id).await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::Physician,
+        action,
+        obj(&ph.hospital_id, Some(&ph.department_id)),
+        Some(id),
+    )
+    .await?;
+    Ok(ph)
+}
+
+/// A department move must stay in the object's hospital and inside the caller's scope.
+pub(crate) async fn authorize_move(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    resource: Resource,
+    hospital_id: &str,
+    department_id: &str,
+    object_id: &str,
+) -> ApiResult<()> {
+    let dept = st.db.department(department_id).await.map_err(|_| {
+        ApiError::Validation(vec![FieldError::new("department_id", "unknown department")])
+    })?;
+    if dept.hospital_id != hospital_id {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "department_id",
+            "belongs to another hospital",
+        )]));
+    }
+    st.authorize(
+        p,
+        ctx,
+        resource,
+        Action::Update,
+        obj(&dept.hospital_id, Some(&dept.id)),
+        Some(object_id),
+    )
+    .await
+}
+
+#[utoipa::path(patch, path = "/api/physicians/{id}", tag = "organisation", request_body = PhysicianChanges, responses((status = 200, body = Physician), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_physician(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(c): Json<PhysicianChanges>,
+) -> ApiResult<Json<Physician>> {
+    let ph = load_physician(&st, &p, &ctx, &id, Action::Update).await?;
+    check_optional(&[
+        ("given_name", c.given_name.as_deref()),
+        ("family_name", c.family_name.as_deref()),
+        ("specialty", c.specialty.as_deref()),
+    ])?;
+    if let Some(d) = &c.department_id {
+        authorize_move(&st, &p, &ctx, Resource::Physician, &ph.hospital_id, d, &id).await?;
+    }
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    let updated = store_update_physician(&mut *tx, &id, &c).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "update",
+        "physician",
+        &id,
+        Some(&ph.hospital_id),
+        set_fields(&c),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(Json(updated))
+}
+
+#[utoipa::path(delete, path = "/api/physicians/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn delete_physician(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let ph = load_physician(&st, &p, &ctx, &id, Action::Delete).await?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    soft_delete(&mut *tx, SoftDeletable::Physician, &id).await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "delete",
+        "physician",
+        &id,
+        Some(&ph.hospital_id),
+        serde_json::json!({"soft_delete": true}),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
