@@ -37,6 +37,37 @@ pub struct OAuthConfig {
     pub refresh_margin_secs: u64,
 }
 
+impl OAuthConfig {
+    /// The signing key's PEM, inline or read from its file.
+    pub fn private_key(&self) -> Result<SecretString, ConfigError> {
+        match (&self.private_key_pem, &self.private_key_path) {
+            (Some(pem), _) => Ok(pem.clone()),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(SecretString::from)
+                .map_err(|source| ConfigError::Read {
+                    what: "OAuth private key",
+                    path: path.display().to_string(),
+                    source,
+                }),
+            (None, None) => Err(ConfigError::Invalid {
+                what: "OAuth configuration",
+                detail: "private_key_pem or private_key_path is required".into(),
+            }),
+        }
+    }
+
+    /// The JWKS of the signing key's public half (with `kid`, `use`, `alg`): what the NHS API
+    /// platform fetches to verify our client assertions.
+    pub fn jwks(&self) -> Result<serde_json::Value, ConfigError> {
+        crate::keys::jwks_for_private_key(&self.private_key()?, Some(&self.kid)).map_err(|e| {
+            ConfigError::Invalid {
+                what: "OAuth private key",
+                detail: e.to_string(),
+            }
+        })
+    }
+}
+
 fn default_assertion_lifetime() -> u64 {
     300
 }
@@ -121,24 +152,7 @@ impl std::fmt::Debug for TokenSource {
 
 impl TokenSource {
     pub(crate) fn new(config: OAuthConfig, upstream: Upstream) -> Result<Self, ConfigError> {
-        let pem: SecretString = match (&config.private_key_pem, &config.private_key_path) {
-            (Some(pem), _) => pem.clone(),
-            (None, Some(path)) => {
-                SecretString::from(std::fs::read_to_string(path).map_err(|source| {
-                    ConfigError::Read {
-                        what: "OAuth private key",
-                        path: path.display().to_string(),
-                        source,
-                    }
-                })?)
-            }
-            (None, None) => {
-                return Err(ConfigError::Invalid {
-                    what: "OAuth configuration",
-                    detail: "private_key_pem or private_key_path is required".into(),
-                });
-            }
-        };
+        let pem = config.private_key()?;
         let key = EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|e| {
             ConfigError::Invalid {
                 what: "OAuth private key",

@@ -44,7 +44,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
                        endpoints (/SOAP/iti55, /SOAP/iti47, /SOAP/iti38, /SOAP/iti39) are \
                        described by the IHE WSDLs, not here."
     ),
-    paths(live, ready, metrics_doc, crate::preview::preview)
+    paths(live, ready, metrics_doc, jwks, crate::preview::preview)
 )]
 pub struct ApiDoc;
 
@@ -94,6 +94,14 @@ pub async fn metrics_doc() -> impl IntoResponse {
     service_kit::metrics::render()
 }
 
+/// The JWKS of our PDS client-assertion key (public half only, with `kid`, `use`, `alg`):
+/// the URL to register with the NHS API platform.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "operations",
+    responses((status = 200, description = "JSON Web Key Set", content_type = "application/json")))]
+pub async fn jwks(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    axum::Json(st.flow.spine.jwks.clone())
+}
+
 async fn redoc_js() -> impl IntoResponse {
     (
         [
@@ -111,6 +119,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_doc))
+        .route("/.well-known/jwks.json", get(jwks))
         .route("/redoc/redoc.standalone.js", get(redoc_js))
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi.clone()))
         .merge(Redoc::with_url("/redoc", openapi).custom_html(REDOC_HTML))

@@ -32,6 +32,9 @@ pub struct Spine {
     pub sds: SdsClient,
     pub gpc: GpConnectClient,
     pub sandbox: Option<SandboxHandle>,
+    /// The public half of our PDS signing key, served at `/.well-known/jwks.json` for the NHS
+    /// API platform to fetch.
+    pub jwks: serde_json::Value,
 }
 
 impl Spine {
@@ -95,6 +98,7 @@ impl Spine {
             pds: PdsClient::new(s.pds.clone())?,
             sds: SdsClient::new(s.sds.clone())?,
             gpc: GpConnectClient::new(s.gp_connect.clone())?,
+            jwks: s.pds.oauth.jwks()?,
             sandbox,
         })
     }

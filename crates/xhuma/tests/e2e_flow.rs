@@ -231,6 +231,21 @@ async fn operations_endpoints_and_docs_are_served_from_the_binary() {
     let js = gw.get("/redoc/redoc.standalone.js").await;
     assert_eq!(js.status, 200);
     assert!(js.body.len() > 500_000);
+    // Our PDS signing key's public half, for the NHS API platform to fetch.
+    let jwks: serde_json::Value =
+        serde_json::from_slice(&gw.get("/.well-known/jwks.json").await.body).unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["use"], "sig");
+    assert_eq!(key["alg"], "RS512");
+    assert!(key["kid"].as_str().is_some_and(|k| !k.is_empty()), "{jwks}");
+    for private in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(
+            key.get(private).is_none(),
+            "private parameter {private} served"
+        );
+    }
+    assert!(spec["paths"]["/.well-known/jwks.json"].is_object());
     let nf = gw.get("/nope").await;
     assert_eq!(nf.status, 404);
     assert_eq!(nf.content_type, "application/problem+json");
