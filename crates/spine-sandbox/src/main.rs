@@ -32,13 +32,15 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    service_kit::crypto::install_default_provider();
+    let _telemetry = service_kit::telemetry::init(
+        "spine-sandbox",
+        &service_kit::telemetry::TelemetryConfig {
+            filter: "info".into(),
+            format: service_kit::telemetry::LogFormat::Pretty,
+            otlp_endpoint: None,
+        },
+    )?;
     let args = Args::parse();
     let mut config = SandboxConfig {
         listen: args.listen,
@@ -67,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
     for p in handle.patients() {
         println!("  {}  {:<26} {}", p.nhs_number, p.scenario, p.description);
     }
-    tokio::signal::ctrl_c().await?;
+    service_kit::shutdown_signal().await;
     handle.shutdown().await;
     Ok(())
 }
