@@ -5,9 +5,9 @@
 use fhir_stu3::{AllergyIntolerance, FhirDateTime, Resource};
 
 use crate::cda::{self, Coded};
-use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
+use crate::model::{Cell, Entry, Row, Section, SectionSpec};
 use crate::oids;
-use crate::sections::{Build, Item, list_notes};
+use crate::sections::{Build, CurrentAndEnded, Item, list_notes};
 use crate::templates;
 use crate::xml::Xml;
 
@@ -117,18 +117,11 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
             "No allergies or adverse reactions are recorded in the GP record.".into()
         }
     });
-    let mut current = Table {
-        caption: Some("Current allergies and adverse reactions".into()),
-        columns: COLUMNS,
-        rows: Vec::new(),
-    };
-    let mut ended = Table {
-        caption: Some("Ended allergies and adverse reactions".into()),
-        columns: COLUMNS,
-        rows: Vec::new(),
-    };
-    let mut current_entries = Vec::new();
-    let mut ended_entries = Vec::new();
+    let mut tables = CurrentAndEnded::new(
+        COLUMNS,
+        "Current allergies and adverse reactions",
+        "Ended allergies and adverse reactions",
+    );
     let mut linked = false;
     for (n, item) in items.iter().enumerate() {
         let Resource::AllergyIntolerance(a) = item.resource else {
@@ -138,13 +131,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         linked |= item.linked_only;
         let (row, entry) = one(b, a, n + 1);
         b.link(item.resource, &row.id, SPEC.title);
-        if entry.active {
-            current.rows.push(row);
-            current_entries.push(Entry::Allergy(Box::new(entry)));
-        } else {
-            ended.rows.push(row);
-            ended_entries.push(Entry::Allergy(Box::new(entry)));
-        }
+        tables.push(entry.active, row, Entry::Allergy(Box::new(entry)));
     }
     if linked {
         section.notes.push(
@@ -152,9 +139,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
                 .into(),
         );
     }
-    section.tables = vec![current, ended];
-    section.entries = current_entries;
-    section.entries.append(&mut ended_entries);
+    tables.finish(&mut section);
     section
 }
 

@@ -26,7 +26,7 @@ use fhir_stu3::{Bundle, FhirDateTime, List, PartialDateTime, Reference, Resource
 use crate::Unplaced;
 use crate::header::HeaderFacts;
 use crate::ids::Ids;
-use crate::model::Section;
+use crate::model::{Entry, Row, Section, Table};
 
 /// GP Connect clinical areas, from the List codes of the Access Record Structured spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,6 +96,47 @@ impl Area {
 }
 
 /// A resource a section should show.
+/// Rows split into a current and an ended table (allergies, problems). Entries keep the
+/// tables' row order, current first, so the coded entries read in the narrative's order.
+pub(crate) struct CurrentAndEnded {
+    current: Table,
+    ended: Table,
+    current_entries: Vec<Entry>,
+    ended_entries: Vec<Entry>,
+}
+
+impl CurrentAndEnded {
+    pub(crate) fn new(columns: &'static [&'static str], current: &str, ended: &str) -> Self {
+        let table = |caption: &str| Table {
+            caption: Some(caption.into()),
+            columns,
+            rows: Vec::new(),
+        };
+        Self {
+            current: table(current),
+            ended: table(ended),
+            current_entries: Vec::new(),
+            ended_entries: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, active: bool, row: Row, entry: Entry) {
+        if active {
+            self.current.rows.push(row);
+            self.current_entries.push(entry);
+        } else {
+            self.ended.rows.push(row);
+            self.ended_entries.push(entry);
+        }
+    }
+
+    pub(crate) fn finish(mut self, section: &mut Section) {
+        section.tables = vec![self.current, self.ended];
+        self.current_entries.append(&mut self.ended_entries);
+        section.entries = self.current_entries;
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Item<'a> {
     pub resource: &'a Resource,

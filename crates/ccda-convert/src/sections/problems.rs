@@ -5,9 +5,9 @@
 use fhir_stu3::{Condition, FhirDateTime, Resource};
 
 use crate::cda::{self, Coded};
-use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
+use crate::model::{Cell, Entry, Row, Section, SectionSpec};
 use crate::oids;
-use crate::sections::{Build, Item, list_notes};
+use crate::sections::{Build, CurrentAndEnded, Item, list_notes};
 use crate::templates;
 use crate::xml::Xml;
 
@@ -70,17 +70,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
             "No problems are recorded in the GP record.".into()
         }
     });
-    let mut active = Table {
-        caption: Some("Active problems".into()),
-        columns: COLUMNS,
-        rows: Vec::new(),
-    };
-    let mut past = Table {
-        caption: Some("Inactive and past problems".into()),
-        columns: COLUMNS,
-        rows: Vec::new(),
-    };
-    let (mut active_entries, mut past_entries) = (Vec::new(), Vec::new());
+    let mut tables = CurrentAndEnded::new(COLUMNS, "Active problems", "Inactive and past problems");
     let mut linked = false;
     for (n, item) in items.iter().enumerate() {
         let Resource::Condition(c) = item.resource else {
@@ -90,13 +80,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         linked |= item.linked_only;
         let (row, entry) = one(b, c, n + 1);
         b.link(item.resource, &row.id, SPEC.title);
-        if entry.active {
-            active.rows.push(row);
-            active_entries.push(Entry::Problem(Box::new(entry)));
-        } else {
-            past.rows.push(row);
-            past_entries.push(Entry::Problem(Box::new(entry)));
-        }
+        tables.push(entry.active, row, Entry::Problem(Box::new(entry)));
     }
     if linked {
         section.notes.push(
@@ -104,9 +88,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
                 .into(),
         );
     }
-    section.tables = vec![active, past];
-    section.entries = active_entries;
-    section.entries.append(&mut past_entries);
+    tables.finish(&mut section);
     section
 }
 
