@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
 use serde_json::{Value, json};
 
 async fn send(
@@ -104,10 +104,7 @@ async fn templates_and_validation(kind: Kind) {
         let r = s
             .send_event(key, &event("OP_CHECKIN", enc, mrn, "CARD", "GMC121"))
             .await;
-        let id = r.json::<Value>().await.unwrap()["event_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = event_id(r).await;
         s.wait_event(&admin, &id, "processed").await;
         let js: Value = s
             .get(&admin, "/api/journeys?limit=200")

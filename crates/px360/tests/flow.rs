@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
 use serde_json::{Value, json};
 
 async fn event_to_stage(kind: Kind) {
@@ -23,10 +23,7 @@ async fn event_to_stage(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = event_id(r).await;
     let e = s.wait_event(&admin, &id, "processed").await;
     assert_eq!(e["warnings"], json!([]), "{e}");
 
@@ -87,10 +84,7 @@ async fn event_to_stage(kind: Kind) {
                 &event(code, "ENC-1", "RGH-CARD-0001", "CARD", "GMC121"),
             )
             .await;
-        let id = r.json::<Value>().await.unwrap()["event_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = event_id(r).await;
         s.wait_event(&admin, &id, "processed").await;
     }
     let j: Value = s
@@ -111,10 +105,7 @@ async fn event_to_stage(kind: Kind) {
             &event("ED_ARRIVAL", "ENC-2", "NOBODY-1", "XXX", "GMC999"),
         )
         .await;
-    let id = r.json::<Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = event_id(r).await;
     let e = s.wait_event(&admin, &id, "processed").await;
     let codes: Vec<&str> = e["warnings"]
         .as_array()
@@ -201,10 +192,7 @@ async fn retry_park_replay(kind: Kind) {
             &event("IP_ADMIT", "ENC-R", "RGH-GMED-0001", "GMED", "GMC141"),
         )
         .await;
-    let id = r.json::<Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = event_id(r).await;
     // Make processing fail: a stored payload the worker cannot read.
     sqlx::query("UPDATE inbound_events SET payload = '{broken' WHERE id = $1")
         .bind(&id)

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
 use serde_json::{Value, json};
 
 async fn health_metrics_docs(kind: Kind) {
@@ -17,10 +17,7 @@ async fn health_metrics_docs(kind: Kind) {
             &event("OP_BOOKED", "ENC-M", "RGH-CARD-0003", "CARD", "GMC121"),
         )
         .await;
-    let id = r.json::<Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = event_id(r).await;
     s.wait_event(&admin, &id, "processed").await;
 
     // The beat runs its first slot at start.

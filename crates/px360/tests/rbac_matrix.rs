@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
 use serde_json::{Value, json};
 
 const ROLES: [(&str, u8); 8] = [
@@ -122,10 +122,7 @@ async fn matrix(kind: Kind) {
                 &event("OP_CHECKIN", &format!("M-{mrn}"), mrn, dept, "GMC121"),
             )
             .await;
-        let id = r.json::<Value>().await.unwrap()["event_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = event_id(r).await;
         s.wait_event(&admin, &id, "processed").await;
         let js: Value = s
             .get(&admin, "/api/journeys?limit=200")

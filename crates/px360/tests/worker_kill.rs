@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -69,10 +69,7 @@ async fn kill_mid_job(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = event_id(r).await;
 
     let dir = tempfile::tempdir().unwrap();
     // Worker A claims the job and holds it (inside its transaction) for 30 s.

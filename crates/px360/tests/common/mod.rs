@@ -285,3 +285,11 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The `event_id` of an intake answer (202 accepted or 200 duplicate).
+pub async fn event_id(r: reqwest::Response) -> String {
+    r.json::<serde_json::Value>().await.unwrap()["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
