@@ -419,6 +419,21 @@ pub(crate) fn envelope(
     body_xml: &str,
 ) -> String {
     let mut s = String::with_capacity(body_xml.len() + 600);
+    envelope_head(&mut s, action, message_id, relates_to, extra_headers);
+    s.push_str(body_xml);
+    s.push_str(ENVELOPE_TAIL);
+    s
+}
+
+/// Everything of an envelope before the Body's content. Split from [`envelope`] so that large
+/// bodies (ITI-39 documents) can be written straight into the final buffer.
+pub(crate) fn envelope_head(
+    s: &mut String,
+    action: &str,
+    message_id: &str,
+    relates_to: Option<&str>,
+    extra_headers: &str,
+) {
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     s.push_str("<env:Envelope xmlns:env=\"");
     s.push_str(SOAP12_NS);
@@ -436,10 +451,9 @@ pub(crate) fn envelope(
     }
     s.push_str(extra_headers);
     s.push_str("</env:Header><env:Body>");
-    s.push_str(body_xml);
-    s.push_str("</env:Body></env:Envelope>");
-    s
 }
+
+pub(crate) const ENVELOPE_TAIL: &str = "</env:Body></env:Envelope>";
 
 /// Identity of the response being built: its new `wsa:MessageID` (e.g. `urn:uuid:…`, the
 /// caller generates it) and the time it is created. Passed in so that output is deterministic.
@@ -447,6 +461,14 @@ pub(crate) fn envelope(
 pub struct ReplyMeta<'a> {
     pub message_id: &'a str,
     pub now: DateTime<Utc>,
+}
+
+/// `Content-Type` of a non-MTOM response of `tx`.
+pub(crate) fn plain_content_type(tx: Transaction) -> String {
+    format!(
+        "application/soap+xml; charset=UTF-8; action=\"{}\"",
+        tx.response_action()
+    )
 }
 
 pub(crate) fn plain_response(
@@ -464,10 +486,7 @@ pub(crate) fn plain_response(
     );
     SoapResponse {
         status: 200,
-        content_type: format!(
-            "application/soap+xml; charset=UTF-8; action=\"{}\"",
-            tx.response_action()
-        ),
+        content_type: plain_content_type(tx),
         body: env.into_bytes(),
     }
 }

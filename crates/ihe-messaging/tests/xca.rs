@@ -421,7 +421,7 @@ fn nist_retrieve_responses_are_read_by_our_response_reader() {
             .unwrap();
     assert_eq!(r.documents.len(), 2);
     assert_eq!(
-        r.documents[0].1.content,
+        &r.documents[0].1.content[..],
         b"R0lGODlhcgGSALMAAAQCAEMmCZtuMFQxDS8b"
     );
     let e = xca::retrieve::parse_response(
@@ -447,10 +447,10 @@ fn retrieve_request(mtom: bool, docs: &[(&str, &str, &str)]) -> SoapRequest<Retr
     }
 }
 
-fn ccda() -> Vec<u8> {
+fn ccda() -> bytes::Bytes {
     let mut doc = b"<?xml version=\"1.0\"?>\r\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\r\n--MIMEBoundary_fake\r\n".to_vec();
     doc.extend((0u8..=255).collect::<Vec<_>>());
-    doc
+    doc.into()
 }
 
 /// Rebuilds the XOP infoset (attachments back inline as base64) so the schema can check it.
@@ -490,6 +490,7 @@ fn retrieve_inline_success_validates_and_round_trips() {
         document_unique_id: "2.25.1".into(),
         mime_type: "text/xml".into(),
         content: ccda(),
+        base64: None,
     };
     let resp = build_iti39_response(&req, std::slice::from_ref(&doc), &[], &ours, meta());
     assert!(resp.content_type.starts_with("application/soap+xml"));
@@ -501,6 +502,45 @@ fn retrieve_inline_success_validates_and_round_trips() {
         back.documents[0].0.home_community_id.as_deref(),
         Some(ours.home_urn().as_str())
     );
+}
+
+#[test]
+fn retrieve_inline_with_pre_encoded_base64_is_byte_identical() {
+    use base64::Engine;
+    let ours = cfg();
+    let req = retrieve_request(
+        false,
+        &[
+            (&ours.home_urn(), &ours.repository_unique_id, "2.25.1"),
+            (&ours.home_urn(), &ours.repository_unique_id, "2.25.2"),
+        ],
+    );
+    let plain = |base64: Option<bytes::Bytes>| RetrievedDocument {
+        document_unique_id: "2.25.1".into(),
+        mime_type: "text/xml".into(),
+        content: ccda(),
+        base64,
+    };
+    let second = RetrievedDocument {
+        document_unique_id: "2.25.2".into(),
+        mime_type: "text/xml".into(),
+        content: bytes::Bytes::from_static(b"<x/>"),
+        base64: None,
+    };
+    let encoded = base64::engine::general_purpose::STANDARD.encode(ccda());
+    let fresh = build_iti39_response(&req, &[plain(None), second.clone()], &[], &ours, meta());
+    let cached = build_iti39_response(
+        &req,
+        &[plain(Some(encoded.into())), second],
+        &[],
+        &ours,
+        meta(),
+    );
+    assert_eq!(fresh.body, cached.body);
+    validate(&cached);
+    let back = xca::retrieve::parse_response(&cached.body, &cached.content_type).unwrap();
+    assert_eq!(back.documents[0].1.content, ccda());
+    assert_eq!(&back.documents[1].1.content[..], b"<x/>");
 }
 
 #[test]
@@ -518,11 +558,13 @@ fn retrieve_mtom_success_is_multipart_with_xop_include() {
             document_unique_id: "2.25.1".into(),
             mime_type: "text/xml".into(),
             content: ccda(),
+            base64: None,
         },
         RetrievedDocument {
             document_unique_id: "2.25.2".into(),
             mime_type: "application/pdf".into(),
-            content: b"%PDF-1.4 binary \x00\x01\xff".to_vec(),
+            content: bytes::Bytes::from_static(b"%PDF-1.4 binary \x00\x01\xff"),
+            base64: None,
         },
     ];
     let resp = build_iti39_response(&req, &docs, &[], &ours, meta());
@@ -630,6 +672,7 @@ fn retrieve_partial_success_and_failures_validate() {
             document_unique_id: "2.25.1".into(),
             mime_type: "text/xml".into(),
             content: ccda(),
+            base64: None,
         }];
         let partial = build_iti39_response(&req, &docs, &errors, &ours, meta());
         let failure = build_iti39_response(&req, &[], &errors, &ours, meta());

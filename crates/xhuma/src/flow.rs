@@ -170,6 +170,11 @@ pub struct Flow {
     pub spine: Arc<Spine>,
     identity: GatewayIdentity,
     flights: SingleFlight<String, FetchResult>,
+    /// Base64 text of recently retrieved documents, for inline ITI-39 answers: encoding a
+    /// megabyte document costs more than everything else in serving it, and EHRs retrieve
+    /// the same document repeatedly. Keyed by uniqueId (never reused for other content),
+    /// bounded to a quarter of `cache.max_bytes`, per process, whatever the cache backend.
+    inline_base64: moka::future::Cache<String, Bytes>,
 }
 
 fn elapsed_ms(t: Instant) -> i64 {
@@ -194,14 +199,32 @@ impl Flow {
             organization_oid: gw.organization_oid.clone(),
         };
         Self {
-            cfg,
             cache,
             audit,
             pseudo,
             spine,
+            inline_base64: moka::future::Cache::builder()
+                .max_capacity((cfg.cache.max_bytes / 4).max(1))
+                .weigher(|k: &String, v: &Bytes| {
+                    u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(cfg.cache.document_ttl())
+                .build(),
             identity,
             flights: SingleFlight::new(),
+            cfg,
         }
+    }
+
+    /// The base64 text of `doc`, encoded once per document while it is retrieved.
+    pub async fn inline_base64(&self, doc: &StoredDocument) -> Bytes {
+        let xml = doc.xml.clone();
+        self.inline_base64
+            .get_with(doc.meta.unique_id.clone(), async move {
+                use base64::Engine;
+                Bytes::from(base64::engine::general_purpose::STANDARD.encode(&xml))
+            })
+            .await
     }
 
     pub fn pseudonym(&self, nhs: &NhsNumber) -> String {

@@ -430,10 +430,16 @@ async fn retrieve(
                     pseud = Some(st.flow.pseudonym(&n));
                 }
                 doc_ids.push(doc.meta.unique_id.clone());
+                let base64 = if req.mtom {
+                    None
+                } else {
+                    Some(st.flow.inline_base64(&doc).await)
+                };
                 docs.push(RetrievedDocument {
                     document_unique_id: doc.meta.unique_id.clone(),
                     mime_type: "text/xml".into(),
-                    content: doc.xml.to_vec(),
+                    content: doc.xml.clone(),
+                    base64,
                 });
             }
             None => errors.push(RegistryError::unknown_document(&d.document_unique_id)),

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
@@ -10,7 +12,8 @@ use super::{RS_NS, RegistryError, XDSB_NS, XdsErrorCode, status, write_error_lis
 use crate::model::ResponderConfig;
 use crate::mtom::{self, Attachment, OutPart};
 use crate::soap::{
-    ReplyMeta, SoapFault, SoapHeader, SoapResponse, Transaction, XOP_NS, envelope, plain_response,
+    ENVELOPE_TAIL, ReplyMeta, SoapFault, SoapHeader, SoapResponse, Transaction, XOP_NS,
+    envelope_head, plain_content_type, plain_response,
 };
 use crate::xml::{self, Element, esc};
 
@@ -89,7 +92,13 @@ impl RegistryError {
 pub struct RetrievedDocument {
     pub document_unique_id: String,
     pub mime_type: String,
-    pub content: Vec<u8>,
+    /// Shared, not copied: the gateway hands over its cached document as is.
+    pub content: Bytes,
+    /// `content` already base64-encoded (standard alphabet, padded), for inline responses.
+    /// Encoding dominates the cost of serving a cached document inline, so a caller that
+    /// serves the same document repeatedly can encode it once and pass it here. Ignored for
+    /// MTOM; must encode `content` exactly (it is sent as is).
+    pub base64: Option<Bytes>,
 }
 
 /// A parsed `RetrieveDocumentSetResponse` (used by round-trip tests and initiating code).
@@ -157,6 +166,9 @@ fn elem(out: &mut String, local: &str, value: &str) {
 }
 
 /// Builds the response; MTOM when `mtom`, otherwise inline base64.
+///
+/// Documents run to megabytes, so each is written exactly once, straight into the final
+/// buffer (base64-encoded in place, or copied into its MIME part): no intermediate strings.
 pub(crate) fn build(
     request: &SoapHeader,
     mtom: bool,
@@ -165,7 +177,23 @@ pub(crate) fn build(
     cfg: &ResponderConfig,
     meta: ReplyMeta<'_>,
 ) -> SoapResponse {
-    let mut out = String::with_capacity(1024);
+    let action = Transaction::Iti39.response_action();
+    let inline_len: usize = if mtom {
+        0
+    } else {
+        documents
+            .iter()
+            .map(|d| d.content.len().div_ceil(3) * 4)
+            .sum()
+    };
+    let mut out = String::with_capacity(2048 + 512 * documents.len() + inline_len);
+    envelope_head(
+        &mut out,
+        action,
+        meta.message_id,
+        request.message_id.as_deref(),
+        "",
+    );
     open_response(&mut out, errors, !documents.is_empty());
     let uuid_part: String = meta
         .message_id
@@ -173,6 +201,8 @@ pub(crate) fn build(
         .filter(char::is_ascii_alphanumeric)
         .collect();
     let mut parts = Vec::new();
+    // Where each inline document's base64 text goes in `out`, filled in by `splice_inline`.
+    let mut inline = Vec::new();
     for (i, d) in documents.iter().enumerate() {
         out.push_str("<xdsb:DocumentResponse>");
         elem(&mut out, "HomeCommunityId", &cfg.home_urn());
@@ -193,35 +223,27 @@ pub(crate) fn build(
             });
         } else {
             out.push_str("<xdsb:Document>");
-            out.push_str(&B64.encode(&d.content));
+            inline.push((out.len(), d));
             out.push_str("</xdsb:Document>");
         }
         out.push_str("</xdsb:DocumentResponse>");
     }
     out.push_str("</xdsb:RetrieveDocumentSetResponse>");
+    out.push_str(ENVELOPE_TAIL);
     if !mtom {
-        return plain_response(Transaction::Iti39, request, meta, &out);
+        return SoapResponse {
+            status: 200,
+            content_type: plain_content_type(Transaction::Iti39),
+            body: splice_inline(out, &inline, inline_len),
+        };
     }
-    let env = envelope(
-        Transaction::Iti39.response_action(),
-        meta.message_id,
-        request.message_id.as_deref(),
-        "",
-        &out,
-    );
     // A boundary must not occur inside any part (RFC 2046 §5.1.1); lengthen it until it does not.
     let mut boundary = format!("MIMEBoundary_{uuid_part}");
-    while parts.iter().any(|p| contains(p.bytes, boundary.as_bytes())) || env.contains(&boundary) {
+    while parts.iter().any(|p| contains(p.bytes, boundary.as_bytes())) || out.contains(&boundary) {
         boundary.push('_');
     }
     let root_id = format!("root.{uuid_part}@ihe-messaging");
-    let (content_type, body) = mtom::write(
-        &boundary,
-        &root_id,
-        Transaction::Iti39.response_action(),
-        &env,
-        &parts,
-    );
+    let (content_type, body) = mtom::write(&boundary, &root_id, action, &out, &parts);
     SoapResponse {
         status: 200,
         content_type,
@@ -229,8 +251,36 @@ pub(crate) fn build(
     }
 }
 
+/// The response bytes with each document's base64 text inserted at its offset: every byte is
+/// written once, and a pre-encoded text is copied rather than encoded again.
+fn splice_inline(out: String, at: &[(usize, &RetrievedDocument)], inline_len: usize) -> Vec<u8> {
+    if at.is_empty() {
+        return out.into_bytes();
+    }
+    let out = out.as_bytes();
+    let mut body = Vec::with_capacity(out.len() + inline_len);
+    let mut from = 0;
+    for (offset, d) in at {
+        body.extend_from_slice(&out[from..*offset]);
+        match &d.base64 {
+            Some(b) => body.extend_from_slice(b),
+            None => {
+                let start = body.len();
+                body.resize(start + d.content.len().div_ceil(3) * 4, 0);
+                let n = B64
+                    .encode_slice(&d.content, &mut body[start..])
+                    .unwrap_or_default();
+                body.truncate(start + n);
+            }
+        }
+        from = *offset;
+    }
+    body.extend_from_slice(&out[from..]);
+    body
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// A Failure response with only registry errors.
@@ -302,7 +352,8 @@ pub fn parse_response(body: &[u8], content_type: &str) -> Result<RetrieveRespons
             RetrievedDocument {
                 document_unique_id: uid,
                 mime_type: text(d, "mimeType").unwrap_or_default(),
-                content,
+                content: content.into(),
+                base64: None,
             },
         ));
     }

@@ -267,7 +267,7 @@ pub fn unique_id(iti38_response: &str) -> Option<String> {
 pub fn retrieved_document(reply: &Reply) -> Option<String> {
     let r = ihe_messaging::xca::retrieve::parse_response(&reply.body, &reply.content_type).ok()?;
     let (_, doc) = r.documents.into_iter().next()?;
-    String::from_utf8(doc.content).ok()
+    String::from_utf8(doc.content.to_vec()).ok()
 }
 
 /// Validates the SOAP Body child of an HL7 V3 / ebXML response.
