@@ -100,8 +100,8 @@ pub async fn post_event(
     let outcome = st.intake.submit(caller, ev).await?;
     match outcome {
         Intake::Accepted(id) => {
+            // The intake queue has handed the id to the job queue after the commit.
             metrics::counter!("px360_events_received_total").increment(1);
-            st.wake.notify_one();
             Ok((
                 StatusCode::ACCEPTED,
                 Json(EventAccepted {
@@ -259,7 +259,10 @@ pub async fn replay_event(
         serde_json::json!({"previous_status": e.status}),
     ))
     .await?;
-    st.wake.notify_one();
+    if let Err(e) = st.jobs.push_events(vec![id.clone()], None).await {
+        // The event is `received` again; the sweeper enqueues it after its grace period.
+        tracing::warn!(event_id = %id, error = %e, "replay.push_failed");
+    }
     Ok((StatusCode::ACCEPTED, Json(st.db.event(&id).await?.into())))
 }
 

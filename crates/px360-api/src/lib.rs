@@ -26,7 +26,6 @@ use px360_store::audit::AuditEntry;
 use px360_store::org::ScopeFilter;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use utoipa::OpenApi;
@@ -62,8 +61,8 @@ pub struct AppState {
     pub db: Db,
     pub keys: auth::Keys,
     pub cfg: Arc<ApiConfig>,
-    /// Wakes the in-process worker when an event is accepted.
-    pub wake: Arc<Notify>,
+    /// The job queue: intake enqueues accepted events, replay re-enqueues, `/health/` reads it.
+    pub jobs: px360_worker::queue::JobQueue,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Verified API keys (5 s TTL).
     pub key_cache: Arc<auth::KeyCache>,
@@ -76,18 +75,22 @@ impl AppState {
     pub async fn new(
         db: Db,
         cfg: ApiConfig,
-        wake: Arc<Notify>,
+        jobs: px360_worker::queue::JobQueue,
     ) -> Result<Self, px360_store::StoreError> {
         let secret = db
             .setting_init("jwt_hs256_secret", &px360_store::auth::random_secret())
             .await?;
         Ok(Self {
             keys: auth::Keys::from_secret(secret.as_bytes()),
-            intake: px360_store::events::IntakeQueue::start(db.clone(), 256),
+            intake: px360_store::events::IntakeQueue::start(
+                db.clone(),
+                256,
+                Some(jobs.accept_hook()),
+            ),
             key_cache: Arc::new(auth::KeyCache::new(Duration::from_secs(5))),
             db,
             cfg: Arc::new(cfg),
-            wake,
+            jobs,
             metrics: ops::metrics_handle(),
         })
     }

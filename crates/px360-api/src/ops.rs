@@ -71,10 +71,13 @@ pub async fn health(State(st): State<AppState>) -> Report {
         Err(e) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
     };
     let t = Instant::now();
-    let queue = match st.db.event_counts().await {
-        Ok(c) => {
+    let queue = match (
+        st.jobs.pending(px360_worker::queue::EVENTS_QUEUE).await,
+        st.db.event_counts().await,
+    ) {
+        (Ok(jobs), Ok(c)) => {
             let get = |s: &str| c.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
-            let (depth, parked) = (get("received") + get("failed"), get("parked"));
+            let (events, parked) = (get("received") + get("failed"), get("parked"));
             // Parked events need an operator but do not stop intake.
             let status = if parked > 0 {
                 Status::Degraded
@@ -83,25 +86,36 @@ pub async fn health(State(st): State<AppState>) -> Report {
             };
             Check::with(
                 status,
-                format!("depth={depth} parked={parked}"),
+                format!(
+                    "apalis-{} jobs_pending={jobs} events_pending={events} parked={parked}",
+                    st.jobs.backend()
+                ),
                 t.elapsed(),
             )
         }
-        Err(e) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
+        (Err(e), _) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
+        (_, Err(e)) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
     };
     let t = Instant::now();
-    let scheduler = match st
-        .db
-        .schedule_last_run(px360_worker::beat::Job::AuditChainVerify.name())
-        .await
-    {
-        Ok(Some((Some(last), by))) => Check::with(
+    let scheduler = match (
+        st.db
+            .schedule_last_run(px360_worker::beat::Job::SweepEvents.name())
+            .await,
+        st.jobs
+            .pending(px360_worker::queue::MAINTENANCE_QUEUE)
+            .await,
+    ) {
+        (Ok(Some((Some(last), by))), Ok(pending)) => Check::with(
             Status::Ok,
-            format!("last_run_at={last} by={}", by.unwrap_or_default()),
+            format!(
+                "sweep_last_run_at={last} by={} maintenance_jobs_pending={pending}",
+                by.unwrap_or_default()
+            ),
             t.elapsed(),
         ),
-        Ok(_) => Check::with(Status::Degraded, "no beat has run yet", t.elapsed()),
-        Err(e) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
+        (Ok(_), Ok(_)) => Check::with(Status::Degraded, "no beat has run yet", t.elapsed()),
+        (Err(e), _) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
+        (_, Err(e)) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
     };
     Report::new([
         ("database".to_owned(), database),

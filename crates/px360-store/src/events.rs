@@ -53,6 +53,10 @@ struct IntakeJob {
     reply: oneshot::Sender<Result<Intake>>,
 }
 
+/// Called with the ids of the events a batch accepted, after the batch committed (the worker
+/// crate enqueues a job for them; this crate does not know the job queue).
+pub type AcceptHook = std::sync::Arc<dyn Fn(Vec<String>) + Send + Sync>;
+
 /// Group commit for event intake: concurrent requests are written in one transaction (up to
 /// `max_batch`), and each request is answered only after that transaction committed, so the
 /// "durable before 202" contract holds while SQLite's single writer and PostgreSQL's commit
@@ -63,43 +67,65 @@ pub struct IntakeQueue {
 }
 
 impl IntakeQueue {
-    pub fn start(db: Db, max_batch: usize) -> Self {
+    /// `on_accept` runs after each commit with the newly accepted ids (never duplicates).
+    pub fn start(db: Db, max_batch: usize, on_accept: Option<AcceptHook>) -> Self {
         let (tx, mut rx) = mpsc::channel::<IntakeJob>(max_batch * 4);
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
-                while jobs.len() < max_batch {
-                    match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
-                        Err(_) => break,
-                    }
+            let mut jobs = Vec::with_capacity(max_batch);
+            while rx.recv_many(&mut jobs, max_batch).await > 0 {
+                let batch = std::mem::take(&mut jobs);
+                let outcomes = Self::commit(&db, batch).await;
+                let accepted: Vec<String> = outcomes
+                    .iter()
+                    .filter_map(|(_, o)| match o {
+                        Ok(Intake::Accepted(id)) => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                for (reply, o) in outcomes {
+                    let _ = reply.send(o);
                 }
-                let items: Vec<(&Caller, &InboundEvent)> =
-                    jobs.iter().map(|j| (&j.caller, &j.event)).collect();
-                match db.intake_many(&items).await {
-                    Ok(outcomes) => {
-                        for (j, o) in jobs.into_iter().zip(outcomes) {
-                            let _ = j.reply.send(Ok(o));
-                        }
-                    }
-                    // One bad item must not fail its neighbours: retry them one by one.
-                    Err(_) if jobs.len() > 1 => {
-                        for j in jobs {
-                            let r = db.intake_event(&j.caller, &j.event).await;
-                            let _ = j.reply.send(r);
-                        }
-                    }
-                    Err(e) => {
-                        for j in jobs {
-                            let _ = j
-                                .reply
-                                .send(Err(StoreError::Invalid(format!("intake failed: {e}"))));
-                        }
-                    }
+                if let Some(hook) = &on_accept
+                    && !accepted.is_empty()
+                {
+                    hook(accepted);
                 }
             }
         });
         Self { tx }
+    }
+
+    async fn commit(
+        db: &Db,
+        jobs: Vec<IntakeJob>,
+    ) -> Vec<(oneshot::Sender<Result<Intake>>, Result<Intake>)> {
+        let items: Vec<(&Caller, &InboundEvent)> =
+            jobs.iter().map(|j| (&j.caller, &j.event)).collect();
+        match db.intake_many(&items).await {
+            Ok(outcomes) => jobs
+                .into_iter()
+                .zip(outcomes)
+                .map(|(j, o)| (j.reply, Ok(o)))
+                .collect(),
+            // One bad item must not fail its neighbours: retry them one by one.
+            Err(_) if jobs.len() > 1 => {
+                let mut out = Vec::with_capacity(jobs.len());
+                for j in jobs {
+                    let r = db.intake_event(&j.caller, &j.event).await;
+                    out.push((j.reply, r));
+                }
+                out
+            }
+            Err(e) => jobs
+                .into_iter()
+                .map(|j| {
+                    (
+                        j.reply,
+                        Err(StoreError::Invalid(format!("intake failed: {e}"))),
+                    )
+                })
+                .collect(),
+        }
     }
 
     pub async fn submit(&self, caller: Caller, event: InboundEvent) -> Result<Intake> {

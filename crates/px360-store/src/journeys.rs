@@ -89,40 +89,42 @@ async fn opt_id(
 }
 
 impl Db {
-    /// Claim up to `batch` due events (oldest first) and apply them: find or start the encounter's
-    /// journey, complete the matching stage, record warnings, mark the event processed, all in
-    /// the claiming transaction. If the process dies mid-way the transaction aborts, the row
-    /// lock is released and another worker claims the event: nothing is lost, nothing is
-    /// applied twice. `Ok(None)` when no event is due.
-    pub async fn process_next(
+    /// Apply the named events (a job's batch): claim those still due, then for each find or start
+    /// the encounter's journey, complete the matching stage, record warnings and mark the event
+    /// processed, all in one transaction. Events already processed, parked, or failed with a
+    /// retry not yet due are skipped, so a job delivered twice (at-least-once queue, sweeper)
+    /// applies nothing twice. If the process dies mid-way the transaction aborts and the events
+    /// stay as they were for the job's redelivery.
+    pub async fn process_events(
         &self,
         worker: &str,
-        batch: i64,
+        ids: &[String],
         hold: Option<std::time::Duration>,
     ) -> Result<Vec<(String, Outcome)>> {
-        let skip_locked = match self.backend {
-            crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            crate::Backend::Sqlite => "",
-        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (3..ids.len() + 3).map(|i| format!("${i}")).collect();
         let mut tx = self.writer.begin().await?;
-        // A write first: takes the SQLite write lock / PostgreSQL row locks up front. The
-        // `status IN (...)` term lets both databases use the partial index of pending events.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE inbound_events SET processed_by = $2 WHERE id IN (SELECT id FROM inbound_events \
-             WHERE status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= $1) \
-             ORDER BY received_at LIMIT $3 {skip_locked}) \
-             RETURNING id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at"
+        // A write first: takes the SQLite write lock / PostgreSQL row locks up front. A second
+        // delivery of the same events waits on the row locks (PostgreSQL) and then finds them
+        // no longer due.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE inbound_events SET processed_by = $1 WHERE id IN ({}) \
+             AND status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= $2) \
+             RETURNING id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at",
+            marks.join(", ")
         )))
-        .bind(now_ts())
         .bind(worker)
-        .bind(batch.max(1))
-        .fetch_all(&mut *tx)
-        .await?;
+        .bind(now_ts());
+        for id in ids {
+            q = q.bind(id);
+        }
+        let mut rows = q.fetch_all(&mut *tx).await?;
         if rows.is_empty() {
             tx.rollback().await?;
             return Ok(Vec::new());
         }
-        let mut rows = rows;
         // RETURNING order is unspecified: apply in arrival order.
         rows.sort_by_cached_key(|r| r.try_get::<String, _>("received_at").unwrap_or_default());
         if let Some(h) = hold {
@@ -134,9 +136,8 @@ impl Db {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: String = row.try_get("id")?;
-            // Each event inside a savepoint: a failure rolls back only that event's work while
-            // the claim (row lock) is kept, and the failure is recorded in the same
-            // transaction, so no other worker can grab it between failure and bookkeeping.
+            // Each event inside a savepoint: a failure rolls back only that event's work, and the
+            // failure is recorded in the same transaction as its neighbours' success.
             let mut sp = tx.begin().await?;
             let outcome = match apply_claimed(&mut sp, &id, row).await {
                 Ok(p) => {

@@ -1,33 +1,50 @@
-//! PX360 durable worker.
+//! PX360 durable worker: the job queue and its consumers, on apalis.
 //!
-//! The queue is the `inbound_events` table itself (a transactional outbox): an event accepted
-//! with 202 *is* a durable job, with no second write to a separate queue that could be lost in
-//! between. Workers claim the oldest due event with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite
-//! serialises writers) and apply it inside the claiming transaction, so a worker that dies
-//! mid-job releases its claim and another worker completes it (at-least-once delivery,
-//! effectively-once effect). Failures are retried with exponential backoff and then parked for
-//! an operator to replay. [`beat`] runs scheduled jobs once per slot across all processes.
+//! Owns the [`queue::JobQueue`] (apalis-sqlite in its own file next to the application
+//! database, or apalis-postgres in schema `apalis` of the application's PostgreSQL database),
+//! the event-batch and maintenance job handlers ([`events`]), and the beat ([`beat`]).
+//!
+//! Why apalis rather than the application table as a queue: apalis gives at-least-once
+//! delivery with locking (`FOR UPDATE SKIP LOCKED` and LISTEN/NOTIFY on PostgreSQL), worker
+//! heartbeats with re-enqueueing of a dead worker's jobs, scheduled jobs and retries, all
+//! maintained upstream. `inbound_events` stays the system of record of each event's status:
+//! jobs only carry event ids, and applying a batch skips events that are no longer due, so a
+//! job delivered twice changes nothing twice. An event committed but never enqueued (crash
+//! between commit and push) is found by the sweeper.
 
 pub mod beat;
+pub mod events;
+pub mod queue;
 
+use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};
+use apalis::prelude::*;
+use futures::FutureExt;
 use px360_store::Db;
-use px360_store::journeys::Outcome;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use queue::{EVENTS_QUEUE, EventBatch, JobQueue, MAINTENANCE_QUEUE, Maintenance, Store};
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+pub use queue::{QueueConfig, QueueError};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// Unique per process (recorded as `processed_by` on each event).
+    /// Unique per process (recorded as `processed_by` on each event; apalis worker names are
+    /// derived from it, and apalis refuses two live workers with one name).
     pub id: String,
+    /// Event jobs applied at once (0: no workers, an API-only process).
     pub concurrency: usize,
-    /// How long an idle worker waits before polling again (a local enqueue wakes it at once).
-    pub idle_poll: Duration,
-    /// Events claimed and applied per transaction (amortises the commit and, on SQLite, the
-    /// single writer slot shared with the API).
-    pub batch: i64,
-    /// Test hook: hold every claimed job this long before applying it (kill tests).
+    /// Events applied per transaction (amortises the commit and, on SQLite, the single writer
+    /// slot shared with the API); a job's batch is split into transactions of this size.
+    pub batch: usize,
+    /// Test hook: hold every claimed batch this long before applying it (kill tests).
     pub hold: Option<Duration>,
+    /// The sweeper enqueues events still `received` this long after arrival (or failed with a
+    /// retry this overdue): their job was lost.
+    pub sweep_grace: Duration,
+    /// Finished jobs are deleted from the job storage after this long.
+    pub job_retention: Duration,
 }
 
 impl WorkerConfig {
@@ -38,95 +55,185 @@ impl WorkerConfig {
                 px360_store::Backend::Sqlite => 1,
                 px360_store::Backend::Postgres => 4,
             },
-            idle_poll: Duration::from_millis(50),
             batch: 64,
             hold: None,
+            sweep_grace: Duration::from_secs(60),
+            job_retention: Duration::from_secs(3600),
         }
     }
 }
 
-/// Run `concurrency` claim loops (0: none, an API-only process) until `shutdown` turns true.
-/// In-flight jobs finish first.
-pub async fn run(db: Db, cfg: WorkerConfig, wake: Arc<Notify>, shutdown: watch::Receiver<bool>) {
-    let mut tasks = Vec::new();
-    for n in 0..cfg.concurrency {
-        let (db, cfg, wake, shutdown) = (db.clone(), cfg.clone(), wake.clone(), shutdown.clone());
-        tasks.push(tokio::spawn(async move {
-            claim_loop(db, cfg, n, wake, shutdown).await
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] px360_store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
-async fn claim_loop(
-    db: Db,
-    cfg: WorkerConfig,
-    n: usize,
-    wake: Arc<Notify>,
+/// State shared by the job handlers.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub(crate) db: Db,
+    pub(crate) queue: JobQueue,
+    pub(crate) cfg: WorkerConfig,
+}
+
+/// A job that fails as a whole (database unavailable) is retried in place with exponential
+/// backoff; after that apalis re-delivers it (up to its `max_attempts`), and past that the
+/// sweeper still finds its events.
+fn retry_policy() -> BackoffRetryPolicy<ExponentialBackoff> {
+    let backoff = ExponentialBackoffMaker::new(
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+        0.5,
+        HasherRng::default(),
+    )
+    .expect("constant backoff parameters are valid")
+    .make_backoff();
+    RetryPolicy::retries(4).with_backoff(backoff)
+}
+
+/// Build and run one apalis worker on whichever storage the queue has, until `stop`.
+macro_rules! run_worker {
+    ($q:expr, $queue:expr, $args:ty, $name:expr, $concurrency:expr, $ctx:expr, $handler:expr, $stop:expr) => {
+        match &$q.store {
+            Store::Sqlite(pool) => {
+                let backend = apalis_sqlite::SqliteStorage::<$args>::new(pool)
+                    .with_config($q.sqlite_config($queue))
+                    .poll_with_strategy($q.strategy($queue));
+                WorkerBuilder::new($name)
+                    .backend(backend)
+                    .data($ctx)
+                    .concurrency($concurrency)
+                    .retry(retry_policy())
+                    .build($handler)
+                    .run_until($stop)
+                    .await
+            }
+            Store::Postgres(pool) => {
+                let backend = apalis_postgres::PostgresStorage::<$args>::new(pool)
+                    .with_config($q.postgres_config($queue))
+                    .poll_with_strategy($q.strategy($queue));
+                WorkerBuilder::new($name)
+                    .backend(backend)
+                    .data($ctx)
+                    .concurrency($concurrency)
+                    .retry(retry_policy())
+                    .build($handler)
+                    .run_until($stop)
+                    .await
+            }
+        }
+    };
+}
+
+/// A future that resolves when `shutdown` turns true (apalis' stop signal).
+async fn stop_signal(mut shutdown: watch::Receiver<bool>) -> Result<(), std::io::Error> {
+    let _ = shutdown.wait_for(|s| *s).await;
+    Ok(())
+}
+
+/// Run the event worker (`concurrency` jobs at once) and the maintenance worker until
+/// `shutdown` turns true; in-flight jobs finish first and fetched-but-unstarted jobs go back to
+/// the queue. A worker whose storage fails (database down) is restarted with backoff under a
+/// new apalis name; its old jobs are re-enqueued by heartbeat once the old name goes silent.
+pub async fn run(db: Db, queue: JobQueue, cfg: WorkerConfig, shutdown: watch::Receiver<bool>) {
+    if cfg.concurrency == 0 {
+        return;
+    }
+    let ctx = Ctx {
+        db,
+        queue: queue.clone(),
+        cfg: cfg.clone(),
+    };
+    let events = {
+        let (ctx, queue, stop) = (ctx.clone(), queue.clone(), shutdown.clone());
+        supervise("events", shutdown.clone(), move |restart| {
+            let (ctx, queue, stop) = (ctx.clone(), queue.clone(), stop.clone());
+            let name = format!("{}-events-{restart}", ctx.cfg.id);
+            let concurrency = ctx.cfg.concurrency;
+            async move {
+                run_worker!(
+                    queue,
+                    EVENTS_QUEUE,
+                    EventBatch,
+                    name.clone(),
+                    concurrency,
+                    ctx,
+                    events::apply_batch,
+                    stop_signal(stop)
+                )
+            }
+        })
+    };
+    let maintenance = {
+        let stop = shutdown.clone();
+        supervise("maintenance", shutdown.clone(), move |restart| {
+            let (ctx, queue, stop) = (ctx.clone(), queue.clone(), stop.clone());
+            let name = format!("{}-maintenance-{restart}", ctx.cfg.id);
+            async move {
+                run_worker!(
+                    queue,
+                    MAINTENANCE_QUEUE,
+                    Maintenance,
+                    name.clone(),
+                    1,
+                    ctx,
+                    events::run_maintenance,
+                    stop_signal(stop)
+                )
+            }
+        })
+    };
+    // Each worker in its own task: apalis fetches whenever a worker is polled, so two workers
+    // sharing one task (and its waker) would wake each other with every fetch, forever.
+    let (events, maintenance) = (tokio::spawn(events), tokio::spawn(maintenance));
+    let _ = events.await;
+    let _ = maintenance.await;
+}
+
+/// Keep a worker running until `shutdown`: restart it with backoff when it ends with an error.
+pub(crate) async fn supervise<F, Fut>(
+    label: &'static str,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let mut backoff = Duration::from_millis(100);
-    while !*shutdown.borrow() {
-        match db.process_next(&cfg.id, cfg.batch, cfg.hold).await {
-            Ok(done) if !done.is_empty() => {
-                backoff = Duration::from_millis(100);
-                for (id, outcome) in done {
-                    record(&id, outcome);
-                }
-            }
-            Ok(_) => {
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(cfg.idle_poll) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-            Err(e) => {
-                // Database unavailable or similar: back off, do not spin.
-                tracing::warn!(worker = %cfg.id, loop_no = n, error = %e, "worker.claim_failed");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.changed() => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
+    mut start: F,
+) where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<(), WorkerError>>,
+{
+    let mut backoff = Duration::from_secs(1);
+    for restart in 0.. {
+        if *shutdown.borrow() {
+            break;
         }
-    }
-}
-
-fn record(id: &str, outcome: Outcome) {
-    match outcome {
-        Outcome::Processed(p) => {
-            metrics::counter!("px360_events_processed_total").increment(1);
-            if !p.warnings.is_empty() {
-                metrics::counter!("px360_events_processed_with_warnings_total").increment(1);
-            }
-            if let Ok(received) = chrono::DateTime::parse_from_rfc3339(&p.received_at) {
-                let lag = chrono::Utc::now().signed_duration_since(received);
-                metrics::histogram!("px360_event_processing_lag_seconds")
-                    .record(lag.num_microseconds().unwrap_or(0) as f64 / 1e6);
-            }
-            tracing::debug!(event_id = %id, warnings = p.warnings.len(), "job.done");
+        let started = Instant::now();
+        // A panicking job takes its worker down with it: restart the worker like any other
+        // failure (the job goes back to the queue when the dead name's heartbeat times out).
+        let result = std::panic::AssertUnwindSafe(start(restart))
+            .catch_unwind()
+            .await;
+        if *shutdown.borrow() {
+            break;
         }
-        // The error text stays in the database (`last_error`, readable by operators through
-        // the API): it can quote payload values, so it is not logged.
-        Outcome::Failed { error: _, retry_in } => {
-            metrics::counter!("px360_events_failed_total").increment(1);
-            match retry_in {
-                Some(d) => tracing::warn!(event_id = %id, retry_in_s = d.as_secs(), "job.failed"),
-                None => {
-                    metrics::counter!("px360_events_parked_total").increment(1);
-                    tracing::error!(event_id = %id, "job.parked");
-                }
-            }
+        match result {
+            Ok(Ok(())) => tracing::warn!(worker = label, "worker.stopped_unexpectedly"),
+            Ok(Err(e)) => tracing::warn!(worker = label, error = %e, "worker.failed"),
+            Err(_) => tracing::error!(worker = label, "worker.panicked"),
         }
+        if started.elapsed() > Duration::from_secs(60) {
+            backoff = Duration::from_secs(1);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.changed() => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
 /// Refresh queue gauges (per process; Prometheus scrapes each process).
-pub async fn stats_loop(db: Db, mut shutdown: watch::Receiver<bool>) {
+pub async fn stats_loop(db: Db, queue: JobQueue, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
         if let Ok(counts) = db.event_counts().await {
             for status in ["received", "failed", "parked", "processed"] {
@@ -143,6 +250,11 @@ pub async fn stats_loop(db: Db, mut shutdown: watch::Receiver<bool>) {
                 .map(|(_, n)| n)
                 .sum();
             metrics::gauge!("px360_queue_depth").set(depth as f64);
+        }
+        for q in [EVENTS_QUEUE, MAINTENANCE_QUEUE] {
+            if let Ok(n) = queue.pending(q).await {
+                metrics::gauge!("px360_jobs_pending", "queue" => q).set(n as f64);
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}

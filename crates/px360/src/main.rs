@@ -22,13 +22,42 @@ struct Cli {
         global = true
     )]
     data_dir: PathBuf,
-    /// Worker loops per process (default: 1 on SQLite, 4 on PostgreSQL).
+    /// Event jobs applied at once per process (default: 1 on SQLite, 4 on PostgreSQL; 0 = API only).
     #[arg(long, env = "PX360_WORKER_CONCURRENCY", global = true)]
     worker_concurrency: Option<usize>,
-    /// Do not run the scheduler (beat) in this process.
+    /// SQLite only: the apalis jobs database (default: px360-jobs.db next to px360.db).
+    #[arg(long, env = "PX360_JOBS_DATABASE_URL", global = true)]
+    jobs_database_url: Option<String>,
+    /// Worker heartbeat in seconds; a worker silent for 3 heartbeats is dead and its jobs are
+    /// re-enqueued.
+    #[arg(
+        long,
+        env = "PX360_JOB_HEARTBEAT_SECS",
+        global = true,
+        default_value_t = 10
+    )]
+    job_heartbeat_secs: u64,
+    /// How often the sweeper looks for events whose job was lost, in seconds.
+    #[arg(
+        long,
+        env = "PX360_SWEEP_EVERY_SECS",
+        global = true,
+        default_value_t = 30
+    )]
+    sweep_every_secs: u64,
+    /// Events still unprocessed this many seconds after arrival are re-enqueued by the sweeper.
+    #[arg(
+        long,
+        env = "PX360_SWEEP_GRACE_SECS",
+        global = true,
+        default_value_t = 60
+    )]
+    sweep_grace_secs: u64,
+    /// Do not run the scheduler (beat) in this process (safe either way: slots are claimed in
+    /// the database).
     #[arg(long, env = "PX360_NO_BEAT", global = true)]
     no_beat: bool,
-    /// Test hook: hold each claimed job this many milliseconds before applying it.
+    /// Test hook: hold each claimed event batch this many milliseconds before applying it.
     #[arg(long, env = "PX360_WORKER_HOLD_MS", global = true, hide = true)]
     worker_hold_ms: Option<u64>,
     /// OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (off when unset).
@@ -93,6 +122,12 @@ async fn main() -> anyhow::Result<()> {
     opts.worker_concurrency = cli.worker_concurrency;
     opts.worker_hold = cli.worker_hold_ms.map(Duration::from_millis);
     opts.run_beat = !cli.no_beat;
+    opts.jobs_url = cli.jobs_database_url.clone();
+    opts.queue.heartbeat = Duration::from_secs(cli.job_heartbeat_secs.max(1));
+    opts.sweep_every = Duration::from_secs(cli.sweep_every_secs.max(1));
+    opts.sweep_grace = Duration::from_secs(cli.sweep_grace_secs);
+    // Created and migrated on every start, as the application database is.
+    let jobs = px360::open_jobs(&url, &opts).await?;
     match cli.cmd.unwrap_or(Cmd::Serve {
         listen: "0.0.0.0:8001".into(),
         login_burst: 10,
@@ -121,9 +156,9 @@ async fn main() -> anyhow::Result<()> {
             opts.api.events_burst = events_burst.max(1);
             opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            px360::serve(db, opts, listener, px360::shutdown_signal()).await
+            px360::serve(db, jobs, opts, listener, px360::shutdown_signal()).await
         }
-        Cmd::Worker => px360::work(db, opts, px360::shutdown_signal()).await,
+        Cmd::Worker => px360::work(db, jobs, opts, px360::shutdown_signal()).await,
         Cmd::Migrate => {
             println!("migrations applied");
             Ok(())

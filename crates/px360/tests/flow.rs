@@ -200,26 +200,37 @@ async fn retry_park_replay(kind: Kind) {
         .await
         .unwrap();
 
-    let run_worker = || async {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let db = s.db.clone();
-        let h = tokio::spawn(px360_worker::run(
-            db,
-            px360_worker::WorkerConfig::new("retry-test", s.db.backend),
-            Default::default(),
-            rx,
-        ));
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-        tx.send(true).unwrap();
-        h.await.unwrap();
+    // Workers with a fresh id per run: apalis refuses a second live worker with one name.
+    let runs = std::sync::atomic::AtomicUsize::new(0);
+    let run_worker = |ms: u64| {
+        let n = runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (db, jobs) = (s.db.clone(), s.jobs.clone());
+        async move {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let h = tokio::spawn(px360_worker::run(
+                db.clone(),
+                jobs,
+                px360_worker::WorkerConfig::new(format!("retry-test-{n}"), db.backend),
+                rx,
+            ));
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            tx.send(true).unwrap();
+            h.await.unwrap();
+        }
     };
-    run_worker().await;
-    let e: Value = s
-        .get(&admin, &format!("/api/integrations/events/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let get = |id: String| {
+        let (s, admin) = (&s, &admin);
+        async move {
+            s.get(admin, &format!("/api/integrations/events/{id}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // The job pushed at intake fails the event: failed, retry scheduled with backoff.
+    run_worker(1000).await;
+    let e = get(id.clone()).await;
     assert_eq!(e["status"], "failed", "{e}");
     assert_eq!(e["attempts"], 1);
     assert!(e["last_error"].as_str().unwrap().contains("stored payload"));
@@ -227,16 +238,21 @@ async fn retry_park_replay(kind: Kind) {
         e["next_attempt_at"].is_string(),
         "retry scheduled with backoff"
     );
+    // The retry was pushed as a job scheduled at next_attempt_at (2 s): it runs by itself.
+    run_worker(4000).await;
+    let e = get(id.clone()).await;
+    assert_eq!(e["status"], "failed", "{e}");
+    assert_eq!(e["attempts"], 2, "the scheduled retry job ran: {e}");
 
-    // Out of attempts: parked for an operator.
+    // Out of attempts: parked for an operator. The retry is overdue, so the sweeper (the safety
+    // net for lost jobs) enqueues it.
     sqlx::query("UPDATE inbound_events SET attempts = 4, next_attempt_at = '2000-01-01T00:00:00.000000Z' WHERE id = $1").bind(&id).execute(&s.db.pool).await.unwrap();
-    run_worker().await;
-    let e: Value = s
-        .get(&admin, &format!("/api/integrations/events/{id}"))
-        .await
-        .json()
+    let swept = px360_worker::events::sweep(&s.db, &s.jobs, std::time::Duration::ZERO)
         .await
         .unwrap();
+    assert_eq!(swept, 1);
+    run_worker(1000).await;
+    let e = get(id.clone()).await;
     assert_eq!(e["status"], "parked", "{e}");
     let parked: Value = s
         .get(&admin, "/api/integrations/events?status=parked")
@@ -273,13 +289,9 @@ async fn retry_park_replay(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 409, "only parked/failed events can be replayed");
-    run_worker().await;
-    let e: Value = s
-        .get(&admin, &format!("/api/integrations/events/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    // Replay pushed a job.
+    run_worker(1000).await;
+    let e = get(id.clone()).await;
     assert_eq!(e["status"], "processed", "{e}");
 
     s.stop().await;

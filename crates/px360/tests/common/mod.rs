@@ -78,6 +78,8 @@ impl TestDb {
 pub struct TestServer {
     pub base: String,
     pub db: Db,
+    /// The server's job queue (tests run extra workers and the sweeper on it).
+    pub jobs: px360_worker::queue::JobQueue,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -109,15 +111,23 @@ impl TestServer {
         opts.worker_concurrency = Some(if o.worker { 2 } else { 0 });
         opts.api.login_burst = o.login_burst;
         opts.api.login_period = Duration::from_secs(60);
+        let jobs = px360::open_jobs(url, &opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(px360::serve(db.clone(), opts, listener, async move {
-            let _ = rx.await;
-        }));
+        let task = tokio::spawn(px360::serve(
+            db.clone(),
+            jobs.clone(),
+            opts,
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         TestServer {
             base,
             db,
+            jobs,
             http: reqwest::Client::new(),
             stop: Some(tx),
             task: Some(task),
