@@ -1,14 +1,15 @@
-//! PX360 process wiring: `serve` (API + worker + beat in one process) and `worker` (workers
-//! and beat only), shared by the binary and the integration tests.
+//! PX360 process wiring: `serve` (API, web UI, worker and beat in one process) and `worker`
+//! (workers and beat only), shared by the binary and the integration tests.
 
 use px360_api::{ApiConfig, AppState};
 use px360_store::Db;
-use px360_worker::WorkerConfig;
+use px360_worker::beat::BeatConfig;
+use px360_worker::queue::JobQueue;
+use px360_worker::{QueueConfig, WorkerConfig};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// Resolve the database URL: `PX360_DATABASE_URL` if set, else SQLite in the data directory.
 pub fn database_url(explicit: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<String> {
@@ -27,6 +28,13 @@ pub struct Options {
     pub worker_concurrency: Option<usize>,
     pub worker_hold: Option<Duration>,
     pub run_beat: bool,
+    /// SQLite only: the apalis jobs file (default `<app>-jobs.db` next to the app database).
+    pub jobs_url: Option<String>,
+    pub queue: QueueConfig,
+    /// Beat timer period (seconds, a divisor of 60).
+    pub beat_tick_secs: u32,
+    pub sweep_every: Duration,
+    pub sweep_grace: Duration,
     pub api: ApiConfig,
 }
 
@@ -38,15 +46,29 @@ impl Options {
             worker_concurrency: None,
             worker_hold: None,
             run_beat: true,
+            jobs_url: None,
+            queue: QueueConfig::default(),
+            beat_tick_secs: 5,
+            sweep_every: Duration::from_secs(30),
+            sweep_grace: Duration::from_secs(60),
             api: ApiConfig::default(),
         }
     }
-    fn worker_config(&self, db: &Db) -> WorkerConfig {
+
+    pub fn worker_config(&self, db: &Db) -> WorkerConfig {
         let mut c = WorkerConfig::new(self.worker_id.clone(), db.backend);
         if let Some(n) = self.worker_concurrency {
             c.concurrency = n;
         }
         c.hold = self.worker_hold;
+        c.sweep_grace = self.sweep_grace;
+        c
+    }
+
+    fn beat_config(&self) -> BeatConfig {
+        let mut c = BeatConfig::new(self.worker_id.clone());
+        c.tick_secs = self.beat_tick_secs;
+        c.sweep_every = self.sweep_every;
         c
     }
 }
@@ -55,27 +77,36 @@ fn uuid_suffix() -> String {
     px360_store::new_id()[24..].to_owned()
 }
 
-/// Background tasks of a process: worker loops, beat, gauges.
+/// Open (create, migrate) the job storage that belongs to the application database `url`.
+pub async fn open_jobs(url: &str, opts: &Options) -> anyhow::Result<JobQueue> {
+    Ok(JobQueue::open(url, opts.jobs_url.as_deref(), opts.queue.clone()).await?)
+}
+
+/// Background tasks of a process: workers, beat, gauges.
 fn spawn_background(
     db: &Db,
+    jobs: &JobQueue,
     opts: &Options,
-    wake: Arc<Notify>,
     stop: &watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut v = vec![
         tokio::spawn(px360_worker::run(
             db.clone(),
+            jobs.clone(),
             opts.worker_config(db),
-            wake,
             stop.clone(),
         )),
-        tokio::spawn(px360_worker::stats_loop(db.clone(), stop.clone())),
+        tokio::spawn(px360_worker::stats_loop(
+            db.clone(),
+            jobs.clone(),
+            stop.clone(),
+        )),
     ];
     if opts.run_beat {
         v.push(tokio::spawn(px360_worker::beat::run(
             db.clone(),
-            opts.worker_id.clone(),
-            Duration::from_secs(5),
+            jobs.clone(),
+            opts.beat_config(),
             stop.clone(),
         )));
     }
@@ -85,16 +116,16 @@ fn spawn_background(
 /// Serve API + worker + beat on `listener` until `shutdown` resolves; in-flight jobs finish.
 pub async fn serve(
     db: Db,
+    jobs: JobQueue,
     opts: Options,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let wake = Arc::new(Notify::new());
-    let st = AppState::new(db.clone(), opts.api.clone(), wake.clone()).await?;
+    let st = AppState::new(db.clone(), opts.api.clone(), jobs.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tasks = spawn_background(&db, &opts, wake, &stop_rx);
-    let app = px360_api::router(st);
-    tracing::info!(addr = %listener.local_addr()?, worker = %opts.worker_id, "px360.listening");
+    let tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
+    let app = px360_api::router(st.clone()).merge(px360_web::router(st));
+    tracing::info!(addr = %listener.local_addr()?, worker = %opts.worker_id, jobs = jobs.backend(), "px360.listening");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -108,15 +139,16 @@ pub async fn serve(
     Ok(())
 }
 
-/// Workers (and beat) only: several such processes can share one PostgreSQL.
+/// Workers (and beat) only: several such processes can share one database.
 pub async fn work(
     db: Db,
+    jobs: JobQueue,
     opts: Options,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tasks = spawn_background(&db, &opts, Arc::new(Notify::new()), &stop_rx);
-    tracing::info!(worker = %opts.worker_id, "px360.worker_started");
+    let tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
+    tracing::info!(worker = %opts.worker_id, jobs = jobs.backend(), "px360.worker_started");
     shutdown.await;
     let _ = stop_tx.send(true);
     for t in tasks {

@@ -42,6 +42,20 @@ async fn health_metrics_docs(kind: Kind) {
         assert_eq!(h["checks"][c]["status"], "ok", "{c}: {h}");
     }
 
+    // The web UI is served by the same process: `/` leads a signed-out browser to the login form.
+    let ui = s.http.get(s.url("/")).send().await.unwrap();
+    assert_eq!(
+        ui.url().path(),
+        "/ui/login",
+        "redirect chain ends at the login form"
+    );
+    assert!(ui.status().is_success());
+    let page = ui.text().await.unwrap();
+    assert!(
+        page.contains("<form") && page.contains("password"),
+        "{page}"
+    );
+
     let m = s
         .http
         .get(s.url("/metrics"))

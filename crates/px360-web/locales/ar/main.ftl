@@ -1,0 +1,149 @@
+# واجهة PX360 للمشغّلين — العربية.
+# Every key here must also exist in ../en/main.ftl (a unit test checks both files).
+
+app-name = PX360
+app-subtitle = تجربة المريض
+lang-switch = English
+nav-dashboard = لوحة المعلومات
+nav-events = الأحداث
+nav-journeys = رحلات المرضى
+nav-org = المنظمة
+nav-logout = تسجيل الخروج
+nav-main = التنقل الرئيسي
+
+role-px_admin = مسؤول تجربة المريض
+role-hospital_admin = مسؤول المستشفى
+role-department_manager = مدير القسم
+role-px_coordinator = منسق تجربة المريض
+role-physician = طبيب
+role-nurse = ممرض
+role-staff = موظف
+role-viewer = مُطّلع
+
+login-title = تسجيل الدخول
+login-intro = سجّل الدخول بحساب PX360 الخاص بك.
+login-username = اسم المستخدم أو البريد الإلكتروني
+login-password = كلمة المرور
+login-submit = دخول
+login-failed = اسم المستخدم أو كلمة المرور غير صحيحة.
+login-signed-out = تم تسجيل خروجك.
+
+dashboard-title = لوحة المعلومات
+scope-title = نطاق صلاحياتك
+scope-group = جميع مستشفيات المجموعة
+events-by-status = أحداث التكامل حسب الحالة
+journeys-summary = رحلات المرضى
+journeys-active = قيد التنفيذ
+journeys-completed = مكتملة
+recent-events = أحدث الأحداث
+see-all-events = جميع الأحداث
+no-events = لا توجد أحداث.
+hospitals = المستشفيات
+departments = الأقسام
+physicians = الأطباء
+
+status-received = مُستلَم
+status-processed = تمت معالجته
+status-failed = فشل
+status-parked = معلّق
+status-all = جميع الحالات
+
+events-title = أحداث التكامل
+events-filter = الحالة
+events-filter-apply = تصفية
+events-count = { $count ->
+    [zero] لا توجد أحداث معروضة
+    [one] حدث واحد معروض
+    [two] حدثان معروضان
+    [few] { $count } أحداث معروضة
+    [many] { $count } حدثًا معروضًا
+   *[other] { $count } حدث معروض
+}
+col-received = وقت الاستلام
+col-hospital = المستشفى
+col-department = القسم
+col-source = النظام المصدر
+col-event-code = رمز الحدث
+col-status = الحالة
+col-attempts = المحاولات
+col-encounter = الزيارة
+col-details = التفاصيل
+view = عرض
+
+event-title = الحدث
+event-hospital = المستشفى
+event-source = النظام المصدر
+event-code = رمز الحدث
+event-encounter = الزيارة
+event-patient = معرّف المريض (مخفي جزئيًا)
+event-department-code = رمز القسم
+event-physician-licence = ترخيص الطبيب
+event-occurred = وقت الوقوع
+event-received = وقت الاستلام
+event-processed = وقت المعالجة
+event-next-attempt = المحاولة التالية
+event-status = الحالة
+event-attempts = المحاولات
+event-last-error = آخر خطأ
+event-warnings = تحذيرات المعالجة
+event-no-warnings = لا توجد تحذيرات.
+event-none = —
+replay-button = إعادة معالجة الحدث
+replay-help = يعيد ضبط عدّاد المحاولات ويعيد الحدث إلى المعالج.
+replay-done = أُعيد ضبط الحدث وستتم معالجته مجددًا.
+replay-conflict = لا يمكن إعادة معالجة إلا الأحداث المعلّقة أو الفاشلة.
+back-to-events = العودة إلى الأحداث
+
+warning-unknown_department = قسم غير معروف
+warning-unknown_physician = طبيب غير معروف
+warning-unknown_patient = مريض غير معروف
+warning-no_matching_stage = لا توجد مرحلة مطابقة في الرحلة
+warning-stage_already_completed = المرحلة مكتملة مسبقًا
+
+journeys-title = رحلات المرضى
+journeys-filter-all = جميع الرحلات
+col-template = الرحلة
+col-started = تاريخ البدء
+col-completed = تاريخ الاكتمال
+col-progress = التقدّم
+col-stages = المراحل
+journey-status-active = قيد التنفيذ
+journey-status-completed = مكتملة
+stage-status-pending = بانتظار الإنجاز
+stage-status-completed = مكتملة
+stage-status-skipped = تم تخطيها
+stages-done = اكتملت { $done } من { $total } مراحل
+no-journeys = لا توجد رحلات.
+
+org-title = المنظمة
+col-code = الرمز
+col-name = الاسم
+col-timezone = المنطقة الزمنية
+col-licence = الترخيص
+col-specialty = التخصص
+no-physicians = لا يوجد أطباء.
+
+error-403-title = تم رفض الوصول
+error-403-body = لا يسمح دورك أو نطاق صلاحياتك بهذا الإجراء.
+error-404-title = غير موجود
+error-404-body = لا يوجد عنصر كهذا ضمن نطاق صلاحياتك.
+error-409-title = غير ممكن
+error-500-title = حدث خطأ ما
+error-500-body = حدث خطأ داخلي وتم تسجيله.
+error-csrf-body = جاء هذا الطلب من موقع آخر فتم رفضه.
+error-home = الذهاب إلى لوحة المعلومات
+
+template-OUTPATIENT_VISIT = زيارة العيادات الخارجية
+template-INPATIENT_STAY = إقامة داخلية
+template-EMERGENCY_VISIT = زيارة الطوارئ
+stage-BOOKED = حجز الموعد
+stage-CHECKED_IN = تسجيل الوصول
+stage-SEEN = فحص الطبيب
+stage-CHECKED_OUT = تسجيل المغادرة
+stage-ADMITTED = الدخول إلى المستشفى
+stage-PROCEDURE = إجراء العملية
+stage-DISCHARGE_PLANNED = التخطيط للخروج
+stage-DISCHARGED = الخروج من المستشفى
+stage-ARRIVED = الوصول
+stage-TRIAGED = الفرز
+stage-DEPARTED = المغادرة (دخول المستشفى أو الخروج)

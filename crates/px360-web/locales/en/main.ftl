@@ -1,0 +1,146 @@
+# PX360 operator UI — English (the fallback language).
+# Every key here must also exist in ../ar/main.ftl (a unit test checks both files).
+
+app-name = PX360
+app-subtitle = Patient experience
+lang-switch = العربية
+nav-dashboard = Dashboard
+nav-events = Events
+nav-journeys = Journeys
+nav-org = Organisation
+nav-logout = Sign out
+nav-main = Main navigation
+
+role-px_admin = PX Admin
+role-hospital_admin = Hospital Admin
+role-department_manager = Department Manager
+role-px_coordinator = PX Coordinator
+role-physician = Physician
+role-nurse = Nurse
+role-staff = Staff
+role-viewer = Viewer
+
+login-title = Sign in
+login-intro = Sign in with your PX360 account.
+login-username = Username or email
+login-password = Password
+login-submit = Sign in
+login-failed = Username or password incorrect.
+login-signed-out = You have been signed out.
+
+dashboard-title = Dashboard
+scope-title = Your scope
+scope-group = All hospitals of the group
+events-by-status = Integration events by status
+journeys-summary = Patient journeys
+journeys-active = In progress
+journeys-completed = Completed
+recent-events = Recent events
+see-all-events = All events
+no-events = No events.
+hospitals = Hospitals
+departments = Departments
+physicians = Physicians
+
+status-received = Received
+status-processed = Processed
+status-failed = Failed
+status-parked = Parked
+status-all = All statuses
+
+events-title = Integration events
+events-filter = Status
+events-filter-apply = Filter
+events-count = { $count ->
+    [one] One event shown
+   *[other] { $count } events shown
+}
+col-received = Received
+col-hospital = Hospital
+col-department = Department
+col-source = Source system
+col-event-code = Event code
+col-status = Status
+col-attempts = Attempts
+col-encounter = Encounter
+col-details = Details
+view = View
+
+event-title = Event
+event-hospital = Hospital
+event-source = Source system
+event-code = Event code
+event-encounter = Encounter
+event-patient = Patient identifier (masked)
+event-department-code = Department code
+event-physician-licence = Physician licence
+event-occurred = Occurred
+event-received = Received
+event-processed = Processed
+event-next-attempt = Next attempt
+event-status = Status
+event-attempts = Attempts
+event-last-error = Last error
+event-warnings = Processing warnings
+event-no-warnings = No warnings.
+event-none = —
+replay-button = Replay event
+replay-help = Resets the attempt counter and hands the event back to the worker.
+replay-done = The event was reset and will be processed again.
+replay-conflict = Only parked or failed events can be replayed.
+back-to-events = Back to events
+
+warning-unknown_department = Unknown department
+warning-unknown_physician = Unknown physician
+warning-unknown_patient = Unknown patient
+warning-no_matching_stage = No matching journey stage
+warning-stage_already_completed = Stage already completed
+
+journeys-title = Patient journeys
+journeys-filter-all = All journeys
+col-template = Journey
+col-started = Started
+col-completed = Completed
+col-progress = Progress
+col-stages = Stages
+journey-status-active = In progress
+journey-status-completed = Completed
+stage-status-pending = Pending
+stage-status-completed = Completed
+stage-status-skipped = Skipped
+stages-done = { $done } of { $total } stages completed
+no-journeys = No journeys.
+
+org-title = Organisation
+col-code = Code
+col-name = Name
+col-timezone = Time zone
+col-licence = Licence
+col-specialty = Specialty
+no-physicians = No physicians.
+
+error-403-title = Access denied
+error-403-body = Your role or scope does not allow this.
+error-404-title = Not found
+error-404-body = There is no such object in your scope.
+error-409-title = Not possible
+error-500-title = Something went wrong
+error-500-body = An internal error occurred; it has been logged.
+error-csrf-body = This request came from another site and was refused.
+error-home = Go to the dashboard
+
+# Names of the seeded journey templates and stages (other templates show their stored name).
+template-OUTPATIENT_VISIT = Outpatient visit
+template-INPATIENT_STAY = Inpatient stay
+template-EMERGENCY_VISIT = Emergency visit
+stage-BOOKED = Appointment booked
+stage-CHECKED_IN = Checked in
+stage-SEEN = Seen by clinician
+stage-CHECKED_OUT = Checked out
+stage-ADMITTED = Admitted
+stage-PROCEDURE = Procedure performed
+stage-DISCHARGE_PLANNED = Discharge planned
+stage-DISCHARGED = Discharged
+stage-ARRIVED = Arrived
+stage-TRIAGED = Triaged
+stage-DEPARTED = Departed (admitted or discharged)

@@ -1,0 +1,290 @@
+//! Integration events: the list (status filter reloads only the table through htmx), the detail
+//! page, and replay of parked or failed events.
+//!
+//! Events are hospital-level objects. Each page first asks whether the principal may read (or
+//! operate) events in their own hospital at all: roles below PX Coordinator and every
+//! department-scoped role get 403 without the event being looked up, so the answer discloses
+//! nothing. Then the object itself is checked: another hospital's event answers 404, as in the
+//! API.
+
+use crate::error::UiError;
+use crate::i18n::Tr;
+use crate::page::{Chrome, Nav, Req, badge, mask, render, when, when_opt};
+use crate::queries;
+use crate::session::Session;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use px360_api::auth::Ctx;
+use px360_api::{AppState, obj, own_hospital};
+use px360_domain::event::EventStatus;
+use px360_domain::rbac::{Action, Resource};
+use px360_store::events::EventRecord;
+
+pub const STATUSES: [&str; 4] = ["received", "processed", "failed", "parked"];
+
+pub struct EventRow {
+    pub id: String,
+    pub received: String,
+    pub hospital: String,
+    pub source: String,
+    pub code: String,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub attempts: i64,
+}
+
+/// Table rows for events already filtered by scope.
+pub async fn rows(
+    st: &AppState,
+    t: &Tr,
+    events: Vec<EventRecord>,
+) -> Result<Vec<EventRow>, UiError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = queries::org_names(&st.db).await?;
+    Ok(events
+        .into_iter()
+        .map(|e| EventRow {
+            received: when(&e.received_at),
+            hospital: names.get(&e.hospital_id).cloned().unwrap_or_default(),
+            status_label: t.get(&format!("status-{}", e.status)),
+            status_class: badge(&e.status),
+            id: e.id,
+            source: e.source_system,
+            code: e.event_code,
+            attempts: e.attempts,
+        })
+        .collect())
+}
+
+pub struct StatusOption {
+    pub value: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    chrome: Chrome,
+    t: Tr,
+    statuses: Vec<StatusOption>,
+    rows: Vec<EventRow>,
+    count_label: String,
+}
+
+/// Only the table (`#event-rows`), for htmx filter changes.
+#[derive(Template)]
+#[template(path = "event_rows.html")]
+struct EventRows {
+    t: Tr,
+    rows: Vec<EventRow>,
+    count_label: String,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
+    let p = &s.principal;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::Event,
+        Action::Read,
+        own_hospital(p),
+        None,
+    )
+    .await?;
+    let t = req.t();
+    // An unknown status shows everything rather than an error page.
+    let status = req
+        .param("status")
+        .and_then(EventStatus::parse)
+        .map(|s| s.as_str());
+    let h = p.scope().hospital_id().map(|h| h.to_string());
+    let rows = rows(&st, &t, st.db.events(h.as_deref(), status, 100).await?).await?;
+    let count_label = t.count("events-count", "count", rows.len() as i64);
+    if req.hx {
+        let mut r = render(&EventRows {
+            t,
+            rows,
+            count_label,
+        })?;
+        r.headers_mut().insert(
+            axum::http::header::VARY,
+            axum::http::HeaderValue::from_static("HX-Request"),
+        );
+        return Ok(r);
+    }
+    let statuses = STATUSES
+        .into_iter()
+        .map(|v| StatusOption {
+            value: v,
+            label: t.get(&format!("status-{v}")),
+            selected: status == Some(v),
+        })
+        .collect();
+    render(&EventsPage {
+        chrome: Chrome::new(&req, Some(&s), Nav::Events, "events-title"),
+        t,
+        statuses,
+        rows,
+        count_label,
+    })
+}
+
+pub struct WarningView {
+    pub label: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    chrome: Chrome,
+    t: Tr,
+    id: String,
+    hospital: String,
+    source: String,
+    code: String,
+    encounter: String,
+    patient: String,
+    department_code: Option<String>,
+    physician_licence: Option<String>,
+    occurred: String,
+    received: String,
+    processed: Option<String>,
+    next_attempt: Option<String>,
+    status_label: String,
+    status_class: &'static str,
+    attempts: i64,
+    last_error: Option<String>,
+    warnings: Vec<WarningView>,
+    can_replay: bool,
+    replayed: bool,
+}
+
+pub async fn detail(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let p = &s.principal;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::Event,
+        Action::Read,
+        own_hospital(p),
+        None,
+    )
+    .await?;
+    let e = st.db.event(&id).await?;
+    let at = obj(&e.hospital_id, None);
+    st.authorize(p, &ctx, Resource::Event, Action::Read, at, Some(&id))
+        .await?;
+    let t = req.t();
+    // A soft-deleted hospital keeps its events readable; its name is then not shown.
+    let hospital = match st.db.hospital(&e.hospital_id).await {
+        Ok(h) => h.name,
+        Err(px360_store::StoreError::NotFound) => String::new(),
+        Err(err) => return Err(err.into()),
+    };
+    // Only the two reference fields are shown from the payload; its other values (custom
+    // fields) may carry patient data.
+    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let warnings: Vec<px360_store::journeys::Warning> =
+        serde_json::from_str(&e.warnings).unwrap_or_default();
+    let replayable = matches!(e.status.as_str(), "parked" | "failed");
+    render(&EventPage {
+        chrome: Chrome::new(&req, Some(&s), Nav::Events, "event-title"),
+        id: e.id.clone(),
+        hospital,
+        source: e.source_system,
+        code: e.event_code,
+        encounter: e.encounter_id,
+        patient: mask(&e.patient_identifier),
+        department_code: field("department_code"),
+        physician_licence: field("physician_licence"),
+        occurred: when(&e.occurred_at),
+        received: when(&e.received_at),
+        processed: when_opt(e.processed_at.as_deref()),
+        next_attempt: when_opt(e.next_attempt_at.as_deref()),
+        status_label: t.get(&format!("status-{}", e.status)),
+        status_class: badge(&e.status),
+        attempts: e.attempts,
+        last_error: e.last_error,
+        warnings: warnings
+            .into_iter()
+            .map(|w| WarningView {
+                label: t.get_or(&format!("warning-{}", w.code), &w.code),
+                detail: w.detail,
+            })
+            .collect(),
+        can_replay: replayable && p.may(Resource::Event, Action::Operate, &at),
+        replayed: req.param("replayed").is_some(),
+        t,
+    })
+}
+
+/// `POST /ui/events/{id}/replay`: the API's replay rule (Operate on the event's hospital), the
+/// same store reset and the same audit record, then the event is handed back to the worker.
+pub async fn replay(
+    State(st): State<AppState>,
+    s: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let p = &s.principal;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::Event,
+        Action::Operate,
+        own_hospital(p),
+        None,
+    )
+    .await?;
+    let e = st.db.event(&id).await?;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::Event,
+        Action::Operate,
+        obj(&e.hospital_id, None),
+        Some(&id),
+    )
+    .await?;
+    if !st.db.reset_for_replay(&id).await? {
+        return Err(UiError::Conflict("replay-conflict"));
+    }
+    st.audit(AppState::entry(
+        p,
+        &ctx,
+        "event.replay",
+        "inbound_event",
+        &id,
+        Some(&e.hospital_id),
+        serde_json::json!({"previous_status": e.status, "via": "ui"}),
+    ))
+    .await?;
+    hand_back_to_worker(&st, &id).await;
+    Ok(Redirect::to(&format!("/ui/events/{id}?replayed=1")).into_response())
+}
+
+/// The single place where a reset event is handed back for processing: one job for it on the
+/// job queue, as the API's replay does. If the push fails the event is still `received`, and
+/// the worker's sweeper enqueues it after its grace period, so the failure is only logged.
+async fn hand_back_to_worker(st: &AppState, event_id: &str) {
+    if let Err(e) = st.jobs.push_events(vec![event_id.to_owned()], None).await {
+        tracing::warn!(event_id = %event_id, error = %e, "ui.replay_push_failed");
+    }
+}

@@ -1,0 +1,107 @@
+//! Patient journeys in the principal's scope: template, encounter, and stage progress.
+//!
+//! Patient identifiers are not shown: the encounter identifies the visit for operators.
+
+use crate::error::UiError;
+use crate::i18n::Tr;
+use crate::page::{Chrome, Nav, Req, badge, render, when, when_opt};
+use crate::queries;
+use crate::session::Session;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use px360_api::auth::Ctx;
+use px360_api::{AppState, filter, own_scope};
+use px360_domain::rbac::{Action, Resource};
+
+pub struct StageChip {
+    pub label: String,
+    pub status_label: String,
+    pub class: &'static str,
+}
+
+pub struct JourneyRow {
+    pub template: String,
+    pub encounter: String,
+    pub hospital: String,
+    pub department: String,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub started: String,
+    pub completed: Option<String>,
+    pub done: usize,
+    pub total: usize,
+    pub progress: String,
+    pub stages: Vec<StageChip>,
+}
+
+#[derive(Template)]
+#[template(path = "journeys.html")]
+struct JourneysPage {
+    chrome: Chrome,
+    t: Tr,
+    rows: Vec<JourneyRow>,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
+    let p = &s.principal;
+    st.authorize(p, &ctx, Resource::Journey, Action::Read, own_scope(p), None)
+        .await?;
+    let t = req.t();
+    let journeys = st.db.journeys(&filter(p), None, 100).await?;
+    let (templates, names) = if journeys.is_empty() {
+        Default::default()
+    } else {
+        (
+            queries::template_names(&st.db).await?,
+            queries::org_names(&st.db).await?,
+        )
+    };
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    let rows = journeys
+        .into_iter()
+        .map(|j| {
+            let done = j.stages.iter().filter(|s| s.status == "completed").count();
+            let total = j.stages.len();
+            let stored = templates.get(&j.template_code).cloned().unwrap_or_default();
+            JourneyRow {
+                template: t.get_or(&format!("template-{}", j.template_code), &stored),
+                encounter: j.encounter_id,
+                hospital: name(&j.hospital_id),
+                department: j.department_id.as_deref().map(name).unwrap_or_default(),
+                status_label: t.get(&format!("journey-status-{}", j.status)),
+                status_class: badge(&j.status),
+                started: when(&j.started_at),
+                completed: when_opt(j.completed_at.as_deref()),
+                done,
+                total,
+                progress: t.with(
+                    "stages-done",
+                    &[
+                        ("done", (done as i64).into()),
+                        ("total", (total as i64).into()),
+                    ],
+                ),
+                stages: j
+                    .stages
+                    .into_iter()
+                    .map(|s| StageChip {
+                        label: t.get_or(&format!("stage-{}", s.code), &s.name),
+                        status_label: t.get(&format!("stage-status-{}", s.status)),
+                        class: badge(&s.status),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    render(&JourneysPage {
+        chrome: Chrome::new(&req, Some(&s), Nav::Journeys, "journeys-title"),
+        t,
+        rows,
+    })
+}

@@ -1,0 +1,319 @@
+//! What every page shares: the per-request context (language, path, htmx, TLS), the page chrome
+//! (navigation, language switch, asset URLs), rendering, security headers and display helpers.
+
+use crate::assets;
+use crate::i18n::{LANG_COOKIE, Lang, Tr};
+use crate::session::Session;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::Uri;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use px360_api::own_hospital;
+use px360_domain::rbac::{Action, Principal, Resource};
+
+/// Per-request facts every handler and template needs; inserted by [`context`].
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub lang: Lang,
+    pub path: String,
+    /// Query pairs other than `lang` (kept by the language switch).
+    pub query: Vec<(String, String)>,
+    /// An htmx request that wants a fragment (not a history restore, which needs the page).
+    pub hx: bool,
+    /// Reached over TLS (directly or through a proxy that says so): cookies get `Secure`.
+    pub https: bool,
+    /// The language was chosen with `?lang=` on this request (and is to be remembered).
+    pub lang_asked: bool,
+}
+
+impl Req {
+    pub fn t(&self) -> Tr {
+        Tr(self.lang)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The context inserted by [`context`], or computed afresh where that layer is absent.
+    pub fn of(req: &Request) -> Req {
+        req.extensions()
+            .get::<Req>()
+            .cloned()
+            .unwrap_or_else(|| Req::compute(req.uri(), req.headers()))
+    }
+
+    fn compute(uri: &Uri, headers: &HeaderMap) -> Req {
+        let query: Vec<(String, String)> = uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let asked = query
+            .iter()
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(v));
+        let lang = asked
+            .or_else(|| cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)))
+            .or_else(|| Lang::from_accept_language(headers))
+            .unwrap_or_default();
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        Req {
+            lang,
+            path: uri.path().to_owned(),
+            query: query.into_iter().filter(|(k, _)| k != "lang").collect(),
+            lang_asked: asked.is_some(),
+            hx: h("hx-request") == Some("true") && h("hx-history-restore-request").is_none(),
+            https: uri.scheme_str() == Some("https")
+                || h("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https")),
+        }
+    }
+
+    /// This page's URL in the other language.
+    pub fn switch_href(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.query {
+            s.append_pair(k, v);
+        }
+        s.append_pair("lang", self.lang.other().code());
+        format!("{}?{}", self.path, s.finish())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Req {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Req>()
+            .cloned()
+            .unwrap_or_else(|| Req::compute(&parts.uri, &parts.headers)))
+    }
+}
+
+/// A cookie value from the request (first match).
+pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// Outermost UI middleware: resolves the request context and remembers `?lang=` in a cookie.
+pub async fn context(mut req: Request, next: Next) -> Response {
+    let ctx = Req::compute(req.uri(), req.headers());
+    let (lang, https, asked) = (ctx.lang, ctx.https, ctx.lang_asked);
+    req.extensions_mut().insert(ctx);
+    let mut resp = next.run(req).await;
+    if asked {
+        let secure = if https { "; Secure" } else { "" };
+        let c = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+/// Security headers for every UI response. The policy allows scripts and styles from this
+/// origin only (no inline code anywhere), `data:` images for Bootstrap's embedded SVG icons.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let defaults: [(header::HeaderName, &str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        // Pages show operational data of one user's scope: never store them in shared caches
+        // or the browser's disk cache. Assets set their own long-lived policy.
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    resp
+}
+
+/// Which navigation entry is highlighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    None,
+    Dashboard,
+    Events,
+    Journeys,
+    Org,
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+/// The frame around every page (`templates/base.html`).
+pub struct Chrome {
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub title: String,
+    pub css: String,
+    pub app_css: String,
+    pub htmx_js: String,
+    /// Signed-in user's display name and localised role; `None` on the login page.
+    pub user: Option<(String, String)>,
+    pub nav: Vec<NavLink>,
+    pub switch_href: String,
+    pub switch_label: String,
+    pub switch_lang: &'static str,
+}
+
+impl Chrome {
+    pub fn new(req: &Req, session: Option<&Session>, active: Nav, title_key: &str) -> Chrome {
+        let t = req.t();
+        let nav = session
+            .map(|s| {
+                let p = &s.principal;
+                let mut v = vec![(Nav::Dashboard, "/ui/", "nav-dashboard")];
+                if may_list_events(p) {
+                    v.push((Nav::Events, "/ui/events", "nav-events"));
+                }
+                if p.may(Resource::Journey, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
+                }
+                v.push((Nav::Org, "/ui/org", "nav-org"));
+                v.into_iter()
+                    .map(|(n, href, key)| NavLink {
+                        href,
+                        label: t.get(key),
+                        active: n == active,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Chrome {
+            lang: req.lang.code(),
+            dir: req.lang.dir(),
+            title: t.get(title_key),
+            css: assets::url(match req.lang {
+                Lang::En => assets::BOOTSTRAP_CSS,
+                Lang::Ar => assets::BOOTSTRAP_RTL_CSS,
+            }),
+            app_css: assets::url(assets::APP_CSS),
+            htmx_js: assets::url(assets::HTMX_JS),
+            user: session.map(|s| {
+                (
+                    s.display_name.clone(),
+                    t.get(&format!("role-{}", s.principal.role().as_str())),
+                )
+            }),
+            nav,
+            switch_href: req.switch_href(),
+            switch_label: t.get("lang-switch"),
+            switch_lang: req.lang.other().code(),
+        }
+    }
+}
+
+/// Events are hospital-level objects: the list is open to principals whose role may read events
+/// in their own hospital (department-scoped roles never may), as in the API.
+pub fn may_list_events(p: &Principal) -> bool {
+    p.may(Resource::Event, Action::Read, &own_hospital(p))
+}
+
+/// Render a template as an HTML response.
+pub fn render<T: askama::Template>(t: &T) -> Result<Response, crate::error::UiError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Storage timestamps (`2025-01-31T09:30:00.000000Z`) shown ISO-like to the second, in UTC.
+pub fn when(ts: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ts.to_owned())
+}
+
+pub fn when_opt(ts: Option<&str>) -> Option<String> {
+    ts.map(when)
+}
+
+/// A patient identifier reduced to its last three characters. The prefix has a fixed length,
+/// so the identifier's length is not disclosed either.
+pub fn mask(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 3 {
+        return "•••••".into();
+    }
+    let tail: String = chars[chars.len() - 3..].iter().collect();
+    format!("•••••{tail}")
+}
+
+/// Bootstrap badge classes per status (events, journeys, stages).
+pub fn badge(status: &str) -> &'static str {
+    match status {
+        "processed" | "completed" => "text-bg-success",
+        "failed" => "text-bg-warning",
+        "parked" => "text-bg-danger",
+        "active" => "text-bg-primary",
+        "skipped" => "text-bg-light border",
+        _ => "text-bg-secondary",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_three_characters() {
+        assert_eq!(mask("RGH-CARD-0001"), "•••••001");
+        assert_eq!(mask("AB"), "•••••");
+        assert_eq!(mask("ABCD"), "•••••BCD");
+        assert!(!mask("RGH-CARD-0001").contains("RGH"));
+    }
+
+    #[test]
+    fn timestamps_are_iso_like() {
+        assert_eq!(
+            when("2025-01-31T09:30:00.123456Z"),
+            "2025-01-31 09:30:00 UTC"
+        );
+        assert_eq!(when("garbage"), "garbage");
+    }
+
+    #[test]
+    fn language_switch_keeps_the_query() {
+        let r = Req {
+            lang: Lang::En,
+            path: "/ui/events".into(),
+            query: vec![("status".into(), "parked".into())],
+            hx: false,
+            https: false,
+            lang_asked: false,
+        };
+        assert_eq!(r.switch_href(), "/ui/events?status=parked&lang=ar");
+    }
+}

@@ -1,0 +1,62 @@
+//! Read queries the UI needs and px360-store does not offer (counts, name lookups). Portable
+//! `$n` SQL through `sqlx::Any`, like px360-store; every query is restricted by the caller's
+//! scope in SQL.
+
+use px360_store::org::ScopeFilter;
+use px360_store::{Db, Result};
+use std::collections::HashMap;
+
+/// Events per status, in one hospital or (PX Admin) the whole group.
+pub async fn event_counts(db: &Db, hospital_id: Option<&str>) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM inbound_events WHERE ($1 IS NULL OR hospital_id = $1) GROUP BY status",
+    )
+    .bind(hospital_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Journey instances per status inside a hospital/department scope.
+pub async fn journey_counts(db: &Db, f: &ScopeFilter) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM journey_instances WHERE ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR department_id = $2) GROUP BY status",
+    )
+    .bind(&f.hospital_id)
+    .bind(&f.department_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Journey template names by code (names only: no patient data, no scope needed).
+pub async fn template_names(db: &Db) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, name FROM journey_templates")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Hospital and department names by id, for labelling rows already filtered by scope.
+pub async fn org_names(db: &Db) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM hospitals UNION ALL SELECT id, name FROM departments")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The username of the one live account with this email (case-insensitive), so people can sign
+/// in with either. Ambiguous emails resolve to nothing.
+pub async fn username_for_email(db: &Db, email: &str) -> Result<Option<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT username FROM users WHERE LOWER(email) = LOWER($1) AND deleted_at IS NULL LIMIT 2",
+    )
+    .bind(email)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(match rows.as_slice() {
+        [(u,)] => Some(u.clone()),
+        _ => None,
+    })
+}
