@@ -5,7 +5,8 @@
 #   DURATION=30s crates/xhuma/bench/load.sh
 #
 # Scenarios (the issue's targets in brackets):
-#   1. cached ITI-39 of a ~400 KB document, 64 connections     [>= 1,500 responses/s]
+#   1. cached ITI-39 of the largest document (789 KB; no fixture converts to 400 KB), 64 connections
+#                                                               [>= 1,500 responses/s for 400 KB]
 #   2. ITI-38 with the document cached, 64 connections          [p99 <= 10 ms]
 #   3. cold ITI-38 (document TTL 0: GP Connect + conversion on every request, sandbox without
 #      injected latency), 1 connection                          [p95 <= 30 ms]
@@ -16,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$ROOT"
 DURATION="${DURATION:-15s}"
-PATIENT="${PATIENT:-9692136744}"       # its C-CDA is ~400 KB
+PATIENT="${PATIENT:-9692136744}"       # its C-CDA is 789 KB (9690937286: 225 KB)
 COLD_PATIENT="${COLD_PATIENT:-9690937472}"
 PORT="${PORT:-18080}"
 COLD_PORT="${COLD_PORT:-18081}"
