@@ -73,7 +73,7 @@ pub async fn health(State(st): State<AppState>) -> Report {
     let t = Instant::now();
     let queue = match (
         st.jobs.pending(px360_worker::queue::EVENTS_QUEUE).await,
-        st.db.event_counts().await,
+        st.db.event_counts(None).await,
     ) {
         (Ok(jobs), Ok(c)) => {
             let get = |s: &str| c.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);

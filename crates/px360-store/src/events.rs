@@ -279,12 +279,14 @@ impl Db {
         .await?)
     }
 
-    pub async fn event_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT status, COUNT(*) FROM inbound_events GROUP BY status")
-                .fetch_all(&self.pool)
-                .await?,
+    /// Events per status, in one hospital or (`None`) the whole group.
+    pub async fn event_counts(&self, hospital_id: Option<&str>) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM inbound_events WHERE ($1 IS NULL OR hospital_id = $1) GROUP BY status",
         )
+        .bind(hospital_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
 

@@ -69,7 +69,8 @@ pub async fn page(
 
     let (event_stats, recent) = if may_list_events(p) {
         let h = f.hospital_id.as_deref();
-        let counts = queries::event_counts(&st.db, h).await?;
+        let counts: std::collections::HashMap<String, i64> =
+            st.db.event_counts(h).await?.into_iter().collect();
         let stats = ["received", "processed", "failed", "parked"]
             .into_iter()
             .map(|s| Stat {

@@ -6,17 +6,6 @@ use px360_store::org::ScopeFilter;
 use px360_store::{Db, Result};
 use std::collections::HashMap;
 
-/// Events per status, in one hospital or (PX Admin) the whole group.
-pub async fn event_counts(db: &Db, hospital_id: Option<&str>) -> Result<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM inbound_events WHERE ($1 IS NULL OR hospital_id = $1) GROUP BY status",
-    )
-    .bind(hospital_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Journey instances per status inside a hospital/department scope.
 pub async fn journey_counts(db: &Db, f: &ScopeFilter) -> Result<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = sqlx::query_as(

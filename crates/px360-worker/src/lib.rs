@@ -235,7 +235,7 @@ pub(crate) async fn supervise<F, Fut>(
 /// Refresh queue gauges (per process; Prometheus scrapes each process).
 pub async fn stats_loop(db: Db, queue: JobQueue, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
-        if let Ok(counts) = db.event_counts().await {
+        if let Ok(counts) = db.event_counts(None).await {
             for status in ["received", "failed", "parked", "processed"] {
                 let n = counts
                     .iter()
