@@ -44,6 +44,7 @@ pub async fn append_many(tx: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -
     let mut prev_hash: String = head.try_get("last_hash")?;
     let at = now_ts();
     let mut seqs = Vec::with_capacity(entries.len());
+    let mut records = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let mut r = AuditRecord {
             seq: last_seq - n + 1 + i as i64,
@@ -61,27 +62,34 @@ pub async fn append_many(tx: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -
             hash: String::new(),
         };
         r.hash = r.compute_hash();
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_type, actor_id, ip, user_agent, action, object_type, object_id, hospital_id, changes, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(r.seq)
-        .bind(&r.at)
-        .bind(&r.actor_type)
-        .bind(&r.actor_id)
-        .bind(&r.ip)
-        .bind(&r.user_agent)
-        .bind(&r.action)
-        .bind(&r.object_type)
-        .bind(&r.object_id)
-        .bind(&r.hospital_id)
-        .bind(&r.changes)
-        .bind(&r.prev_hash)
-        .bind(&r.hash)
-        .execute(&mut *tx)
-        .await?;
         seqs.push(r.seq);
-        prev_hash = r.hash;
+        prev_hash = r.hash.clone();
+        records.push(r);
+    }
+    const COLS: usize = 13;
+    for chunk in records.chunks(crate::bulk::rows_per_statement(COLS)) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_type, actor_id, ip, user_agent, action, object_type, object_id, hospital_id, changes, prev_hash, hash) VALUES {}",
+            crate::bulk::tuples(chunk.len(), COLS, 1, "")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(&r.at)
+                .bind(&r.actor_type)
+                .bind(&r.actor_id)
+                .bind(&r.ip)
+                .bind(&r.user_agent)
+                .bind(&r.action)
+                .bind(&r.object_type)
+                .bind(&r.object_id)
+                .bind(&r.hospital_id)
+                .bind(&r.changes)
+                .bind(&r.prev_hash)
+                .bind(&r.hash);
+        }
+        q.execute(&mut *tx).await?;
     }
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
         .bind(&prev_hash)

@@ -151,35 +151,49 @@ impl Db {
         out.pop().ok_or(StoreError::NotFound)
     }
 
-    /// Store several events (and their audit records) in one transaction.
+    /// Store several events (and their audit records) in one transaction, with multi-row
+    /// statements: intake shares the database writer with the worker, so its statement count
+    /// is the ingest ceiling.
     pub async fn intake_many(&self, items: &[(&Caller, &InboundEvent)]) -> Result<Vec<Intake>> {
         let now = now_ts();
-        let mut tx = self.writer.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut audit = Vec::with_capacity(items.len());
+        let mut rows = Vec::with_capacity(items.len());
         for (c, e) in items {
             let payload = serde_json::to_string(&e.payload)
                 .map_err(|x| StoreError::Invalid(x.to_string()))?;
-            let inserted: Option<String> = sqlx::query_scalar(
+            rows.push((new_id(), *c, *e, payload));
+        }
+        let mut tx = self.writer.begin().await?;
+        let mut inserted = std::collections::HashSet::with_capacity(rows.len());
+        const COLS: usize = 9;
+        for chunk in rows.chunks(crate::bulk::rows_per_statement(COLS)) {
+            let sql = format!(
                 "INSERT INTO inbound_events (id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, received_at, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'received') \
-                 ON CONFLICT (hospital_id, source_system, event_code, encounter_id) DO NOTHING RETURNING id",
-            )
-            .bind(new_id())
-            .bind(&c.hospital_id)
-            .bind(&c.api_key_id)
-            .bind(&e.source_system)
-            .bind(&e.event_code)
-            .bind(&e.encounter_id)
-            .bind(&e.patient_identifier)
-            .bind(payload)
-            .bind(ts(e.payload.timestamp))
-            .bind(&now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let outcome = match inserted {
-                Some(id) => Intake::Accepted(id),
-                None => Intake::Duplicate(
+                 VALUES {} ON CONFLICT (hospital_id, source_system, event_code, encounter_id) DO NOTHING RETURNING id",
+                crate::bulk::tuples(chunk.len(), COLS, 2, ", $1, 'received'")
+            );
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(&now);
+            for (id, c, e, payload) in chunk {
+                q = q
+                    .bind(id.as_str())
+                    .bind(c.hospital_id.as_str())
+                    .bind(c.api_key_id.as_str())
+                    .bind(e.source_system.as_str())
+                    .bind(e.event_code.as_str())
+                    .bind(e.encounter_id.as_str())
+                    .bind(e.patient_identifier.as_str())
+                    .bind(payload.as_str())
+                    .bind(ts(e.payload.timestamp));
+            }
+            inserted.extend(q.fetch_all(&mut *tx).await?);
+        }
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut audit = Vec::with_capacity(items.len());
+        for (id, c, e, _) in &rows {
+            let outcome = if inserted.contains(id) {
+                Intake::Accepted(id.clone())
+            } else {
+                // Rare (a repeated event): the earlier one's id, possibly from this same batch.
+                Intake::Duplicate(
                     sqlx::query_scalar(
                         "SELECT id FROM inbound_events WHERE hospital_id = $1 AND source_system = $2 AND event_code = $3 AND encounter_id = $4",
                     )
@@ -189,7 +203,7 @@ impl Db {
                     .bind(&e.encounter_id)
                     .fetch_one(&mut *tx)
                     .await?,
-                ),
+                )
             };
             let (action, id) = match &outcome {
                 Intake::Accepted(id) => ("event.received", id),

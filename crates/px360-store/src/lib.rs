@@ -11,10 +11,12 @@
 
 pub mod audit;
 pub mod auth;
+mod bulk;
 pub mod employees;
 pub mod events;
 pub mod journeys;
 pub mod org;
+mod process;
 pub mod schedules;
 pub mod seed;
 pub mod templates;

@@ -1,0 +1,188 @@
+//! Applying claimed integration events to patient journeys.
+//!
+//! A job's batch is claimed with one statement, then applied set-wise ([`batch`]): one query per
+//! kind of reference data, every decision in memory ([`plan`]), multi-row writes; about a dozen
+//! statements for the whole batch instead of a dozen per event. When that path cannot be used
+//! (a stored payload no longer parses, another worker started one of the same journeys at the
+//! same moment, a statement fails), the batch is applied event by event ([`single`]), each
+//! inside its own savepoint, so one bad event fails alone and its neighbours still complete.
+
+mod batch;
+mod plan;
+mod single;
+
+#[cfg(test)]
+mod tests;
+
+use crate::journeys::Outcome;
+use crate::{Db, Result, StoreError, now_ts};
+use px360_domain::event::EventPayload;
+use sqlx::{AnyConnection, Connection, Row};
+
+/// The identifier itself is patient data: it stays out of the warning text.
+pub(crate) const UNKNOWN_PATIENT: &str =
+    "no patient with this identifier in this hospital; journey kept under the identifier";
+
+/// An event claimed for processing.
+#[derive(Debug, Clone)]
+pub(crate) struct Claimed {
+    pub id: String,
+    pub hospital_id: String,
+    pub event_code: String,
+    pub encounter_id: String,
+    pub patient_identifier: String,
+    pub payload: String,
+    pub received_at: String,
+}
+
+impl Claimed {
+    fn payload(&self) -> Result<EventPayload> {
+        serde_json::from_str(&self.payload)
+            .map_err(|e| StoreError::Invalid(format!("stored payload: {e}")))
+    }
+}
+
+impl Db {
+    /// Apply the named events (a job's batch): claim those still due, then for each find or start
+    /// the encounter's journey, complete the matching stage, record warnings and mark the event
+    /// processed, all in one transaction. Events already processed, parked, or failed with a
+    /// retry not yet due are skipped, so a job delivered twice (at-least-once queue, sweeper)
+    /// applies nothing twice. If the process dies mid-way the transaction aborts and the events
+    /// stay as they were for the job's redelivery.
+    ///
+    /// The worker passes batches of a few dozen: every id is a bound parameter.
+    pub async fn process_events(
+        &self,
+        worker: &str,
+        ids: &[String],
+        hold: Option<std::time::Duration>,
+    ) -> Result<Vec<(String, Outcome)>> {
+        Ok(self.process(worker, ids, hold, true).await?.0)
+    }
+
+    /// Tests only: [`Db::process_events`], saying whether the set-wise path applied the batch;
+    /// `set_wise = false` forces the event-by-event path (the two must agree).
+    #[doc(hidden)]
+    pub async fn process_events_via(
+        &self,
+        ids: &[String],
+        set_wise: bool,
+    ) -> Result<(Vec<(String, Outcome)>, bool)> {
+        self.process("test", ids, None, set_wise).await
+    }
+
+    async fn process(
+        &self,
+        worker: &str,
+        ids: &[String],
+        hold: Option<std::time::Duration>,
+        set_wise: bool,
+    ) -> Result<(Vec<(String, Outcome)>, bool)> {
+        if ids.is_empty() {
+            return Ok((Vec::new(), false));
+        }
+        let mut tx = self.writer.begin().await?;
+        let claimed = claim(&mut tx, worker, ids).await?;
+        if claimed.is_empty() {
+            tx.rollback().await?;
+            return Ok((Vec::new(), false));
+        }
+        if let Some(h) = hold {
+            for c in &claimed {
+                tracing::info!(event_id = %c.id, worker, "job.claimed");
+            }
+            tokio::time::sleep(h).await;
+        }
+        let parsed: Vec<Result<EventPayload>> = claimed.iter().map(Claimed::payload).collect();
+        if set_wise && parsed.iter().all(|p| p.is_ok()) {
+            let events: Vec<(&Claimed, &EventPayload)> = claimed
+                .iter()
+                .zip(&parsed)
+                .filter_map(|(c, p)| Some((c, p.as_ref().ok()?)))
+                .collect();
+            let mut sp = tx.begin().await?;
+            match batch::apply(&mut sp, self.backend, &events).await {
+                Ok(Some(done)) => {
+                    sp.commit().await?;
+                    tx.commit().await?;
+                    let out = done
+                        .into_iter()
+                        .map(|(id, p)| (id, Outcome::Processed(p)))
+                        .collect();
+                    return Ok((out, true));
+                }
+                Ok(None) => {
+                    metrics::counter!("px360_event_batches_fallback_total", "reason" => "conflict")
+                        .increment(1);
+                }
+                // The error text can quote stored values: counted, not logged. The per-event
+                // path below records each event's own error where operators can read it.
+                Err(_) => {
+                    metrics::counter!("px360_event_batches_fallback_total", "reason" => "error")
+                        .increment(1);
+                }
+            }
+            sp.rollback().await?;
+        }
+        let mut out = Vec::with_capacity(claimed.len());
+        for (c, payload) in claimed.iter().zip(parsed) {
+            // Each event inside a savepoint: a failure rolls back only that event's work, and the
+            // failure is recorded in the same transaction as its neighbours' success.
+            let mut sp = tx.begin().await?;
+            let applied = match payload {
+                Ok(p) => single::apply(&mut sp, c, &p).await,
+                Err(e) => Err(e),
+            };
+            let outcome = match applied {
+                Ok(p) => {
+                    sp.commit().await?;
+                    Outcome::Processed(p)
+                }
+                Err(e) => {
+                    sp.rollback().await?;
+                    let retry_in =
+                        crate::events::record_failure(&mut tx, &c.id, &e.to_string()).await?;
+                    Outcome::Failed {
+                        error: e.to_string(),
+                        retry_in,
+                    }
+                }
+            };
+            out.push((c.id.clone(), outcome));
+        }
+        tx.commit().await?;
+        Ok((out, false))
+    }
+}
+
+/// Mark the named events as taken by `worker` if they are still due, returning them in arrival
+/// order. A write first: it takes the SQLite write lock / PostgreSQL row locks up front, so a
+/// second delivery of the same events waits on the row locks and then finds them no longer due.
+async fn claim(tx: &mut AnyConnection, worker: &str, ids: &[String]) -> Result<Vec<Claimed>> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE inbound_events SET processed_by = $1 WHERE id IN ({}) \
+         AND status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= $2) \
+         RETURNING id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at",
+        crate::bulk::list(ids.len(), 3)
+    )))
+    .bind(worker)
+    .bind(now_ts());
+    for id in ids {
+        q = q.bind(id);
+    }
+    let mut claimed = Vec::with_capacity(ids.len());
+    for r in q.fetch_all(&mut *tx).await? {
+        claimed.push(Claimed {
+            id: r.try_get("id")?,
+            hospital_id: r.try_get("hospital_id")?,
+            event_code: r.try_get("event_code")?,
+            encounter_id: r.try_get("encounter_id")?,
+            patient_identifier: r.try_get("patient_identifier")?,
+            payload: r.try_get("payload")?,
+            received_at: r.try_get("received_at")?,
+        });
+    }
+    // RETURNING order is unspecified: apply in arrival order (ids are time-ordered UUIDv7s).
+    claimed.sort_by(|a, b| (&a.received_at, &a.id).cmp(&(&b.received_at, &b.id)));
+    Ok(claimed)
+}

@@ -1,0 +1,256 @@
+//! The pure half of batch processing: from the claimed events and what the database holds
+//! about them ([`Known`]), decide every change ([`Plan`]). No I/O, so the journey rules are
+//! tested here without a database, and the batch writer only turns the plan into statements.
+
+use super::Claimed;
+use crate::journeys::{Processed, Warning};
+use px360_domain::event::EventPayload;
+use px360_domain::journey::{Outcome as StageOutcome, StageState, StageStatus, apply};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// What the database holds about a batch's events, loaded in one query per kind.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// (hospital id, department code) → department id.
+    pub departments: HashMap<(String, String), String>,
+    /// (hospital id, licence number) of live physicians.
+    pub physicians: HashSet<(String, String)>,
+    /// (hospital id, MRN) → patient id.
+    pub patients: HashMap<(String, String), String>,
+    /// Live templates usable by the batch's hospitals, stages in position order.
+    pub templates: Vec<Template>,
+    /// Journeys already started for the batch's encounters, with their stages.
+    pub journeys: Vec<Journey>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    pub id: String,
+    /// `None` = group-wide.
+    pub hospital_id: Option<String>,
+    pub code: String,
+    pub stages: Vec<TemplateStage>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TemplateStage {
+    pub id: String,
+    pub position: i64,
+    pub completing_event_code: String,
+}
+
+/// A journey instance as the plan leaves it.
+#[derive(Debug, Clone)]
+pub(crate) struct Journey {
+    pub id: String,
+    pub hospital_id: String,
+    pub encounter_id: String,
+    pub template_id: String,
+    /// Started by this batch (to be inserted, with its stages, in their final state).
+    pub new: Option<NewJourney>,
+    /// Completed by this batch.
+    pub completed: bool,
+    pub stages: Vec<Stage>,
+}
+
+/// What a journey started by this batch records about the event that started it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewJourney {
+    pub department_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_identifier: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Stage {
+    pub id: Uuid,
+    pub template_stage_id: String,
+    pub position: i64,
+    pub completing_event_code: String,
+    pub status: StageStatus,
+    pub completed_by: Option<String>,
+    /// Status changed by this batch (an update, for a stage that already exists).
+    pub changed: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Every journey the batch touched or loaded; `new` and `changed` say what to write.
+    pub journeys: Vec<Journey>,
+    /// Per event, in arrival order.
+    pub results: Vec<(String, Processed)>,
+}
+
+/// Apply events in order. Later events of the batch see the changes of earlier ones (a journey
+/// started two events ago, a stage just completed), exactly as one-by-one processing would.
+pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
+    let Known {
+        departments,
+        physicians,
+        patients,
+        templates,
+        mut journeys,
+    } = known;
+    let mut results = Vec::with_capacity(events.len());
+    for (e, payload) in events {
+        let h = &e.hospital_id;
+        let mut warnings = Vec::new();
+        let mut department = None;
+        if let Some(dc) = &payload.department_code {
+            department = departments.get(&(h.clone(), dc.clone())).cloned();
+            if department.is_none() {
+                warnings.push(Warning::new(
+                    "unknown_department",
+                    format!("no department with code {dc} in this hospital"),
+                ));
+            }
+        }
+        if let Some(lic) = &payload.physician_licence
+            && !physicians.contains(&(h.clone(), lic.clone()))
+        {
+            warnings.push(Warning::new(
+                "unknown_physician",
+                format!("no physician with licence {lic} in this hospital"),
+            ));
+        }
+        let patient = patients
+            .get(&(h.clone(), e.patient_identifier.clone()))
+            .cloned();
+        if patient.is_none() {
+            warnings.push(Warning::new("unknown_patient", super::UNKNOWN_PATIENT));
+        }
+
+        let code = &e.event_code;
+        let encounter = &e.encounter_id;
+        let same_encounter = |j: &Journey| &j.hospital_id == h && &j.encounter_id == encounter;
+        let journey = match journeys.iter().position(|j| {
+            same_encounter(j) && j.stages.iter().any(|s| &s.completing_event_code == code)
+        }) {
+            Some(i) => Some(i),
+            None => match choose_template(&templates, h, code) {
+                None => {
+                    warnings.push(Warning::new(
+                        "no_matching_stage",
+                        format!("no journey template has a stage completed by {code}"),
+                    ));
+                    None
+                }
+                // A journey of that template may exist without the stage (the template gained
+                // it later): the event then lands on that journey as "no matching stage".
+                Some(t) => Some(
+                    match journeys
+                        .iter()
+                        .position(|j| same_encounter(j) && j.template_id == t.id)
+                    {
+                        Some(i) => i,
+                        None => {
+                            journeys.push(start(t, e, department.clone(), patient.clone()));
+                            journeys.len() - 1
+                        }
+                    },
+                ),
+            },
+        };
+
+        let mut completed_stage = None;
+        if let Some(j) = journey.and_then(|i| journeys.get_mut(i)) {
+            let states: Vec<StageState> = j
+                .stages
+                .iter()
+                .map(|s| StageState {
+                    stage_instance_id: s.id,
+                    position: s.position,
+                    completing_event_code: s.completing_event_code.clone(),
+                    status: s.status,
+                })
+                .collect();
+            match apply(&states, code) {
+                StageOutcome::Complete {
+                    complete,
+                    skip,
+                    journey_done,
+                } => {
+                    for s in &mut j.stages {
+                        if s.id == complete {
+                            s.status = StageStatus::Completed;
+                            s.completed_by = Some(e.id.clone());
+                            s.changed = true;
+                        } else if skip.contains(&s.id) {
+                            s.status = StageStatus::Skipped;
+                            s.changed = true;
+                        }
+                    }
+                    j.completed |= journey_done;
+                    completed_stage = Some(complete.to_string());
+                }
+                StageOutcome::AlreadyCompleted(_) => warnings.push(Warning::new(
+                    "stage_already_completed",
+                    format!(
+                        "the stage completed by {code} was already completed by an earlier event"
+                    ),
+                )),
+                StageOutcome::NoMatchingStage => warnings.push(Warning::new(
+                    "no_matching_stage",
+                    format!("journey has no stage completed by {code}"),
+                )),
+            }
+        }
+        results.push((
+            e.id.clone(),
+            Processed {
+                warnings,
+                completed_stage,
+                received_at: e.received_at.clone(),
+            },
+        ));
+    }
+    Plan { journeys, results }
+}
+
+/// The hospital's own template before a group-wide one, then by template code; never another
+/// hospital's (the loader only loads the batch's hospitals, this checks again).
+fn choose_template<'t>(
+    templates: &'t [Template],
+    hospital: &str,
+    code: &str,
+) -> Option<&'t Template> {
+    templates
+        .iter()
+        .filter(|t| t.hospital_id.as_deref().is_none_or(|th| th == hospital))
+        .filter(|t| t.stages.iter().any(|s| s.completing_event_code == code))
+        .min_by(|a, b| (a.hospital_id.is_none(), &a.code).cmp(&(b.hospital_id.is_none(), &b.code)))
+}
+
+fn start(
+    t: &Template,
+    e: &Claimed,
+    department_id: Option<String>,
+    patient_id: Option<String>,
+) -> Journey {
+    Journey {
+        id: crate::new_id(),
+        hospital_id: e.hospital_id.clone(),
+        encounter_id: e.encounter_id.clone(),
+        template_id: t.id.clone(),
+        new: Some(NewJourney {
+            department_id,
+            patient_id,
+            patient_identifier: e.patient_identifier.clone(),
+        }),
+        completed: false,
+        stages: t
+            .stages
+            .iter()
+            .map(|s| Stage {
+                id: Uuid::now_v7(),
+                template_stage_id: s.id.clone(),
+                position: s.position,
+                completing_event_code: s.completing_event_code.clone(),
+                status: StageStatus::Pending,
+                completed_by: None,
+                changed: false,
+            })
+            .collect(),
+    }
+}
