@@ -262,6 +262,7 @@ pub fn obj(hospital: &str, department: Option<&str>) -> ObjectScope {
         employees::update_employee, employees::delete_employee,
         templates::list_templates, templates::create_template, templates::get_template,
         templates::update_template, templates::update_stage,
+        templates::add_stage, templates::remove_stage,
         accounts::update_user, accounts::delete_user,
         people::list_patients, people::create_patient, people::get_patient, people::update_patient, people::delete_patient,
         people::list_users, people::create_user,
@@ -335,8 +336,12 @@ pub fn router(st: AppState) -> Router {
             get(templates::get_template).patch(templates::update_template),
         )
         .route(
+            "/api/journey-templates/{id}/stages",
+            post(templates::add_stage),
+        )
+        .route(
             "/api/journey-templates/{id}/stages/{stage_id}",
-            patch(templates::update_stage),
+            patch(templates::update_stage).delete(templates::remove_stage),
         )
         .route(
             "/api/users/{id}",

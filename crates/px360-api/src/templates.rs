@@ -1,5 +1,7 @@
 //! Journey templates and stage templates: readable by everyone whose scope reaches them; created
 //! and changed by PX Admin (group-wide templates) and the owning hospital's Hospital Admin.
+//! Stages can be added to and removed from an existing template; journeys already started keep
+//! the stage list they started with.
 
 use crate::auth::{Authed, Ctx};
 use crate::error::{ApiError, ApiResult};
@@ -11,9 +13,33 @@ use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::templates::{
-    JourneyTemplate, NewJourneyTemplate, StageChanges, StageTemplate, TemplateChanges,
+    JourneyTemplate, MAX_STAGES, NewJourneyTemplate, NewStageTemplate, StageChanges,
+    StageEditError, StageTemplate, TemplateChanges,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+
+/// A stage to add to an existing template.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewStage {
+    pub code: String,
+    pub name: String,
+    /// Event code that completes this stage (unique among the template's stages).
+    pub completing_event_code: String,
+    pub survey_template_ref: Option<String>,
+    /// 1-based place among the template's stages; the stages from there on move down one. Omit
+    /// to add the stage last.
+    pub position: Option<i64>,
+}
+
+impl From<StageEditError> for ApiError {
+    fn from(e: StageEditError) -> Self {
+        match e {
+            StageEditError::Rule(f) => ApiError::Validation(vec![f]),
+            StageEditError::Store(e) => e.into(),
+        }
+    }
+}
 
 /// Where a template lives for writes: group-wide templates need a group scope (PX Admin).
 fn location(t_hospital: Option<&str>) -> ObjectScope {
@@ -87,35 +113,46 @@ fn code_ok(v: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
+const CODE: &str = "must be 1-64 characters of A-Z, 0-9 and _";
+
+/// Field checks of one stage; `prefix` places the field names (`stages[1].` in a new template,
+/// empty for a stage added on its own).
+fn stage_errors(s: &NewStageTemplate, prefix: &str, errs: &mut Vec<FieldError>) {
+    if !code_ok(&s.code) {
+        errs.push(FieldError::new(format!("{prefix}code"), CODE));
+    }
+    if s.name.trim().is_empty() || s.name.len() > 200 {
+        errs.push(FieldError::new(
+            format!("{prefix}name"),
+            "is required (1-200 characters)",
+        ));
+    }
+    if !code_ok(&s.completing_event_code) {
+        errs.push(FieldError::new(
+            format!("{prefix}completing_event_code"),
+            CODE,
+        ));
+    }
+}
+
 fn validate(t: &NewJourneyTemplate) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    const CODE: &str = "must be 1-64 characters of A-Z, 0-9 and _";
     if !code_ok(&t.code) {
         errs.push(FieldError::new("code", CODE));
     }
     if t.name.trim().is_empty() || t.name.len() > 200 {
         errs.push(FieldError::new("name", "is required (1-200 characters)"));
     }
-    if t.stages.is_empty() || t.stages.len() > 50 {
-        errs.push(FieldError::new("stages", "must list 1-50 stages"));
+    if t.stages.is_empty() || t.stages.len() > MAX_STAGES {
+        errs.push(FieldError::new(
+            "stages",
+            format!("must list 1-{MAX_STAGES} stages"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, s) in t.stages.iter().enumerate() {
-        if !code_ok(&s.code) {
-            errs.push(FieldError::new(format!("stages[{i}].code"), CODE));
-        }
-        if s.name.trim().is_empty() || s.name.len() > 200 {
-            errs.push(FieldError::new(
-                format!("stages[{i}].name"),
-                "is required (1-200 characters)",
-            ));
-        }
-        if !code_ok(&s.completing_event_code) {
-            errs.push(FieldError::new(
-                format!("stages[{i}].completing_event_code"),
-                CODE,
-            ));
-        } else if !seen.insert(s.completing_event_code.as_str()) {
+        stage_errors(s, &format!("stages[{i}]."), &mut errs);
+        if code_ok(&s.completing_event_code) && !seen.insert(s.completing_event_code.as_str()) {
             errs.push(FieldError::new(
                 format!("stages[{i}].completing_event_code"),
                 "is already used by an earlier stage of this template",
@@ -229,7 +266,15 @@ pub async fn update_stage(
         return Err(ApiError::Validation(errs));
     }
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c).await?;
+    // The only unique key this update can break is the event code's (positions do not change).
+    let s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::Conflict(
+                "completing_event_code is already used by another stage of this template".into(),
+            ),
+            e => e.into(),
+        })?;
     let a = AppState::entry(
         &p,
         &ctx,
@@ -241,4 +286,82 @@ pub async fn update_stage(
     );
     commit_audited(tx, &a).await?;
     Ok(Json(s))
+}
+
+#[utoipa::path(post, path = "/api/journey-templates/{id}/stages", tag = "journeys", request_body = NewStage, responses((status = 201, description = "The template with its stages renumbered", body = JourneyTemplate), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn add_stage(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<NewStage>,
+) -> ApiResult<(StatusCode, Json<JourneyTemplate>)> {
+    let t = load(&st, &p, &ctx, &id, Action::Update).await?;
+    let stage = NewStageTemplate {
+        code: b.code,
+        name: b.name,
+        completing_event_code: b.completing_event_code,
+        survey_template_ref: b.survey_template_ref,
+    };
+    let mut errs = Vec::new();
+    stage_errors(&stage, "", &mut errs);
+    // The upper bound depends on the stages live when the transaction runs: the store checks it.
+    if b.position.is_some_and(|p| p < 1) {
+        errs.push(FieldError::new("position", "must be 1 or more when given"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    let (updated, added) =
+        px360_store::templates::add_stage(&mut tx, &id, &stage, b.position).await?;
+    let a = AppState::entry(
+        &p,
+        &ctx,
+        "create",
+        "stage_template",
+        &added.id,
+        t.hospital_id.as_deref(),
+        serde_json::json!({
+            "journey_template_id": id,
+            "position": added.position,
+            "code": added.code,
+            "name": added.name,
+            "completing_event_code": added.completing_event_code,
+            "survey_template_ref": added.survey_template_ref,
+        }),
+    );
+    commit_audited(tx, &a).await?;
+    Ok((StatusCode::CREATED, Json(updated)))
+}
+
+/// Answers 200 with the template (not 204 like other deletes) because the positions of the
+/// remaining stages change.
+#[utoipa::path(delete, path = "/api/journey-templates/{id}/stages/{stage_id}", tag = "journeys", responses((status = 200, description = "The template with its remaining stages renumbered", body = JourneyTemplate), (status = 403), (status = 404), (status = 422, description = "The stage is the template's last")), security(("bearer" = [])))]
+pub async fn remove_stage(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path((id, stage_id)): Path<(String, String)>,
+) -> ApiResult<Json<JourneyTemplate>> {
+    let t = load(&st, &p, &ctx, &id, Action::Update).await?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    let (updated, removed) = px360_store::templates::remove_stage(&mut tx, &id, &stage_id).await?;
+    let a = AppState::entry(
+        &p,
+        &ctx,
+        "delete",
+        "stage_template",
+        &stage_id,
+        t.hospital_id.as_deref(),
+        serde_json::json!({
+            "journey_template_id": id,
+            "soft_delete": true,
+            "position": removed.position,
+            "code": removed.code,
+            "completing_event_code": removed.completing_event_code,
+        }),
+    );
+    commit_audited(tx, &a).await?;
+    Ok(Json(updated))
 }

@@ -3,10 +3,39 @@
 //! A template is group-wide (`hospital_id` NULL: the seeded ones, managed by PX Admin) or owned
 //! by one hospital. The worker picks, for an event code, the hospital's own template before a
 //! group-wide one, and never another hospital's.
+//!
+//! Stages can be added to and removed from an existing template. A removed stage is soft-deleted
+//! (`deleted_at`): journeys already started keep their copy of the stage list, whose
+//! `stage_instances` still reference it. Only live stages are listed, numbered 1..n without gaps,
+//! and copied into new journeys.
 
 use crate::{Db, Result, StoreError, new_id, now_ts};
+use px360_domain::event::FieldError;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Executor, Transaction};
+use sqlx::{Any, AnyConnection, Executor, Transaction};
+
+/// Most live stages a template may have, at creation and after adding stages.
+pub const MAX_STAGES: usize = 50;
+
+/// Why a stage could not be added or removed: a rule of the template, naming the field it
+/// concerns (answered as a validation problem), or a storage error.
+#[derive(Debug, thiserror::Error)]
+pub enum StageEditError {
+    #[error("{}: {}", .0.field, .0.message)]
+    Rule(FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for StageEditError {
+    fn from(e: sqlx::Error) -> Self {
+        StageEditError::Store(e.into())
+    }
+}
+
+fn rule(field: &str, message: impl Into<String>) -> StageEditError {
+    StageEditError::Rule(FieldError::new(field, message))
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StageTemplate {
@@ -123,6 +152,7 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
     .ok_or(StoreError::NotFound)
 }
 
+/// A removed stage is not found: it lives on only in the journeys started before its removal.
 pub async fn update_stage<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     template_id: &str,
@@ -132,7 +162,7 @@ pub async fn update_stage<'e, E: Executor<'e, Database = Any>>(
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE stage_templates SET name = COALESCE($3, name), completing_event_code = COALESCE($4, completing_event_code), \
          survey_template_ref = COALESCE($5, survey_template_ref), updated_at = $6 \
-         WHERE id = $2 AND journey_template_id = $1 RETURNING {ST_COLS}"
+         WHERE id = $2 AND journey_template_id = $1 AND deleted_at IS NULL RETURNING {ST_COLS}"
     )))
     .bind(template_id)
     .bind(stage_id)
@@ -143,6 +173,158 @@ pub async fn update_stage<'e, E: Executor<'e, Database = Any>>(
     .fetch_optional(ex)
     .await?
     .ok_or(StoreError::NotFound)
+}
+
+/// First statement of every stage edit. Bumping the template's `updated_at` takes the SQLite write
+/// lock up front and, on PostgreSQL, the template's row lock, so concurrent edits of one
+/// template's stages run one after the other and each renumbers the positions the previous one
+/// committed.
+async fn lock_template(conn: &mut AnyConnection, id: &str, now: &str) -> Result<JourneyTemplate> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE journey_templates SET updated_at = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING {JT_COLS}"
+    )))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+async fn live_stages(conn: &mut AnyConnection, template_id: &str) -> Result<Vec<StageTemplate>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ST_COLS} FROM stage_templates WHERE journey_template_id = $1 AND deleted_at IS NULL ORDER BY position"
+    )))
+    .bind(template_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Move the live stages at `from` and after by `delta` (+1 or -1). Positions are unique among live
+/// stages and both engines check that row by row within one UPDATE, so a direct shift can collide
+/// with a neighbour not yet moved; parking the rows at negative positions first cannot collide
+/// (live positions are >= 1).
+async fn shift_from(
+    conn: &mut AnyConnection,
+    template_id: &str,
+    from: i64,
+    delta: i64,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE stage_templates SET position = -(position + $3), updated_at = $4 \
+         WHERE journey_template_id = $1 AND deleted_at IS NULL AND position >= $2",
+    )
+    .bind(template_id)
+    .bind(from)
+    .bind(delta)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE stage_templates SET position = -position \
+         WHERE journey_template_id = $1 AND deleted_at IS NULL AND position < 0",
+    )
+    .bind(template_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Add a stage to an existing template at the 1-based `position` among its live stages (default:
+/// last); the stages from that position on move down one. Journeys already started are not
+/// changed. Returns the template with its live stages, and the new stage.
+pub async fn add_stage(
+    tx: &mut Transaction<'static, Any>,
+    template_id: &str,
+    s: &NewStageTemplate,
+    position: Option<i64>,
+) -> std::result::Result<(JourneyTemplate, StageTemplate), StageEditError> {
+    let now = now_ts();
+    let mut jt = lock_template(tx, template_id, &now).await?;
+    let live = live_stages(tx, template_id).await?;
+    if live.len() >= MAX_STAGES {
+        return Err(rule(
+            "stages",
+            format!("the template already has the maximum of {MAX_STAGES} stages"),
+        ));
+    }
+    if let Some(other) = live
+        .iter()
+        .find(|o| o.completing_event_code == s.completing_event_code)
+    {
+        return Err(rule(
+            "completing_event_code",
+            format!("is already used by stage {} of this template", other.code),
+        ));
+    }
+    let last = live.len() as i64 + 1;
+    let position = match position {
+        None => last,
+        Some(p) if (1..=last).contains(&p) => p,
+        Some(_) => {
+            return Err(rule(
+                "position",
+                format!(
+                    "must be between 1 and {last} (the template has {} stages)",
+                    live.len()
+                ),
+            ));
+        }
+    };
+    shift_from(tx, template_id, position, 1, &now).await?;
+    let added: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO stage_templates (id, journey_template_id, position, code, name, completing_event_code, survey_template_ref, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ST_COLS}"
+    )))
+    .bind(new_id())
+    .bind(template_id)
+    .bind(position)
+    .bind(&s.code)
+    .bind(&s.name)
+    .bind(&s.completing_event_code)
+    .bind(&s.survey_template_ref)
+    .bind(&now)
+    .fetch_one(&mut **tx)
+    .await?;
+    jt.stages = live_stages(tx, template_id).await?;
+    Ok((jt, added))
+}
+
+/// Remove a live stage from a template: soft-deleted, so the `stage_instances` of journeys
+/// already started keep their reference and their stage list; the live stages after it move up
+/// one. The last live stage cannot be removed. Returns the template with its live stages, and the
+/// removed stage as it was.
+pub async fn remove_stage(
+    tx: &mut Transaction<'static, Any>,
+    template_id: &str,
+    stage_id: &str,
+) -> std::result::Result<(JourneyTemplate, StageTemplate), StageEditError> {
+    let now = now_ts();
+    let mut jt = lock_template(tx, template_id, &now).await?;
+    let live = live_stages(tx, template_id).await?;
+    let removed = live
+        .iter()
+        .find(|s| s.id == stage_id)
+        .cloned()
+        .ok_or(StoreError::NotFound)?;
+    if live.len() == 1 {
+        return Err(rule(
+            "stages",
+            "a template must keep at least one stage, and this is its last one",
+        ));
+    }
+    sqlx::query(
+        "UPDATE stage_templates SET deleted_at = $3, updated_at = $3 \
+         WHERE id = $2 AND journey_template_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(template_id)
+    .bind(stage_id)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    shift_from(tx, template_id, removed.position + 1, -1, &now).await?;
+    jt.stages = live_stages(tx, template_id).await?;
+    Ok((jt, removed))
 }
 
 impl Db {
@@ -156,7 +338,8 @@ impl Db {
         .await?;
         let stages: Vec<StageTemplate> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT st.{} FROM stage_templates st JOIN journey_templates jt ON jt.id = st.journey_template_id \
-             WHERE jt.deleted_at IS NULL AND ($1 IS NULL OR jt.hospital_id IS NULL OR jt.hospital_id = $1) ORDER BY st.journey_template_id, st.position",
+             WHERE st.deleted_at IS NULL AND jt.deleted_at IS NULL AND ($1 IS NULL OR jt.hospital_id IS NULL OR jt.hospital_id = $1) \
+             ORDER BY st.journey_template_id, st.position",
             ST_COLS.replace(", ", ", st.")
         )))
         .bind(hospital)
@@ -179,7 +362,7 @@ impl Db {
         .await?
         .ok_or(StoreError::NotFound)?;
         t.stages = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ST_COLS} FROM stage_templates WHERE journey_template_id = $1 ORDER BY position"
+            "SELECT {ST_COLS} FROM stage_templates WHERE journey_template_id = $1 AND deleted_at IS NULL ORDER BY position"
         )))
         .bind(id)
         .fetch_all(&self.pool)

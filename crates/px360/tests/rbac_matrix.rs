@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (29 object probes × 3 targets + 11 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (32 object probes × 3 targets + 11 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -272,6 +272,20 @@ async fn matrix(kind: Kind) {
             )
             .await;
             let (tpl, stage) = &fx.template[if t == Target::OtherHospital { 1 } else { 0 }];
+            // A fresh stage for the remove probe (the template keeps its first stage, so the
+            // last-stage rule never decides the outcome).
+            let doomed_event = format!("DEL_{ri}_{i}");
+            let r = s.post(&admin, &format!("/api/journey-templates/{tpl}/stages"), json!({"code": "DOOMED", "name": "Doomed", "completing_event_code": doomed_event})).await;
+            assert_eq!(r.status(), 201, "add doomed stage");
+            let fresh_stage = r.json::<Value>().await.unwrap()["stages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|st| st["completing_event_code"] == doomed_event.as_str())
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
                 ("GET patient", 20, Level::Dept, s.http.get(s.url(&format!("/api/patients/{}", fx.patient[i])))),
                 ("PATCH patient", 30, Level::Dept, s.http.patch(s.url(&format!("/api/patients/{}", fx.patient[i]))).json(&json!({"preferred_language": "cy"}))),
@@ -301,10 +315,13 @@ async fn matrix(kind: Kind) {
                 ("GET template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{tpl}")))),
                 ("PATCH template", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}"))).json(&json!({"name": "Matrix renamed"}))),
                 ("PATCH stage", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}/stages/{stage}"))).json(&json!({"survey_template_ref": "survey:matrix"}))),
+                ("POST stage", 80, Level::Hospital, s.http.post(s.url(&format!("/api/journey-templates/{tpl}/stages"))).json(&json!({"code": "ADDED", "name": "Added", "completing_event_code": format!("ADD_{ri}_{i}")}))),
+                ("DELETE stage", 80, Level::Hospital, s.http.delete(s.url(&format!("/api/journey-templates/{tpl}/stages/{fresh_stage}")))),
                 ("POST template", 80, Level::Hospital, s.http.post(s.url("/api/journey-templates")).json(&json!({"hospital_id": hosp, "code": format!("NEW_{ri}_{i}"), "name": "New", "stages": [{"code": "A", "name": "A", "completing_event_code": format!("NEW_{ri}_{i}_A")}]}))),
                 // Group-wide templates: everyone reads them, only PX Admin changes them.
                 ("GET group template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{}", fx.group_template)))),
                 ("PATCH group template", 100, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{}", fx.group_template))).json(&json!({"name": "Outpatient visit"}))),
+                ("POST group stage", 100, Level::Hospital, s.http.post(s.url(&format!("/api/journey-templates/{}/stages", fx.group_template))).json(&json!({"code": "ADDED", "name": "Added", "completing_event_code": format!("GRP_{ri}_{i}")}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -315,7 +332,7 @@ async fn matrix(kind: Kind) {
                     }
                     "DELETE hospital" => in_scope(role, Target::OtherHospital, lvl),
                     "GET group template" => true,
-                    "PATCH group template" => scope_kind(role) == "group",
+                    "PATCH group template" | "POST group stage" => scope_kind(role) == "group",
                     _ => in_scope(role, t, lvl),
                 };
                 let expect_allow = *level >= min && scope_ok;
@@ -417,7 +434,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (29 * 3 + 11));
+    assert!(checked >= 8 * (32 * 3 + 11));
 
     // Denials are audited.
     let audit: Value = s
