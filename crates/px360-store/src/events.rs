@@ -68,30 +68,46 @@ pub struct IntakeQueue {
 
 impl IntakeQueue {
     /// `on_accept` runs after each commit with the newly accepted ids (never duplicates).
+    ///
+    /// On SQLite one committer drains the queue (there is one writer anyway). On PostgreSQL
+    /// several do, so one batch's inserts run while another waits for its commit; they meet
+    /// only at the audit chain's head row, which each takes last, just before committing.
     pub fn start(db: Db, max_batch: usize, on_accept: Option<AcceptHook>) -> Self {
-        let (tx, mut rx) = mpsc::channel::<IntakeJob>(max_batch * 4);
-        tokio::spawn(async move {
-            let mut jobs = Vec::with_capacity(max_batch);
-            while rx.recv_many(&mut jobs, max_batch).await > 0 {
-                let batch = std::mem::take(&mut jobs);
-                let outcomes = Self::commit(&db, batch).await;
-                let accepted: Vec<String> = outcomes
-                    .iter()
-                    .filter_map(|(_, o)| match o {
-                        Ok(Intake::Accepted(id)) => Some(id.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                for (reply, o) in outcomes {
-                    let _ = reply.send(o);
+        let (tx, rx) = mpsc::channel::<IntakeJob>(max_batch * 4);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let committers = match db.backend {
+            crate::Backend::Sqlite => 1,
+            crate::Backend::Postgres => 4,
+        };
+        for _ in 0..committers {
+            let (db, rx, on_accept) = (db.clone(), rx.clone(), on_accept.clone());
+            tokio::spawn(async move {
+                let mut jobs = Vec::with_capacity(max_batch);
+                loop {
+                    // The lock is held only while taking a batch, not while committing it.
+                    if rx.lock().await.recv_many(&mut jobs, max_batch).await == 0 {
+                        break;
+                    }
+                    let batch = std::mem::take(&mut jobs);
+                    let outcomes = Self::commit(&db, batch).await;
+                    let accepted: Vec<String> = outcomes
+                        .iter()
+                        .filter_map(|(_, o)| match o {
+                            Ok(Intake::Accepted(id)) => Some(id.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    for (reply, o) in outcomes {
+                        let _ = reply.send(o);
+                    }
+                    if let Some(hook) = &on_accept
+                        && !accepted.is_empty()
+                    {
+                        hook(accepted);
+                    }
                 }
-                if let Some(hook) = &on_accept
-                    && !accepted.is_empty()
-                {
-                    hook(accepted);
-                }
-            }
-        });
+            });
+        }
         Self { tx }
     }
 
@@ -224,7 +240,6 @@ impl Db {
             });
             outcomes.push(outcome);
         }
-        append_many(&mut tx, &audit).await?;
         // Coarse last-use stamp: at most one write per key per minute.
         let mut keys: Vec<&str> = items.iter().map(|(c, _)| c.api_key_id.as_str()).collect();
         keys.sort_unstable();
@@ -237,6 +252,8 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Last: the chain head is the one row every intake transaction must lock.
+        append_many(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -308,14 +325,16 @@ impl Db {
 /// when the event is now parked.
 pub(crate) async fn record_failure(
     tx: &mut sqlx::AnyConnection,
+    worker: &str,
     id: &str,
     error: &str,
 ) -> Result<Option<std::time::Duration>> {
     let attempts: i64 = sqlx::query_scalar(
-        "UPDATE inbound_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1 RETURNING attempts",
+        "UPDATE inbound_events SET attempts = attempts + 1, last_error = $2, processed_by = $3 WHERE id = $1 RETURNING attempts",
     )
     .bind(id)
     .bind(error.chars().take(1000).collect::<String>())
+    .bind(worker)
     .fetch_one(&mut *tx)
     .await?;
     let delay = retry_delay(attempts);

@@ -114,7 +114,17 @@ impl Db {
                         Ok(())
                     })
                 }),
-                Backend::Postgres => o,
+                // Plan every execution with its real parameters. The list queries filter with
+                // `($1 IS NULL OR col = $1)`; once PostgreSQL switches such a prepared statement
+                // to its generic plan it cannot use an index for either case, and a page of the
+                // newest journeys became a sequential scan and sort (0.1 ms → 54 ms at 38k rows).
+                Backend::Postgres => o.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
+                        Ok(())
+                    })
+                }),
             }
         };
         let (pool, writer) = match backend {

@@ -145,10 +145,16 @@ impl JobQueue {
         cfg: QueueConfig,
     ) -> Result<Self, QueueError> {
         let store = if app_url.starts_with("postgres:") || app_url.starts_with("postgresql:") {
+            // Job rows need not wait for their WAL flush: jobs only carry event ids, and if
+            // PostgreSQL crashed before a flush, the sweeper re-enqueues the events from
+            // `inbound_events` (the system of record, written synchronously). Waiting would
+            // queue every push, fetch and ack flush in front of intake's.
+            let opts = sqlx::postgres::PgConnectOptions::from_str(app_url)?
+                .options([("synchronous_commit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(cfg.max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(app_url)
+                .connect_with(opts)
                 .await?;
             apalis_postgres::PostgresStorage::setup(&pool).await?;
             Store::Postgres(pool)

@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub(super) async fn apply(
     tx: &mut AnyConnection,
     backend: Backend,
+    worker: &str,
     events: &[(&Claimed, &EventPayload)],
 ) -> Result<Option<Vec<(String, Processed)>>> {
     let known = load(tx, backend, events).await?;
@@ -29,7 +30,7 @@ pub(super) async fn apply(
     insert_stages(tx, &plan.journeys, &now).await?;
     update_stages(tx, &plan.journeys, &now).await?;
     complete_journeys(tx, &plan.journeys, &now).await?;
-    mark_processed(tx, &plan.results, &now).await?;
+    mark_processed(tx, worker, &plan.results, &now).await?;
     Ok(Some(plan.results))
 }
 
@@ -201,8 +202,8 @@ async fn templates(
     let sql = format!(
         "SELECT jt.id AS template_id, jt.hospital_id, jt.code AS template_code, st.id, st.position, st.completing_event_code \
          FROM journey_templates jt JOIN stage_templates st ON st.journey_template_id = jt.id \
-         WHERE jt.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id IN ({})) \
-         AND jt.id IN (SELECT journey_template_id FROM stage_templates WHERE completing_event_code IN ({})) \
+         WHERE jt.deleted_at IS NULL AND st.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id IN ({})) \
+         AND jt.id IN (SELECT journey_template_id FROM stage_templates WHERE deleted_at IS NULL AND completing_event_code IN ({})) \
          ORDER BY jt.id, st.position",
         list(hospitals.len(), 1),
         list(codes.len(), hospitals.len() + 1),
@@ -347,17 +348,18 @@ async fn complete_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &s
 
 async fn mark_processed(
     tx: &mut AnyConnection,
+    worker: &str,
     results: &[(String, Processed)],
     now: &str,
 ) -> Result<()> {
     const COLS: usize = 2;
     for chunk in results.chunks(rows_per_statement(COLS)) {
         let sql = format!(
-            "UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = v.column2, processed_at = $1, \
+            "UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = v.column2, processed_at = $1, processed_by = $2, \
              last_error = NULL, next_attempt_at = NULL FROM (VALUES {}) AS v WHERE inbound_events.id = v.column1",
-            tuples(chunk.len(), COLS, 2, "")
+            tuples(chunk.len(), COLS, 3, "")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(worker);
         for (id, p) in chunk {
             let warnings = serde_json::to_string(&p.warnings)
                 .map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -15,7 +15,7 @@ mod single;
 mod tests;
 
 use crate::journeys::Outcome;
-use crate::{Db, Result, StoreError, now_ts};
+use crate::{Backend, Db, Result, StoreError, now_ts};
 use px360_domain::event::EventPayload;
 use sqlx::{AnyConnection, Connection, Row};
 
@@ -82,7 +82,16 @@ impl Db {
             return Ok((Vec::new(), false));
         }
         let mut tx = self.writer.begin().await?;
-        let claimed = claim(&mut tx, worker, ids).await?;
+        if self.backend == Backend::Postgres {
+            // Processing need not wait for its WAL flush: if PostgreSQL itself crashed before
+            // the flush, the events would still be `received` (intake commits synchronously) and
+            // the sweeper applies them again. Waiting would put every batch's flush in the queue
+            // in front of intake's, which does have to wait (durable before 202).
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let claimed = claim(&mut tx, self.backend, worker, ids).await?;
         if claimed.is_empty() {
             tx.rollback().await?;
             return Ok((Vec::new(), false));
@@ -101,7 +110,7 @@ impl Db {
                 .filter_map(|(c, p)| Some((c, p.as_ref().ok()?)))
                 .collect();
             let mut sp = tx.begin().await?;
-            match batch::apply(&mut sp, self.backend, &events).await {
+            match batch::apply(&mut sp, self.backend, worker, &events).await {
                 Ok(Some(done)) => {
                     sp.commit().await?;
                     tx.commit().await?;
@@ -130,7 +139,7 @@ impl Db {
             // failure is recorded in the same transaction as its neighbours' success.
             let mut sp = tx.begin().await?;
             let applied = match payload {
-                Ok(p) => single::apply(&mut sp, c, &p).await,
+                Ok(p) => single::apply(&mut sp, worker, c, &p).await,
                 Err(e) => Err(e),
             };
             let outcome = match applied {
@@ -141,7 +150,8 @@ impl Db {
                 Err(e) => {
                     sp.rollback().await?;
                     let retry_in =
-                        crate::events::record_failure(&mut tx, &c.id, &e.to_string()).await?;
+                        crate::events::record_failure(&mut tx, worker, &c.id, &e.to_string())
+                            .await?;
                     Outcome::Failed {
                         error: e.to_string(),
                         retry_in,
@@ -155,18 +165,39 @@ impl Db {
     }
 }
 
-/// Mark the named events as taken by `worker` if they are still due, returning them in arrival
-/// order. A write first: it takes the SQLite write lock / PostgreSQL row locks up front, so a
-/// second delivery of the same events waits on the row locks and then finds them no longer due.
-async fn claim(tx: &mut AnyConnection, worker: &str, ids: &[String]) -> Result<Vec<Claimed>> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE inbound_events SET processed_by = $1 WHERE id IN ({}) \
-         AND status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= $2) \
-         RETURNING id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at",
-        crate::bulk::list(ids.len(), 3)
-    )))
-    .bind(worker)
-    .bind(now_ts());
+/// Take the named events if they are still due, returning them in arrival order. A second
+/// delivery of the same events waits for this transaction and then finds them no longer due:
+/// on SQLite because the claim is a write (it takes the write lock up front); on PostgreSQL
+/// through the row locks of `FOR UPDATE`, which re-checks the status once the first delivery
+/// committed. (PostgreSQL does not write the rows here: each processed event is then written
+/// once, not twice.)
+async fn claim(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    worker: &str,
+    ids: &[String],
+) -> Result<Vec<Claimed>> {
+    const COLS: &str =
+        "id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at";
+    let due = |now: usize| {
+        format!(
+            "status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= ${now})"
+        )
+    };
+    let q = match backend {
+        Backend::Sqlite => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE inbound_events SET processed_by = $1 WHERE {} AND id IN ({}) RETURNING {COLS}",
+            due(2),
+            crate::bulk::list(ids.len(), 3)
+        )))
+        .bind(worker),
+        Backend::Postgres => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM inbound_events WHERE {} AND id IN ({}) FOR UPDATE",
+            due(1),
+            crate::bulk::list(ids.len(), 2)
+        ))),
+    };
+    let mut q = q.bind(now_ts());
     for id in ids {
         q = q.bind(id);
     }

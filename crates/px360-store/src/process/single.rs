@@ -26,6 +26,7 @@ async fn opt_id(
 
 pub(super) async fn apply(
     tx: &mut AnyConnection,
+    worker: &str,
     e: &Claimed,
     payload: &EventPayload,
 ) -> Result<Processed> {
@@ -78,7 +79,7 @@ pub(super) async fn apply(
         None => {
             let template: Option<String> = sqlx::query_scalar(
                 "SELECT jt.id FROM journey_templates jt JOIN stage_templates st ON st.journey_template_id = jt.id \
-                 WHERE st.completing_event_code = $1 AND jt.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id = $2) \
+                 WHERE st.completing_event_code = $1 AND st.deleted_at IS NULL AND jt.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id = $2) \
                  ORDER BY CASE WHEN jt.hospital_id IS NULL THEN 1 ELSE 0 END, jt.code LIMIT 1",
             )
             .bind(code)
@@ -160,10 +161,11 @@ pub(super) async fn apply(
 
     let warnings_json =
         serde_json::to_string(&warnings).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query("UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = $2, processed_at = $3, last_error = NULL, next_attempt_at = NULL WHERE id = $1")
+    sqlx::query("UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = $2, processed_at = $3, processed_by = $4, last_error = NULL, next_attempt_at = NULL WHERE id = $1")
         .bind(&e.id)
         .bind(warnings_json)
         .bind(&now)
+        .bind(worker)
         .execute(&mut *tx)
         .await?;
     Ok(Processed {
@@ -207,7 +209,7 @@ async fn start_journey(
             .fetch_one(&mut *tx)
             .await?);
     }
-    let stages = sqlx::query("SELECT id, position, completing_event_code FROM stage_templates WHERE journey_template_id = $1 ORDER BY position")
+    let stages = sqlx::query("SELECT id, position, completing_event_code FROM stage_templates WHERE journey_template_id = $1 AND deleted_at IS NULL ORDER BY position")
         .bind(template)
         .fetch_all(&mut *tx)
         .await?;
