@@ -335,18 +335,18 @@ fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Rows per INSERT statement. Small on purpose: sqlx looks up each SQLite parameter's name with
-/// `sqlite3_bind_parameter_name`, a linear scan, so binding is quadratic in the parameters of a
-/// statement (at 64 rows it was a fifth of the gateway's CPU under cached ITI-38 load). Eight
-/// rows keep the round trips per batch low, and the few statement shapes (1 to 8 rows) stay in
-/// sqlx's prepared-statement cache.
-const ROWS_PER_STATEMENT: usize = 8;
+/// Rows per INSERT statement: one statement per row would be a round trip each to sqlx's
+/// SQLite worker thread (channel signalling showed up as a large share of the gateway's CPU in
+/// a perf profile of the cached ITI-38 load).
+const ROWS_PER_STATEMENT: usize = 32;
 const COLUMNS: usize = 17;
 
-/// `INSERT … VALUES ($1, …, $17), ($18, …)` for `rows` rows: with one statement per row, each
-/// row is a round trip to sqlx's SQLite worker thread (channel signalling showed up as a large
-/// share of the gateway's CPU in a perf profile of the cached ITI-38 load).
-fn insert_sql(rows: usize) -> String {
+/// `INSERT … VALUES (…), (…)` for `rows` rows. Placeholders are plain `?` on SQLite: sqlx
+/// resolves numbered SQLite placeholders by name with `sqlite3_bind_parameter_name`, a linear
+/// scan per parameter, so a multi-row statement with `$n` marks binds in quadratic time (at 64
+/// rows it was a fifth of the gateway's CPU); `?` marks are bound by position. PostgreSQL takes
+/// `$1 …`.
+fn insert_sql(rows: usize, sqlite: bool) -> String {
     let mut sql = String::from(
         "INSERT INTO audit_event (id, occurred_at, category, transaction_name, outcome, \
          error_code, patient_pseudonym, user_id, user_role, organisation, purpose_of_use, \
@@ -361,8 +361,12 @@ fn insert_sql(rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(r * COLUMNS + c + 1).to_string());
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(r * COLUMNS + c + 1).to_string());
+            }
         }
         sql.push(')');
     }
@@ -371,9 +375,10 @@ fn insert_sql(rows: usize) -> String {
 
 async fn write_batch(pool: &AnyPool, batch: &[AuditEvent]) -> Result<(), AuditError> {
     let mut tx = pool.begin().await.map_err(db)?;
+    let sqlite = tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         // Only placeholders are generated; every value is bound.
-        let sql = sqlx::AssertSqlSafe(insert_sql(chunk.len()));
+        let sql = sqlx::AssertSqlSafe(insert_sql(chunk.len(), sqlite));
         let mut q = sqlx::query(sql);
         for e in chunk {
             q = q
