@@ -2,10 +2,12 @@
 
 use crate::auth::{Authed, Ctx};
 use crate::error::{ApiError, ApiResult};
+use crate::integrations::{before_param, next_page_headers};
 use crate::{AppState, filter, obj, own_scope};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::header::HeaderMap;
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, Resource, Role, scope_for};
 use px360_store::StoreError;
@@ -344,16 +346,28 @@ pub async fn create_user(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct JourneyQuery {
     pub patient_id: Option<String>,
+    /// Page size, 1-200 (default 50).
     pub limit: Option<i64>,
+    /// Opaque cursor from the previous page's `X-Next-Cursor` header (or its `Link: rel="next"`):
+    /// this page then holds the journeys started strictly before the last journey of that page.
+    pub before: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/journeys", tag = "journeys", params(JourneyQuery), responses((status = 200, body = Vec<JourneyView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/journeys", tag = "journeys", params(JourneyQuery),
+    responses(
+        (status = 200, body = Vec<JourneyView>, description = "Journeys in the caller's scope, newest first (start time, then id)",
+         headers(
+            ("Link" = String, description = "`<…?before=…&limit=…>; rel=\"next\"`: the next (older) page; absent on the last page"),
+            ("X-Next-Cursor" = String, description = "The `before` value of the next page; absent on the last page"))),
+        (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem, description = "`before` is not a cursor issued by this list")),
+    security(("bearer" = [])))]
 pub async fn list_journeys(
     State(st): State<AppState>,
     Authed(p): Authed,
     ctx: Ctx,
     Query(q): Query<JourneyQuery>,
-) -> ApiResult<Json<Vec<JourneyView>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<JourneyView>>)> {
     st.authorize(
         &p,
         &ctx,
@@ -363,15 +377,20 @@ pub async fn list_journeys(
         None,
     )
     .await?;
-    Ok(Json(
-        st.db
-            .journeys(
-                &filter(&p),
-                q.patient_id.as_deref(),
-                q.limit.unwrap_or(50).clamp(1, 200),
-            )
-            .await?,
-    ))
+    let before = before_param(q.before.as_deref()).map_err(|e| ApiError::Validation(vec![e]))?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    // The scope filter comes from the principal on every page; the cursor is only a position.
+    let page = st
+        .db
+        .journeys(&filter(&p), q.patient_id.as_deref(), before.as_ref(), limit)
+        .await?;
+    let headers = next_page_headers(
+        "/api/journeys",
+        &[("patient_id", q.patient_id.as_deref())],
+        page.next.as_ref(),
+        limit,
+    )?;
+    Ok((headers, Json(page.rows)))
 }
 
 #[utoipa::path(get, path = "/api/journeys/{id}", tag = "journeys", responses((status = 200, body = JourneyView), (status = 404)), security(("bearer" = [])))]

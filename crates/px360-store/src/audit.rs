@@ -70,7 +70,7 @@ pub async fn append_many(tx: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -
     for chunk in records.chunks(crate::bulk::rows_per_statement(COLS)) {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor_type, actor_id, ip, user_agent, action, object_type, object_id, hospital_id, changes, prev_hash, hash) VALUES {}",
-            crate::bulk::tuples(chunk.len(), COLS, 1, "")
+            crate::bulk::Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {

@@ -180,16 +180,17 @@ impl Db {
         }
         let mut tx = self.writer.begin().await?;
         let mut inserted = std::collections::HashSet::with_capacity(rows.len());
-        const COLS: usize = 9;
+        const COLS: usize = 10;
         for chunk in rows.chunks(crate::bulk::rows_per_statement(COLS)) {
             let sql = format!(
-                "INSERT INTO inbound_events (id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, received_at, status) \
+                "INSERT INTO inbound_events (received_at, id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, status) \
                  VALUES {} ON CONFLICT (hospital_id, source_system, event_code, encounter_id) DO NOTHING RETURNING id",
-                crate::bulk::tuples(chunk.len(), COLS, 2, ", $1, 'received'")
+                crate::bulk::Marks::on(&tx).tuples(chunk.len(), COLS, ", 'received'")
             );
-            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(&now);
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
             for (id, c, e, payload) in chunk {
                 q = q
+                    .bind(now.as_str())
                     .bind(id.as_str())
                     .bind(c.hospital_id.as_str())
                     .bind(c.api_key_id.as_str())
@@ -268,20 +269,35 @@ impl Db {
         .ok_or(StoreError::NotFound)
     }
 
+    /// A page of events, newest first by `(received_at, id)`: of one hospital or (`None`) the
+    /// whole group, optionally of one status, strictly older than `before`.
     pub async fn events(
         &self,
         hospital_id: Option<&str>,
         status: Option<&str>,
+        before: Option<&crate::page::Cursor>,
         limit: i64,
-    ) -> Result<Vec<EventRecord>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLS} FROM inbound_events WHERE ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR status = $2) ORDER BY received_at DESC LIMIT $3"
-        )))
-        .bind(hospital_id)
-        .bind(status)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+    ) -> Result<crate::page::Page<EventRecord>> {
+        let mut f = crate::page::Filters::default();
+        f.eq("hospital_id", hospital_id);
+        f.eq("status", status);
+        f.before("received_at", "id", before);
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM inbound_events {} ORDER BY received_at DESC, id DESC LIMIT ${}",
+            f.sql(),
+            f.next_mark()
+        );
+        let mut q = sqlx::query_as::<_, EventRecord>(sqlx::AssertSqlSafe(sql));
+        for v in f.binds() {
+            q = q.bind(*v);
+        }
+        let rows = q
+            .bind(limit.saturating_add(1))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(crate::page::Page::from_rows(rows, limit, |e| {
+            crate::page::Cursor::new(&e.received_at, &e.id)
+        }))
     }
 
     /// Operator replay of a parked (or failed) event: resets attempts. Returns false when the

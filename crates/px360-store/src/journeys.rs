@@ -73,26 +73,41 @@ pub struct JourneyView {
 }
 
 impl Db {
+    /// A page of journeys in a scope, newest first by `(started_at, id)`, optionally of one
+    /// patient, strictly older than `before`; each with its stages.
     pub async fn journeys(
         &self,
         f: &crate::org::ScopeFilter,
         patient_id: Option<&str>,
+        before: Option<&crate::page::Cursor>,
         limit: i64,
-    ) -> Result<Vec<JourneyView>> {
-        let mut js: Vec<JourneyView> = sqlx::query_as(
+    ) -> Result<crate::page::Page<JourneyView>> {
+        let mut w = crate::page::Filters::default();
+        w.eq("ji.hospital_id", f.hospital_id.as_deref());
+        w.eq("ji.department_id", f.department_id.as_deref());
+        w.eq("ji.patient_id", patient_id);
+        w.before("ji.started_at", "ji.id", before);
+        let sql = format!(
             "SELECT ji.id, ji.hospital_id, ji.department_id, ji.patient_id, ji.encounter_id, jt.code AS template_code, ji.status, ji.started_at, ji.completed_at \
              FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id \
-             WHERE ($1 IS NULL OR ji.hospital_id = $1) AND ($2 IS NULL OR ji.department_id = $2) AND ($3 IS NULL OR ji.patient_id = $3) \
-             ORDER BY ji.started_at DESC LIMIT $4",
-        )
-        .bind(&f.hospital_id)
-        .bind(&f.department_id)
-        .bind(patient_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             {} ORDER BY ji.started_at DESC, ji.id DESC LIMIT ${}",
+            w.sql(),
+            w.next_mark()
+        );
+        let mut q = sqlx::query_as::<_, JourneyView>(sqlx::AssertSqlSafe(sql));
+        for v in w.binds() {
+            q = q.bind(*v);
+        }
+        let rows = q
+            .bind(limit.saturating_add(1))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut page = crate::page::Page::from_rows(rows, limit, |j| {
+            crate::page::Cursor::new(&j.started_at, &j.id)
+        });
+        let js = &mut page.rows;
         if js.is_empty() {
-            return Ok(js);
+            return Ok(page);
         }
         // One query for all stages of the page (not one per journey).
         let marks: Vec<String> = (1..=js.len()).map(|i| format!("${i}")).collect();
@@ -102,7 +117,7 @@ impl Db {
             marks.join(", ")
         );
         let mut q = sqlx::query_as::<_, StageRow>(sqlx::AssertSqlSafe(sql));
-        for j in &js {
+        for j in js.iter() {
             q = q.bind(j.id.clone());
         }
         for row in q.fetch_all(&self.pool).await? {
@@ -110,7 +125,7 @@ impl Db {
                 j.stages.push(row.stage);
             }
         }
-        Ok(js)
+        Ok(page)
     }
 
     pub async fn journey(&self, id: &str) -> Result<JourneyView> {

@@ -16,6 +16,7 @@ pub mod employees;
 pub mod events;
 pub mod journeys;
 pub mod org;
+pub mod page;
 mod process;
 pub mod schedules;
 pub mod seed;

@@ -80,7 +80,7 @@ pub async fn page(
                 href: Some(format!("/ui/events?status={s}")),
             })
             .collect();
-        let recent = rows(&st, &t, st.db.events(h, None, 10).await?).await?;
+        let recent = rows(&st, &t, st.db.events(h, None, None, 10).await?.rows).await?;
         (Some(stats), Some(recent))
     } else {
         (None, None)

@@ -1,5 +1,6 @@
-//! Integration events: the list (status filter reloads only the table through htmx), the detail
-//! page, and replay of parked or failed events.
+//! Integration events: the list (newest first, 50 per page with "Older"/"Newest" links; the
+//! status filter and the page links reload only the table through htmx), the detail page, and
+//! replay of parked or failed events.
 //!
 //! Events are hospital-level objects. Each page first asks whether the principal may read (or
 //! operate) events in their own hospital at all: roles below PX Coordinator and every
@@ -9,7 +10,7 @@
 
 use crate::error::UiError;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, Req, badge, mask, render, when, when_opt};
+use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, mask, render, when, when_opt};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -73,6 +74,7 @@ struct EventsPage {
     statuses: Vec<StatusOption>,
     rows: Vec<EventRow>,
     count_label: String,
+    pager: Pager,
 }
 
 /// Only the table (`#event-rows`), for htmx filter changes.
@@ -82,6 +84,7 @@ struct EventRows {
     t: Tr,
     rows: Vec<EventRow>,
     count_label: String,
+    pager: Pager,
 }
 
 pub async fn list(
@@ -106,14 +109,28 @@ pub async fn list(
         .param("status")
         .and_then(EventStatus::parse)
         .map(|s| s.as_str());
+    let before = crate::page::before(&req);
+    // The scope filter comes from the principal on every page; the cursor is only a position.
     let h = p.scope().hospital_id().map(|h| h.to_string());
-    let rows = rows(&st, &t, st.db.events(h.as_deref(), status, 100).await?).await?;
+    let page = st
+        .db
+        .events(h.as_deref(), status, before.as_ref(), PAGE_SIZE)
+        .await?;
+    // The pages swap into the table like the filter does (a full page without htmx).
+    let pager = Pager::new(
+        &req,
+        before.as_ref(),
+        page.next.as_ref(),
+        Some("#event-rows"),
+    );
+    let rows = rows(&st, &t, page.rows).await?;
     let count_label = t.count("events-count", "count", rows.len() as i64);
     if req.hx {
         let mut r = render(&EventRows {
             t,
             rows,
             count_label,
+            pager,
         })?;
         r.headers_mut().insert(
             axum::http::header::VARY,
@@ -135,6 +152,7 @@ pub async fn list(
         statuses,
         rows,
         count_label,
+        pager,
     })
 }
 

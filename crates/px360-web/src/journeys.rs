@@ -1,10 +1,11 @@
-//! Patient journeys in the principal's scope: template, encounter, and stage progress.
+//! Patient journeys in the principal's scope, newest first, 50 per page ("Older"/"Newest"
+//! links): template, encounter, and stage progress.
 //!
 //! Patient identifiers are not shown: the encounter identifies the visit for operators.
 
 use crate::error::UiError;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, Req, badge, render, when, when_opt};
+use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, render, when, when_opt};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -41,6 +42,7 @@ struct JourneysPage {
     chrome: Chrome,
     t: Tr,
     rows: Vec<JourneyRow>,
+    pager: Pager,
 }
 
 pub async fn list(
@@ -53,7 +55,14 @@ pub async fn list(
     st.authorize(p, &ctx, Resource::Journey, Action::Read, own_scope(p), None)
         .await?;
     let t = req.t();
-    let journeys = st.db.journeys(&filter(p), None, 100).await?;
+    let before = crate::page::before(&req);
+    // The scope filter comes from the principal on every page; the cursor is only a position.
+    let page = st
+        .db
+        .journeys(&filter(p), None, before.as_ref(), PAGE_SIZE)
+        .await?;
+    let pager = Pager::new(&req, before.as_ref(), page.next.as_ref(), None);
+    let journeys = page.rows;
     let (templates, names) = if journeys.is_empty() {
         Default::default()
     } else {
@@ -103,5 +112,6 @@ pub async fn list(
         chrome: Chrome::new(&req, Some(&s), Nav::Journeys, "journeys-title"),
         t,
         rows,
+        pager,
     })
 }

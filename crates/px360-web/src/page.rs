@@ -10,8 +10,10 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use px360_api::integrations::{decode_cursor, encode_cursor};
 use px360_api::own_hospital;
 use px360_domain::rbac::{Action, Principal, Resource};
+use px360_store::page::Cursor;
 
 /// Per-request facts every handler and template needs; inserted by [`context`].
 #[derive(Debug, Clone)]
@@ -238,6 +240,66 @@ impl Chrome {
 /// in their own hospital (department-scoped roles never may), as in the API.
 pub fn may_list_events(p: &Principal) -> bool {
     p.may(Resource::Event, Action::Read, &own_hospital(p))
+}
+
+/// Rows per page of the paged lists (events, journeys).
+pub const PAGE_SIZE: i64 = 50;
+
+/// The `before` cursor of a paged list's request. A malformed one shows the newest page, as an
+/// unknown status filter shows every status: a hand-edited URL gets a page, not an error. The
+/// cursor is only a position; the handlers filter every page by the principal's scope.
+pub fn before(req: &Req) -> Option<Cursor> {
+    req.param("before").and_then(decode_cursor)
+}
+
+/// "Newest" and "Older" links under a paged list. They keep the page's other query parameters
+/// (the status filter), so paging stays inside the same list, and change only `before`.
+pub struct Pager {
+    /// Back to the first page; only on an older page.
+    pub newest: Option<String>,
+    /// The next, older page; absent on the last page.
+    pub older: Option<String>,
+    /// Where htmx swaps the pages in (`None`: plain links).
+    pub hx_target: Option<&'static str>,
+    /// Arrows toward the start and the end of the list in the reading direction: in Arabic the
+    /// page runs right to left, so "Older" (at the left end) points left.
+    pub back: &'static str,
+    pub forward: &'static str,
+}
+
+impl Pager {
+    pub fn new(
+        req: &Req,
+        current: Option<&Cursor>,
+        next: Option<&Cursor>,
+        hx_target: Option<&'static str>,
+    ) -> Pager {
+        let href = |before: Option<&Cursor>| {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in req.query.iter().filter(|(k, _)| k != "before") {
+                s.append_pair(k, v);
+            }
+            if let Some(c) = before {
+                s.append_pair("before", &encode_cursor(c));
+            }
+            match s.finish() {
+                q if q.is_empty() => req.path.clone(),
+                q => format!("{}?{q}", req.path),
+            }
+        };
+        let rtl = req.lang.dir() == "rtl";
+        Pager {
+            newest: current.map(|_| href(None)),
+            older: next.map(|c| href(Some(c))),
+            hx_target,
+            back: if rtl { "→" } else { "←" },
+            forward: if rtl { "←" } else { "→" },
+        }
+    }
+
+    pub fn shown(&self) -> bool {
+        self.newest.is_some() || self.older.is_some()
+    }
 }
 
 /// Render a template as an HTML response.

@@ -3,7 +3,7 @@
 
 use super::Claimed;
 use super::plan::{self, Journey, Known, Stage, Template, TemplateStage};
-use crate::bulk::{list, rows_per_statement, tuples};
+use crate::bulk::{Marks, rows_per_statement};
 use crate::journeys::Processed;
 use crate::{Backend, Result, StoreError, now_ts};
 use px360_domain::event::EventPayload;
@@ -140,7 +140,7 @@ async fn load(
         let sql = format!(
             "SELECT id, journey_instance_id, stage_template_id, position, completing_event_code, status \
              FROM stage_instances WHERE journey_instance_id IN ({}) ORDER BY position",
-            list(known.journeys.len(), 1)
+            Marks::on(tx).list(known.journeys.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for j in &known.journeys {
@@ -180,10 +180,11 @@ async fn in_hospitals(
     if values.is_empty() || hospitals.is_empty() {
         return Ok(Vec::new());
     }
+    let mut m = Marks::on(tx);
     let sql = format!(
         "{select} AND hospital_id IN ({}) AND {column} IN ({}){tail}",
-        list(hospitals.len(), 1),
-        list(values.len(), hospitals.len() + 1),
+        m.list(hospitals.len()),
+        m.list(values.len()),
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for v in hospitals.iter().chain(values) {
@@ -199,14 +200,15 @@ async fn templates(
     hospitals: &[&str],
     codes: &[&str],
 ) -> Result<Vec<Template>> {
+    let mut m = Marks::on(tx);
     let sql = format!(
         "SELECT jt.id AS template_id, jt.hospital_id, jt.code AS template_code, st.id, st.position, st.completing_event_code \
          FROM journey_templates jt JOIN stage_templates st ON st.journey_template_id = jt.id \
          WHERE jt.deleted_at IS NULL AND st.deleted_at IS NULL AND (jt.hospital_id IS NULL OR jt.hospital_id IN ({})) \
          AND jt.id IN (SELECT journey_template_id FROM stage_templates WHERE deleted_at IS NULL AND completing_event_code IN ({})) \
          ORDER BY jt.id, st.position",
-        list(hospitals.len(), 1),
-        list(codes.len(), hospitals.len() + 1),
+        m.list(hospitals.len()),
+        m.list(codes.len()),
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for v in hospitals.iter().chain(codes) {
@@ -240,14 +242,14 @@ async fn insert_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &str
         .iter()
         .filter_map(|j| Some((j, j.new.as_ref()?)))
         .collect();
-    const COLS: usize = 9;
+    const COLS: usize = 12;
     for chunk in new.chunks(rows_per_statement(COLS)) {
         let sql = format!(
             "INSERT INTO journey_instances (id, hospital_id, department_id, patient_id, patient_identifier, journey_template_id, encounter_id, status, completed_at, started_at, created_at, updated_at) \
              VALUES {} ON CONFLICT (hospital_id, encounter_id, journey_template_id) DO NOTHING RETURNING id",
-            tuples(chunk.len(), COLS, 2, ", $1, $1, $1")
+            Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
-        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql)).bind(now);
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
         for (j, n) in chunk {
             q = q
                 .bind(j.id.as_str())
@@ -258,7 +260,10 @@ async fn insert_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &str
                 .bind(j.template_id.as_str())
                 .bind(j.encounter_id.as_str())
                 .bind(if j.completed { "completed" } else { "active" })
-                .bind(j.completed.then_some(now));
+                .bind(j.completed.then_some(now))
+                .bind(now)
+                .bind(now)
+                .bind(now);
         }
         if q.fetch_all(&mut *tx).await?.len() != chunk.len() {
             return Ok(false);
@@ -274,13 +279,13 @@ async fn insert_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
         .filter(|j| j.new.is_some())
         .flat_map(|j| j.stages.iter().map(move |s| (j, s)))
         .collect();
-    const COLS: usize = 8;
+    const COLS: usize = 10;
     for chunk in stages.chunks(rows_per_statement(COLS)) {
         let sql = format!(
             "INSERT INTO stage_instances (id, journey_instance_id, stage_template_id, position, completing_event_code, status, completed_at, completed_by_event_id, created_at, updated_at) VALUES {}",
-            tuples(chunk.len(), COLS, 2, ", $1, $1")
+            Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for (j, s) in chunk {
             q = q
                 .bind(s.id.to_string())
@@ -290,7 +295,9 @@ async fn insert_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
                 .bind(s.completing_event_code.as_str())
                 .bind(s.status.as_str())
                 .bind((s.status == StageStatus::Completed).then_some(now))
-                .bind(s.completed_by.as_deref());
+                .bind(s.completed_by.as_deref())
+                .bind(now)
+                .bind(now);
         }
         q.execute(&mut *tx).await?;
     }
@@ -304,21 +311,22 @@ async fn update_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
         .filter(|j| j.new.is_none())
         .flat_map(|j| j.stages.iter().filter(|s| s.changed))
         .collect();
-    const COLS: usize = 3;
+    const COLS: usize = 4;
     for chunk in changed.chunks(rows_per_statement(COLS)) {
         let sql = format!(
             "UPDATE stage_instances SET status = v.column2, \
              completed_by_event_id = COALESCE(v.column3, stage_instances.completed_by_event_id), \
-             completed_at = CASE WHEN v.column2 = 'completed' THEN $1 ELSE stage_instances.completed_at END, updated_at = $1 \
+             completed_at = CASE WHEN v.column2 = 'completed' THEN v.column4 ELSE stage_instances.completed_at END, updated_at = v.column4 \
              FROM (VALUES {}) AS v WHERE stage_instances.id = v.column1",
-            tuples(chunk.len(), COLS, 2, "")
+            Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for s in chunk {
             q = q
                 .bind(s.id.to_string())
                 .bind(s.status.as_str())
-                .bind(s.completed_by.as_deref());
+                .bind(s.completed_by.as_deref())
+                .bind(now);
         }
         q.execute(&mut *tx).await?;
     }
@@ -333,11 +341,14 @@ async fn complete_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &s
         .map(|j| j.id.as_str())
         .collect();
     for chunk in done.chunks(rows_per_statement(1)) {
+        let mut m = Marks::on(tx);
         let sql = format!(
-            "UPDATE journey_instances SET status = 'completed', completed_at = $1, updated_at = $1 WHERE id IN ({})",
-            list(chunk.len(), 2)
+            "UPDATE journey_instances SET status = 'completed', completed_at = {}, updated_at = {} WHERE id IN ({})",
+            m.one(),
+            m.one(),
+            m.list(chunk.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(now);
         for id in chunk {
             q = q.bind(*id);
         }
@@ -354,10 +365,13 @@ async fn mark_processed(
 ) -> Result<()> {
     const COLS: usize = 2;
     for chunk in results.chunks(rows_per_statement(COLS)) {
+        let mut m = Marks::on(tx);
         let sql = format!(
-            "UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = v.column2, processed_at = $1, processed_by = $2, \
+            "UPDATE inbound_events SET status = 'processed', attempts = attempts + 1, warnings = v.column2, processed_at = {}, processed_by = {}, \
              last_error = NULL, next_attempt_at = NULL FROM (VALUES {}) AS v WHERE inbound_events.id = v.column1",
-            tuples(chunk.len(), COLS, 3, "")
+            m.one(),
+            m.one(),
+            m.tuples(chunk.len(), COLS, "")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(worker);
         for (id, p) in chunk {

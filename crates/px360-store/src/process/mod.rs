@@ -179,23 +179,28 @@ async fn claim(
 ) -> Result<Vec<Claimed>> {
     const COLS: &str =
         "id, hospital_id, event_code, encounter_id, patient_identifier, payload, received_at";
-    let due = |now: usize| {
+    let due = |now: &str| {
         format!(
-            "status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= ${now})"
+            "status IN ('received', 'failed') AND (status = 'received' OR next_attempt_at <= {now})"
         )
     };
+    let mut m = crate::bulk::Marks::new(backend);
     let q = match backend {
-        Backend::Sqlite => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE inbound_events SET processed_by = $1 WHERE {} AND id IN ({}) RETURNING {COLS}",
-            due(2),
-            crate::bulk::list(ids.len(), 3)
-        )))
-        .bind(worker),
-        Backend::Postgres => sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLS} FROM inbound_events WHERE {} AND id IN ({}) FOR UPDATE",
-            due(1),
-            crate::bulk::list(ids.len(), 2)
-        ))),
+        Backend::Sqlite => {
+            let (by, now, list) = (m.one(), m.one(), m.list(ids.len()));
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE inbound_events SET processed_by = {by} WHERE {} AND id IN ({list}) RETURNING {COLS}",
+                due(&now)
+            )))
+            .bind(worker)
+        }
+        Backend::Postgres => {
+            let (now, list) = (m.one(), m.list(ids.len()));
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLS} FROM inbound_events WHERE {} AND id IN ({list}) FOR UPDATE",
+                due(&now)
+            )))
+        }
     };
     let mut q = q.bind(now_ts());
     for id in ids {

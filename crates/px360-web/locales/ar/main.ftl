@@ -115,6 +115,11 @@ stage-status-skipped = تم تخطيها
 stages-done = اكتملت { $done } من { $total } مراحل
 no-journeys = لا توجد رحلات.
 
+# Paged lists (events, journeys): links to the first page and to the next, older one.
+pager-label = التنقل بين الصفحات
+pager-newest = الأحدث
+pager-older = الأقدم
+
 org-title = المنظمة
 col-code = الرمز
 col-name = الاسم

@@ -111,6 +111,11 @@ stage-status-skipped = Skipped
 stages-done = { $done } of { $total } stages completed
 no-journeys = No journeys.
 
+# Paged lists (events, journeys): links to the first page and to the next, older one.
+pager-label = Pages
+pager-newest = Newest
+pager-older = Older
+
 org-title = Organisation
 col-code = Code
 col-name = Name
