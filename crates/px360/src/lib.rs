@@ -26,6 +26,8 @@ pub fn database_url(explicit: Option<&str>, data_dir: &std::path::Path) -> anyho
 pub struct Options {
     pub worker_id: String,
     pub worker_concurrency: Option<usize>,
+    /// Events applied per transaction (default 64).
+    pub worker_batch: Option<usize>,
     pub worker_hold: Option<Duration>,
     pub run_beat: bool,
     /// SQLite only: the apalis jobs file (default `<app>-jobs.db` next to the app database).
@@ -44,6 +46,7 @@ impl Options {
         Self {
             worker_id: format!("{role}-{host}-{}-{}", std::process::id(), &uuid_suffix()),
             worker_concurrency: None,
+            worker_batch: None,
             worker_hold: None,
             run_beat: true,
             jobs_url: None,
@@ -59,6 +62,9 @@ impl Options {
         let mut c = WorkerConfig::new(self.worker_id.clone(), db.backend);
         if let Some(n) = self.worker_concurrency {
             c.concurrency = n;
+        }
+        if let Some(n) = self.worker_batch {
+            c.batch = n.clamp(1, 1000);
         }
         c.hold = self.worker_hold;
         c.sweep_grace = self.sweep_grace;

@@ -25,6 +25,10 @@ struct Cli {
     /// Event jobs applied at once per process (default: 1 on SQLite, 4 on PostgreSQL; 0 = API only).
     #[arg(long, env = "PX360_WORKER_CONCURRENCY", global = true)]
     worker_concurrency: Option<usize>,
+    /// Events applied per worker transaction (default 64, at most 1000): larger batches cost
+    /// fewer statements per event; smaller ones hold the SQLite writer for less time.
+    #[arg(long, env = "PX360_WORKER_BATCH", global = true)]
+    worker_batch: Option<usize>,
     /// SQLite only: the apalis jobs database (default: px360-jobs.db next to px360.db).
     #[arg(long, env = "PX360_JOBS_DATABASE_URL", global = true)]
     jobs_database_url: Option<String>,
@@ -120,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut opts = px360::Options::new(role);
     opts.worker_concurrency = cli.worker_concurrency;
+    opts.worker_batch = cli.worker_batch;
     opts.worker_hold = cli.worker_hold_ms.map(Duration::from_millis);
     opts.run_beat = !cli.no_beat;
     opts.jobs_url = cli.jobs_database_url.clone();
