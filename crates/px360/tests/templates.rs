@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id};
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id, field_names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -35,15 +35,6 @@ async fn delete(s: &TestServer, tok: &str, path: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-fn field_names(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Stage codes in list order, after checking the positions run 1..n in that order.

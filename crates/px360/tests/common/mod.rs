@@ -303,3 +303,13 @@ pub async fn event_id(r: reqwest::Response) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The `field` of each entry of a problem+json `errors` array, in order.
+pub fn field_names(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
