@@ -231,24 +231,18 @@ pub(crate) fn ivl_ts(
     x.close(tag);
 }
 
-/// UCUM units the converter recognises in GP data (case-sensitive UCUM codes).
-fn ucum(q: &Quantity) -> Option<&str> {
-    let code = q.code.as_deref().or(q.unit.as_deref())?;
-    if q.system.as_deref() == Some("http://unitsofmeasure.org") {
-        return Some(code);
-    }
-    match code {
-        "ml" | "mL" => Some("mL"),
-        "mg" | "g" | "ug" | "mcg" | "L" | "l" | "[iU]" | "IU" | "d" | "h" | "min" | "wk" | "mo" => {
-            Some(match code {
-                "mcg" => "ug",
-                "l" => "L",
-                "IU" => "[iU]",
-                c => c,
-            })
-        }
-        _ => None,
-    }
+/// The UCUM unit of a dose (`crate::ucum`): its code when the system is UCUM (or unstated),
+/// else its unit text. Product units ("tablet", SNOMED CT coded) are not UCUM: `None`.
+fn ucum(q: &Quantity) -> Option<String> {
+    let system = q.system.as_deref().map(str::trim);
+    let code = q
+        .code
+        .as_deref()
+        .filter(|_| system.is_none_or(|s| s == "http://unitsofmeasure.org"));
+    [code, q.unit.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(crate::ucum::ucum)
 }
 
 /// A PQ element. A dose in a product unit ("tablet") is written unit-less: in C-CDA a
@@ -256,7 +250,7 @@ fn ucum(q: &Quantity) -> Option<&str> {
 pub(crate) fn pq(x: &mut Xml, tag: &str, q: Option<&Quantity>) {
     match q.and_then(|q| q.value.as_ref().map(|v| (q, v))) {
         Some((q, v)) => match ucum(q) {
-            Some(u) => x.empty(tag, &[("value", v.as_str()), ("unit", u)]),
+            Some(u) => x.empty(tag, &[("value", v.as_str()), ("unit", u.as_str())]),
             None => x.empty(tag, &[("value", v.as_str())]),
         },
         None => x.empty(tag, &[("nullFlavor", "UNK")]),

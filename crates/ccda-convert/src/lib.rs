@@ -24,6 +24,7 @@ mod oids;
 mod render;
 mod sections;
 mod templates;
+mod ucum;
 mod xml;
 
 use chrono::{DateTime, FixedOffset};

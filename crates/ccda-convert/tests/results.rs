@@ -151,8 +151,8 @@ fn crafted() -> String {
         ),
         obs(
             "odd",
-            r#""valueQuantity": {"value": 152, "unit": "THOUS/MCL"},"#,
-            r#""referenceRange": [{"low": {"value": 150, "unit": "THOUS/MCL"}, "high": {"value": 400, "unit": "THOUS/MCL"}}]"#,
+            r#""valueQuantity": {"value": 152, "unit": "cells/hpf"},"#,
+            r#""referenceRange": [{"low": {"value": 150, "unit": "cells/hpf"}, "high": {"value": 400, "unit": "cells/hpf"}}]"#,
         ),
     ];
     format!(
@@ -179,12 +179,22 @@ fn comparators_values_units_and_interpretation_are_written_as_ccda_expects() {
     assert!(xml.contains(r#"<value xsi:type="ST">Haemolysed sample</value>"#));
     assert!(xml.contains(r#"<value xsi:type="CD" code="260385009""#));
     assert!(xml.contains(r#"<interpretationCode code="L" codeSystem="2.16.840.1.113883.5.83""#));
-    // A unit that is not UCUM: HL7's non-UCUM pattern, never an invented unit.
+    // A unit that does not map to UCUM: the number stays in @value with the unit as an
+    // annotation (UCUM unit 1, no invented unit) and the text as the lab sent it.
     assert!(
-        xml.contains(r#"<translation value="152" nullFlavor="OTH">"#),
+        xml.contains(r#"<value xsi:type="PQ" value="152" unit="{cells/hpf}">"#),
         "{xml}"
     );
-    assert!(xml.contains("<originalText>THOUS/MCL</originalText>"));
+    assert!(xml.contains(r#"<translation value="152" nullFlavor="OTH">"#));
+    assert!(xml.contains("<originalText>cells/hpf</originalText>"));
+    assert!(
+        xml.contains(r#"<low value="150" unit="{cells/hpf}">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("152 cells/hpf"),
+        "the narrative shows the unit as sent"
+    );
     // The comment is a Comment Activity pointing at its narrative cell.
     assert!(xml.contains(r#"<templateId root="2.16.840.1.113883.10.20.22.4.64"/>"#));
     assert!(xml.contains("eGFR above 90"));

@@ -1,7 +1,7 @@
 //! One FHIR Observation as one CDA `observation` (Result Observation 4.2, Vital Sign
 //! Observation 4.27, Social History 4.38 / Smoking Status 4.78 share the shape): the value in
-//! its CDA type (PQ, IVL_PQ for comparators, ST, CD), units as UCUM or the HL7
-//! "non-UCUM unit" pattern, reference ranges, interpretation and comment; plus the
+//! its CDA type (PQ, IVL_PQ for comparators, ST, CD) with its number always in `@value`,
+//! units as UCUM (`ucum.rs`) or an annotation plus the original text, reference ranges, interpretation and comment; plus the
 //! clinician-readable text of each for the narrative.
 
 use fhir_stu3::{
@@ -12,6 +12,7 @@ use crate::cda::{self, Coded};
 use crate::oids;
 use crate::sections::Build;
 use crate::templates::{self, Template};
+use crate::ucum;
 use crate::xml::Xml;
 
 /// HL7 ObservationInterpretation (v2 table 0078 in FHIR STU3).
@@ -22,9 +23,10 @@ const INTERPRETATION: &str = "2.16.840.1.113883.5.83";
 pub(crate) enum Unit {
     /// No unit: a count or ratio.
     None,
-    /// A case-sensitive UCUM code.
+    /// A valid case-sensitive UCUM expression (`ucum.rs`).
     Ucum(String),
-    /// A unit the source gave that is not UCUM: kept as `translation/originalText`.
+    /// A unit the source gave that does not map to UCUM: written as a UCUM annotation of
+    /// its text, with the text itself as `translation/originalText`.
     Other(String),
 }
 
@@ -33,6 +35,8 @@ pub(crate) enum Unit {
 pub(crate) struct Pq {
     pub value: String,
     pub unit: Unit,
+    /// The unit as the source wrote it, shown in the narrative.
+    pub shown: Option<String>,
 }
 
 /// The value of an observation, typed as CDA writes it.
@@ -78,67 +82,51 @@ pub(crate) struct Obs {
     pub comment_ref: Option<String>,
 }
 
-/// UCUM for the units GP systems write; `None` when the text is not a UCUM code we can vouch for.
-pub(crate) fn ucum(unit: &str) -> Option<String> {
-    let u = unit.trim();
-    let mapped = match u {
-        "mmHg" | "mm Hg" | "mm[Hg]" | "mmhg" => "mm[Hg]",
-        "C" | "°C" | "Cel" | "degC" | "deg C" | "degrees C" | "Degrees C" | "cel" => "Cel",
-        "bpm" | "/min" | "per minute" | "beats/min" | "beats per minute" | "{beats}/min"
-        | "{beat}/min" | "breaths/min" | "breaths per minute" | "{resps}/min" | "{breaths}/min"
-        | "/minute" => "/min",
-        "kg/m2" | "kg/m^2" | "kg/m²" => "kg/m2",
-        "%" | "percent" => "%",
-        "kg" | "g" | "mg" | "ug" | "cm" | "m" | "mm" | "L" | "mL" | "dL" | "fL" | "pg" | "U/L"
-        | "IU/L" | "mmol/L" | "umol/L" | "nmol/L" | "pmol/L" | "mol/L" | "g/L" | "g/dL"
-        | "mg/L" | "mg/dL" | "ug/L" | "ng/L" | "ng/mL" | "mL/min" | "s" | "min" | "h" | "d"
-        | "10*9/L" | "10*12/L" | "10*6/L" | "mm/h" | "mU/L" | "[iU]/L" | "kU/L" | "{ratio}"
-        | "mL/min/{1.73_m2}" | "mg/mmol" | "g/mol" | "mosm/kg" | "umol/mmol" | "mg/(24.h)"
-        | "g/(24.h)" => u,
-        "mmol/l" => "mmol/L",
-        "umol/l" => "umol/L",
-        "g/l" => "g/L",
-        "iu/L" | "IU/l" | "iu/l" => "[iU]/L",
-        "10^9/L" | "10*9/l" | "x10^9/L" => "10*9/L",
-        "10^12/L" | "10*12/l" | "x10^12/L" => "10*12/L",
-        "sec" | "secs" | "seconds" => "s",
-        _ => return None,
-    };
-    Some(mapped.to_owned())
-}
-
+/// The unit of a FHIR quantity: its UCUM code when the system says UCUM, else its code or
+/// unit text, mapped and checked by [`ucum::ucum`]. A code in another system (SNOMED CT
+/// product units) is not a unit spelling.
 fn unit_of(q: &Quantity) -> Unit {
-    // A UCUM-coded quantity is trusted as far as its code is plain UCUM; annotations
-    // (`{beats}/min`) and other spellings go through the same table as free text.
-    let ucum_code = (q.system.as_deref() == Some("http://unitsofmeasure.org"))
-        .then_some(q.code.as_deref())
-        .flatten();
-    for candidate in [ucum_code, q.code.as_deref(), q.unit.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(u) = ucum(candidate) {
+    let system = q.system.as_deref().map(str::trim);
+    let code = q
+        .code
+        .as_deref()
+        .filter(|_| system.is_none_or(|s| s == "http://unitsofmeasure.org"));
+    for candidate in [code, q.unit.as_deref()].into_iter().flatten() {
+        if let Some(u) = ucum::ucum(candidate) {
             return Unit::Ucum(u);
         }
     }
-    match q.unit.as_deref().or(q.code.as_deref()).map(str::trim) {
+    match q.unit.as_deref().or(code).map(str::trim) {
         Some(u) if !u.is_empty() && u != "1" => Unit::Other(u.to_owned()),
         _ => Unit::None,
     }
 }
 
+/// The unit as the source wrote it, for the narrative (`units/week`, not `{units}/wk`).
+fn unit_text(q: &Quantity) -> Option<String> {
+    q.unit
+        .as_deref()
+        .or(q.code.as_deref())
+        .map(str::trim)
+        .filter(|u| !u.is_empty() && *u != "1")
+        .map(str::to_owned)
+}
+
 pub(crate) fn pq_of(q: &Quantity) -> Option<Pq> {
+    let unit = unit_of(q);
     Some(Pq {
         value: q.value.as_ref()?.as_str().to_owned(),
-        unit: unit_of(q),
+        shown: (unit != Unit::None).then(|| unit_text(q)).flatten(),
+        unit,
     })
 }
 
 impl Pq {
     pub(crate) fn text(&self) -> String {
-        match &self.unit {
-            Unit::None => self.value.clone(),
-            Unit::Ucum(u) | Unit::Other(u) => format!("{} {u}", self.value),
+        match (&self.shown, &self.unit) {
+            (_, Unit::None) => self.value.clone(),
+            (Some(s), _) => format!("{} {s}", self.value),
+            (None, Unit::Ucum(u) | Unit::Other(u)) => format!("{} {u}", self.value),
         }
     }
 }
@@ -183,6 +171,7 @@ impl Value {
             Some(ObservationValue::Integer(i)) => Self::Pq(Pq {
                 value: i.to_string(),
                 unit: Unit::None,
+                shown: None,
             }),
             Some(ObservationValue::DateTime(d)) => Self::St(cda::date_text(Some(d))),
             Some(ObservationValue::Period(p)) => Self::St(format!(
@@ -249,6 +238,36 @@ pub(crate) fn interpretation(cc: Option<&CodeableConcept>) -> Option<(String, St
     ];
     let (c, d) = known.iter().find(|(c, _)| *c == code)?;
     Some(((*c).to_owned(), (*d).to_owned()))
+}
+
+/// The interpretation of an observation: its `interpretation` (v2 0078), else the line
+/// TPP writes into the comment for a lab's flag ("Interpretation Code: Above high reference
+/// limit"). A flag without a v2 0078 equivalent ("Potentially abnormal") stays text only.
+pub(crate) fn interpretation_of(o: &Observation) -> Option<(String, String)> {
+    interpretation(o.interpretation.as_ref()).or_else(|| {
+        let flag = o
+            .comment
+            .as_deref()?
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Interpretation Code:"))?
+            .trim();
+        let (code, display) = match flag.to_ascii_lowercase().as_str() {
+            "above high reference limit" => ("H", "High"),
+            "below low reference limit" => ("L", "Low"),
+            "normal" => ("N", "Normal"),
+            "outside reference range" | "abnormal" => ("A", "Abnormal"),
+            _ => return None,
+        };
+        Some((code.to_owned(), display.to_owned()))
+    })
+}
+
+/// Narrative text of an observation's interpretation (see [`interpretation_of`]).
+pub(crate) fn interpretation_text_of(o: &Observation) -> String {
+    match interpretation_text(o.interpretation.as_ref()) {
+        t if t.is_empty() => interpretation_of(o).map(|(_, d)| d).unwrap_or_default(),
+        t => t,
+    }
 }
 
 /// Text of an interpretation for the narrative, whatever its coding.
@@ -367,10 +386,14 @@ fn pq_el(x: &mut Xml, tag: &str, pq: &Pq, extra: &[(&str, &str)], xsi: Option<&s
             attrs.extend_from_slice(extra);
             x.empty(tag, &attrs);
         }
-        // HL7's "Results-Unit-Non-UCUM" example: the value travels in a translation whose
-        // originalText is the unit as the lab sent it.
+        // The number stays in `@value` where every consumer reads it; the unit is an
+        // annotation (UCUM unit 1, so no unit is claimed) and, as in HL7's
+        // "Results-Unit-Non-UCUM" example, the unit as the lab sent it is a translation's
+        // originalText.
         Unit::Other(u) => {
-            attrs.push(("nullFlavor", "OTH"));
+            let annotation = ucum::annotation(u);
+            attrs.push(("value", &pq.value));
+            attrs.push(("unit", &annotation));
             attrs.extend_from_slice(extra);
             x.open(tag, &attrs);
             x.open(

@@ -557,7 +557,7 @@ pub(crate) fn result_obs(
             Cell::with_id(code.label(), test_ref.clone()),
             value_cell,
             Cell::plain(observation::ranges_text(&ranges)),
-            Cell::plain(observation::interpretation_text(o.interpretation.as_ref())),
+            Cell::plain(observation::interpretation_text_of(o)),
             Cell::plain(cda::date_text(effective.as_ref())),
             comment_cell,
         ],
@@ -571,7 +571,7 @@ pub(crate) fn result_obs(
         effective,
         value,
         value_ref,
-        interpretation: observation::interpretation(o.interpretation.as_ref()),
+        interpretation: observation::interpretation_of(o),
         ranges,
         comment_ref,
     };

@@ -85,18 +85,21 @@ pub(crate) fn vital(snomed: &str) -> Option<Vital> {
     })
 }
 
-/// The UCUM unit C-CDA expects for a vital sign, when the source's unit is a spelling of it.
+/// Whether a UCUM unit measures what the vital sign measures (any spelling UCUM gives the
+/// same kind of quantity: `{beats}/min` and `/min`, `kPa` and `mm[Hg]`, `[lb_av]` and `kg`).
+/// Oxygen saturation is a plain fraction, so only `%` says it is one.
 pub(crate) fn expected_unit(v: Vital, ucum: &str) -> bool {
-    match v.loinc {
-        "8480-6" | "8462-4" => ucum == "mm[Hg]",
-        "8867-4" | "9279-1" => ucum == "/min",
-        "8310-5" => matches!(ucum, "Cel" | "[degF]"),
-        "59408-5" => ucum == "%",
-        "8302-2" | "9843-4" => matches!(ucum, "cm" | "m" | "mm" | "[in_i]"),
-        "29463-7" => matches!(ucum, "kg" | "g" | "[lb_av]"),
-        "39156-5" => ucum == "kg/m2",
-        _ => false,
-    }
+    let like = match v.loinc {
+        "8480-6" | "8462-4" => "mm[Hg]",
+        "8867-4" | "9279-1" => "/min",
+        "8310-5" => "Cel",
+        "59408-5" => return ucum == "%",
+        "8302-2" | "9843-4" => "cm",
+        "29463-7" => "kg",
+        "39156-5" => "kg/m2",
+        _ => return false,
+    };
+    crate::ucum::commensurable(ucum, like)
 }
 
 #[cfg(test)]
@@ -111,6 +114,14 @@ mod tests {
         assert_eq!(vital("49727002"), None); // Cough
         assert!(is_bp_panel("163020007"));
         assert!(expected_unit(SYSTOLIC, "mm[Hg]"));
+        assert!(expected_unit(SYSTOLIC, "kPa"));
         assert!(!expected_unit(SYSTOLIC, "%"));
+        assert!(expected_unit(HEART_RATE, "{beats}/min"));
+        assert!(expected_unit(RESPIRATORY_RATE, "{resps}/min"));
+        assert!(!expected_unit(HEART_RATE, "mmol/L"));
+        assert!(expected_unit(TEMPERATURE, "[degF]"));
+        assert!(expected_unit(WEIGHT, "[stone_av]"));
+        assert!(!expected_unit(WEIGHT, "cm"));
+        assert!(!expected_unit(SPO2, "{ratio}"));
     }
 }
