@@ -231,9 +231,10 @@ pub(crate) fn ivl_ts(
     x.close(tag);
 }
 
-/// The UCUM unit of a dose (`crate::ucum`): its code when the system is UCUM (or unstated),
-/// else its unit text. Product units ("tablet", SNOMED CT coded) are not UCUM: `None`.
-fn ucum(q: &Quantity) -> Option<String> {
+/// The UCUM unit of a dose or supply (`crate::ucum`): its code when the system is UCUM (or
+/// unstated), else its unit text. Product units ("tablet", SNOMED CT coded) are not UCUM:
+/// `None`, and the quantity is written without a unit (a count of the product).
+pub(crate) fn ucum(q: &Quantity) -> Option<String> {
     let system = q.system.as_deref().map(str::trim);
     let code = q
         .code

@@ -262,3 +262,22 @@ fn every_quantity_in_every_fixture_has_its_number_and_a_valid_unit() {
     }
     assert!(checked > 500, "only {checked} units checked");
 }
+
+#[test]
+fn a_measured_supply_keeps_its_unit_and_a_count_of_tablets_has_none() {
+    let out = convert(&fixture("xhuma/9692140466.json"));
+    // "quantity": {"value": 1.6, "unit": "gram"} and {"value": 50, "unit": "gram"}.
+    assert!(out.xml.contains(r#"<quantity value="1.6" unit="g"/>"#));
+    assert!(out.xml.contains(r#"<quantity value="50" unit="g"/>"#));
+    let doc = parse_xml(&out.xml).unwrap();
+    let mut counted = 0;
+    doc.walk(None, &mut |e, _| {
+        if e.name == "quantity" && e.attr("unit").is_none() {
+            counted += 1;
+        }
+    });
+    assert!(
+        counted > 0,
+        "tablets and capsules are counted without a unit"
+    );
+}

@@ -130,7 +130,12 @@ pub(crate) fn render(x: &mut Xml, e: &MedicationEntry) {
                 .or_else(|| q.text.as_deref().and_then(fhir_stu3::Decimal::parse))
         });
         if let Some(v) = qty {
-            x.empty("quantity", &[("value", v.as_str())]);
+            // A measured supply (50 gram) keeps its unit; a count of product units (28
+            // tablet) has none.
+            match s.quantity.as_ref().and_then(cda::ucum) {
+                Some(u) => x.empty("quantity", &[("value", v.as_str()), ("unit", u.as_str())]),
+                None => x.empty("quantity", &[("value", v.as_str())]),
+            }
         }
         x.open("product", &[]);
         medication_information(x, e);
