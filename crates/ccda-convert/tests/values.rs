@@ -71,6 +71,9 @@ fn alt_above_its_range_keeps_value_unit_range_and_flag() {
         );
         assert_eq!(interpretation(o), Some("H"));
     }
+    // The narrative shows the value and its range in the unit as the lab sent it.
+    assert!(out.xml.contains("<td>118 u/L</td>"));
+    assert!(out.xml.contains("<td>5 – 42 u/L</td>"));
 }
 
 #[test]

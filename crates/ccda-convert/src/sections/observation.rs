@@ -283,15 +283,16 @@ pub(crate) fn interpretation_text(cc: Option<&CodeableConcept>) -> String {
 /// unit-less PQ would mean "a count", which it is not.
 pub(crate) fn ranges(o: &Observation) -> Vec<Range> {
     let result_unit = match &o.value {
-        Some(ObservationValue::Quantity(q)) => Some(unit_of(q)),
+        Some(ObservationValue::Quantity(q)) => Some((unit_of(q), unit_text(q))),
         _ => None,
     };
     let bound = |q: Option<&Quantity>| {
         let mut pq = pq_of(q?)?;
         if pq.unit == Unit::None
-            && let Some(u) = &result_unit
+            && let Some((u, shown)) = &result_unit
         {
             pq.unit = u.clone();
+            pq.shown = shown.clone().filter(|_| *u != Unit::None);
         }
         Some(pq)
     };
