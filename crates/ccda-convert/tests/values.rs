@@ -169,6 +169,17 @@ fn crafted() -> String {
             r#"{"value": 7, "unit": "Ehrlich µ {units}"}"#,
         ),
     ];
+    // Values that are not one quantity: a range and a ratio keep their numbers too.
+    let others = [
+        r#"{"resource": {"resourceType": "Observation", "id": "range", "status": "final",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1000006000000106", "display": "Test range"}]},
+            "effectiveDateTime": "2024-02-03T10:00:00+00:00",
+            "valueRange": {"low": {"value": 2.5, "unit": "mmol/l"}, "high": {"value": 3.1, "unit": "mmol/l"}}}}"#,
+        r#"{"resource": {"resourceType": "Observation", "id": "ratio", "status": "final",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "1000007000000107", "display": "Test titre"}]},
+            "effectiveDateTime": "2024-02-03T10:00:00+00:00",
+            "valueRatio": {"numerator": {"value": 1}, "denominator": {"value": 64}}}}"#,
+    ];
     let mut entries = vec![
         r#"{"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Test"}]}}"#.to_owned(),
         r#"{"resource": {"resourceType": "List", "id": "l1", "status": "current", "mode": "snapshot",
@@ -178,7 +189,9 @@ fn crafted() -> String {
     ];
     let refs: Vec<String> = results
         .iter()
-        .map(|(id, _, _)| format!(r#"{{"reference": "Observation/{id}"}}"#))
+        .map(|(id, _, _)| *id)
+        .chain(["range", "ratio"])
+        .map(|id| format!(r#"{{"reference": "Observation/{id}"}}"#))
         .collect();
     entries.push(format!(
         r#"{{"resource": {{"resourceType": "DiagnosticReport", "id": "dr1", "status": "final",
@@ -187,6 +200,7 @@ fn crafted() -> String {
         refs.join(",")
     ));
     entries.extend(results.iter().map(|(id, code, q)| obs(id, code, q)));
+    entries.extend(others.map(str::to_owned));
     format!(
         r#"{{"resourceType": "Bundle", "type": "collection", "entry": [{}]}}"#,
         entries.join(",")
@@ -216,6 +230,21 @@ fn valid_ucum_is_kept_and_an_unknown_unit_keeps_its_number() {
             "{code}"
         );
     }
+    let range = observations(&doc, "1000006000000106");
+    let v = range[0].child("value").unwrap();
+    assert_eq!(v.attr("xsi:type"), Some("IVL_PQ"));
+    let bound = |n: &str| {
+        let b = v.child(n).unwrap();
+        (b.attr("value"), b.attr("unit"))
+    };
+    assert_eq!(bound("low"), (Some("2.5"), Some("mmol/L")));
+    assert_eq!(bound("high"), (Some("3.1"), Some("mmol/L")));
+    let ratio = observations(&doc, "1000007000000107");
+    let v = ratio[0].child("value").unwrap();
+    assert_eq!(v.attr("xsi:type"), Some("RTO_PQ_PQ"));
+    assert_eq!(v.child("numerator").unwrap().attr("value"), Some("1"));
+    assert_eq!(v.child("denominator").unwrap().attr("value"), Some("64"));
+    assert!(out.xml.contains("1 / 64"));
     // The unknown unit's text is kept, in the narrative and as the translation's originalText.
     assert!(out.xml.contains("7 Ehrlich µ {units}"));
     assert!(

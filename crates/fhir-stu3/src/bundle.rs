@@ -223,6 +223,7 @@ impl Bundle {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::{ObservationValue, Quantity};
 
     fn bundle(entries: &str) -> Result<Bundle, ParseError> {
         Bundle::parse(format!(r#"{{"resourceType":"Bundle","entry":[{entries}]}}"#).as_bytes())
@@ -237,6 +238,40 @@ mod tests {
             Bundle::parse(b"{\n  \"resourceType\": \"Bundle\",\n  \"entry\": [1,]\n}").unwrap_err();
         match e {
             ParseError::InvalidJson { line, column, .. } => assert_eq!((line, column), (3, 15)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn range_and_ratio_values_keep_their_quantities() {
+        let b = bundle(&format!(
+            r#"{PATIENT},
+            {{"resource":{{"resourceType":"Observation","id":"r","valueRange":{{"low":{{"value":2.5,"unit":"mmol/L"}},"high":{{"value":"3.1"}}}}}}}},
+            {{"resource":{{"resourceType":"Observation","id":"q","valueRatio":{{"numerator":{{"value":1}},"denominator":{{"value":64}}}}}}}}"#
+        ))
+        .unwrap();
+        let values: Vec<_> = b
+            .resources()
+            .filter_map(|r| match r {
+                Resource::Observation(o) => o.value.clone(),
+                _ => None,
+            })
+            .collect();
+        let n = |q: &Option<Quantity>| q.as_ref().and_then(|q| q.value.clone()).map(|v| v.0);
+        match &values[..] {
+            [
+                ObservationValue::Range { low, high },
+                ObservationValue::Ratio {
+                    numerator,
+                    denominator,
+                },
+            ] => {
+                assert_eq!(n(low).as_deref(), Some("2.5"));
+                assert_eq!(low.as_ref().and_then(|q| q.unit.as_deref()), Some("mmol/L"));
+                assert_eq!(n(high).as_deref(), Some("3.1"));
+                assert_eq!(n(numerator).as_deref(), Some("1"));
+                assert_eq!(n(denominator).as_deref(), Some("64"));
+            }
             other => panic!("{other:?}"),
         }
     }

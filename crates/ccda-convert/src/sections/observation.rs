@@ -49,6 +49,16 @@ pub(crate) enum Value {
         upper: bool,
         inclusive: bool,
     },
+    /// `valueRange`: an interval (IVL_PQ), a missing side open (`NINF`/`PINF`).
+    Range {
+        low: Option<Pq>,
+        high: Option<Pq>,
+    },
+    /// `valueRatio`: RTO_PQ_PQ.
+    Ratio {
+        numerator: Pq,
+        denominator: Pq,
+    },
     St(String),
     Cd(Coded),
     /// Nothing recorded (`nullFlavor`, e.g. `NI`).
@@ -179,6 +189,28 @@ impl Value {
                 cda::date_text(p.start.as_ref()),
                 cda::date_text(p.end.as_ref())
             )),
+            Some(ObservationValue::Range { low, high }) => {
+                match (low.as_ref().and_then(pq_of), high.as_ref().and_then(pq_of)) {
+                    (None, None) => Self::Null("NI"),
+                    (low, high) => Self::Range { low, high },
+                }
+            }
+            Some(ObservationValue::Ratio {
+                numerator,
+                denominator,
+            }) => match (
+                numerator.as_ref().and_then(pq_of),
+                denominator.as_ref().and_then(pq_of),
+            ) {
+                (Some(numerator), Some(denominator)) => Self::Ratio {
+                    numerator,
+                    denominator,
+                },
+                // Half a ratio is not a quantity: its number stays readable as text.
+                (Some(n), None) => Self::St(format!("{} / ?", n.text())),
+                (None, Some(d)) => Self::St(format!("? / {}", d.text())),
+                (None, None) => Self::Null("NI"),
+            },
             Some(ObservationValue::Other(kind)) => Self::St(format!("(a {kind} value, not shown)")),
             _ => Self::Null("NI"),
         }
@@ -201,6 +233,16 @@ impl Value {
                 };
                 format!("{op} {}", pq.text())
             }
+            Self::Range { low, high } => match (low, high) {
+                (Some(l), Some(h)) => format!("{} – {}", l.text(), h.text()),
+                (Some(l), None) => format!("≥ {}", l.text()),
+                (None, Some(h)) => format!("≤ {}", h.text()),
+                (None, None) => "—".into(),
+            },
+            Self::Ratio {
+                numerator,
+                denominator,
+            } => format!("{} / {}", numerator.text(), denominator.text()),
             Self::St(s) => s.clone(),
             Self::Cd(c) => c.label(),
             Self::Null(_) => "—".into(),
@@ -425,6 +467,27 @@ pub(crate) fn write_value(x: &mut Xml, v: &Value, text_ref: Option<&str>) {
                 pq_el(x, "low", pq, &[("inclusive", inc)], None);
                 x.empty("high", &[("nullFlavor", "PINF")]);
             }
+            x.close("value");
+        }
+        Value::Range { low, high } => {
+            x.open("value", &[("xsi:type", "IVL_PQ")]);
+            match low {
+                Some(l) => pq_el(x, "low", l, &[], None),
+                None => x.empty("low", &[("nullFlavor", "NINF")]),
+            }
+            match high {
+                Some(h) => pq_el(x, "high", h, &[], None),
+                None => x.empty("high", &[("nullFlavor", "PINF")]),
+            }
+            x.close("value");
+        }
+        Value::Ratio {
+            numerator,
+            denominator,
+        } => {
+            x.open("value", &[("xsi:type", "RTO_PQ_PQ")]);
+            pq_el(x, "numerator", numerator, &[], None);
+            pq_el(x, "denominator", denominator, &[], None);
             x.close("value");
         }
         Value::St(s) => x.leaf("value", &[("xsi:type", "ST")], s),

@@ -17,7 +17,17 @@ pub enum ObservationValue {
     Integer(i64),
     DateTime(FhirDateTime),
     Period(Period),
-    /// A value type this model does not read (its JSON key, e.g. `valueRatio`).
+    /// `valueRange`: a low and/or high quantity.
+    Range {
+        low: Option<Quantity>,
+        high: Option<Quantity>,
+    },
+    /// `valueRatio`: numerator over denominator.
+    Ratio {
+        numerator: Option<Quantity>,
+        denominator: Option<Quantity>,
+    },
+    /// A value type this model does not read (its JSON key, e.g. `valueSampledData`).
     Other(String),
 }
 
@@ -39,6 +49,14 @@ impl ObservationValue {
                 "Integer" => o.integer(ctx, key).map(Self::Integer),
                 "DateTime" | "Time" => o.datetime(ctx, key).map(Self::DateTime),
                 "Period" => o.one(ctx, key, Period::read).map(Self::Period),
+                "Range" => o.one(ctx, key, |ctx: &mut Ctx<'_>, r: Obj<'_>| Self::Range {
+                    low: r.one(ctx, "low", Quantity::read),
+                    high: r.one(ctx, "high", Quantity::read),
+                }),
+                "Ratio" => o.one(ctx, key, |ctx: &mut Ctx<'_>, r: Obj<'_>| Self::Ratio {
+                    numerator: r.one(ctx, "numerator", Quantity::read),
+                    denominator: r.one(ctx, "denominator", Quantity::read),
+                }),
                 _ => Some(Self::Other(k.clone())),
             };
         }
