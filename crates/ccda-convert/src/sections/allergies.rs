@@ -1,6 +1,13 @@
 //! Allergies and adverse reactions → Allergies and Intolerances Section (entries required):
 //! Allergy Concern Act 4.30 → Allergy-Intolerance Observation 4.7 → Reaction 4.9 with
 //! Severity 4.8, and Criticality 4.145.
+//!
+//! The allergen (participant CSM) is a substance: `reaction.substance`, else the code when
+//! it names a substance or product, else `nullFlavor="UNK"` with the GP's text. The GP's
+//! concept when it is a disorder ("Peanut-induced anaphylaxis") is a translation of the
+//! observation's value, never the allergen. "No known allergy" concepts are a negated
+//! observation (`negationInd="true"`) with the allergen `nullFlavor="NA"`, as in HL7's
+//! "No Known Allergies" example.
 
 use fhir_stu3::{AllergyIntolerance, FhirDateTime, Resource};
 
@@ -53,6 +60,11 @@ pub(crate) struct AllergyEntry {
     /// SNOMED CT code and display from the Allergy and Intolerance Type value set.
     pub allergy_type: (&'static str, &'static str),
     pub agent: Coded,
+    /// The GP's concept when it is not the substance itself (a disorder, or a "no known
+    /// allergy" statement): written as the value's translation.
+    pub concept: Option<Coded>,
+    /// "No known allergy": the observation is negated and the allergen is `NA`.
+    pub negated: bool,
     pub reactions: Vec<ReactionEntry>,
     pub criticality: Option<(&'static str, &'static str)>,
 }
@@ -102,6 +114,81 @@ fn criticality(s: Option<&str>) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// SNOMED CT "no known allergy" concepts.
+const NO_KNOWN: &[&str] = &[
+    "716186003", // No known allergy
+    "409137002", // No known drug allergy
+    "429625007", // No known food allergy
+    "428607008", // No known environmental allergy
+    "428197003", // No known insect allergy
+];
+
+/// Whether the allergy record states that there is no known allergy.
+pub(crate) fn is_no_known(a: &AllergyIntolerance) -> bool {
+    let Some(cc) = a.code.as_ref() else {
+        return false;
+    };
+    cc.code_in("http://snomed.info/sct")
+        .is_some_and(|c| NO_KNOWN.contains(&c.trim()))
+        || cc
+            .coding
+            .first()
+            .and_then(|c| c.display.as_deref())
+            .or(cc.text.as_deref())
+            .is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("no known"))
+}
+
+/// Whether a concept names a substance or product rather than a disorder or finding: GP
+/// systems code medication allergies with the drug ("Amoxicillin 250mg capsules") and
+/// others with the allergy ("Peanut-induced anaphylaxis").
+fn names_substance(cc: &fhir_stu3::CodeableConcept) -> bool {
+    let Some(text) = cc
+        .coding
+        .iter()
+        .find_map(|c| c.display.as_deref())
+        .or(cc.text.as_deref())
+    else {
+        return false;
+    };
+    let t = text.to_ascii_lowercase();
+    if t.ends_with("(substance)") || t.ends_with("(product)") {
+        return true;
+    }
+    ![
+        "allerg",
+        "intoleran",
+        "sensitiv",
+        "anaphyla",
+        "reaction",
+        "adverse",
+        "hypersens",
+        "(disorder)",
+        "(finding)",
+        "no known",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// The allergen and, when the GP's concept is not the allergen, that concept.
+fn allergen(a: &AllergyIntolerance) -> (Coded, Option<Coded>) {
+    let code = a.code.as_ref();
+    if let Some(sub) = a.reaction.iter().find_map(|r| r.substance.as_ref()) {
+        return (
+            Coded::from_concept(Some(sub)),
+            code.map(|c| Coded::from_concept(Some(c))),
+        );
+    }
+    match code {
+        Some(c) if names_substance(c) => (Coded::from_concept(Some(c)), None),
+        Some(c) => {
+            let concept = Coded::from_concept(Some(c));
+            (Coded::unknown(Some(concept.label())), Some(concept))
+        }
+        None => (Coded::unknown(None), None),
+    }
+}
+
 fn is_active(a: &AllergyIntolerance) -> bool {
     a.end.is_none() && !matches!(a.clinical_status.as_deref(), Some("resolved" | "inactive"))
 }
@@ -145,13 +232,36 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
 
 fn one(b: &mut Build<'_>, a: &AllergyIntolerance, n: usize) -> (Row, AllergyEntry) {
     let row_id = format!("allergy-{n}");
-    let agent = Coded::from_concept(a.code.as_ref());
+    let negated = is_no_known(a);
+    let (mut agent, concept) = if negated {
+        (
+            Coded::unknown(Some("No known allergy".into())),
+            a.code.as_ref().map(|c| Coded::from_concept(Some(c))),
+        )
+    } else {
+        allergen(a)
+    };
+    if negated {
+        agent.null_flavor = "NA";
+        agent.text = concept.as_ref().map(Coded::label);
+    }
     let end = a.end.as_ref().and_then(|e| e.date.clone());
     let recorded = a.asserted_date.clone();
     for d in [a.onset.as_ref(), recorded.as_ref(), end.as_ref()] {
         b.dates.add(d);
     }
-    let allergy_type = allergy_type(a);
+    let allergy_type = if !negated {
+        allergy_type(a)
+    } else if a
+        .code
+        .as_ref()
+        .and_then(|c| c.code_in("http://snomed.info/sct"))
+        .is_some_and(|c| c.trim() == "409137002")
+    {
+        ("416098002", "Allergy to drug (disorder)")
+    } else {
+        ("419199007", "Allergy to substance (disorder)")
+    };
     let reactions: Vec<ReactionEntry> = a
         .reaction
         .iter()
@@ -250,6 +360,8 @@ fn one(b: &mut Build<'_>, a: &AllergyIntolerance, n: usize) -> (Row, AllergyEntr
         end,
         allergy_type,
         agent,
+        concept,
+        negated,
         reactions,
         criticality: criticality(a.criticality.as_deref()),
     };
@@ -275,7 +387,18 @@ pub(crate) fn render(x: &mut Xml, e: &AllergyEntry) {
     );
 
     x.open("entryRelationship", &[("typeCode", "SUBJ")]);
-    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    if e.negated {
+        x.open(
+            "observation",
+            &[
+                ("classCode", "OBS"),
+                ("moodCode", "EVN"),
+                ("negationInd", "true"),
+            ],
+        );
+    } else {
+        x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    }
     cda::template(x, templates::ALLERGY_OBSERVATION);
     cda::id(x, &e.observation_id);
     x.empty(
@@ -292,12 +415,21 @@ pub(crate) fn render(x: &mut Xml, e: &AllergyEntry) {
         false,
         false,
     );
-    let value = Coded::fixed(
+    let mut value = Coded::fixed(
         e.allergy_type.0,
         oids::SNOMED_CT,
         "SNOMED CT",
         e.allergy_type.1,
     );
+    if let Some(c) = &e.concept {
+        value.translations = c
+            .primary
+            .iter()
+            .chain(&c.translations)
+            .filter(|t| t.code != e.allergy_type.0)
+            .cloned()
+            .collect();
+    }
     cda::cd(x, "value", &value, Some("CD"), Some(&e.type_ref));
     x.open("participant", &[("typeCode", "CSM")]);
     x.open("participantRole", &[("classCode", "MANU")]);

@@ -1,12 +1,17 @@
 //! Immunisations → Immunizations Section (entries required): Immunization Activity 4.52
-//! with Immunization Medication Information 4.54; not-given immunisations carry
-//! `negationInd="true"` and an Immunization Refusal Reason 4.53.
+//! with Immunization Medication Information 4.54, performer and Indication 4.19 (the
+//! reason given); not-given immunisations carry `negationInd="true"` and an Immunization
+//! Refusal Reason 4.53. A not-given or dissent record that GP systems send as an
+//! Observation ("No consent for any immunization") is a negated activity too: the vaccine
+//! is `nullFlavor="NA"` when it concerns every vaccine, and the GP's concept is the refusal
+//! reason's translation.
 
-use fhir_stu3::{FhirDateTime, Immunization, Quantity, Resource};
+use fhir_stu3::{FhirDateTime, Immunization, Observation, Quantity, Resource};
 
 use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
 use crate::oids;
+use crate::sections::people::{self, Party};
 use crate::sections::{Build, Item, list_notes};
 use crate::templates;
 use crate::xml::Xml;
@@ -45,6 +50,42 @@ pub(crate) struct ImmunizationEntry {
     pub dose_sequence: Option<i64>,
     /// Refusal reason id and code (ActReason, or OTH with the source code as translation).
     pub refusal: Option<(String, Coded)>,
+    /// Who gave (or recorded not giving) the immunisation.
+    pub performer: Option<Party>,
+    /// Why it was given: Indication 4.19 id, value and the narrative cell it references.
+    pub indication: Option<(String, Coded, String)>,
+}
+
+/// SNOMED CT concepts that record that immunisations were not given or not consented to.
+const NOT_GIVEN_CONCEPTS: &[&str] = &[
+    "268559007", // No consent for any immunization
+];
+
+/// Whether an Observation records an immunisation that was not given, declined or not
+/// consented to (GP systems send these as Observations in the Immunisations List).
+pub(crate) fn is_not_given_record(o: &Observation) -> bool {
+    let Some(cc) = o.code.as_ref() else {
+        return false;
+    };
+    if cc
+        .code_in("http://snomed.info/sct")
+        .is_some_and(|c| NOT_GIVEN_CONCEPTS.contains(&c.trim()))
+    {
+        return true;
+    }
+    let text = cc.label().unwrap_or("").to_ascii_lowercase();
+    let about_vaccines = ["immuni", "vaccin"].iter().any(|w| text.contains(w));
+    let negative = [
+        "no consent",
+        "dissent",
+        "declin",
+        "refus",
+        "not given",
+        "not wanted",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    about_vaccines && negative
 }
 
 /// The HL7 "No Immunization Reason" for a GP Connect not-given reason: the value set is
@@ -91,11 +132,12 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         rows: Vec::new(),
     };
     for (n, item) in items.iter().enumerate() {
-        let Resource::Immunization(i) = item.resource else {
-            continue;
+        let (row, entry) = match item.resource {
+            Resource::Immunization(i) => one(b, i, n + 1),
+            Resource::Observation(o) => not_given_record(b, o, n + 1),
+            _ => continue,
         };
         b.place(item.resource);
-        let (row, entry) = one(b, i, n + 1);
         b.link(item.resource, &row.id, SPEC.title);
         table.rows.push(row);
         section.entries.push(Entry::Immunization(Box::new(entry)));
@@ -145,7 +187,7 @@ fn one(b: &mut Build<'_>, i: &Immunization, n: usize) -> (Row, ImmunizationEntry
             .to_owned()
     };
     let notes: Vec<String> = i.note.iter().filter_map(|n| n.text.clone()).collect();
-    let row = Row {
+    let mut row = Row {
         id: row_id.clone(),
         cells: vec![
             Cell::with_id(vaccine.label(), vaccine_ref.clone()),
@@ -169,6 +211,21 @@ fn one(b: &mut Build<'_>, i: &Immunization, n: usize) -> (Row, ImmunizationEntry
             refusal_reason(i),
         )
     });
+    let performer = i
+        .practitioner
+        .iter()
+        .find_map(|p| people::party(b, Some(p)));
+    let reason_ref = format!("{row_id}-reason");
+    let indication = (!i.not_given).then(|| i.reason.first()).flatten().map(|c| {
+        (
+            b.ids.for_resource(&i.base, "Immunization", "indication"),
+            Coded::from_concept(Some(c)),
+            reason_ref.clone(),
+        )
+    });
+    if indication.is_some() {
+        row.cells[7].id = Some(reason_ref);
+    }
     let entry = ImmunizationEntry {
         id: b.ids.for_resource(&i.base, "Immunization", ""),
         row_id,
@@ -182,6 +239,75 @@ fn one(b: &mut Build<'_>, i: &Immunization, n: usize) -> (Row, ImmunizationEntry
         dose: i.dose_quantity.clone(),
         dose_sequence,
         refusal,
+        performer,
+        indication,
+    };
+    (row, entry)
+}
+
+/// A not-given or dissent record sent as an Observation → a negated activity.
+fn not_given_record(b: &mut Build<'_>, o: &Observation, n: usize) -> (Row, ImmunizationEntry) {
+    let row_id = format!("immunisation-{n}");
+    let vaccine_ref = format!("{row_id}-vaccine");
+    let date = o.effective.clone().or_else(|| o.issued.clone());
+    b.dates.add(date.as_ref());
+    let concept = Coded::from_concept(o.code.as_ref());
+    let text = concept.label();
+    let lower = text.to_ascii_lowercase();
+    // "any"/"all" immunisations: no particular vaccine is concerned.
+    let every = lower.contains(" any ") || lower.contains(" all ") || lower.ends_with(" any");
+    let mut vaccine = Coded::unknown(Some(if every {
+        "Any immunisation".to_owned()
+    } else {
+        text.clone()
+    }));
+    vaccine.null_flavor = if every { "NA" } else { "UNK" };
+    let mut reason = Coded::fixed(
+        "PATOBJ",
+        oids::ACT_REASON,
+        "HL7ActReason",
+        "patient objection",
+    );
+    reason.translations = concept
+        .primary
+        .iter()
+        .chain(&concept.translations)
+        .cloned()
+        .collect();
+    reason.text = Some(text.clone());
+    let comment = o.comment.clone().filter(|c| !c.trim().is_empty());
+    let row = Row {
+        id: row_id.clone(),
+        cells: vec![
+            Cell::with_id(vaccine.label(), vaccine_ref.clone()),
+            Cell::plain(cda::date_text(date.as_ref())),
+            Cell::plain("Not given"),
+            Cell::plain("—"),
+            Cell::plain("—"),
+            Cell::plain("—"),
+            Cell::plain("—"),
+            Cell::plain(text),
+            Cell::plain(comment.unwrap_or_default()),
+        ],
+    };
+    let entry = ImmunizationEntry {
+        id: b.ids.for_resource(&o.base, "Observation", ""),
+        row_id,
+        vaccine_ref,
+        not_given: true,
+        date,
+        vaccine,
+        lot: None,
+        route: None,
+        site: None,
+        dose: None,
+        dose_sequence: None,
+        refusal: Some((
+            b.ids.for_resource(&o.base, "Observation", "refusal"),
+            reason,
+        )),
+        performer: o.performer.iter().find_map(|p| people::party(b, Some(p))),
+        indication: None,
     };
     (row, entry)
 }
@@ -223,6 +349,26 @@ pub(crate) fn render(x: &mut Xml, e: &ImmunizationEntry) {
     x.close("manufacturedMaterial");
     x.close("manufacturedProduct");
     x.close("consumable");
+    if let Some(p) = &e.performer {
+        people::performer(x, p);
+    }
+    if let Some((id, value, text_ref)) = &e.indication {
+        x.open("entryRelationship", &[("typeCode", "RSON")]);
+        x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+        cda::template(x, templates::INDICATION);
+        cda::id(x, id);
+        cda::code(
+            x,
+            "404684003",
+            oids::SNOMED_CT,
+            "SNOMED CT",
+            "Clinical finding",
+        );
+        cda::status(x, "completed");
+        cda::cd(x, "value", value, Some("CD"), Some(text_ref));
+        x.close("observation");
+        x.close("entryRelationship");
+    }
     if let Some((id, reason)) = &e.refusal {
         x.open("entryRelationship", &[("typeCode", "RSON")]);
         x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);

@@ -1,6 +1,8 @@
 //! Problems → Problem Section (entries required): Problem Concern Act 4.3 → Problem
 //! Observation 4.4 with Problem Status 4.6, onset and abatement. Significance (major/minor)
-//! is shown in the narrative.
+//! is shown in the narrative. A "no current problems" statement is a negated Problem
+//! Observation (value 55607006 Problem, the GP's concept as its translation), as in HL7's
+//! "No Known Problems" example.
 
 use fhir_stu3::{Condition, FhirDateTime, Resource};
 
@@ -39,8 +41,28 @@ pub(crate) struct ProblemEntry {
     pub onset: Option<FhirDateTime>,
     pub abatement: Option<FhirDateTime>,
     pub problem: Coded,
+    /// "No current problems": the observation is negated.
+    pub negated: bool,
     /// Problem Status value (SNOMED CT): active, inactive or resolved.
     pub status: (&'static str, &'static str),
+}
+
+/// SNOMED CT concepts that state the absence of problems.
+const NO_PROBLEMS: &[&str] = &[
+    "160245001", // No current problems or disability
+];
+
+/// Whether a Condition states that the patient has no (current or known) problems.
+pub(crate) fn is_no_problems(c: &Condition) -> bool {
+    let Some(cc) = c.code.as_ref() else {
+        return false;
+    };
+    cc.code_in("http://snomed.info/sct")
+        .is_some_and(|k| NO_PROBLEMS.contains(&k.trim()))
+        || cc.label().is_some_and(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            d.starts_with("no current problem") || d.starts_with("no known problem")
+        })
 }
 
 fn is_active(c: &Condition) -> bool {
@@ -95,7 +117,21 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
 fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
     let row_id = format!("problem-{n}");
     let value_ref = format!("{row_id}-name");
-    let problem = Coded::from_concept(c.code.as_ref());
+    let negated = is_no_problems(c);
+    let problem = if negated {
+        let source = Coded::from_concept(c.code.as_ref());
+        let mut p = Coded::fixed("55607006", oids::SNOMED_CT, "SNOMED CT", "Problem");
+        p.translations = source
+            .primary
+            .iter()
+            .chain(&source.translations)
+            .cloned()
+            .collect();
+        p.text = Some(source.label());
+        p
+    } else {
+        Coded::from_concept(c.code.as_ref())
+    };
     for d in [
         c.onset.as_ref(),
         c.abatement.as_ref(),
@@ -137,6 +173,7 @@ fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
         onset: c.onset.clone(),
         abatement: c.abatement.clone(),
         problem,
+        negated,
         status,
     };
     (row, entry)
@@ -159,7 +196,11 @@ pub(crate) fn render(x: &mut Xml, e: &ProblemEntry) {
         false,
     );
     x.open("entryRelationship", &[("typeCode", "SUBJ")]);
-    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    let mut attrs = vec![("classCode", "OBS"), ("moodCode", "EVN")];
+    if e.negated {
+        attrs.push(("negationInd", "true"));
+    }
+    x.open("observation", &attrs);
     cda::template(x, templates::PROBLEM_OBSERVATION);
     cda::id(x, &e.observation_id);
     x.open(

@@ -5,9 +5,10 @@
 //! are results with a text value, as GP Connect sends them; specimen, performer, request
 //! and conclusion are written on the organizer and in the table caption.
 //!
-//! Observations that are neither part of a report, vital signs nor social history are shown
-//! here too, in an "Other observations" table, each as a one-result organizer: a clinician
-//! finds them with the results instead of losing them.
+//! Only the record's reports and observations are shown (placement rule, `record.rs`). An
+//! observation no report holds is filed by what it is: vital signs, social history,
+//! examination findings or history and other findings (`findings.rs`), never as a result.
+//! A result two reports share is shown once, under the first.
 
 use std::collections::HashSet;
 
@@ -17,7 +18,7 @@ use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
 use crate::sections::observation::{self, Obs, Value};
 use crate::sections::organizer::{self, Kind, Organizer};
-use crate::sections::{Area, Build, list_notes, social, vitals};
+use crate::sections::{Area, Build, findings, list_notes, social, vitals};
 use crate::templates;
 
 pub(crate) const SPEC: SectionSpec = SectionSpec {
@@ -33,15 +34,6 @@ pub(crate) const SPEC: SectionSpec = SectionSpec {
 const COLUMNS: &[&str] = &[
     "Test",
     "Result",
-    "Reference range",
-    "Interpretation",
-    "Date",
-    "Comments",
-];
-
-const OTHER_COLUMNS: &[&str] = &[
-    "Observation",
-    "Value",
     "Reference range",
     "Interpretation",
     "Date",
@@ -83,8 +75,9 @@ fn listed<'a>(bundle: &'a fhir_stu3::Bundle, lists: &[&'a List]) -> Vec<&'a Reso
         .collect()
 }
 
-/// Builds Results, Vital Signs and Social History (in that order) from every
-/// DiagnosticReport and every Observation the other sections have not placed.
+/// Builds Results, Vital Signs, Social History, and (when they have rows) Examination
+/// findings and History and other findings, from every DiagnosticReport and Observation of
+/// the record the other sections have not placed.
 pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
     let bundle = b.bundle;
     let inv_lists: Vec<&List> = bundle
@@ -128,7 +121,7 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
         .iter()
         .copied()
         .chain(bundle.resources())
-        .filter(|r| matches!(r, Resource::DiagnosticReport(_)))
+        .filter(|r| matches!(r, Resource::DiagnosticReport(_)) && b.in_record(r))
     {
         if seen.insert(key(r)) {
             reports.push(r);
@@ -165,6 +158,7 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
     for r in bundle.resources() {
         if let Resource::Specimen(sp) = r
             && !b.is_placed(r)
+            && b.in_record(r)
         {
             b.place(r);
             let mut t = format!(
@@ -185,17 +179,21 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
         }
     }
 
-    // Observations not part of a report: vital signs, social history, or "other".
+    // Observations not part of a report: vital signs, social history, examination
+    // findings, or history and other findings.
+    let exam_items = findings::examination_items(b);
     let mut vital: Vec<(&Resource, &Observation)> = Vec::new();
     let mut social_items: Vec<(&Resource, &Observation)> = Vec::new();
+    let mut exam: Vec<(&Resource, &Observation)> = Vec::new();
     let mut other: Vec<(&Resource, &Observation)> = Vec::new();
     let contained = bundle.lists().flat_map(|l| l.contained.iter());
     for r in bundle.resources().chain(contained) {
         let Resource::Observation(o) = r else {
             continue;
         };
-        // Sections built before this one (consultation notes) have taken theirs.
-        if b.is_placed(r) {
+        // Sections built before this one (notes, immunisations) have taken theirs; what is
+        // outside the record is reported, never shown.
+        if b.is_placed(r) || !b.in_record(r) {
             continue;
         }
         b.place(r);
@@ -203,43 +201,27 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
             vital.push((r, o));
         } else if social::is_social(o) {
             social_items.push((r, o));
+        } else if findings::is_exam(o, r, &exam_items) {
+            exam.push((r, o));
         } else {
             other.push((r, o));
         }
     }
-    let mut table = Table {
-        caption: Some("Other observations recorded by the GP practice".into()),
-        columns: OTHER_COLUMNS,
-        rows: Vec::new(),
-    };
-    for (r, o) in &other {
-        n += 1;
-        let (row, obs) = result_obs(b, o, &format!("result-{n}"), None, "");
-        b.link(r, &row.id, SPEC.title);
-        let org = Organizer {
-            kind: Kind::Result { battery: false },
-            id: b.ids.for_resource(&o.base, "Observation", "organizer"),
-            code: obs.code.clone(),
-            code_ref: obs.code_ref.clone(),
-            status: obs.status,
-            low: obs.effective.clone(),
-            high: None,
-            specimens: Vec::new(),
-            performer: o
-                .performer
-                .first()
-                .and_then(|p| observation::performer(b, p)),
-            components: vec![obs],
-        };
-        table.rows.push(row);
-        section.entries.push(Entry::Organizer(Box::new(org)));
-    }
-    if !table.rows.is_empty() {
-        section.tables.push(table);
-    }
     let vitals_section = vitals::build(b, &vital, &unc_lists);
     let social_section = social::build(b, &social_items);
-    vec![section, vitals_section, social_section]
+    let mut out = vec![section, vitals_section, social_section];
+    if !exam.is_empty() {
+        out.push(findings::build(b, findings::EXAM_SPEC, "exam", &exam));
+    }
+    if !other.is_empty() {
+        out.push(findings::build(
+            b,
+            findings::HISTORY_SPEC,
+            "finding",
+            &other,
+        ));
+    }
+    out
 }
 
 /// One report: its table and its organizer.
@@ -328,7 +310,6 @@ fn report(
             b,
             r,
             o,
-            &dr_key,
             fallback.as_ref(),
             0,
             &mut visited,
@@ -435,7 +416,6 @@ fn add_result<'a>(
     b: &mut Build<'a>,
     r: &'a Resource,
     o: &'a Observation,
-    dr_key: &str,
     fallback: Option<&FhirDateTime>,
     depth: usize,
     visited: &mut HashSet<*const Resource>,
@@ -444,15 +424,10 @@ fn add_result<'a>(
     components: &mut Vec<Obs>,
     groups: &mut Vec<(Coded, String)>,
 ) {
-    if !visited.insert(key(r)) {
+    // A result two reports share is shown once, under the first report.
+    if !visited.insert(key(r)) || b.is_placed(r) {
         return;
     }
-    // A result two reports share is shown under both, with an id of its own in each.
-    let role = if b.is_placed(r) {
-        format!("report:{dr_key}")
-    } else {
-        String::new()
-    };
     b.place(r);
     *n += 1;
     let row_id = format!("result-{n}");
@@ -464,7 +439,7 @@ fn add_result<'a>(
     // Narrative whitespace collapses, so a visible mark shows a result belongs to its group.
     let indent = "– ".repeat(depth);
     if members.is_empty() || o.value.is_some() {
-        let (mut row, obs) = result_obs(b, o, &row_id, fallback, &role);
+        let (mut row, obs) = result_obs(b, o, &row_id, fallback, "");
         if is_comment_note(o) {
             row.cells[0].text = match o
                 .performer
@@ -501,7 +476,6 @@ fn add_result<'a>(
                 b,
                 m,
                 mo,
-                dr_key,
                 fallback,
                 depth + 1,
                 visited,

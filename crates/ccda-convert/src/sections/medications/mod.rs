@@ -113,6 +113,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&List]) -> S
     for r in bundle.resources() {
         if let Resource::MedicationRequest(mr) = r
             && mr.intent.as_deref() == Some("order")
+            && b.in_record(r)
         {
             for p in &mr.based_on {
                 if let Some(plan) = b.resolve(Some(p), None) {
