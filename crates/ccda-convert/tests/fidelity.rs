@@ -305,3 +305,17 @@ fn history_and_examination_findings_are_not_results() {
     assert!(!entries(exam).is_empty());
     assert!(section(&doc, RESULTS).is_some_and(|r| entries(r).len() == 1));
 }
+
+#[test]
+fn egton_codes_are_structured_translations() {
+    // Blood pressure readings coded by EMIS in Egton codes (2469 systolic, 246A diastolic).
+    let out = convert(&fixture("gp2gp/gpc-access-structured.json"));
+    let doc = parse_xml(&out.xml).unwrap();
+    let mut found = Vec::new();
+    doc.walk(None, &mut |e, _| {
+        if e.name == "translation" && e.attr("codeSystem") == Some("2.16.840.1.113883.2.1.6.3") {
+            found.push(e.attr("code").unwrap_or("").to_owned());
+        }
+    });
+    assert!(found.iter().any(|c| c == "2469") && found.iter().any(|c| c == "246A"));
+}

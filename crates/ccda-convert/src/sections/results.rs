@@ -151,7 +151,9 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
             b.link(r, &first.id, SPEC.title);
         }
         section.tables.push(table);
-        section.entries.push(Entry::Organizer(Box::new(org)));
+        if let Some(org) = org {
+            section.entries.push(Entry::Organizer(Box::new(org)));
+        }
     }
 
     // A specimen no report refers to is still part of the record: say what it was.
@@ -224,13 +226,13 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
     out
 }
 
-/// One report: its table and its organizer.
+/// One report: its table and its organizer (none when it has no result of its own).
 fn report(
     b: &mut Build<'_>,
     dr: &DiagnosticReport,
     in_lists: &HashSet<*const Resource>,
     n: &mut usize,
-) -> (Table, Organizer) {
+) -> (Table, Option<Organizer>) {
     let bundle = b.bundle;
     let dr_key = dr.base.id.as_deref().unwrap_or("?").to_owned();
     let mut specimens = Vec::new();
@@ -319,35 +321,28 @@ fn report(
             &mut groups,
         );
     }
-    if components.is_empty() {
+    // A report with no result of its own is narrative only: a Result Organizer needs a
+    // result, and an invented one would be an item the GP never recorded.
+    let own_results = !components.is_empty();
+    if !own_results {
         *n += 1;
         let row_id = format!("result-{n}");
         let code = Coded::from_concept(dr.code.as_ref());
+        let text = if dr.result.is_empty() {
+            "No results were included in this report."
+        } else {
+            "Its results are shown with an earlier report in this section."
+        };
         rows.push(Row {
             id: row_id.clone(),
             cells: vec![
-                Cell::with_id(code.label(), format!("{row_id}-test")),
-                Cell::plain("No results were included in this report."),
+                Cell::plain(code.label()),
+                Cell::plain(text),
                 Cell::plain(""),
                 Cell::plain(""),
                 Cell::plain(cda::date_text(fallback.as_ref())),
                 Cell::plain(""),
             ],
-        });
-        components.push(Obs {
-            id: b
-                .ids
-                .for_resource(&dr.base, "DiagnosticReport", "no-result"),
-            code_ref: Some(format!("{row_id}-test")),
-            row_id,
-            code,
-            status: observation::status(dr.status.as_deref()),
-            effective: fallback.clone(),
-            value: Value::St("No results were included in this report.".into()),
-            value_ref: None,
-            interpretation: None,
-            ranges: Vec::new(),
-            comment_ref: None,
         });
     }
     // A generic report code ("Diagnostic studies report") says less than its one test group.
@@ -388,7 +383,7 @@ fn report(
         caption.push_str(&format!(". Coded diagnosis: {}", diagnoses.join("; ")));
     }
     let _ = bundle;
-    let org = Organizer {
+    let org = own_results.then(|| Organizer {
         kind: Kind::Result { battery: true },
         id: b.ids.for_resource(&dr.base, "DiagnosticReport", ""),
         code,
@@ -399,7 +394,7 @@ fn report(
         specimens,
         performer,
         components,
-    };
+    });
     (
         Table {
             caption: Some(caption),

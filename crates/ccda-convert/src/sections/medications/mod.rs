@@ -288,7 +288,19 @@ fn one(b: &mut Build<'_>, m: &Med<'_>, n: usize, issues: usize) -> (Row, Medicat
         ms.and_then(|s| s.status.as_deref())
             .or_else(|| plan.and_then(|p| p.status.as_deref())),
     );
-    let sig = dosage.and_then(|d| d.text.clone());
+    // Every dosage line's text: a regimen in steps ("Two on the first day", "Then one each
+    // day") is one instruction.
+    let dosages: &[Dosage] = match ms {
+        Some(s) if !s.dosage.is_empty() => &s.dosage,
+        _ => plan.map_or(&[][..], |p| &p.dosage_instruction),
+    };
+    let texts: Vec<&str> = dosages
+        .iter()
+        .filter_map(|d| d.text.as_deref())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let sig = (!texts.is_empty()).then(|| texts.join("; "));
     let sig_ref = sig.as_ref().map(|_| format!("{row_id}-sig"));
     let instruction_text = dosage.and_then(|d| {
         let mut parts: Vec<String> = d.patient_instruction.iter().cloned().collect();
