@@ -319,3 +319,26 @@ fn egton_codes_are_structured_translations() {
     });
     assert!(found.iter().any(|c| c == "2469") && found.iter().any(|c| c == "246A"));
 }
+
+#[test]
+fn an_empty_section_never_claims_nothing_is_recorded_when_items_are_outside_the_record() {
+    // Two Encounters that no List names: not shown, but the section says they exist.
+    let out = convert(&fixture("xhuma/9690937286.json"));
+    assert!(
+        !out.xml
+            .contains("No consultations are recorded in the GP record.")
+    );
+    assert!(
+        out.xml
+            .contains("the GP system sent 2 such item(s) that no List or listed item refers to")
+    );
+    let json = br#"{"resourceType":"Bundle","entry":[
+        {"resource":{"resourceType":"Patient","id":"p"}},
+        {"resource":{"resourceType":"List","id":"l","code":{"coding":[{"system":"http://snomed.info/sct","code":"1102181000000102"}]},"entry":[]}},
+        {"resource":{"resourceType":"Immunization","id":"i","notGiven":false,"date":"2020-01-01",
+          "vaccineCode":{"coding":[{"system":"http://snomed.info/sct","code":"1119349007","display":"COVID-19 vaccine"}]}}}]}"#;
+    let out = convert(json);
+    assert!(!out.xml.contains("No immunisations are recorded"));
+    assert!(out.xml.contains("the GP system sent 1 such item(s)"));
+    assert_eq!(out.report.unplaced.len(), 1);
+}

@@ -455,17 +455,23 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
 pub(crate) const NOT_IN_RECORD: &str =
     "not referenced by any clinical-area List or by a listed item";
 
-/// Resource types each section shows, to count those left outside the record.
-fn section_kinds(template_root: &str) -> &'static [&'static str] {
-    match template_root {
-        "2.16.840.1.113883.10.20.22.2.6.1" => &["AllergyIntolerance"],
-        "2.16.840.1.113883.10.20.22.2.1.1" => &["MedicationStatement"],
-        "2.16.840.1.113883.10.20.22.2.5.1" => &["Condition"],
-        "2.16.840.1.113883.10.20.22.2.2.1" => &["Immunization"],
-        "2.16.840.1.113883.10.20.22.2.3.1" => &["DiagnosticReport", "Observation"],
-        "2.16.840.1.113883.10.20.22.2.22.1" => &["Encounter"],
-        "2.16.840.1.113883.10.20.22.2.10" => &["ReferralRequest", "ProcedureRequest"],
-        _ => &[],
+/// Whether `r` is of the kind the section with this template shows, to count those left
+/// outside the record.
+fn of_section_kind(template_root: &str, r: &Resource) -> bool {
+    match (template_root, r) {
+        ("2.16.840.1.113883.10.20.22.2.6.1", Resource::AllergyIntolerance(_))
+        | ("2.16.840.1.113883.10.20.22.2.1.1", Resource::MedicationStatement(_))
+        | ("2.16.840.1.113883.10.20.22.2.5.1", Resource::Condition(_))
+        | ("2.16.840.1.113883.10.20.22.2.2.1", Resource::Immunization(_))
+        | ("2.16.840.1.113883.10.20.22.2.3.1", Resource::DiagnosticReport(_))
+        | ("2.16.840.1.113883.10.20.22.2.22.1", Resource::Encounter(_))
+        | (
+            "2.16.840.1.113883.10.20.22.2.10",
+            Resource::ReferralRequest(_) | Resource::ProcedureRequest(_),
+        ) => true,
+        ("2.16.840.1.113883.10.20.22.2.4.1", Resource::Observation(o)) => vitals::is_vital_sign(o),
+        ("2.16.840.1.113883.10.20.22.2.17", Resource::Observation(o)) => social::is_social(o),
+        _ => false,
     }
 }
 
@@ -475,19 +481,18 @@ fn outside_note(b: &Build<'_>, s: &mut Section) {
     if s.row_count() > 0 {
         return;
     }
-    let kinds = s.spec.template.map_or(&[][..], |t| section_kinds(t.root));
-    if kinds.is_empty() {
+    let Some(root) = s.spec.template.map(|t| t.root) else {
         return;
-    }
+    };
     let n = b
         .unplaced
         .iter()
         .filter(|u| u.reason == NOT_IN_RECORD)
-        .filter(|u| {
-            u.resource
-                .split_once('/')
-                .is_some_and(|(t, _)| kinds.contains(&t))
+        .filter_map(|u| {
+            let (t, id) = u.resource.split_once('/')?;
+            b.bundle.get(t, id)
         })
+        .filter(|r| of_section_kind(root, r))
         .count();
     if n > 0 {
         s.empty_text = format!(
