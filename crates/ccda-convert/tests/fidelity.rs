@@ -342,3 +342,36 @@ fn an_empty_section_never_claims_nothing_is_recorded_when_items_are_outside_the_
     assert!(out.xml.contains("the GP system sent 1 such item(s)"));
     assert_eq!(out.report.unplaced.len(), 1);
 }
+
+#[test]
+fn no_current_medication_and_problems_recorded_as_observations_are_negations_in_their_sections() {
+    let json = br#"{"resourceType":"Bundle","entry":[
+        {"resource":{"resourceType":"Patient","id":"p"}},
+        {"resource":{"resourceType":"List","id":"u","code":{"coding":[{"system":"http://snomed.info/sct","code":"826501000000100"}]},
+          "entry":[{"item":{"reference":"Observation/m"}},{"item":{"reference":"Observation/c"}}]}},
+        {"resource":{"resourceType":"Observation","id":"m","status":"final","effectiveDateTime":"2021-02-03",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"787481004","display":"No known medications"}]}}},
+        {"resource":{"resourceType":"Observation","id":"c","status":"final","effectiveDateTime":"2021-02-03",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"160245001","display":"No current problems or disability"}]}}}]}"#;
+    let out = convert(json);
+    let doc = parse_xml(&out.xml).unwrap();
+    let meds = section(&doc, MEDICATIONS).unwrap();
+    let acts = all(meds, "substanceAdministration")
+        .into_iter()
+        .filter(|a| has_template(a, "2.16.840.1.113883.10.20.22.4.16"))
+        .collect::<Vec<_>>();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].attr("negationInd"), Some("true"));
+    assert!(codes(acts[0]).contains(&"787481004"));
+    let problems = section(&doc, PROBLEMS).unwrap();
+    let o = all(problems, "observation")
+        .into_iter()
+        .find(|o| has_template(o, "2.16.840.1.113883.10.20.22.4.4"))
+        .unwrap();
+    assert_eq!(o.attr("negationInd"), Some("true"));
+    assert!(codes(o).contains(&"160245001"));
+    assert!(section(&doc, HISTORY).is_none());
+    assert!(out.report.unplaced.is_empty(), "{:?}", out.report.unplaced);
+    conformance::cda_xsd(&out.xml).assert_ok();
+    conformance::ccda_schematron(&out.xml).assert_ok();
+}

@@ -287,8 +287,9 @@ pub(crate) fn list_notes(lists: &[&List]) -> (Vec<String>, Option<String>) {
     (notes, empty)
 }
 
-/// The section slot an item of a List of `area` goes to: its resource type's, or the
-/// Immunisations slot for an immunisation not-given or dissent record sent as an Observation.
+/// The section slot an item of a List of `area` goes to: its resource type's; for an
+/// Observation that states an absence or refusal, the section it negates (immunisation
+/// not-given or dissent records, "no current medication", "no current problems").
 fn item_slot(area: Area, r: &Resource) -> Option<usize> {
     match r {
         Resource::Observation(o)
@@ -296,6 +297,8 @@ fn item_slot(area: Area, r: &Resource) -> Option<usize> {
         {
             Some(3)
         }
+        Resource::Observation(o) if medications::is_no_medication(o) => Some(1),
+        Resource::Observation(o) if problems::states_no_problems(o.code.as_ref()) => Some(2),
         _ => Area::of_resource(r).and_then(Area::slot),
     }
 }

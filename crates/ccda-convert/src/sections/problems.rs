@@ -54,7 +54,12 @@ const NO_PROBLEMS: &[&str] = &[
 
 /// Whether a Condition states that the patient has no (current or known) problems.
 pub(crate) fn is_no_problems(c: &Condition) -> bool {
-    let Some(cc) = c.code.as_ref() else {
+    states_no_problems(c.code.as_ref())
+}
+
+/// Whether a concept states that the patient has no (current or known) problems.
+pub(crate) fn states_no_problems(cc: Option<&fhir_stu3::CodeableConcept>) -> bool {
+    let Some(cc) = cc else {
         return false;
     };
     cc.code_in("http://snomed.info/sct")
@@ -95,12 +100,14 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
     let mut tables = CurrentAndEnded::new(COLUMNS, "Active problems", "Inactive and past problems");
     let mut linked = false;
     for (n, item) in items.iter().enumerate() {
-        let Resource::Condition(c) = item.resource else {
-            continue;
+        let (row, entry) = match item.resource {
+            Resource::Condition(c) => one(b, c, n + 1),
+            // "No current problems" recorded as an observation.
+            Resource::Observation(o) => no_problems(b, o, n + 1),
+            _ => continue,
         };
         b.place(item.resource);
-        linked |= item.linked_only;
-        let (row, entry) = one(b, c, n + 1);
+        linked |= item.linked_only && matches!(item.resource, Resource::Condition(_));
         b.link(item.resource, &row.id, SPEC.title);
         tables.push(entry.active, row, Entry::Problem(Box::new(entry)));
     }
@@ -119,16 +126,7 @@ fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
     let value_ref = format!("{row_id}-name");
     let negated = is_no_problems(c);
     let problem = if negated {
-        let source = Coded::from_concept(c.code.as_ref());
-        let mut p = Coded::fixed("55607006", oids::SNOMED_CT, "SNOMED CT", "Problem");
-        p.translations = source
-            .primary
-            .iter()
-            .chain(&source.translations)
-            .cloned()
-            .collect();
-        p.text = Some(source.label());
-        p
+        negated_problem(c.code.as_ref())
     } else {
         Coded::from_concept(c.code.as_ref())
     };
@@ -175,6 +173,55 @@ fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
         problem,
         negated,
         status,
+    };
+    (row, entry)
+}
+
+/// The negated problem a "no current problems" concept states.
+fn negated_problem(cc: Option<&fhir_stu3::CodeableConcept>) -> Coded {
+    let source = Coded::from_concept(cc);
+    let mut p = Coded::fixed("55607006", oids::SNOMED_CT, "SNOMED CT", "Problem");
+    p.translations = source
+        .primary
+        .iter()
+        .chain(&source.translations)
+        .cloned()
+        .collect();
+    p.text = Some(source.label());
+    p
+}
+
+/// A "no current problems" Observation → a negated Problem Observation.
+fn no_problems(b: &mut Build<'_>, o: &fhir_stu3::Observation, n: usize) -> (Row, ProblemEntry) {
+    let row_id = format!("problem-{n}");
+    let value_ref = format!("{row_id}-name");
+    let problem = negated_problem(o.code.as_ref());
+    let date = o.effective.clone().or_else(|| o.issued.clone());
+    b.dates.add(date.as_ref());
+    let row = Row {
+        id: row_id.clone(),
+        cells: vec![
+            Cell::with_id(problem.label(), value_ref.clone()),
+            Cell::plain("—"),
+            Cell::plain("No current problems"),
+            Cell::plain("—"),
+            Cell::plain("—"),
+            Cell::plain(cda::date_text(date.as_ref())),
+            Cell::plain(o.comment.clone().unwrap_or_default()),
+        ],
+    };
+    let entry = ProblemEntry {
+        concern_id: b.ids.for_resource(&o.base, "Observation", "concern"),
+        observation_id: b.ids.for_resource(&o.base, "Observation", ""),
+        row_id,
+        value_ref,
+        active: true,
+        recorded: date,
+        onset: None,
+        abatement: None,
+        problem,
+        negated: true,
+        status: ("55561003", "Active"),
     };
     (row, entry)
 }
