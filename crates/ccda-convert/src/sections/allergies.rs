@@ -14,6 +14,7 @@ use fhir_stu3::{AllergyIntolerance, FhirDateTime, Resource};
 use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec};
 use crate::oids;
+use crate::sections::allergen::{allergen, is_no_known};
 use crate::sections::{Build, CurrentAndEnded, Item, list_notes};
 use crate::templates;
 use crate::xml::Xml;
@@ -111,81 +112,6 @@ fn criticality(s: Option<&str>) -> Option<(&'static str, &'static str)> {
         "high" => Some(("CRITH", "high criticality")),
         "unable-to-assess" => Some(("CRITU", "unable to assess criticality")),
         _ => None,
-    }
-}
-
-/// SNOMED CT "no known allergy" concepts.
-const NO_KNOWN: &[&str] = &[
-    "716186003", // No known allergy
-    "409137002", // No known drug allergy
-    "429625007", // No known food allergy
-    "428607008", // No known environmental allergy
-    "428197003", // No known insect allergy
-];
-
-/// Whether the allergy record states that there is no known allergy.
-pub(crate) fn is_no_known(a: &AllergyIntolerance) -> bool {
-    let Some(cc) = a.code.as_ref() else {
-        return false;
-    };
-    cc.code_in("http://snomed.info/sct")
-        .is_some_and(|c| NO_KNOWN.contains(&c.trim()))
-        || cc
-            .coding
-            .first()
-            .and_then(|c| c.display.as_deref())
-            .or(cc.text.as_deref())
-            .is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("no known"))
-}
-
-/// Whether a concept names a substance or product rather than a disorder or finding: GP
-/// systems code medication allergies with the drug ("Amoxicillin 250mg capsules") and
-/// others with the allergy ("Peanut-induced anaphylaxis").
-fn names_substance(cc: &fhir_stu3::CodeableConcept) -> bool {
-    let Some(text) = cc
-        .coding
-        .iter()
-        .find_map(|c| c.display.as_deref())
-        .or(cc.text.as_deref())
-    else {
-        return false;
-    };
-    let t = text.to_ascii_lowercase();
-    if t.ends_with("(substance)") || t.ends_with("(product)") {
-        return true;
-    }
-    ![
-        "allerg",
-        "intoleran",
-        "sensitiv",
-        "anaphyla",
-        "reaction",
-        "adverse",
-        "hypersens",
-        "(disorder)",
-        "(finding)",
-        "no known",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
-}
-
-/// The allergen and, when the GP's concept is not the allergen, that concept.
-fn allergen(a: &AllergyIntolerance) -> (Coded, Option<Coded>) {
-    let code = a.code.as_ref();
-    if let Some(sub) = a.reaction.iter().find_map(|r| r.substance.as_ref()) {
-        return (
-            Coded::from_concept(Some(sub)),
-            code.map(|c| Coded::from_concept(Some(c))),
-        );
-    }
-    match code {
-        Some(c) if names_substance(c) => (Coded::from_concept(Some(c)), None),
-        Some(c) => {
-            let concept = Coded::from_concept(Some(c));
-            (Coded::unknown(Some(concept.label())), Some(concept))
-        }
-        None => (Coded::unknown(None), None),
     }
 }
 

@@ -3,10 +3,12 @@
 //! placed. Each clinical area is one module here.
 
 pub(crate) mod about;
+mod allergen;
 pub(crate) mod allergies;
 pub(crate) mod consultations;
 pub(crate) mod documents;
 pub(crate) mod findings;
+mod identity;
 pub(crate) mod immunizations;
 pub(crate) mod medications;
 pub(crate) mod notes;
@@ -230,6 +232,11 @@ impl<'a> Build<'a> {
             });
     }
 
+    /// Records that `r` repeats `first` (same item): links to `r` go to `first`'s row.
+    pub(crate) fn alias(&mut self, r: &Resource, first: &Resource) {
+        self.aliases.insert(key(r), key(first));
+    }
+
     /// The row that shows `r`, or the row of the item it repeats.
     pub(crate) fn link_of(&self, r: &Resource) -> Option<&Link> {
         let k = std::ptr::from_ref(r);
@@ -310,7 +317,7 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
     let mut lists: [Vec<&List>; 4] = Default::default();
     let mut seen: HashSet<*const Resource> = HashSet::new();
     let mut secondary: Vec<&List> = Vec::new();
-    let mut identities: Identities<'_> = HashMap::new();
+    let mut identities = identity::Identities::default();
     // Free-text notes go to the Notes section, whichever Lists also name them.
     let free_text_notes = notes::notes_in_record(b);
     seen.extend(free_text_notes.iter().map(|r| key(r)));
@@ -368,7 +375,7 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
             if area.slot().is_some()
                 && let Some(slot) = item_slot(area, r)
                 && seen.insert(key(r))
-                && !duplicate(b, &mut identities, r)
+                && !identity::duplicate(b, &mut identities, r)
             {
                 items[slot].push(Item {
                     resource: r,
@@ -391,7 +398,7 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
             };
             if let Some(slot) = item_slot(Area::Secondary, r)
                 && seen.insert(key(r))
-                && !duplicate(b, &mut identities, r)
+                && !identity::duplicate(b, &mut identities, r)
             {
                 items[slot].push(Item {
                     resource: r,
@@ -413,7 +420,7 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
         }
         if let Some(slot) = item_slot(Area::Secondary, r)
             && seen.insert(key(r))
-            && !duplicate(b, &mut identities, r)
+            && !identity::duplicate(b, &mut identities, r)
         {
             items[slot].push(Item {
                 resource: r,
@@ -446,7 +453,7 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
     // An empty section never says nothing is recorded when the Bundle holds such items
     // outside the record.
     for s in &mut out {
-        outside_note(b, s);
+        record::outside_note(b, s);
     }
     // Last: consultation headings link to rows of every other section.
     consultations::resolve_links(b, &mut out);
@@ -457,157 +464,6 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
 /// The reason for a clinical resource outside the record (placement rule, `record.rs`).
 pub(crate) const NOT_IN_RECORD: &str =
     "not referenced by any clinical-area List or by a listed item";
-
-/// Whether `r` is of the kind the section with this template shows, to count those left
-/// outside the record.
-fn of_section_kind(template_root: &str, r: &Resource) -> bool {
-    match (template_root, r) {
-        ("2.16.840.1.113883.10.20.22.2.6.1", Resource::AllergyIntolerance(_))
-        | ("2.16.840.1.113883.10.20.22.2.1.1", Resource::MedicationStatement(_))
-        | ("2.16.840.1.113883.10.20.22.2.5.1", Resource::Condition(_))
-        | ("2.16.840.1.113883.10.20.22.2.2.1", Resource::Immunization(_))
-        | ("2.16.840.1.113883.10.20.22.2.3.1", Resource::DiagnosticReport(_))
-        | ("2.16.840.1.113883.10.20.22.2.22.1", Resource::Encounter(_))
-        | (
-            "2.16.840.1.113883.10.20.22.2.10",
-            Resource::ReferralRequest(_) | Resource::ProcedureRequest(_),
-        ) => true,
-        ("2.16.840.1.113883.10.20.22.2.4.1", Resource::Observation(o)) => vitals::is_vital_sign(o),
-        ("2.16.840.1.113883.10.20.22.2.17", Resource::Observation(o)) => social::is_social(o),
-        _ => false,
-    }
-}
-
-/// Replaces an empty section's "nothing recorded" text when the Bundle holds resources of
-/// the section's kind outside the record.
-fn outside_note(b: &Build<'_>, s: &mut Section) {
-    if s.row_count() > 0 {
-        return;
-    }
-    let Some(root) = s.spec.template.map(|t| t.root) else {
-        return;
-    };
-    let n = b
-        .unplaced
-        .iter()
-        .filter(|u| u.reason == NOT_IN_RECORD)
-        .filter_map(|u| {
-            let (t, id) = u.resource.split_once('/')?;
-            b.bundle.get(t, id)
-        })
-        .filter(|r| of_section_kind(root, r))
-        .count();
-    if n > 0 {
-        s.empty_text = format!(
-            "None of the GP record's Lists include any; the GP system sent {n} such item(s) that no List or listed item refers to, so they are not shown (see the conversion report)."
-        );
-    }
-}
-
-type Identities<'a> = HashMap<(&'a str, String, String, String, String), &'a Resource>;
-
-/// The date an item happened or started, as recorded: three courses of the same drug under
-/// one copied identifier are three items, a problem header repeated under several ids is one.
-fn clinical_date(r: &Resource) -> String {
-    let d = match r {
-        Resource::MedicationStatement(m) => m.effective.start.as_ref(),
-        Resource::Condition(c) => c.onset.as_ref().or(c.asserted_date.as_ref()),
-        Resource::AllergyIntolerance(a) => a.onset.as_ref().or(a.asserted_date.as_ref()),
-        Resource::Immunization(i) => i.date.as_ref(),
-        Resource::Observation(o) => o.effective.as_ref(),
-        _ => None,
-    };
-    d.map(|d| d.raw.trim().to_owned()).unwrap_or_default()
-}
-
-/// The first coding (system and code) of a resource's main clinical code: a medication's
-/// is its Medication's code.
-fn clinical_code(b: &Build<'_>, r: &Resource) -> String {
-    let concept = match r {
-        Resource::MedicationStatement(m) => match m.medication.as_ref() {
-            Some(fhir_stu3::MedicationRef::Concept(c)) => Some(c),
-            Some(fhir_stu3::MedicationRef::Reference(rf)) => match b.resolve(Some(rf), None) {
-                Some(Resource::Medication(med)) => med.code.as_ref(),
-                _ => None,
-            },
-            None => None,
-        },
-        Resource::Condition(c) => c.code.as_ref(),
-        Resource::AllergyIntolerance(a) => a.code.as_ref(),
-        Resource::Immunization(i) => i.vaccine_code.as_ref(),
-        Resource::Observation(o) => o.code.as_ref(),
-        _ => None,
-    };
-    concept
-        .and_then(|c| c.coding.first())
-        .map(|c| {
-            format!(
-                "{}|{}",
-                c.system.as_deref().unwrap_or("").trim(),
-                c.code.as_deref().unwrap_or("").trim()
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// Whether `r` is the same clinical item as one already taken: same resource type, an
-/// identifier with the same system and value, the same clinical code and the same
-/// recorded date (GP systems repeat a problem header under several ids). A repeat counts as placed: it is shown
-/// once, through the first, which consultation links then point at. Resources that share
-/// an identifier but not their code are different items and both appear.
-fn duplicate<'a>(b: &mut Build<'_>, identities: &mut Identities<'a>, r: &'a Resource) -> bool {
-    let rt = r.resource_type();
-    let code = clinical_code(b, r);
-    let date = clinical_date(r);
-    let keys: Vec<(&'a str, String, String, String, String)> = r
-        .base()
-        .identifier
-        .iter()
-        .filter_map(|i| {
-            let v = i
-                .value
-                .as_deref()?
-                .trim()
-                .trim_start_matches("urn:uuid:")
-                .to_ascii_lowercase();
-            (!v.is_empty()).then(|| {
-                (
-                    rt,
-                    i.system.as_deref().unwrap_or("").trim().to_owned(),
-                    v,
-                    code.clone(),
-                    date.clone(),
-                )
-            })
-        })
-        .collect();
-    if let Some(first) = keys.iter().find_map(|k| identities.get(k).copied()) {
-        b.warnings.push(format!(
-            "{} has the same identifier, code and date as {}; it is shown once, as {}",
-            r.type_and_id(),
-            first.type_and_id(),
-            first.type_and_id()
-        ));
-        b.place(r);
-        b.aliases.insert(key(r), key(first));
-        // Its authorisation is the first's too: shown once, through the first.
-        if let Resource::MedicationStatement(ms) = r {
-            let plans: Vec<&Resource> = ms
-                .based_on
-                .iter()
-                .filter_map(|p| b.resolve(Some(p), None))
-                .collect();
-            for p in plans {
-                b.place(p);
-            }
-        }
-        return true;
-    }
-    for k in keys {
-        identities.entry(k).or_insert(r);
-    }
-    false
-}
 
 fn collect_unplaced(b: &mut Build<'_>) {
     let bundle = b.bundle;

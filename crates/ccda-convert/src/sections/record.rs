@@ -19,6 +19,9 @@ use std::collections::HashSet;
 
 use fhir_stu3::{Bundle, ExtValue, List, Reference, Resource};
 
+use crate::model::Section;
+use crate::sections::{Build, NOT_IN_RECORD, social, vitals};
+
 /// The resources the record contains (see the module documentation).
 pub(crate) struct Record {
     members: HashSet<*const Resource>,
@@ -151,6 +154,52 @@ impl Record {
 
     pub(crate) fn contains(&self, r: &Resource) -> bool {
         self.members.contains(&std::ptr::from_ref(r))
+    }
+}
+
+/// Whether `r` is of the kind the section with this template shows, to count those left
+/// outside the record.
+fn of_section_kind(template_root: &str, r: &Resource) -> bool {
+    match (template_root, r) {
+        ("2.16.840.1.113883.10.20.22.2.6.1", Resource::AllergyIntolerance(_))
+        | ("2.16.840.1.113883.10.20.22.2.1.1", Resource::MedicationStatement(_))
+        | ("2.16.840.1.113883.10.20.22.2.5.1", Resource::Condition(_))
+        | ("2.16.840.1.113883.10.20.22.2.2.1", Resource::Immunization(_))
+        | ("2.16.840.1.113883.10.20.22.2.3.1", Resource::DiagnosticReport(_))
+        | ("2.16.840.1.113883.10.20.22.2.22.1", Resource::Encounter(_))
+        | (
+            "2.16.840.1.113883.10.20.22.2.10",
+            Resource::ReferralRequest(_) | Resource::ProcedureRequest(_),
+        ) => true,
+        ("2.16.840.1.113883.10.20.22.2.4.1", Resource::Observation(o)) => vitals::is_vital_sign(o),
+        ("2.16.840.1.113883.10.20.22.2.17", Resource::Observation(o)) => social::is_social(o),
+        _ => false,
+    }
+}
+
+/// Replaces an empty section's "nothing recorded" text when the Bundle holds resources of
+/// the section's kind outside the record.
+pub(crate) fn outside_note(b: &Build<'_>, s: &mut Section) {
+    if s.row_count() > 0 {
+        return;
+    }
+    let Some(root) = s.spec.template.map(|t| t.root) else {
+        return;
+    };
+    let n = b
+        .unplaced
+        .iter()
+        .filter(|u| u.reason == NOT_IN_RECORD)
+        .filter_map(|u| {
+            let (t, id) = u.resource.split_once('/')?;
+            b.bundle.get(t, id)
+        })
+        .filter(|r| of_section_kind(root, r))
+        .count();
+    if n > 0 {
+        s.empty_text = format!(
+            "None of the GP record's Lists include any; the GP system sent {n} such item(s) that no List or listed item refers to, so they are not shown (see the conversion report)."
+        );
     }
 }
 
