@@ -80,3 +80,42 @@ pub(crate) fn allergen(a: &AllergyIntolerance) -> (Coded, Option<Coded>) {
         None => (Coded::unknown(None), None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhir_stu3::{CodeableConcept, Coding};
+
+    fn concept(display: &str) -> CodeableConcept {
+        CodeableConcept {
+            coding: vec![Coding {
+                system: Some("http://snomed.info/sct".into()),
+                code: Some("123456".into()),
+                display: Some(display.into()),
+                ..Coding::default()
+            }],
+            text: None,
+        }
+    }
+
+    #[test]
+    fn drugs_and_substances_are_allergens_disorders_are_not() {
+        for s in [
+            "Amoxicillin 250mg capsules",
+            "Peanut - dietary",
+            "Sesame oil (substance)",
+        ] {
+            assert!(names_substance(&concept(s)), "{s}");
+        }
+        for d in [
+            "Peanut-induced anaphylaxis",
+            "Allergy to peanuts",
+            "Transfer-degraded drug allergy",
+            "Cow's milk protein sensitivity",
+            "Allergic reaction to tattoo ink",
+            "No known allergy",
+        ] {
+            assert!(!names_substance(&concept(d)), "{d}");
+        }
+    }
+}
