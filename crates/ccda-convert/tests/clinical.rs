@@ -375,3 +375,42 @@ fn no_current_medication_and_problems_recorded_as_observations_are_negations_in_
     conformance::cda_xsd(&out.xml).assert_ok();
     conformance::ccda_schematron(&out.xml).assert_ok();
 }
+
+#[test]
+fn findings_with_values_keep_them_outside_results() {
+    let json = br#"{"resourceType":"Bundle","entry":[
+        {"resource":{"resourceType":"Patient","id":"p"}},
+        {"resource":{"resourceType":"List","id":"u","code":{"coding":[{"system":"http://snomed.info/sct","code":"826501000000100"}]},
+          "entry":[{"item":{"reference":"Observation/q"}},{"item":{"reference":"Observation/s"}},{"item":{"reference":"Observation/panel"}}]}},
+        {"resource":{"resourceType":"Observation","id":"q","status":"final","effectiveDateTime":"2021-02-03",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"718087004","display":"QRISK2 cardiovascular disease 10 year risk score"}]},
+          "valueQuantity":{"value":12.5,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}}},
+        {"resource":{"resourceType":"Observation","id":"s","status":"final","effectiveDateTime":"2021-02-03",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"365981007","display":"Tobacco smoking behaviour - finding"}]},
+          "valueString":"gave up in 2010"}},
+        {"resource":{"resourceType":"Observation","id":"panel","status":"final","effectiveDateTime":"2021-02-03",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"251880004","display":"Respiratory measure"}]},
+          "component":[{"code":{"coding":[{"system":"http://snomed.info/sct","code":"251947004","display":"FEV1/FVC percent"}]},
+                        "valueQuantity":{"value":72,"unit":"%","system":"http://unitsofmeasure.org","code":"%"}}]}}]}"#;
+    let out = convert(json);
+    let doc = parse_xml(&out.xml).unwrap();
+    assert!(section(&doc, RESULTS).is_none_or(|r| entries(r).is_empty()));
+    let history = section(&doc, HISTORY).unwrap();
+    let results: Vec<&El> = all(history, "observation")
+        .into_iter()
+        .filter(|o| has_template(o, "2.16.840.1.113883.10.20.22.4.2"))
+        .collect();
+    let value_of = |code: &str| {
+        results
+            .iter()
+            .find(|o| o.child("code").and_then(|c| c.attr("code")) == Some(code))
+            .and_then(|o| o.child("value"))
+            .and_then(|v| v.attr("value"))
+            .map(str::to_owned)
+    };
+    assert_eq!(value_of("718087004").as_deref(), Some("12.5"));
+    assert_eq!(value_of("251947004").as_deref(), Some("72"));
+    assert!(out.report.unplaced.is_empty(), "{:?}", out.report.unplaced);
+    conformance::cda_xsd(&out.xml).assert_ok();
+    conformance::ccda_schematron(&out.xml).assert_ok();
+}

@@ -125,6 +125,19 @@ pub(crate) fn build(
             section.entries.push(Entry::Finding(Box::new(entry)));
         } else {
             let (row, obs) = results::result_obs(b, o, &row_id, None, "");
+            // A panel without a value of its own (not a vital-sign panel): its parts are the
+            // results, each with its number, after the panel's row.
+            let mut rows = vec![row];
+            let mut components = Vec::new();
+            if o.value.is_none() && !o.component.is_empty() {
+                for (k, c) in o.component.iter().enumerate() {
+                    let (row, part) = component(b, o, c, &format!("{row_id}-{}", k + 1), k);
+                    rows.push(row);
+                    components.push(part);
+                }
+            } else {
+                components.push(obs.clone());
+            }
             let org = Organizer {
                 kind: Kind::Result { battery: false },
                 id: b.ids.for_resource(&o.base, "Observation", "organizer"),
@@ -138,14 +151,59 @@ pub(crate) fn build(
                     .performer
                     .first()
                     .and_then(|p| observation::performer(b, p)),
-                components: vec![obs],
+                components,
             };
-            table.rows.push(row);
+            table.rows.extend(rows);
             section.entries.push(Entry::Organizer(Box::new(org)));
         }
     }
     section.tables.push(table);
     section
+}
+
+/// One part of a panel: its own code and value, the panel's time and status.
+fn component(
+    b: &mut Build<'_>,
+    o: &Observation,
+    c: &fhir_stu3::ObservationComponent,
+    row_id: &str,
+    k: usize,
+) -> (Row, observation::Obs) {
+    let code = Coded::from_concept(c.code.as_ref());
+    let value = observation::Value::from_fhir(c.value.as_ref());
+    let code_ref = format!("{row_id}-test");
+    let value_ref = matches!(value, observation::Value::Cd(_)).then(|| format!("{row_id}-value"));
+    let effective = o.effective.clone().or_else(|| o.issued.clone());
+    let row = Row {
+        id: row_id.to_owned(),
+        cells: vec![
+            Cell::with_id(format!("– {}", code.label()), code_ref.clone()),
+            match &value_ref {
+                Some(id) => Cell::with_id(value.text(), id.clone()),
+                None => Cell::plain(value.text()),
+            },
+            Cell::plain(""),
+            Cell::plain(observation::interpretation_text(c.interpretation.as_ref())),
+            Cell::plain(cda::date_text(effective.as_ref())),
+            Cell::plain(""),
+        ],
+    };
+    let obs = observation::Obs {
+        id: b
+            .ids
+            .for_resource(&o.base, "Observation", &format!("component-{k}")),
+        row_id: row_id.to_owned(),
+        code,
+        code_ref: Some(code_ref),
+        status: observation::status(o.status.as_deref()),
+        effective,
+        value,
+        value_ref,
+        interpretation: observation::interpretation(c.interpretation.as_ref()),
+        ranges: Vec::new(),
+        comment_ref: None,
+    };
+    (row, obs)
 }
 
 fn finding(b: &mut Build<'_>, o: &Observation, row_id: &str) -> (Row, FindingEntry) {

@@ -177,7 +177,7 @@ pub(crate) struct Build<'a> {
     placed: HashSet<*const Resource>,
     /// The narrative row that shows each placed resource, for links from consultations.
     links: HashMap<*const Resource, Link>,
-    /// A repeat of an item (same type, identifier and code) → the item shown for both.
+    /// A repeat of an item (same type, identifier, code and date) → the item shown for both.
     aliases: HashMap<*const Resource, *const Resource>,
     /// What the record contains (`record.rs`): nothing else is shown as a clinical entry.
     pub record: record::Record,
