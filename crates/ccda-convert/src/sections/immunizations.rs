@@ -88,31 +88,65 @@ pub(crate) fn is_not_given_record(o: &Observation) -> bool {
     about_vaccines && negative
 }
 
-/// The HL7 "No Immunization Reason" for a GP Connect not-given reason: the value set is
-/// HL7 ActReason, so a SNOMED CT reason is kept as a translation under `nullFlavor="OTH"`
-/// unless it clearly says the patient declined.
-fn refusal_reason(i: &Immunization) -> Coded {
-    let cc = i.reason_not_given.first();
+/// The HL7 "No Immunization Reason" (ActReason) a GP's not-given reason states, by its
+/// words: the patient declined, a medical precaution, immunity, religion, stock. The GP's
+/// own code is always kept as the translation; a reason none of these names is
+/// `nullFlavor="OTH"` with the GP's code as translation.
+fn no_immunization_reason(cc: Option<&fhir_stu3::CodeableConcept>) -> Coded {
     let text = cc
         .and_then(|c| c.label())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if text.contains("refus") || text.contains("declin") || text.contains("objection") {
-        let mut c = Coded::fixed(
-            "PATOBJ",
-            oids::ACT_REASON,
-            "HL7ActReason",
-            "patient objection",
-        );
-        c.text = cc.and_then(|c| c.label()).map(str::to_owned);
-        return c;
-    }
-    let mut c = Coded::from_concept(cc);
-    if let Some(p) = c.primary.take() {
-        c.translations.insert(0, p);
-    }
-    c.null_flavor = if cc.is_some() { "OTH" } else { "UNK" };
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    let reason = if has(&[
+        "refus",
+        "declin",
+        "objection",
+        "dissent",
+        "no consent",
+        "not wanted",
+    ]) {
+        Some(("PATOBJ", "patient objection"))
+    } else if has(&["relig"]) {
+        Some(("RELIG", "religious objection"))
+    } else if has(&["immune", "immunity"]) {
+        Some(("IMMUNE", "immunity"))
+    } else if has(&["stock", "unavailable"]) {
+        Some(("OSTOCK", "product out of stock"))
+    } else if has(&[
+        "unwell",
+        "illness",
+        "contraindicat",
+        "allerg",
+        "pregnan",
+        "fever",
+        "medical",
+    ]) {
+        Some(("MEDPREC", "medical precaution"))
+    } else {
+        None
+    };
+    let source = Coded::from_concept(cc);
+    let mut c = match reason {
+        Some((code, display)) => Coded::fixed(code, oids::ACT_REASON, "HL7ActReason", display),
+        None => {
+            let mut c = Coded::unknown(None);
+            c.null_flavor = if cc.is_some() { "OTH" } else { "UNK" };
+            c
+        }
+    };
+    c.translations = source
+        .primary
+        .iter()
+        .chain(&source.translations)
+        .cloned()
+        .collect();
+    c.text = source.text;
     c
+}
+
+fn refusal_reason(i: &Immunization) -> Coded {
+    no_immunization_reason(i.reason_not_given.first())
 }
 
 pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::List]) -> Section {
@@ -262,18 +296,9 @@ fn not_given_record(b: &mut Build<'_>, o: &Observation, n: usize) -> (Row, Immun
         text.clone()
     }));
     vaccine.null_flavor = if every { "NA" } else { "UNK" };
-    let mut reason = Coded::fixed(
-        "PATOBJ",
-        oids::ACT_REASON,
-        "HL7ActReason",
-        "patient objection",
-    );
-    reason.translations = concept
-        .primary
-        .iter()
-        .chain(&concept.translations)
-        .cloned()
-        .collect();
+    // A dissent or "no consent" record is the patient's objection (PATOBJ); another
+    // not-given record has the reason its words state, else OTH with the GP's code.
+    let mut reason = no_immunization_reason(o.code.as_ref());
     reason.text = Some(text.clone());
     let comment = o.comment.clone().filter(|c| !c.trim().is_empty());
     let row = Row {
