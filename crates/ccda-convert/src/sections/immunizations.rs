@@ -406,3 +406,42 @@ pub(crate) fn render(x: &mut Xml, e: &ImmunizationEntry) {
     }
     x.close("substanceAdministration");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhir_stu3::{CodeableConcept, Coding};
+
+    fn reason(display: &str) -> Coded {
+        no_immunization_reason(Some(&CodeableConcept {
+            coding: vec![Coding {
+                system: Some("http://snomed.info/sct".into()),
+                code: Some("213257006".into()),
+                display: Some(display.into()),
+                ..Coding::default()
+            }],
+            text: None,
+        }))
+    }
+
+    #[test]
+    fn not_given_reasons_are_coded_by_their_words_and_keep_the_gp_code() {
+        let code = |c: &Coded| c.primary.as_ref().map(|p| p.code.clone());
+        assert_eq!(
+            code(&reason("Generally unwell")).as_deref(),
+            Some("MEDPREC")
+        );
+        assert_eq!(
+            code(&reason("Immunisation declined")).as_deref(),
+            Some("PATOBJ")
+        );
+        assert_eq!(
+            code(&reason("No consent for any immunization")).as_deref(),
+            Some("PATOBJ")
+        );
+        let other = reason("Parent wishes to wait");
+        assert_eq!(code(&other), None);
+        assert_eq!(other.null_flavor, "OTH");
+        assert_eq!(other.translations[0].code, "213257006");
+    }
+}
