@@ -148,7 +148,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
     }
     if linked {
         section.notes.push(
-            "Some allergies are included because they are linked to a problem in the GP record."
+            "Some allergies are included because other items in the GP record (a problem or a consultation) refer to them."
                 .into(),
         );
     }

@@ -165,6 +165,12 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
         columns: COLUMNS,
         rows: Vec::new(),
     };
+    if items.iter().any(|i| i.linked_only) {
+        section.notes.push(
+            "Some immunisations are included because other items in the GP record (a problem or a consultation) refer to them."
+                .into(),
+        );
+    }
     for (n, item) in items.iter().enumerate() {
         let (row, entry) = match item.resource {
             Resource::Immunization(i) => one(b, i, n + 1),
