@@ -39,6 +39,8 @@ impl Coded {
             let (Some(system), Some(code)) = (c.system.as_deref(), c.code.as_deref()) else {
                 continue;
             };
+            // GP systems sometimes pad a code with spaces (" 86290005").
+            let code = code.trim();
             match codesystems::lookup(system) {
                 Some(cs) if codesystems::plausible_code(&cs, code) => {
                     if !codes.iter().any(|k| k.code == code && k.system == cs) {
@@ -317,7 +319,7 @@ mod tests {
     fn unknown_system_keeps_text_under_a_null_flavor() {
         let cc = CodeableConcept {
             coding: vec![coding(
-                "https://fhir.hl7.org.uk/Id/egton-codes",
+                "https://example.org/Id/local-codes",
                 "ALLERGY138185NEMIS",
                 "Adverse reaction",
             )],
@@ -332,6 +334,33 @@ mod tests {
         );
         assert!(xml.contains(r##"<reference value="#row-1"/>"##), "{xml}");
         assert!(!xml.contains("codeSystem"), "{xml}");
+    }
+
+    #[test]
+    fn egton_codes_are_structured_translations() {
+        let cc = CodeableConcept {
+            coding: vec![
+                coding(
+                    "https://fhir.hl7.org.uk/Id/egton-codes",
+                    "EMISNQAD18",
+                    "Adverse reaction to drug",
+                ),
+                coding(
+                    "http://snomed.info/sct",
+                    "62014003",
+                    "Adverse reaction to drug",
+                ),
+            ],
+            text: None,
+        };
+        let xml = write(&Coded::from_concept(Some(&cc)));
+        assert!(xml.contains(r#"code="62014003""#), "{xml}");
+        assert!(
+            xml.contains(
+                r#"<translation code="EMISNQAD18" codeSystem="2.16.840.1.113883.2.1.6.3" codeSystemName="Egton codes""#
+            ),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! FHIR code system URIs → HL7 OIDs. Only systems with a registered OID are mapped: a code
-//! in any other system is never written with an invented or empty `@codeSystem`; its text
-//! is kept as `originalText` instead.
+//! FHIR code system URIs → HL7 OIDs. Only systems with a registered OID are mapped (Egton
+//! codes included: HL7 UK's 2.16.840.1.113883.2.1.6.3, as GP2GP writes them): a code in any
+//! other system is never written with an invented or empty `@codeSystem`; its text is kept
+//! as `originalText` instead.
 
 use std::borrow::Cow;
 
@@ -40,6 +41,13 @@ pub(crate) fn lookup(system: &str) -> Option<CodeSystem> {
         "https://fhir.hl7.org.uk/Id/emis-drug-codes" => CodeSystem {
             oid: Cow::Borrowed("2.16.840.1.113883.2.1.6.9"),
             name: "EMIS drug codes",
+        },
+        // EMIS/Egton local codes: HL7 UK's external coding-scheme branch, the OID that NHS
+        // England's GP2GP adaptors write for this system in EHR extracts (CodeSystemsUtil in
+        // NHSDigital/nia-patient-switching-standard-adaptor and the GP2GP adaptor).
+        "https://fhir.hl7.org.uk/Id/egton-codes" => CodeSystem {
+            oid: Cow::Borrowed("2.16.840.1.113883.2.1.6.3"),
+            name: "Egton codes",
         },
         "https://fhir.hl7.org.uk/Id/multilex-drug-codes" => CodeSystem {
             oid: Cow::Borrowed("2.16.840.1.113883.2.1.6.4"),
@@ -105,7 +113,13 @@ mod tests {
             lookup("http://read.info/readv2").map(|c| c.oid).as_deref(),
             Some("2.16.840.1.113883.2.1.6.2")
         );
-        assert_eq!(lookup("https://fhir.hl7.org.uk/Id/egton-codes"), None);
+        assert_eq!(
+            lookup("https://fhir.hl7.org.uk/Id/egton-codes")
+                .map(|c| c.oid)
+                .as_deref(),
+            Some("2.16.840.1.113883.2.1.6.3")
+        );
+        assert_eq!(lookup("https://example.org/Id/local-codes"), None);
         assert_eq!(
             lookup("urn:oid:1.2.3").map(|c| c.oid).as_deref(),
             Some("1.2.3")

@@ -7,7 +7,7 @@
 use crate::sections::{
     allergies, consultations, immunizations, medications, notes, plan, problems,
 };
-use crate::sections::{organizer, social};
+use crate::sections::{findings, organizer, social};
 use crate::templates::Template;
 
 /// The fixed identity of a section kind.
@@ -125,4 +125,6 @@ pub(crate) enum Entry {
     Organizer(Box<organizer::Organizer>),
     /// Smoking Status (4.78) or Social History Observation (4.38).
     Observation(Box<social::SocialEntry>),
+    /// A finding recorded as a concept: Problem Observation (4.4) outside the Problems section.
+    Finding(Box<findings::FindingEntry>),
 }

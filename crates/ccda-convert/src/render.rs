@@ -116,6 +116,7 @@ fn section(x: &mut Xml, s: &Section) {
             Entry::Plan(p) => plan::render(x, p),
             Entry::Organizer(o) => sections::organizer::render(x, o),
             Entry::Observation(o) => sections::social::render(x, o),
+            Entry::Finding(f) => sections::findings::render(x, f),
         }
         x.close("entry");
     }

@@ -34,6 +34,9 @@ pub(crate) const IMMUNIZATIONS_SECTION: Template =
 pub(crate) const RESULTS_SECTION: Template = t("2.16.840.1.113883.10.20.22.2.3.1", "2015-08-01");
 pub(crate) const VITAL_SIGNS_SECTION: Template =
     t("2.16.840.1.113883.10.20.22.2.4.1", "2015-08-01");
+pub(crate) const PHYSICAL_EXAM_SECTION: Template = t("2.16.840.1.113883.10.20.2.10", "2015-08-01");
+pub(crate) const PAST_MEDICAL_HISTORY_SECTION: Template =
+    t("2.16.840.1.113883.10.20.22.2.20", "2015-08-01");
 pub(crate) const SOCIAL_HISTORY_SECTION: Template =
     t("2.16.840.1.113883.10.20.22.2.17", "2015-08-01");
 

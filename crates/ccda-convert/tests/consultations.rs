@@ -28,9 +28,47 @@ fn entries_with<'a>(s: Option<&'a El>, root: &str) -> Vec<&'a El> {
     .unwrap_or_default()
 }
 
-/// Comment notes a consultation/topic/heading List references, each once.
-fn consultation_notes(b: &Bundle) -> usize {
-    let mut seen = HashSet::new();
+/// Comment notes a consultation/topic/heading List references, each once, plus the other
+/// comment notes of the record that no report of the record holds as a result.
+fn consultation_notes(b: &Bundle, record: &HashSet<String>) -> usize {
+    let is_note = |o: &fhir_stu3::Observation| {
+        o.code.as_ref().is_some_and(|c| {
+            c.coding
+                .iter()
+                .any(|c| c.code.as_deref() == Some("37331000000100"))
+        })
+    };
+    // Results of the record's reports, with their test groups' members.
+    let mut stack: Vec<&Resource> = b
+        .resources()
+        .filter(|r| record.contains(&r.type_and_id()))
+        .filter_map(|r| match r {
+            Resource::DiagnosticReport(d) => Some(d.result.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|rf| b.resolve(rf.reference.as_deref()?, None))
+        .collect();
+    let mut in_reports: HashSet<String> = HashSet::new();
+    while let Some(r) = stack.pop() {
+        if in_reports.insert(r.type_and_id())
+            && let Resource::Observation(o) = r
+        {
+            stack.extend(
+                o.members()
+                    .filter_map(|m| b.resolve(m.reference.as_deref()?, None)),
+            );
+        }
+    }
+    let mut seen: HashSet<*const Resource> = b
+        .resources()
+        .filter(|r| {
+            matches!(r, Resource::Observation(o) if is_note(o))
+                && record.contains(&r.type_and_id())
+                && !in_reports.contains(&r.type_and_id())
+        })
+        .map(std::ptr::from_ref)
+        .collect();
     for l in b.lists().filter(|l| {
         matches!(
             l.area_code(),
@@ -67,10 +105,12 @@ fn every_consultation_referral_diary_entry_and_document_is_placed_once() {
         let bundle = Bundle::parse(&bytes).unwrap();
         let out = convert(&bytes);
         let doc = parse_xml(&out.xml).unwrap();
+        // Only what the record holds (placement rule, computed independently) is shown.
+        let record = common::record(&bytes);
         let count = |t: &str| {
             bundle
                 .resources()
-                .filter(|r| r.resource_type() == t)
+                .filter(|r| r.resource_type() == t && record.contains(&r.type_and_id()))
                 .count()
         };
         let answered: HashSet<String> = bundle
@@ -85,7 +125,9 @@ fn every_consultation_referral_diary_entry_and_document_is_placed_once() {
         let requests = bundle
             .resources()
             .filter(|r| {
-                matches!(r, Resource::ProcedureRequest(_)) && !answered.contains(&r.type_and_id())
+                matches!(r, Resource::ProcedureRequest(_))
+                    && !answered.contains(&r.type_and_id())
+                    && record.contains(&r.type_and_id())
             })
             .count();
         let name = short(&p);
@@ -93,7 +135,11 @@ fn every_consultation_referral_diary_entry_and_document_is_placed_once() {
         let enc = entries_with(section(&doc, ENCOUNTERS), "2.16.840.1.113883.10.20.22.4.49");
         assert_eq!(enc.len(), count("Encounter"), "{name}: encounters");
         let note = entries_with(section(&doc, NOTES), "2.16.840.1.113883.10.20.22.4.202");
-        assert_eq!(note.len(), consultation_notes(&bundle), "{name}: notes");
+        assert_eq!(
+            note.len(),
+            consultation_notes(&bundle, &record),
+            "{name}: notes"
+        );
         let plan = section(&doc, PLAN);
         let referrals = entries_with(plan, "2.16.840.1.113883.10.20.22.4.40");
         assert_eq!(
@@ -114,7 +160,8 @@ fn every_consultation_referral_diary_entry_and_document_is_placed_once() {
                     "ProcedureRequest/"
                 ]
                 .iter()
-                .any(|t| u.resource.starts_with(t)),
+                .any(|t| u.resource.starts_with(t))
+                    || !record.contains(&u.resource),
                 "{name}: {} unplaced: {}",
                 u.resource,
                 u.reason
@@ -252,13 +299,30 @@ fn diary_entries_are_planned_acts_with_their_due_dates() {
 
 #[test]
 fn documents_are_listed_without_their_content() {
-    let out = convert(&fixture(
-        "gp2gp/correctPatientStructuredRecordResponseNormal.json",
-    ));
+    // The fixtures' DocumentReferences are outside their records' Lists; a consultation
+    // heading that names one puts it in the record.
+    let json = br#"{"resourceType":"Bundle","entry":[
+        {"resource":{"resourceType":"Patient","id":"p"}},
+        {"resource":{"resourceType":"List","id":"h","title":"Plan",
+          "code":{"coding":[{"system":"http://snomed.info/sct","code":"24781000000107"}]},
+          "entry":[{"item":{"reference":"DocumentReference/d"}}]}},
+        {"resource":{"resourceType":"DocumentReference","id":"d","status":"current",
+          "type":{"text":"Discharge letter"},"created":"2020-01-02",
+          "content":[{"attachment":{"title":"Letter","contentType":"application/pdf","data":"AAAA"}}]}},
+        {"resource":{"resourceType":"DocumentReference","id":"unlisted","status":"current","type":{"text":"Other"}}}]}"#;
+    let out = convert(json);
     assert!(
         out.xml
             .contains("<title>Documents held at the GP practice</title>")
     );
     assert!(out.xml.contains("<tr ID=\"document-1\">"));
+    assert!(!out.xml.contains("<tr ID=\"document-2\">"));
     assert!(!out.xml.contains("observationMedia") && !out.xml.contains("nonXMLBody"));
+    assert!(
+        out.report
+            .unplaced
+            .iter()
+            .any(|u| u.resource == "DocumentReference/unlisted"
+                && u.reason == "not referenced by any clinical-area List or by a listed item")
+    );
 }

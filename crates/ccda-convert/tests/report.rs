@@ -6,13 +6,12 @@ mod common;
 
 use common::{Expect, all_fixtures, convert, expectation, short};
 
-/// Reasons the README explains. GP Connect defines a record's content by its clinical-area
-/// Lists; a resource that no List references (seen in the spec examples and the GP2GP test
-/// bundles) is reported rather than guessed into a section, and so is an OperationOutcome
-/// carried inside a bundle. Anything else unplaced fails this test.
+/// Reasons the README explains. GP Connect defines a record's content by its Lists; a
+/// resource that no List and no listed item references (seen in the spec examples and the
+/// GP2GP test bundles) is reported rather than guessed into a section, and so is an
+/// OperationOutcome carried inside a bundle. Anything else unplaced fails this test.
 const EXPLAINED_REASONS: &[&str] = &[
-    "not referenced by any GP Connect clinical-area List",
-    "a prescription not linked to any medication in the Medications List",
+    "not referenced by any clinical-area List or by a listed item",
     "resource type OperationOutcome is not part of a GP Connect clinical area",
 ];
 
@@ -26,7 +25,16 @@ fn unplaced_resources_are_only_the_explained_cases() {
         let bytes = std::fs::read(&path).expect("read fixture");
         let out = convert(&bytes);
         let name = short(&path);
+        let record = common::record(&bytes);
         for u in &out.report.unplaced {
+            // Exactly the resources outside the record carry the rule's reason.
+            assert_eq!(
+                u.reason == EXPLAINED_REASONS[0],
+                !record.contains(&u.resource) && !u.resource.starts_with("OperationOutcome/"),
+                "{name}: {} ({})",
+                u.resource,
+                u.reason
+            );
             let explained = EXPLAINED_REASONS.contains(&u.reason.as_str());
             assert!(
                 explained,

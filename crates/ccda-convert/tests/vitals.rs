@@ -1,6 +1,6 @@
 //! Uncategorised data → Vital Signs (LOINC-coded readings, blood pressure panels split into
-//! systolic and diastolic), Social History (smoking status, alcohol), and other observations
-//! kept in Results.
+//! systolic and diastolic), Social History (smoking status, alcohol); other observations are
+//! findings, never results.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -10,6 +10,7 @@ use common::{El, convert, fixture, parse_xml, section};
 const VITALS: &str = "2.16.840.1.113883.10.20.22.2.4.1";
 const SOCIAL: &str = "2.16.840.1.113883.10.20.22.2.17";
 const RESULTS: &str = "2.16.840.1.113883.10.20.22.2.3.1";
+const HISTORY: &str = "2.16.840.1.113883.10.20.22.2.20";
 
 fn observations(s: &El) -> Vec<&El> {
     let mut out = Vec::new();
@@ -117,19 +118,30 @@ fn smoking_status_and_alcohol_go_to_social_history() {
 }
 
 #[test]
-fn other_observations_stay_with_the_results() {
+fn other_observations_are_findings_not_results() {
     let out = convert(&fixture(
         "gp2gp/correctPatientStructuredRecordResponseNormal.json",
     ));
     let doc = parse_xml(&out.xml).unwrap();
     let results = section(&doc, RESULTS).unwrap();
     assert!(
-        out.xml
+        !out.xml
             .contains("Other observations recorded by the GP practice")
     );
-    let obs = observations(results);
-    // Cough (49727002) is a finding, not a vital sign or social history.
-    assert!(obs.iter().any(|o| code(o) == Some("49727002")));
+    // Cough (49727002) is a finding, not a vital sign, social history or a result.
+    assert!(
+        !observations(results).iter().any(|o| o
+            .child("value")
+            .and_then(|v| v.attr("code"))
+            .or(code(o))
+            == Some("49727002"))
+    );
+    let history = section(&doc, HISTORY).unwrap();
+    assert!(
+        observations(history)
+            .iter()
+            .any(|o| o.child("value").and_then(|v| v.attr("code")) == Some("49727002"))
+    );
     let vitals = section(&doc, VITALS).unwrap();
     assert!(
         !observations(vitals)

@@ -48,7 +48,8 @@ pub(crate) fn build(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Section {
     s.notes.push(
         "Allergies, medications, problems, immunisations, investigations and results, consultations (with their notes), \
          referrals, diary entries and uncategorised data are converted. Documents held at the practice are listed, \
-         without their content."
+         without their content. The record is what the GP system's lists include and what those items refer to; \
+         anything else it sent is counted below, not shown."
             .to_owned(),
     );
     let mut missing: BTreeMap<&str, usize> = BTreeMap::new();

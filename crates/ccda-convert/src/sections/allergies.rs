@@ -1,12 +1,20 @@
 //! Allergies and adverse reactions → Allergies and Intolerances Section (entries required):
 //! Allergy Concern Act 4.30 → Allergy-Intolerance Observation 4.7 → Reaction 4.9 with
 //! Severity 4.8, and Criticality 4.145.
+//!
+//! The allergen (participant CSM) is a substance: `reaction.substance`, else the code when
+//! it names a substance or product, else `nullFlavor="UNK"` with the GP's text. The GP's
+//! concept when it is a disorder ("Peanut-induced anaphylaxis") is a translation of the
+//! observation's value, never the allergen. "No known allergy" concepts are a negated
+//! observation (`negationInd="true"`) with the allergen `nullFlavor="NA"`, as in HL7's
+//! "No Known Allergies" example.
 
 use fhir_stu3::{AllergyIntolerance, FhirDateTime, Resource};
 
 use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec};
 use crate::oids;
+use crate::sections::allergen::{allergen, is_no_known};
 use crate::sections::{Build, CurrentAndEnded, Item, list_notes};
 use crate::templates;
 use crate::xml::Xml;
@@ -53,6 +61,11 @@ pub(crate) struct AllergyEntry {
     /// SNOMED CT code and display from the Allergy and Intolerance Type value set.
     pub allergy_type: (&'static str, &'static str),
     pub agent: Coded,
+    /// The GP's concept when it is not the substance itself (a disorder, or a "no known
+    /// allergy" statement): written as the value's translation.
+    pub concept: Option<Coded>,
+    /// "No known allergy": the observation is negated and the allergen is `NA`.
+    pub negated: bool,
     pub reactions: Vec<ReactionEntry>,
     pub criticality: Option<(&'static str, &'static str)>,
 }
@@ -135,7 +148,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
     }
     if linked {
         section.notes.push(
-            "Some allergies are included because they are linked to a problem in the GP record."
+            "Some allergies are included because other items in the GP record (a problem or a consultation) refer to them."
                 .into(),
         );
     }
@@ -145,13 +158,36 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
 
 fn one(b: &mut Build<'_>, a: &AllergyIntolerance, n: usize) -> (Row, AllergyEntry) {
     let row_id = format!("allergy-{n}");
-    let agent = Coded::from_concept(a.code.as_ref());
+    let negated = is_no_known(a);
+    let (mut agent, concept) = if negated {
+        (
+            Coded::unknown(Some("No known allergy".into())),
+            a.code.as_ref().map(|c| Coded::from_concept(Some(c))),
+        )
+    } else {
+        allergen(a)
+    };
+    if negated {
+        agent.null_flavor = "NA";
+        agent.text = concept.as_ref().map(Coded::label);
+    }
     let end = a.end.as_ref().and_then(|e| e.date.clone());
     let recorded = a.asserted_date.clone();
     for d in [a.onset.as_ref(), recorded.as_ref(), end.as_ref()] {
         b.dates.add(d);
     }
-    let allergy_type = allergy_type(a);
+    let allergy_type = if !negated {
+        allergy_type(a)
+    } else if a
+        .code
+        .as_ref()
+        .and_then(|c| c.code_in("http://snomed.info/sct"))
+        .is_some_and(|c| c.trim() == "409137002")
+    {
+        ("416098002", "Allergy to drug (disorder)")
+    } else {
+        ("419199007", "Allergy to substance (disorder)")
+    };
     let reactions: Vec<ReactionEntry> = a
         .reaction
         .iter()
@@ -250,6 +286,8 @@ fn one(b: &mut Build<'_>, a: &AllergyIntolerance, n: usize) -> (Row, AllergyEntr
         end,
         allergy_type,
         agent,
+        concept,
+        negated,
         reactions,
         criticality: criticality(a.criticality.as_deref()),
     };
@@ -275,7 +313,18 @@ pub(crate) fn render(x: &mut Xml, e: &AllergyEntry) {
     );
 
     x.open("entryRelationship", &[("typeCode", "SUBJ")]);
-    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    if e.negated {
+        x.open(
+            "observation",
+            &[
+                ("classCode", "OBS"),
+                ("moodCode", "EVN"),
+                ("negationInd", "true"),
+            ],
+        );
+    } else {
+        x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    }
     cda::template(x, templates::ALLERGY_OBSERVATION);
     cda::id(x, &e.observation_id);
     x.empty(
@@ -292,12 +341,21 @@ pub(crate) fn render(x: &mut Xml, e: &AllergyEntry) {
         false,
         false,
     );
-    let value = Coded::fixed(
+    let mut value = Coded::fixed(
         e.allergy_type.0,
         oids::SNOMED_CT,
         "SNOMED CT",
         e.allergy_type.1,
     );
+    if let Some(c) = &e.concept {
+        value.translations = c
+            .primary
+            .iter()
+            .chain(&c.translations)
+            .filter(|t| t.code != e.allergy_type.0)
+            .cloned()
+            .collect();
+    }
     cda::cd(x, "value", &value, Some("CD"), Some(&e.type_ref));
     x.open("participant", &[("typeCode", "CSM")]);
     x.open("participantRole", &[("classCode", "MANU")]);

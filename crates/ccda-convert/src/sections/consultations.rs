@@ -52,7 +52,7 @@ pub(crate) struct EncounterEntry {
     pub location: Option<Place>,
 }
 
-/// Every Encounter of the Bundle: those the consultation Lists name first, in their order,
+/// Every Encounter of the record: those the consultation Lists name first, in their order,
 /// then any other (e.g. reached only through "Problems - consultations related to problems").
 fn encounters<'a>(b: &Build<'a>) -> Vec<&'a Resource> {
     let bundle = b.bundle;
@@ -68,6 +68,7 @@ fn encounters<'a>(b: &Build<'a>) -> Vec<&'a Resource> {
                 .reference
                 .as_deref()
                 .and_then(|rf| bundle.resolve(rf, Some(l)))
+                && b.in_record(r)
                 && seen.insert(std::ptr::from_ref(r))
             {
                 out.push(r);
@@ -75,7 +76,10 @@ fn encounters<'a>(b: &Build<'a>) -> Vec<&'a Resource> {
         }
     }
     for r in bundle.resources() {
-        if matches!(r, Resource::Encounter(_)) && seen.insert(std::ptr::from_ref(r)) {
+        if matches!(r, Resource::Encounter(_))
+            && b.in_record(r)
+            && seen.insert(std::ptr::from_ref(r))
+        {
             out.push(r);
         }
     }

@@ -35,7 +35,7 @@ pub(crate) fn build(b: &mut Build<'_>) -> Section {
         let Resource::DocumentReference(d) = r else {
             continue;
         };
-        if b.is_placed(r) || !seen.insert(std::ptr::from_ref(r)) {
+        if b.is_placed(r) || !b.in_record(r) || !seen.insert(std::ptr::from_ref(r)) {
             continue;
         }
         b.place(r);

@@ -3,9 +3,12 @@
 //! placed. Each clinical area is one module here.
 
 pub(crate) mod about;
+mod allergen;
 pub(crate) mod allergies;
 pub(crate) mod consultations;
 pub(crate) mod documents;
+pub(crate) mod findings;
+mod identity;
 pub(crate) mod immunizations;
 pub(crate) mod medications;
 pub(crate) mod notes;
@@ -14,6 +17,7 @@ pub(crate) mod organizer;
 pub(crate) mod people;
 pub(crate) mod plan;
 pub(crate) mod problems;
+pub(crate) mod record;
 pub(crate) mod results;
 pub(crate) mod social;
 pub(crate) mod vital_codes;
@@ -84,14 +88,6 @@ impl Area {
             Self::Immunisations => Some(3),
             _ => None,
         }
-    }
-
-    fn not_converted(self) -> Option<&'static str> {
-        Some(match self {
-            Self::Investigations => "clinical area not yet converted: investigations and results",
-            Self::Uncategorised => "clinical area not yet converted: uncategorised data",
-            _ => return None,
-        })
     }
 }
 
@@ -181,6 +177,10 @@ pub(crate) struct Build<'a> {
     placed: HashSet<*const Resource>,
     /// The narrative row that shows each placed resource, for links from consultations.
     links: HashMap<*const Resource, Link>,
+    /// A repeat of an item (same type, identifier, code and date) → the item shown for both.
+    aliases: HashMap<*const Resource, *const Resource>,
+    /// What the record contains (`record.rs`): nothing else is shown as a clinical entry.
+    pub record: record::Record,
 }
 
 /// Where a resource is shown: its row's narrative `ID` and the section's title.
@@ -192,15 +192,23 @@ pub(crate) struct Link {
 
 impl<'a> Build<'a> {
     pub(crate) fn new(bundle: &'a Bundle, ids: Ids) -> Self {
+        let (record, warning) = record::Record::of(bundle);
         Self {
             bundle,
             ids,
             dates: DateRange::default(),
-            warnings: Vec::new(),
+            warnings: warning.into_iter().collect(),
             unplaced: Vec::new(),
             placed: HashSet::new(),
             links: HashMap::new(),
+            aliases: HashMap::new(),
+            record,
         }
+    }
+
+    /// Whether `r` is part of the record (placement rule, `record.rs`).
+    pub(crate) fn in_record(&self, r: &Resource) -> bool {
+        self.record.contains(r)
     }
 
     /// Marks a resource as shown in the document.
@@ -224,8 +232,17 @@ impl<'a> Build<'a> {
             });
     }
 
+    /// Records that `r` repeats `first` (same item): links to `r` go to `first`'s row.
+    pub(crate) fn alias(&mut self, r: &Resource, first: &Resource) {
+        self.aliases.insert(key(r), key(first));
+    }
+
+    /// The row that shows `r`, or the row of the item it repeats.
     pub(crate) fn link_of(&self, r: &Resource) -> Option<&Link> {
-        self.links.get(&std::ptr::from_ref(r))
+        let k = std::ptr::from_ref(r);
+        self.links
+            .get(&k)
+            .or_else(|| self.aliases.get(&k).and_then(|a| self.links.get(a)))
     }
 
     pub(crate) fn resolve(
@@ -277,18 +294,33 @@ pub(crate) fn list_notes(lists: &[&List]) -> (Vec<String>, Option<String>) {
     (notes, empty)
 }
 
+/// The section slot an item of a List of `area` goes to: its resource type's; for an
+/// Observation that states an absence or refusal, the section it negates (immunisation
+/// not-given or dissent records, "no current medication", "no current problems").
+fn item_slot(area: Area, r: &Resource) -> Option<usize> {
+    match r {
+        Resource::Observation(o)
+            if area == Area::Immunisations || immunizations::is_not_given_record(o) =>
+        {
+            Some(3)
+        }
+        Resource::Observation(o) if medications::is_no_medication(o) => Some(1),
+        Resource::Observation(o) if problems::states_no_problems(o.code.as_ref()) => Some(2),
+        _ => Area::of_resource(r).and_then(Area::slot),
+    }
+}
+
 /// Builds every section, in document order, and fills `b.unplaced`.
 pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Section> {
     let bundle = b.bundle;
     let mut items: [Vec<Item<'_>>; 4] = Default::default();
     let mut lists: [Vec<&List>; 4] = Default::default();
     let mut seen: HashSet<*const Resource> = HashSet::new();
-    let mut referenced_by: HashMap<*const Resource, Area> = HashMap::new();
     let mut secondary: Vec<&List> = Vec::new();
-    let mut identities: HashMap<(&str, String), String> = HashMap::new();
-    // Free-text consultation notes go to the Notes section, whichever Lists also name them.
-    let consultation_notes = notes::consultation_notes(bundle);
-    seen.extend(consultation_notes.iter().map(|r| key(r)));
+    let mut identities = identity::Identities::default();
+    // Free-text notes go to the Notes section, whichever Lists also name them.
+    let free_text_notes = notes::notes_in_record(b);
+    seen.extend(free_text_notes.iter().map(|r| key(r)));
 
     for list in bundle.lists() {
         let secondary_system = list.code.as_ref().is_some_and(|c| {
@@ -340,11 +372,10 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
                 ));
                 continue;
             };
-            referenced_by.entry(key(r)).or_insert(area);
             if area.slot().is_some()
-                && let Some(slot) = Area::of_resource(r).and_then(Area::slot)
+                && let Some(slot) = item_slot(area, r)
                 && seen.insert(key(r))
-                && !duplicate(b, &mut identities, r, false)
+                && !identity::duplicate(b, &mut identities, r)
             {
                 items[slot].push(Item {
                     resource: r,
@@ -365,9 +396,9 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
             else {
                 continue;
             };
-            if let Some(slot) = Area::of_resource(r).and_then(Area::slot)
+            if let Some(slot) = item_slot(Area::Secondary, r)
                 && seen.insert(key(r))
-                && !duplicate(b, &mut identities, r, true)
+                && !identity::duplicate(b, &mut identities, r)
             {
                 items[slot].push(Item {
                     resource: r,
@@ -375,6 +406,27 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
                     linked_only: true,
                 });
             }
+        }
+    }
+    // Then everything else the record holds of these areas: items that a listed item
+    // references (a problem's related clinical content, consultation headings' items).
+    // Prescriptions are shown only through their medication, never on their own.
+    let contained = bundle
+        .lists()
+        .flat_map(|l| l.contained.iter().map(move |r| (r, Some(l))));
+    for (r, container) in bundle.resources().map(|r| (r, None)).chain(contained) {
+        if !b.in_record(r) || matches!(r, Resource::MedicationRequest(_)) {
+            continue;
+        }
+        if let Some(slot) = item_slot(Area::Secondary, r)
+            && seen.insert(key(r))
+            && !identity::duplicate(b, &mut identities, r)
+        {
+            items[slot].push(Item {
+                resource: r,
+                container,
+                linked_only: true,
+            });
         }
     }
 
@@ -389,107 +441,46 @@ pub(crate) fn build_all(b: &mut Build<'_>, facts: &HeaderFacts<'_>) -> Vec<Secti
     out.push(plan::build(b));
     // Notes and documents are optional sections: shown only when the record has some.
     out.extend(
-        [notes::build(b, &consultation_notes), documents::build(b)]
+        [notes::build(b, &free_text_notes), documents::build(b)]
             .into_iter()
             .filter(|s| s.row_count() > 0),
     );
-    // Results, vital signs and social history take every report and observation the
-    // sections above did not (consultation notes first go to Notes); shown after Immunisations.
+    // Results, vital signs, social history, physical exam and history take every report
+    // and observation of the record the sections above did not; shown after Immunisations.
     let observations = results::build(b);
     out.splice(4..4, observations);
-    collect_unplaced(b, &referenced_by);
+    collect_unplaced(b);
+    // An empty section never says nothing is recorded when the Bundle holds such items
+    // outside the record.
+    for s in &mut out {
+        record::outside_note(b, s);
+    }
     // Last: consultation headings link to rows of every other section.
     consultations::resolve_links(b, &mut out);
     out.push(about::build(b, facts));
     out
 }
 
-/// Whether `r`, found through a secondary "Problems - …" List (`check`), is the same
-/// clinical item as one already taken: GP systems repeat a problem header with the same
-/// business identifier under several ids. A duplicate counts as placed (shown once).
-/// Items of the clinical-area Lists themselves are never dropped (`check` false): they only
-/// register their identifiers.
-fn duplicate<'a>(
-    b: &mut Build<'_>,
-    identities: &mut HashMap<(&'a str, String), String>,
-    r: &'a Resource,
-    check: bool,
-) -> bool {
-    let rt = r.resource_type();
-    let values: Vec<String> = r
-        .base()
-        .identifier
-        .iter()
-        .filter_map(|i| i.value.as_deref())
-        .map(|v| {
-            v.trim()
-                .trim_start_matches("urn:uuid:")
-                .to_ascii_lowercase()
-        })
-        .filter(|v| !v.is_empty())
-        .collect();
-    if check && let Some(first) = values.iter().find_map(|v| identities.get(&(rt, v.clone()))) {
-        b.warnings.push(format!(
-            "{} has the same identifier as {first}; it is shown once",
-            r.type_and_id()
-        ));
-        b.place(r);
-        // Its authorisation is the duplicate's too: shown once, through the first.
-        if let Resource::MedicationStatement(ms) = r {
-            let plans: Vec<&Resource> = ms
-                .based_on
-                .iter()
-                .filter_map(|p| b.resolve(Some(p), None))
-                .collect();
-            for p in plans {
-                b.place(p);
-            }
-        }
-        return true;
-    }
-    for v in values {
-        identities.entry((rt, v)).or_insert_with(|| r.type_and_id());
-    }
-    false
-}
+/// The reason for a clinical resource outside the record (placement rule, `record.rs`).
+pub(crate) const NOT_IN_RECORD: &str =
+    "not referenced by any clinical-area List or by a listed item";
 
-fn collect_unplaced(b: &mut Build<'_>, referenced_by: &HashMap<*const Resource, Area>) {
+fn collect_unplaced(b: &mut Build<'_>) {
     let bundle = b.bundle;
     let contained = bundle.lists().flat_map(|l| l.contained.iter());
     for r in bundle.resources().chain(contained) {
+        if record::is_administrative(r) || b.is_placed(r) {
+            continue;
+        }
         let reason = match r {
-            Resource::Patient(_)
-            | Resource::Organization(_)
-            | Resource::Practitioner(_)
-            | Resource::PractitionerRole(_)
-            | Resource::Location(_)
-            | Resource::List(_)
-            | Resource::Medication(_) => continue,
-            _ if b.is_placed(r) => continue,
-            _ => match referenced_by.get(&key(r)).and_then(|a| a.not_converted()) {
-                Some(reason) => reason.to_owned(),
-                None => match r {
-                    Resource::Observation(_) => {
-                        "clinical area not yet converted: observations (results, vital signs, uncategorised data)".into()
-                    }
-                    Resource::DiagnosticReport(_) | Resource::Specimen(_) | Resource::ProcedureRequest(_) => {
-                        "clinical area not yet converted: investigations and results".into()
-                    }
-                    Resource::Encounter(_) => "clinical area not yet converted: consultations".into(),
-                    Resource::ReferralRequest(_) => "clinical area not yet converted: referrals".into(),
-                    Resource::DocumentReference(_) => "clinical area not yet converted: documents".into(),
-                    Resource::MedicationRequest(_) => {
-                        "a prescription not linked to any medication in the Medications List".into()
-                    }
-                    Resource::Other { resource_type, .. } => {
-                        format!("resource type {resource_type} is not part of a GP Connect clinical area")
-                    }
-                    _ if referenced_by.contains_key(&key(r)) => {
-                        "referenced only by a List of a clinical area not yet converted".into()
-                    }
-                    _ => "not referenced by any GP Connect clinical-area List".into(),
-                },
-            },
+            Resource::Other { resource_type, .. } => {
+                format!("resource type {resource_type} is not part of a GP Connect clinical area")
+            }
+            _ if !b.in_record(r) => NOT_IN_RECORD.to_owned(),
+            Resource::MedicationRequest(_) => {
+                "a prescription not linked to any medication in the Medications List".into()
+            }
+            _ => "in the record, but of a kind no section of this document shows".into(),
         };
         b.unplaced.push(Unplaced {
             resource: r.type_and_id(),

@@ -41,7 +41,7 @@ pub(crate) fn is_comment_note(r: &Resource) -> bool {
 
 /// The comment notes that consultations reference, in List order, each once. They are
 /// claimed before the other sections collect their items, so no other section shows them.
-pub(crate) fn consultation_notes(bundle: &Bundle) -> Vec<&Resource> {
+fn consultation_notes(bundle: &Bundle) -> Vec<&Resource> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for l in bundle
@@ -59,6 +59,43 @@ pub(crate) fn consultation_notes(bundle: &Bundle) -> Vec<&Resource> {
             {
                 out.push(r);
             }
+        }
+    }
+    out
+}
+
+/// The free-text notes of the record, each once: those consultations reference first, in
+/// List order, then any other comment note in the record that no report holds as a filing
+/// comment (e.g. one a problem refers to). They are claimed before the other sections
+/// collect their items, so no other section shows them.
+pub(crate) fn notes_in_record<'a>(b: &Build<'a>) -> Vec<&'a Resource> {
+    let bundle = b.bundle;
+    let mut out = consultation_notes(bundle);
+    let mut seen: HashSet<*const Resource> = out.iter().map(|r| std::ptr::from_ref(*r)).collect();
+    // Filing comments (and any result) of the record's reports stay with their report.
+    let mut stack: Vec<&Resource> = Vec::new();
+    for r in bundle.resources().filter(|r| b.in_record(r)) {
+        if let Resource::DiagnosticReport(d) = r {
+            stack.extend(d.result.iter().filter_map(|rf| b.resolve(Some(rf), None)));
+        }
+    }
+    let mut in_reports: HashSet<*const Resource> = HashSet::new();
+    while let Some(r) = stack.pop() {
+        if !in_reports.insert(std::ptr::from_ref(r)) {
+            continue;
+        }
+        if let Resource::Observation(o) = r {
+            stack.extend(o.members().filter_map(|m| b.resolve(Some(m), None)));
+        }
+    }
+    let contained = bundle.lists().flat_map(|l| l.contained.iter());
+    for r in bundle.resources().chain(contained) {
+        if is_comment_note(r)
+            && b.in_record(r)
+            && !in_reports.contains(&std::ptr::from_ref(r))
+            && seen.insert(std::ptr::from_ref(r))
+        {
+            out.push(r);
         }
     }
     out

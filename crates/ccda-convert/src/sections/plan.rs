@@ -157,7 +157,7 @@ fn items<'a>(
         }
     }
     for r in bundle.resources() {
-        if b.is_placed(r) || answered.contains(&std::ptr::from_ref(r)) {
+        if b.is_placed(r) || !b.in_record(r) || answered.contains(&std::ptr::from_ref(r)) {
             continue;
         }
         match r {

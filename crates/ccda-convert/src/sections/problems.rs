@@ -1,6 +1,8 @@
 //! Problems → Problem Section (entries required): Problem Concern Act 4.3 → Problem
 //! Observation 4.4 with Problem Status 4.6, onset and abatement. Significance (major/minor)
-//! is shown in the narrative.
+//! is shown in the narrative. A "no current problems" statement is a negated Problem
+//! Observation (value 55607006 Problem, the GP's concept as its translation), as in HL7's
+//! "No Known Problems" example.
 
 use fhir_stu3::{Condition, FhirDateTime, Resource};
 
@@ -39,8 +41,33 @@ pub(crate) struct ProblemEntry {
     pub onset: Option<FhirDateTime>,
     pub abatement: Option<FhirDateTime>,
     pub problem: Coded,
+    /// "No current problems": the observation is negated.
+    pub negated: bool,
     /// Problem Status value (SNOMED CT): active, inactive or resolved.
     pub status: (&'static str, &'static str),
+}
+
+/// SNOMED CT concepts that state the absence of problems.
+const NO_PROBLEMS: &[&str] = &[
+    "160245001", // No current problems or disability
+];
+
+/// Whether a Condition states that the patient has no (current or known) problems.
+pub(crate) fn is_no_problems(c: &Condition) -> bool {
+    states_no_problems(c.code.as_ref())
+}
+
+/// Whether a concept states that the patient has no (current or known) problems.
+pub(crate) fn states_no_problems(cc: Option<&fhir_stu3::CodeableConcept>) -> bool {
+    let Some(cc) = cc else {
+        return false;
+    };
+    cc.code_in("http://snomed.info/sct")
+        .is_some_and(|k| NO_PROBLEMS.contains(&k.trim()))
+        || cc.label().is_some_and(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            d.starts_with("no current problem") || d.starts_with("no known problem")
+        })
 }
 
 fn is_active(c: &Condition) -> bool {
@@ -73,12 +100,14 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
     let mut tables = CurrentAndEnded::new(COLUMNS, "Active problems", "Inactive and past problems");
     let mut linked = false;
     for (n, item) in items.iter().enumerate() {
-        let Resource::Condition(c) = item.resource else {
-            continue;
+        let (row, entry) = match item.resource {
+            Resource::Condition(c) => one(b, c, n + 1),
+            // "No current problems" recorded as an observation.
+            Resource::Observation(o) => no_problems(b, o, n + 1),
+            _ => continue,
         };
         b.place(item.resource);
-        linked |= item.linked_only;
-        let (row, entry) = one(b, c, n + 1);
+        linked |= item.linked_only && matches!(item.resource, Resource::Condition(_));
         b.link(item.resource, &row.id, SPEC.title);
         tables.push(entry.active, row, Entry::Problem(Box::new(entry)));
     }
@@ -95,7 +124,12 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&fhir_stu3::
 fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
     let row_id = format!("problem-{n}");
     let value_ref = format!("{row_id}-name");
-    let problem = Coded::from_concept(c.code.as_ref());
+    let negated = is_no_problems(c);
+    let problem = if negated {
+        negated_problem(c.code.as_ref())
+    } else {
+        Coded::from_concept(c.code.as_ref())
+    };
     for d in [
         c.onset.as_ref(),
         c.abatement.as_ref(),
@@ -137,7 +171,57 @@ fn one(b: &mut Build<'_>, c: &Condition, n: usize) -> (Row, ProblemEntry) {
         onset: c.onset.clone(),
         abatement: c.abatement.clone(),
         problem,
+        negated,
         status,
+    };
+    (row, entry)
+}
+
+/// The negated problem a "no current problems" concept states.
+fn negated_problem(cc: Option<&fhir_stu3::CodeableConcept>) -> Coded {
+    let source = Coded::from_concept(cc);
+    let mut p = Coded::fixed("55607006", oids::SNOMED_CT, "SNOMED CT", "Problem");
+    p.translations = source
+        .primary
+        .iter()
+        .chain(&source.translations)
+        .cloned()
+        .collect();
+    p.text = Some(source.label());
+    p
+}
+
+/// A "no current problems" Observation → a negated Problem Observation.
+fn no_problems(b: &mut Build<'_>, o: &fhir_stu3::Observation, n: usize) -> (Row, ProblemEntry) {
+    let row_id = format!("problem-{n}");
+    let value_ref = format!("{row_id}-name");
+    let problem = negated_problem(o.code.as_ref());
+    let date = o.effective.clone().or_else(|| o.issued.clone());
+    b.dates.add(date.as_ref());
+    let row = Row {
+        id: row_id.clone(),
+        cells: vec![
+            Cell::with_id(problem.label(), value_ref.clone()),
+            Cell::plain("—"),
+            Cell::plain("No current problems"),
+            Cell::plain("—"),
+            Cell::plain("—"),
+            Cell::plain(cda::date_text(date.as_ref())),
+            Cell::plain(o.comment.clone().unwrap_or_default()),
+        ],
+    };
+    let entry = ProblemEntry {
+        concern_id: b.ids.for_resource(&o.base, "Observation", "concern"),
+        observation_id: b.ids.for_resource(&o.base, "Observation", ""),
+        row_id,
+        value_ref,
+        active: true,
+        recorded: date,
+        onset: None,
+        abatement: None,
+        problem,
+        negated: true,
+        status: ("55561003", "Active"),
     };
     (row, entry)
 }
@@ -159,7 +243,11 @@ pub(crate) fn render(x: &mut Xml, e: &ProblemEntry) {
         false,
     );
     x.open("entryRelationship", &[("typeCode", "SUBJ")]);
-    x.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    let mut attrs = vec![("classCode", "OBS"), ("moodCode", "EVN")];
+    if e.negated {
+        attrs.push(("negationInd", "true"));
+    }
+    x.open("observation", &attrs);
     cda::template(x, templates::PROBLEM_OBSERVATION);
     cda::id(x, &e.observation_id);
     x.open(

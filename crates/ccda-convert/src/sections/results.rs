@@ -5,9 +5,10 @@
 //! are results with a text value, as GP Connect sends them; specimen, performer, request
 //! and conclusion are written on the organizer and in the table caption.
 //!
-//! Observations that are neither part of a report, vital signs nor social history are shown
-//! here too, in an "Other observations" table, each as a one-result organizer: a clinician
-//! finds them with the results instead of losing them.
+//! Only the record's reports and observations are shown (placement rule, `record.rs`). An
+//! observation no report holds is filed by what it is: vital signs, social history,
+//! examination findings or history and other findings (`findings.rs`), never as a result.
+//! A result two reports share is shown once, under the first.
 
 use std::collections::HashSet;
 
@@ -17,7 +18,7 @@ use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
 use crate::sections::observation::{self, Obs, Value};
 use crate::sections::organizer::{self, Kind, Organizer};
-use crate::sections::{Area, Build, list_notes, social, vitals};
+use crate::sections::{Area, Build, findings, list_notes, social, vitals};
 use crate::templates;
 
 pub(crate) const SPEC: SectionSpec = SectionSpec {
@@ -33,15 +34,6 @@ pub(crate) const SPEC: SectionSpec = SectionSpec {
 const COLUMNS: &[&str] = &[
     "Test",
     "Result",
-    "Reference range",
-    "Interpretation",
-    "Date",
-    "Comments",
-];
-
-const OTHER_COLUMNS: &[&str] = &[
-    "Observation",
-    "Value",
     "Reference range",
     "Interpretation",
     "Date",
@@ -83,8 +75,9 @@ fn listed<'a>(bundle: &'a fhir_stu3::Bundle, lists: &[&'a List]) -> Vec<&'a Reso
         .collect()
 }
 
-/// Builds Results, Vital Signs and Social History (in that order) from every
-/// DiagnosticReport and every Observation the other sections have not placed.
+/// Builds Results, Vital Signs, Social History, and (when they have rows) Examination
+/// findings and History and other findings, from every DiagnosticReport and Observation of
+/// the record the other sections have not placed.
 pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
     let bundle = b.bundle;
     let inv_lists: Vec<&List> = bundle
@@ -128,7 +121,7 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
         .iter()
         .copied()
         .chain(bundle.resources())
-        .filter(|r| matches!(r, Resource::DiagnosticReport(_)))
+        .filter(|r| matches!(r, Resource::DiagnosticReport(_)) && b.in_record(r))
     {
         if seen.insert(key(r)) {
             reports.push(r);
@@ -158,13 +151,16 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
             b.link(r, &first.id, SPEC.title);
         }
         section.tables.push(table);
-        section.entries.push(Entry::Organizer(Box::new(org)));
+        if let Some(org) = org {
+            section.entries.push(Entry::Organizer(Box::new(org)));
+        }
     }
 
     // A specimen no report refers to is still part of the record: say what it was.
     for r in bundle.resources() {
         if let Resource::Specimen(sp) = r
             && !b.is_placed(r)
+            && b.in_record(r)
         {
             b.place(r);
             let mut t = format!(
@@ -185,17 +181,21 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
         }
     }
 
-    // Observations not part of a report: vital signs, social history, or "other".
+    // Observations not part of a report: vital signs, social history, examination
+    // findings, or history and other findings.
+    let exam_items = findings::examination_items(b);
     let mut vital: Vec<(&Resource, &Observation)> = Vec::new();
     let mut social_items: Vec<(&Resource, &Observation)> = Vec::new();
+    let mut exam: Vec<(&Resource, &Observation)> = Vec::new();
     let mut other: Vec<(&Resource, &Observation)> = Vec::new();
     let contained = bundle.lists().flat_map(|l| l.contained.iter());
     for r in bundle.resources().chain(contained) {
         let Resource::Observation(o) = r else {
             continue;
         };
-        // Sections built before this one (consultation notes) have taken theirs.
-        if b.is_placed(r) {
+        // Sections built before this one (notes, immunisations) have taken theirs; what is
+        // outside the record is reported, never shown.
+        if b.is_placed(r) || !b.in_record(r) {
             continue;
         }
         b.place(r);
@@ -203,52 +203,36 @@ pub(crate) fn build(b: &mut Build<'_>) -> Vec<Section> {
             vital.push((r, o));
         } else if social::is_social(o) {
             social_items.push((r, o));
+        } else if findings::is_exam(o, r, &exam_items) {
+            exam.push((r, o));
         } else {
             other.push((r, o));
         }
     }
-    let mut table = Table {
-        caption: Some("Other observations recorded by the GP practice".into()),
-        columns: OTHER_COLUMNS,
-        rows: Vec::new(),
-    };
-    for (r, o) in &other {
-        n += 1;
-        let (row, obs) = result_obs(b, o, &format!("result-{n}"), None, "");
-        b.link(r, &row.id, SPEC.title);
-        let org = Organizer {
-            kind: Kind::Result { battery: false },
-            id: b.ids.for_resource(&o.base, "Observation", "organizer"),
-            code: obs.code.clone(),
-            code_ref: obs.code_ref.clone(),
-            status: obs.status,
-            low: obs.effective.clone(),
-            high: None,
-            specimens: Vec::new(),
-            performer: o
-                .performer
-                .first()
-                .and_then(|p| observation::performer(b, p)),
-            components: vec![obs],
-        };
-        table.rows.push(row);
-        section.entries.push(Entry::Organizer(Box::new(org)));
-    }
-    if !table.rows.is_empty() {
-        section.tables.push(table);
-    }
     let vitals_section = vitals::build(b, &vital, &unc_lists);
     let social_section = social::build(b, &social_items);
-    vec![section, vitals_section, social_section]
+    let mut out = vec![section, vitals_section, social_section];
+    if !exam.is_empty() {
+        out.push(findings::build(b, findings::EXAM_SPEC, "exam", &exam));
+    }
+    if !other.is_empty() {
+        out.push(findings::build(
+            b,
+            findings::HISTORY_SPEC,
+            "finding",
+            &other,
+        ));
+    }
+    out
 }
 
-/// One report: its table and its organizer.
+/// One report: its table and its organizer (none when it has no result of its own).
 fn report(
     b: &mut Build<'_>,
     dr: &DiagnosticReport,
     in_lists: &HashSet<*const Resource>,
     n: &mut usize,
-) -> (Table, Organizer) {
+) -> (Table, Option<Organizer>) {
     let bundle = b.bundle;
     let dr_key = dr.base.id.as_deref().unwrap_or("?").to_owned();
     let mut specimens = Vec::new();
@@ -328,7 +312,6 @@ fn report(
             b,
             r,
             o,
-            &dr_key,
             fallback.as_ref(),
             0,
             &mut visited,
@@ -338,35 +321,28 @@ fn report(
             &mut groups,
         );
     }
-    if components.is_empty() {
+    // A report with no result of its own is narrative only: a Result Organizer needs a
+    // result, and an invented one would be an item the GP never recorded.
+    let own_results = !components.is_empty();
+    if !own_results {
         *n += 1;
         let row_id = format!("result-{n}");
         let code = Coded::from_concept(dr.code.as_ref());
+        let text = if dr.result.is_empty() {
+            "No results were included in this report."
+        } else {
+            "Its results are shown with an earlier report in this section."
+        };
         rows.push(Row {
             id: row_id.clone(),
             cells: vec![
-                Cell::with_id(code.label(), format!("{row_id}-test")),
-                Cell::plain("No results were included in this report."),
+                Cell::plain(code.label()),
+                Cell::plain(text),
                 Cell::plain(""),
                 Cell::plain(""),
                 Cell::plain(cda::date_text(fallback.as_ref())),
                 Cell::plain(""),
             ],
-        });
-        components.push(Obs {
-            id: b
-                .ids
-                .for_resource(&dr.base, "DiagnosticReport", "no-result"),
-            code_ref: Some(format!("{row_id}-test")),
-            row_id,
-            code,
-            status: observation::status(dr.status.as_deref()),
-            effective: fallback.clone(),
-            value: Value::St("No results were included in this report.".into()),
-            value_ref: None,
-            interpretation: None,
-            ranges: Vec::new(),
-            comment_ref: None,
         });
     }
     // A generic report code ("Diagnostic studies report") says less than its one test group.
@@ -407,7 +383,7 @@ fn report(
         caption.push_str(&format!(". Coded diagnosis: {}", diagnoses.join("; ")));
     }
     let _ = bundle;
-    let org = Organizer {
+    let org = own_results.then(|| Organizer {
         kind: Kind::Result { battery: true },
         id: b.ids.for_resource(&dr.base, "DiagnosticReport", ""),
         code,
@@ -418,7 +394,7 @@ fn report(
         specimens,
         performer,
         components,
-    };
+    });
     (
         Table {
             caption: Some(caption),
@@ -435,7 +411,6 @@ fn add_result<'a>(
     b: &mut Build<'a>,
     r: &'a Resource,
     o: &'a Observation,
-    dr_key: &str,
     fallback: Option<&FhirDateTime>,
     depth: usize,
     visited: &mut HashSet<*const Resource>,
@@ -444,15 +419,10 @@ fn add_result<'a>(
     components: &mut Vec<Obs>,
     groups: &mut Vec<(Coded, String)>,
 ) {
-    if !visited.insert(key(r)) {
+    // A result two reports share is shown once, under the first report.
+    if !visited.insert(key(r)) || b.is_placed(r) {
         return;
     }
-    // A result two reports share is shown under both, with an id of its own in each.
-    let role = if b.is_placed(r) {
-        format!("report:{dr_key}")
-    } else {
-        String::new()
-    };
     b.place(r);
     *n += 1;
     let row_id = format!("result-{n}");
@@ -464,7 +434,7 @@ fn add_result<'a>(
     // Narrative whitespace collapses, so a visible mark shows a result belongs to its group.
     let indent = "– ".repeat(depth);
     if members.is_empty() || o.value.is_some() {
-        let (mut row, obs) = result_obs(b, o, &row_id, fallback, &role);
+        let (mut row, obs) = result_obs(b, o, &row_id, fallback, "");
         if is_comment_note(o) {
             row.cells[0].text = match o
                 .performer
@@ -501,7 +471,6 @@ fn add_result<'a>(
                 b,
                 m,
                 mo,
-                dr_key,
                 fallback,
                 depth + 1,
                 visited,

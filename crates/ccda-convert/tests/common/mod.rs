@@ -180,3 +180,147 @@ pub fn section<'a>(doc: &'a El, root: &str) -> Option<&'a El> {
         .into_iter()
         .find(|s| s.templates().iter().any(|(r, _)| r == root))
 }
+
+/// The placement rule of ISSUE12-DESIGN.md computed from the raw JSON (serde_json), not
+/// through the converter's reader: `Type/id` of every clinical resource in the record —
+/// what any List references, closed over RelatedClinicalContent, report result/specimen/
+/// basedOn, Observation related/specimen, MedicationStatement/Request basedOn, Condition
+/// actual problem, plus the issues of an authorisation in the record. A Bundle without a
+/// List has every clinical resource in the record.
+pub fn record(bytes: &[u8]) -> std::collections::HashSet<String> {
+    use serde_json::Value;
+    use std::collections::{HashMap, HashSet};
+    const ADMIN: &[&str] = &[
+        "Patient",
+        "Organization",
+        "Practitioner",
+        "PractitionerRole",
+        "Location",
+        "List",
+        "Medication",
+    ];
+    let b: Value = serde_json::from_slice(bytes).unwrap();
+    let empty = Vec::new();
+    // The spec's diary example has entries without the `resource` wrapper.
+    let entries: Vec<Value> = b["entry"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|e| {
+            if e["resource"].is_object() {
+                e.clone()
+            } else {
+                serde_json::json!({ "resource": e })
+            }
+        })
+        .collect();
+    let entries = &entries;
+    let key = |r: &Value| {
+        format!(
+            "{}/{}",
+            r["resourceType"].as_str().unwrap_or(""),
+            r["id"].as_str().unwrap_or("")
+        )
+    };
+    let by_key: HashMap<String, &Value> = entries
+        .iter()
+        .map(|e| (key(&e["resource"]), &e["resource"]))
+        .collect();
+    let lists: Vec<&Value> = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "List")
+        .collect();
+    let resolve = |rf: &Value| -> Option<String> {
+        let s = rf["reference"].as_str()?;
+        let parts: Vec<&str> = s.trim_end_matches('/').split('/').collect();
+        let n = parts.len();
+        (n >= 2)
+            .then(|| format!("{}/{}", parts[n - 2], parts[n - 1]))
+            .filter(|k| by_key.contains_key(k))
+    };
+    let mut out: HashSet<String> = HashSet::new();
+    if lists.is_empty() {
+        for e in entries {
+            let r = &e["resource"];
+            if !ADMIN.contains(&r["resourceType"].as_str().unwrap_or("")) {
+                out.insert(key(r));
+            }
+        }
+        return out;
+    }
+    let mut stack: Vec<String> = Vec::new();
+    for l in &lists {
+        for e in l["entry"].as_array().unwrap_or(&empty) {
+            if e["deleted"] == true {
+                continue;
+            }
+            let rf = &e["item"]["reference"];
+            if let Some(local) = rf.as_str().and_then(|s| s.strip_prefix('#')) {
+                // A resource contained in the List (resolved allergies).
+                for c in l["contained"].as_array().unwrap_or(&empty) {
+                    if c["id"] == local
+                        && !ADMIN.contains(&c["resourceType"].as_str().unwrap_or(""))
+                    {
+                        out.insert(key(c));
+                    }
+                }
+            } else if let Some(k) = resolve(&e["item"]) {
+                stack.push(k);
+            }
+        }
+        if let Some(k) = resolve(&l["encounter"]) {
+            stack.push(k);
+        }
+    }
+    while let Some(k) = stack.pop() {
+        let r = by_key[&k];
+        let rt = r["resourceType"].as_str().unwrap_or("");
+        if ADMIN.contains(&rt) || !out.insert(k) {
+            continue;
+        }
+        let mut refs: Vec<&Value> = Vec::new();
+        for x in r["extension"].as_array().unwrap_or(&empty) {
+            let url = x["url"].as_str().unwrap_or("");
+            if url.ends_with("RelatedClinicalContent-1")
+                || (rt == "Condition" && url.ends_with("ActualProblem-1"))
+            {
+                refs.push(&x["valueReference"]);
+            }
+        }
+        let many = |n: &str| {
+            r[n].as_array()
+                .map(|a| a.iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        match rt {
+            "DiagnosticReport" => {
+                refs.extend(many("result"));
+                refs.extend(many("specimen"));
+                refs.extend(many("basedOn"));
+            }
+            "Observation" => {
+                refs.extend(many("related").into_iter().map(|x| &x["target"]));
+                refs.push(&r["specimen"]);
+            }
+            "MedicationStatement" | "MedicationRequest" => refs.extend(many("basedOn")),
+            _ => {}
+        }
+        stack.extend(refs.into_iter().filter_map(&resolve));
+    }
+    // Prescription issues of an authorisation in the record.
+    for e in entries {
+        let r = &e["resource"];
+        if r["resourceType"] == "MedicationRequest"
+            && r["basedOn"]
+                .as_array()
+                .unwrap_or(&empty)
+                .iter()
+                .filter_map(&resolve)
+                .any(|k| out.contains(&k))
+        {
+            out.insert(key(r));
+        }
+    }
+    out
+}

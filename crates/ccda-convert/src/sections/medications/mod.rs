@@ -15,6 +15,7 @@ use fhir_stu3::{
     MedicationStatement, Quantity, Resource,
 };
 
+mod absent;
 mod render;
 mod timing;
 
@@ -24,7 +25,10 @@ pub(crate) use timing::Frequency;
 use crate::cda::{self, Coded};
 use crate::model::{Cell, Entry, Row, Section, SectionSpec, Table};
 use crate::sections::{Build, Item, list_notes};
+
 use crate::templates;
+pub(crate) use absent::is_no_medication;
+use absent::no_medication;
 
 pub(crate) const SPEC: SectionSpec = SectionSpec {
     template: Some(templates::MEDICATIONS_SECTION),
@@ -72,6 +76,8 @@ pub(crate) struct MedicationEntry {
     pub dose: Option<Quantity>,
     pub medication: Coded,
     pub supply: Option<Supply>,
+    /// "No current medication": the activity is negated (HL7's "No Medications" example).
+    pub negated: bool,
 }
 
 /// A statement with its plan, or a prescription on its own.
@@ -113,6 +119,7 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&List]) -> S
     for r in bundle.resources() {
         if let Resource::MedicationRequest(mr) = r
             && mr.intent.as_deref() == Some("order")
+            && b.in_record(r)
         {
             for p in &mr.based_on {
                 if let Some(plan) = b.resolve(Some(p), None) {
@@ -226,6 +233,17 @@ pub(crate) fn build(b: &mut Build<'_>, items: &[Item<'_>], lists: &[&List]) -> S
             past_entries.push(Entry::Medication(Box::new(entry)));
         }
     }
+    // "No current medication" statements, after the medications themselves.
+    for item in items {
+        let Resource::Observation(o) = item.resource else {
+            continue;
+        };
+        b.place(item.resource);
+        let (row, entry) = no_medication(b, o, current.rows.len() + past.rows.len() + 1);
+        b.link(item.resource, &row.id, SPEC.title);
+        current.rows.push(row);
+        current_entries.push(Entry::Medication(Box::new(entry)));
+    }
     section.tables = vec![current, past];
     section.entries = current_entries;
     section.entries.append(&mut past_entries);
@@ -287,7 +305,19 @@ fn one(b: &mut Build<'_>, m: &Med<'_>, n: usize, issues: usize) -> (Row, Medicat
         ms.and_then(|s| s.status.as_deref())
             .or_else(|| plan.and_then(|p| p.status.as_deref())),
     );
-    let sig = dosage.and_then(|d| d.text.clone());
+    // Every dosage line's text: a regimen in steps ("Two on the first day", "Then one each
+    // day") is one instruction.
+    let dosages: &[Dosage] = match ms {
+        Some(s) if !s.dosage.is_empty() => &s.dosage,
+        _ => plan.map_or(&[][..], |p| &p.dosage_instruction),
+    };
+    let texts: Vec<&str> = dosages
+        .iter()
+        .filter_map(|d| d.text.as_deref())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let sig = (!texts.is_empty()).then(|| texts.join("; "));
     let sig_ref = sig.as_ref().map(|_| format!("{row_id}-sig"));
     let instruction_text = dosage.and_then(|d| {
         let mut parts: Vec<String> = d.patient_instruction.iter().cloned().collect();
@@ -412,6 +442,7 @@ fn one(b: &mut Build<'_>, m: &Med<'_>, n: usize, issues: usize) -> (Row, Medicat
         dose: dosage.and_then(|d| d.dose_quantity.clone()),
         medication,
         supply,
+        negated: false,
     };
     (Row { id: row_id, cells }, entry)
 }

@@ -16,10 +16,11 @@ fn medication_information(x: &mut Xml, e: &MedicationEntry) {
 }
 
 pub(crate) fn render(x: &mut Xml, e: &MedicationEntry) {
-    x.open(
-        "substanceAdministration",
-        &[("classCode", "SBADM"), ("moodCode", "EVN")],
-    );
+    let mut attrs = vec![("classCode", "SBADM"), ("moodCode", "EVN")];
+    if e.negated {
+        attrs.push(("negationInd", "true"));
+    }
+    x.open("substanceAdministration", &attrs);
     cda::template(x, templates::MEDICATION_ACTIVITY);
     cda::id(x, &e.id);
     cda::text_ref(x, &e.row_id);
