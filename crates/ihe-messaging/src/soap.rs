@@ -251,9 +251,14 @@ pub(crate) fn read_request(
             })?;
             (pkg.root, pkg.attachments, true)
         }
-        // text/xml is SOAP 1.1's media type; the namespace check below gives the precise fault.
-        "application/soap+xml" | "text/xml" | "application/xml" | "" => {
-            (body.to_vec(), HashMap::new(), false)
+        // text/xml is SOAP 1.1's media type; the namespace check below gives the precise fault
+        // (VersionMismatch for a SOAP 1.1 envelope, Sender for a SOAP 1.2 one).
+        "application/soap+xml" | "text/xml" => (body.to_vec(), HashMap::new(), false),
+        "" => {
+            return Err(SoapFault::sender(
+                "the Content-Type header is missing: send application/soap+xml (SOAP 1.2) or \
+                 multipart/related with type=\"application/xop+xml\" (MTOM)",
+            ));
         }
         other => {
             return Err(SoapFault::sender(format!(
@@ -279,6 +284,13 @@ pub(crate) fn read_request(
             root.ns, root.local
         )));
     }
+    if media == "text/xml" {
+        return Err(SoapFault::sender(format!(
+            "Content-Type text/xml is SOAP 1.1's; a SOAP 1.2 envelope is sent as \
+             application/soap+xml ({})",
+            tx.label()
+        )));
+    }
     let header_el = root.child(SOAP12_NS, "Header");
     let message_id = header_el
         .and_then(|h| h.child(WSA_NS, "MessageID"))
@@ -288,8 +300,33 @@ pub(crate) fn read_request(
         f.relates_to.clone_from(&message_id);
         f
     };
+    // SOAP 1.2 allows at most one Header and exactly one Body; a second Body would let two
+    // readers of the same message see different requests.
+    for (local, what) in [("Header", "Header"), ("Body", "Body")] {
+        let n = root
+            .children
+            .iter()
+            .filter(|c| c.ns == SOAP12_NS && c.local == local)
+            .count();
+        if n > 1 {
+            return Err(with_relates(SoapFault::sender(format!(
+                "the SOAP Envelope has {n} {what} elements; SOAP 1.2 allows one"
+            ))));
+        }
+    }
     if let Some(h) = header_el {
         check_must_understand(h).map_err(with_relates)?;
+    }
+    // WS-Addressing 1.0 (Metadata, 3.3): a request that expects a reply carries a MessageID;
+    // it is what the answer's RelatesTo and the audit trail refer to.
+    if message_id.is_none() {
+        return Err(SoapFault::wsa(
+            WsaSubcode::MessageAddressingHeaderRequired,
+            format!(
+                "the wsa:MessageID header is missing or empty; {} requests must carry one",
+                tx.label()
+            ),
+        ));
     }
     let action = header_el
         .and_then(|h| h.child(WSA_NS, "Action"))

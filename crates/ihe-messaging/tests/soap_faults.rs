@@ -280,3 +280,50 @@ fn fault_reason_is_escaped() {
         assert_eq!(s[2], "PDS said <b>&nope</b>");
     }
 }
+
+#[test]
+fn content_type_two_bodies_and_missing_message_id_are_refused() {
+    let env = wrap(&query(), ITI47, "urn:uuid:m", "");
+    // Absent, generic-XML and SOAP 1.1 media types around a SOAP 1.2 envelope.
+    for (ct, needle) in [
+        ("", "Content-Type header is missing"),
+        ("application/xml", "`application/xml` is not supported"),
+        ("text/xml; charset=UTF-8", "text/xml is SOAP 1.1's"),
+    ] {
+        let f = fault(env.as_bytes(), ct);
+        assert_eq!(f.code, FaultCode::Sender, "{ct}");
+        assert!(f.reason.contains(needle), "{ct}: {}", f.reason);
+        lxml_fault_structure(&f.to_response("urn:uuid:f"));
+    }
+    // Two Bodies (and two Headers): a second reader could see another request.
+    let two_bodies = env.replacen(
+        "</S:Body>",
+        "</S:Body><S:Body><x xmlns=\"urn:x\"/></S:Body>",
+        1,
+    );
+    let f = fault(two_bodies.as_bytes(), CT_SOAP);
+    assert_eq!(f.code, FaultCode::Sender);
+    assert!(f.reason.contains("2 Body elements"), "{}", f.reason);
+    assert_eq!(f.relates_to.as_deref(), Some("urn:uuid:m"));
+    let two_headers = env.replacen("<S:Body>", "<S:Header/><S:Body>", 1);
+    assert!(
+        fault(two_headers.as_bytes(), CT_SOAP)
+            .reason
+            .contains("2 Header elements")
+    );
+    // No MessageID, or an empty one.
+    for id in ["", "   "] {
+        let no_id = wrap(&query(), ITI47, id, "");
+        let f = fault(no_id.as_bytes(), CT_SOAP);
+        assert_eq!(f.subcode, Some(WsaSubcode::MessageAddressingHeaderRequired));
+        assert!(f.reason.contains("wsa:MessageID"), "{}", f.reason);
+        let s = lxml_fault_structure(&f.to_response("urn:uuid:f"));
+        if !s.is_empty() {
+            assert_eq!(
+                s[1].rsplit(':').next(),
+                Some("MessageAddressingHeaderRequired")
+            );
+        }
+    }
+    parse_iti47(env.as_bytes(), CT_SOAP).unwrap();
+}

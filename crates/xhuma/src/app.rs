@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ihe_messaging::{ResponderConfig, SoapFault};
 use service_kit::problem::Problem;
 use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::audit::{AuditEvent, Category};
@@ -54,6 +55,15 @@ impl AppState {
     }
 }
 
+/// `Retry-After` (whole seconds, at least 1) for a rate-limited answer.
+fn retry_after(e: &GovernorError) -> HeaderValue {
+    let secs = match e {
+        GovernorError::TooManyRequests { wait_time, .. } => (*wait_time).max(1),
+        _ => 1,
+    };
+    HeaderValue::from(secs)
+}
+
 fn soap_rate_limited(e: GovernorError) -> Response {
     let fault = SoapFault::receiver(match &e {
         GovernorError::TooManyRequests { wait_time, .. } => {
@@ -62,7 +72,9 @@ fn soap_rate_limited(e: GovernorError) -> Response {
         _ => "the request could not be rate-limited (no client address)".into(),
     });
     metrics::counter!("xhuma_rate_limited_total", "surface" => "soap").increment(1);
-    crate::soap::fault_response(&fault, StatusCode::TOO_MANY_REQUESTS)
+    let mut r = crate::soap::fault_response(&fault, StatusCode::TOO_MANY_REQUESTS);
+    r.headers_mut().insert(header::RETRY_AFTER, retry_after(&e));
+    r
 }
 
 fn http_rate_limited(e: GovernorError) -> Response {
@@ -73,13 +85,15 @@ fn http_rate_limited(e: GovernorError) -> Response {
         }
         _ => "the request could not be rate-limited".into(),
     };
-    Problem::new(
+    let mut r = Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate-limited",
         "Too many requests",
     )
     .detail(detail)
-    .into_response()
+    .into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, retry_after(&e));
+    r
 }
 
 async fn not_found() -> Response {
@@ -97,7 +111,10 @@ pub fn router(state: Arc<AppState>, rate: Option<RateLimit>) -> Router {
         // The handlers enforce the body limit themselves, answering with a SOAP Fault.
         .layer(axum::extract::DefaultBodyLimit::disable());
     let mut http = Router::new()
-        .route("/preview/{nhs_number}", get(crate::preview::preview))
+        .route(
+            "/preview/{nhs_number}",
+            get(crate::preview::preview).layer(no_store()),
+        )
         .merge(crate::ops::router())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -107,9 +124,14 @@ pub fn router(state: Arc<AppState>, rate: Option<RateLimit>) -> Router {
         soap = soap.layer(GovernorLayer::new(rate.clone()).error_handler(soap_rate_limited));
         http = http.layer(GovernorLayer::new(rate).error_handler(http_rate_limited));
     }
+    // Every SOAP answer is clinical (or about a patient): never stored by a cache.
+    soap = soap.layer(no_store());
+    // Liveness is outside the rate limit: a busy client must not make the gateway look dead.
+    let live = Router::new().route("/health/live", get(crate::ops::live));
     Router::new()
         .merge(soap)
         .merge(http)
+        .merge(live)
         .fallback(not_found)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
@@ -130,4 +152,13 @@ pub fn router(state: Arc<AppState>, rate: Option<RateLimit>) -> Router {
                 },
             ),
         )
+        // Outermost, so every answer has it (404s, panics and rate-limit answers included).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }

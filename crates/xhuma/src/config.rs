@@ -96,13 +96,39 @@ impl CacheConfig {
 }
 
 /// Audit trail settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
     /// HMAC key (at least 32 characters) used to pseudonymise NHS numbers. Unset: a random
     /// key is generated once and kept in `data_dir/pseudonym.key`. Every replica writing to
     /// one PostgreSQL audit store must share the same key, or pseudonyms will not join up.
     pub pseudonym_key: Option<SecretString>,
+    /// The durable audit spool (one per process, on local disk). Unset: `data_dir/audit-spool`.
+    pub spool_dir: Option<PathBuf>,
+    /// Size at which a spool segment is sealed (and deleted once stored). Default 1 MiB.
+    pub spool_segment_bytes: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            pseudonym_key: None,
+            spool_dir: None,
+            spool_segment_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// Where the spool lives for a gateway with `data_dir`.
+    pub fn spool(&self, data_dir: &Path) -> crate::audit::SpoolOptions {
+        let mut o = crate::audit::SpoolOptions::in_data_dir(data_dir);
+        if let Some(d) = &self.spool_dir {
+            o.dir.clone_from(d);
+        }
+        o.segment_bytes = self.spool_segment_bytes;
+        o
+    }
 }
 
 /// Who the gateway is in IHE and CDA terms.

@@ -63,7 +63,7 @@ pub async fn live() -> &'static str {
 pub async fn ready(State(st): State<Arc<AppState>>) -> Report {
     let flow = &st.flow;
     let cache = Check::run(with_deadline(flow.cache.ping()));
-    let audit = Check::run(with_deadline(flow.audit.ping()));
+    let audit = flow.audit.health();
     let (cache, audit) = tokio::join!(cache, audit);
     let mode = if flow.cfg.sandbox_mode() {
         "sandbox (embedded Spine stand-in)"
@@ -112,11 +112,11 @@ async fn redoc_js() -> impl IntoResponse {
     )
 }
 
-/// The operations and documentation routes.
+/// The operations and documentation routes (`/health/live` is routed by [`crate::app`],
+/// outside the rate limit).
 pub fn router() -> Router<Arc<AppState>> {
     let openapi = ApiDoc::openapi();
     Router::new()
-        .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_doc))
         .route("/.well-known/jwks.json", get(jwks))

@@ -64,7 +64,18 @@ pub async fn preview(
         }
     };
     ev.document_id = Some(meta.unique_id.clone());
-    st.flow.audit.record(ev).await;
+    // The page is shown only once its audit record is durable.
+    if let Err(e) = st.flow.audit.record_durable(ev).await {
+        tracing::error!(error = %e, "preview refused: its audit record cannot be written");
+        metrics::counter!("xhuma_audit_refused_total", "transaction" => "preview").increment(1);
+        return Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "audit-unavailable",
+            "The audit trail cannot be written",
+        )
+        .detail("the record is not shown without an audit entry; retry later")
+        .into_response();
+    }
     let Some(doc) = st.flow.stored_document(&meta.unique_id).await else {
         return Problem::internal().into_response();
     };

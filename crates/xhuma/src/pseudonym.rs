@@ -57,7 +57,7 @@ impl Pseudonymiser {
             dir: data_dir.display().to_string(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(io)?;
+        crate::audit::private_dir(data_dir).map_err(io)?;
         let path = data_dir.join(KEY_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => {

@@ -87,7 +87,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let pseudo =
         Pseudonymiser::from_config_or_dir(config.audit.pseudonym_key.as_ref(), &config.data_dir)?;
     let cache = AnyCache::from_config(config.redis_url.as_ref(), &config.cache)?;
-    let audit = AuditLog::open(config.database_url.as_ref(), &config.data_dir).await?;
+    let audit = AuditLog::open_with(
+        config.database_url.as_ref(),
+        &config.data_dir,
+        config.audit.spool(&config.data_dir),
+    )
+    .await?;
     let spine = Arc::new(Spine::start(&config).await?);
     let flow = Arc::new(Flow::new(config.clone(), cache, audit, pseudo, spine));
     let state = Arc::new(AppState::new(flow));

@@ -174,12 +174,34 @@ async fn endpoint(
     ev.patient_pseudonym.clone_from(&handled.patient_pseudonym);
     ev.document_id.clone_from(&handled.document_id);
     ev.duration_ms = Some(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX));
-    st.flow.audit.record(ev).await;
+    // Nothing is answered before its audit record is durable (fsync'd in the spool).
+    if let Err(e) = st.flow.audit.record_durable(ev).await {
+        return audit_refusal(name, &e, handled.message_id);
+    }
     metrics::counter!("xhuma_requests_total", "transaction" => name, "outcome" => handled.outcome)
         .increment(1);
     metrics::histogram!("xhuma_request_duration_seconds", "transaction" => name)
         .record(started.elapsed().as_secs_f64());
     to_http(handled.response)
+}
+
+/// The answer when the audit record cannot be written: a Receiver Fault (503) instead of the
+/// response, which is dropped unsent.
+fn audit_refusal(
+    name: &'static str,
+    e: &crate::audit::AuditError,
+    relates_to: Option<String>,
+) -> Response {
+    tracing::error!(error = %e, transaction = name, "request refused: its audit record cannot be written");
+    metrics::counter!("xhuma_audit_refused_total", "transaction" => name).increment(1);
+    metrics::counter!("xhuma_requests_total", "transaction" => name, "outcome" => "audit_refused")
+        .increment(1);
+    let mut fault = SoapFault::receiver(
+        "the gateway cannot write its audit trail, so it refuses to answer rather than disclose \
+         without an audit record; retry later or at another gateway",
+    );
+    fault.relates_to = relates_to;
+    fault_response(&fault, StatusCode::SERVICE_UNAVAILABLE)
 }
 
 /// Audit + metrics for requests that ended before a handler ran.
