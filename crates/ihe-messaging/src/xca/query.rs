@@ -231,11 +231,14 @@ pub(crate) fn read(root: &Element, limits: &RequestLimits) -> Result<XcaQuery, R
             .iter()
             .any(|v| v.chars().count() > limits.max_id_chars)
         {
-            return Err(param_error(format!(
-                "a value of {} is longer than {} characters",
-                crate::limits::clip(name, 64),
-                limits.max_id_chars
-            )));
+            return Err(RegistryError::error(
+                XdsErrorCode::RegistryError,
+                format!(
+                    "a value of {} is longer than {} characters",
+                    crate::limits::clip(name, 64),
+                    limits.max_id_chars
+                ),
+            ));
         }
         let n = per_name.entry(name).or_default();
         *n += values.len();
