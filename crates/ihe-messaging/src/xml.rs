@@ -35,6 +35,10 @@ pub enum XmlError {
     TooLarge,
     #[error("the prefix `{0}` is used but never declared")]
     UnknownPrefix(String),
+    /// A namespace name that is not a URI reference (Namespaces in XML 1.0 §2.2): we may echo
+    /// it, and strict parsers (libxml2) refuse such a document.
+    #[error("a namespace name is not a URI reference (it has characters a URI cannot contain)")]
+    BadNamespace,
     /// A character XML 1.0 does not allow (a control character, U+FFFE, U+FFFF), raw or as a
     /// character reference. Refused rather than carried on, so that no field we echo can make
     /// our answer ill-formed.
@@ -52,6 +56,35 @@ pub fn is_xml_char(c: char) -> bool {
 /// The first character XML 1.0 forbids, with its byte offset.
 fn first_forbidden(s: &str) -> Option<(usize, char)> {
     s.char_indices().find(|&(_, c)| !is_xml_char(c))
+}
+
+/// A namespace name we accept: empty (undeclaring a default namespace) or an absolute URI
+/// (relative ones are deprecated by the W3C) of RFC 3986 characters: a scheme, `:`, then
+/// unreserved, reserved (without `[`/`]`, which only IPv6 hosts use) and `%XX` escapes, with
+/// at most one `#`. Anything else (space, `<>"{}|\^` and backquote, control characters,
+/// non-ASCII) cannot be in a URI, and strict parsers refuse it in our echo.
+fn is_namespace_uri(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let b = rest.as_bytes();
+    let escapes_ok = b.iter().enumerate().all(|(i, &c)| {
+        c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    scheme_ok
+        && escapes_ok
+        && rest.matches('#').count() <= 1
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=%".contains(&c))
 }
 
 fn forbidden(position: usize, c: char) -> XmlError {
@@ -209,6 +242,15 @@ pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
                     })?;
                     let key = attr.key;
                     if key.as_namespace_binding().is_some() {
+                        let uri = attr
+                            .normalized_value(XmlVersion::Implicit1_0)
+                            .map_err(|e| XmlError::Malformed {
+                                position: u64::try_from(before).unwrap_or(u64::MAX),
+                                message: e.to_string(),
+                            })?;
+                        if !is_namespace_uri(&uri) {
+                            return Err(XmlError::BadNamespace);
+                        }
                         continue;
                     }
                     let (ans, local) = reader.resolver().resolve_attribute(key);
@@ -484,6 +526,32 @@ mod tests {
             parse(b"<r>&#x9;&#xA;&#x10000;</r>").unwrap().text,
             "\t\n\u{10000}"
         );
+    }
+
+    #[test]
+    fn namespace_names_must_be_absolute_uris() {
+        for ok in [
+            "",
+            "urn:hl7-org:v3",
+            "http://www.w3.org/2005/08/addressing",
+            "urn:a%20b#f",
+        ] {
+            assert!(is_namespace_uri(ok), "{ok}");
+        }
+        for bad in [
+            "*D{",
+            "\"H:?",
+            "]n",
+            "a b:c",
+            "rel/ative",
+            "1x:y",
+            "urn:%zz",
+            "urn:a#b#c",
+            "urn:é",
+        ] {
+            assert!(!is_namespace_uri(bad), "{bad}");
+        }
+        assert_eq!(parse(b"<r xmlns:z=\"]n\"/>"), Err(XmlError::BadNamespace));
     }
 
     #[test]
