@@ -258,8 +258,14 @@ pub(crate) fn read_request(
             (body.to_vec(), HashMap::new(), false)
         }
         other => {
+            // Quoted only in part and printable: the header is the client's, not ours to echo
+            // (the fuzzer found control characters and kilobytes here).
+            let shown: String = clip(other, 64)
+                .chars()
+                .filter(|c| !c.is_control() && xml::is_xml_char(*c))
+                .collect();
             return Err(SoapFault::sender(format!(
-                "Content-Type `{other}` is not supported: send application/soap+xml (SOAP 1.2) \
+                "Content-Type `{shown}` is not supported: send application/soap+xml (SOAP 1.2) \
                  or multipart/related with type=\"application/xop+xml\" (MTOM)"
             )));
         }

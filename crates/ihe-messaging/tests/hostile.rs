@@ -112,3 +112,14 @@ fn named_cases_get_their_specific_error() {
     assert!(why("iti39-long-message-id.xml").contains("MessageID is longer than 256"));
     assert!(why("iti55-100-subject-ids.xml").contains("livingSubjectId more than 64"));
 }
+
+/// Found by the `soap` fuzz target: an unsupported Content-Type was quoted whole in the Fault,
+/// control characters included, so the Fault was not well-formed XML.
+#[test]
+fn an_unsupported_content_type_is_quoted_short_and_printable() {
+    let ct = format!("gp\u{2}<x>{}", "a".repeat(10_000));
+    let f = parse_iti38(b"<x/>", &ct).unwrap_err();
+    let resp = f.to_response(Transaction::Iti38, meta());
+    assert!(resp.body.len() < 2048, "{} bytes", resp.body.len());
+    assert!(lxml_ill_formed(&[resp.body]).is_empty());
+}
