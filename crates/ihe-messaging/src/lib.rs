@@ -8,6 +8,7 @@
 //! [`SoapFault::to_response`]. Each `build_*` returns a [`SoapResponse`] ready to send.
 
 pub mod hl7v3;
+pub mod limits;
 pub mod model;
 pub mod mtom;
 pub mod saml;
@@ -17,6 +18,7 @@ pub mod xml;
 
 pub use hl7v3::query::{PatientQuery, SubjectId};
 pub use hl7v3::response::{ErrorResponseCode, PatientQueryOutcome, QueryErrorDetail};
+pub use limits::RequestLimits;
 pub use model::*;
 pub use saml::{CodedValue, SamlAssertion};
 pub use soap::{
@@ -29,13 +31,22 @@ pub use xca::query::{
 pub use xca::retrieve::{DocumentRequest, RetrieveRequest, RetrieveResponse, RetrievedDocument};
 pub use xca::{RegistryError, Rejection, Severity, XdsErrorCode};
 
+/// Where the per-request [`RequestLimits`] default comes from for the plain `parse_*` calls.
+const DEFAULT_LIMITS: RequestLimits = RequestLimits {
+    max_document_requests: 16,
+    max_query_values: 64,
+    max_id_chars: 256,
+    max_text_chars: 1024,
+};
+
 fn patient_query(
     body: &[u8],
     content_type: &str,
     tx: Transaction,
+    limits: &RequestLimits,
 ) -> Result<SoapRequest<PatientQuery>, SoapFault> {
-    let env = soap::read_request(body, content_type, tx)?;
-    let parsed = hl7v3::query::read(&env.body_child).map_err(|mut f| {
+    let env = soap::read_request(body, content_type, tx, limits)?;
+    let parsed = hl7v3::query::read(&env.body_child, limits).map_err(|mut f| {
         f.relates_to.clone_from(&env.header.message_id);
         f
     })?;
@@ -51,7 +62,16 @@ pub fn parse_iti55(
     body: &[u8],
     content_type: &str,
 ) -> Result<SoapRequest<PatientQuery>, SoapFault> {
-    patient_query(body, content_type, Transaction::Iti55)
+    patient_query(body, content_type, Transaction::Iti55, &DEFAULT_LIMITS)
+}
+
+/// [`parse_iti55`] with explicit limits.
+pub fn parse_iti55_with(
+    body: &[u8],
+    content_type: &str,
+    limits: &RequestLimits,
+) -> Result<SoapRequest<PatientQuery>, SoapFault> {
+    patient_query(body, content_type, Transaction::Iti55, limits)
 }
 
 /// Parses an ITI-47 PDQv3 Patient Demographics Query request.
@@ -59,7 +79,16 @@ pub fn parse_iti47(
     body: &[u8],
     content_type: &str,
 ) -> Result<SoapRequest<PatientQuery>, SoapFault> {
-    patient_query(body, content_type, Transaction::Iti47)
+    patient_query(body, content_type, Transaction::Iti47, &DEFAULT_LIMITS)
+}
+
+/// [`parse_iti47`] with explicit limits.
+pub fn parse_iti47_with(
+    body: &[u8],
+    content_type: &str,
+    limits: &RequestLimits,
+) -> Result<SoapRequest<PatientQuery>, SoapFault> {
+    patient_query(body, content_type, Transaction::Iti47, limits)
 }
 
 fn patient_response(
@@ -97,10 +126,11 @@ fn xca_request<T>(
     body: &[u8],
     content_type: &str,
     tx: Transaction,
-    read: impl FnOnce(&xml::Element) -> Result<T, RegistryError>,
+    limits: &RequestLimits,
+    read: impl FnOnce(&xml::Element, &RequestLimits) -> Result<T, RegistryError>,
 ) -> Result<SoapRequest<T>, Rejection> {
-    let env = soap::read_request(body, content_type, tx)?;
-    match read(&env.body_child) {
+    let env = soap::read_request(body, content_type, tx, limits)?;
+    match read(&env.body_child, limits) {
         Ok(parsed) => Ok(SoapRequest {
             header: env.header,
             body: parsed,
@@ -117,7 +147,23 @@ fn xca_request<T>(
 /// problems (unknown stored query, missing parameter) a [`Rejection::Registry`] to answer
 /// with a Failure response ([`Rejection::to_response`]).
 pub fn parse_iti38(body: &[u8], content_type: &str) -> Result<SoapRequest<XcaQuery>, Rejection> {
-    xca_request(body, content_type, Transaction::Iti38, xca::query::read)
+    parse_iti38_with(body, content_type, &DEFAULT_LIMITS)
+}
+
+/// [`parse_iti38`] with explicit limits: too many values for one parameter, or a value
+/// longer than an identifier may be, is a registry error.
+pub fn parse_iti38_with(
+    body: &[u8],
+    content_type: &str,
+    limits: &RequestLimits,
+) -> Result<SoapRequest<XcaQuery>, Rejection> {
+    xca_request(
+        body,
+        content_type,
+        Transaction::Iti38,
+        limits,
+        xca::query::read,
+    )
 }
 
 /// Builds the ITI-38 response: the entries (as LeafClass or ObjectRef, as requested) and any
@@ -133,12 +179,28 @@ pub fn build_iti38_response(
     soap::plain_response(Transaction::Iti38, &request.header, meta, &body)
 }
 
-/// Parses an ITI-39 Cross Gateway Retrieve (plain or MTOM).
+/// Parses an ITI-39 Cross Gateway Retrieve (plain or MTOM). Repeated DocumentRequests for the
+/// same document are merged; more than [`RequestLimits::max_document_requests`] is refused.
 pub fn parse_iti39(
     body: &[u8],
     content_type: &str,
 ) -> Result<SoapRequest<RetrieveRequest>, Rejection> {
-    xca_request(body, content_type, Transaction::Iti39, xca::retrieve::read)
+    parse_iti39_with(body, content_type, &DEFAULT_LIMITS)
+}
+
+/// [`parse_iti39`] with explicit limits.
+pub fn parse_iti39_with(
+    body: &[u8],
+    content_type: &str,
+    limits: &RequestLimits,
+) -> Result<SoapRequest<RetrieveRequest>, Rejection> {
+    xca_request(
+        body,
+        content_type,
+        Transaction::Iti39,
+        limits,
+        xca::retrieve::read,
+    )
 }
 
 /// Builds the ITI-39 response: MTOM/XOP when the request was MTOM, inline base64 otherwise.

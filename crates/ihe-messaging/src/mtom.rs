@@ -19,7 +19,15 @@ pub enum MtomError {
     NoStartPart(String),
     #[error("the multipart type is `{0}`, expected application/xop+xml")]
     NotXop(String),
+    #[error(
+        "the multipart boundary is {0} characters long; RFC 2046 allows 1 to {MAX_BOUNDARY_LEN}"
+    )]
+    BadBoundary(usize),
 }
+
+/// RFC 2046 §5.1.1: `boundary := 0*69<bchars> bcharsnospace`, so 1 to 70 characters. Holding
+/// to it also bounds the cost of every delimiter search.
+pub const MAX_BOUNDARY_LEN: usize = 70;
 
 /// A parsed `multipart/related` MTOM package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,14 +99,13 @@ fn strip_angle(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// Linear-time substring search (memchr's Two-Way/SIMD `memmem`): no input can make it
+/// quadratic, unlike a naive window scan.
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(&hay[from..], needle).map(|p| p + from)
 }
 
 /// Parses an MTOM body given the parameters of its Content-Type.
@@ -109,8 +116,15 @@ pub fn parse(body: &[u8], params: &HashMap<String, String>) -> Result<MtomPackag
     {
         return Err(MtomError::NotXop(t.clone()));
     }
+    let blen = boundary.chars().count();
+    if blen == 0 || blen > MAX_BOUNDARY_LEN {
+        return Err(MtomError::BadBoundary(blen));
+    }
     let delim = format!("--{boundary}").into_bytes();
-    let mut pos = find(body, &delim, 0).ok_or(MtomError::NoParts)?;
+    // Built once: every delimiter search after the first reuses its preprocessing.
+    let finder = memchr::memmem::Finder::new(&delim);
+    let find_delim = |from: usize| finder.find(body.get(from..)?).map(|p| p + from);
+    let mut pos = find_delim(0).ok_or(MtomError::NoParts)?;
     let mut parts: Vec<(HashMap<String, String>, Vec<u8>)> = Vec::new();
     loop {
         let after = pos + delim.len();
@@ -118,11 +132,11 @@ pub fn parse(body: &[u8], params: &HashMap<String, String>) -> Result<MtomPackag
             break;
         }
         // Skip transport padding and the line break after the delimiter.
-        let Some(line_end) = find(body, b"\n", after) else {
+        let Some(line_end) = body.get(after..).and_then(|b| memchr::memchr(b'\n', b)) else {
             break;
         };
-        let start = line_end + 1;
-        let Some(next) = find(body, &delim, start) else {
+        let start = after + line_end + 1;
+        let Some(next) = find_delim(start) else {
             break;
         };
         // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
@@ -288,6 +302,23 @@ mod tests {
         assert_eq!(pkg.root, b"<e/>");
         assert_eq!(pkg.attachments["doc 1@x"].bytes, bin);
         assert_eq!(cid_to_content_id("cid:doc%201@x").unwrap(), "doc 1@x");
+    }
+
+    #[test]
+    fn boundaries_longer_than_rfc_2046_allows_are_refused() {
+        let b = "a".repeat(71);
+        let (_, params) = parse_content_type(&format!("multipart/related; boundary={b}"));
+        let body = format!("--{b}\r\n\r\n<e/>\r\n--{b}--");
+        assert_eq!(
+            parse(body.as_bytes(), &params),
+            Err(MtomError::BadBoundary(71))
+        );
+        let (_, params) = parse_content_type("multipart/related; boundary=\"\"");
+        assert_eq!(parse(b"--\r\n", &params), Err(MtomError::BadBoundary(0)));
+        let b = "a".repeat(70);
+        let (_, params) = parse_content_type(&format!("multipart/related; boundary={b}"));
+        let body = format!("--{b}\r\n\r\n<e/>\r\n--{b}--");
+        assert_eq!(parse(body.as_bytes(), &params).unwrap().root, b"<e/>");
     }
 
     #[test]

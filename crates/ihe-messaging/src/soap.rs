@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::limits::{RequestLimits, clip};
 use crate::mtom::{self, Attachment};
 use crate::saml::{self, SamlAssertion};
 use crate::xml::{self, Element, esc};
@@ -242,6 +243,7 @@ pub(crate) fn read_request(
     body: &[u8],
     content_type: &str,
     tx: Transaction,
+    limits: &RequestLimits,
 ) -> Result<Envelope, SoapFault> {
     let (media, params) = mtom::parse_content_type(content_type);
     let (xml_bytes, attachments, mtom) = match media.as_str() {
@@ -261,8 +263,14 @@ pub(crate) fn read_request(
             ));
         }
         other => {
+            // Quoted only in part and printable: the header is the client's, not ours to echo
+            // (the fuzzer found control characters and kilobytes here).
+            let shown: String = clip(other, 64)
+                .chars()
+                .filter(|c| !c.is_control() && xml::is_xml_char(*c))
+                .collect();
             return Err(SoapFault::sender(format!(
-                "Content-Type `{other}` is not supported: send application/soap+xml (SOAP 1.2) \
+                "Content-Type `{shown}` is not supported: send application/soap+xml (SOAP 1.2) \
                  or multipart/related with type=\"application/xop+xml\" (MTOM)"
             )));
         }
@@ -296,6 +304,19 @@ pub(crate) fn read_request(
         .and_then(|h| h.child(WSA_NS, "MessageID"))
         .and_then(|m| m.text_trimmed())
         .map(str::to_owned);
+    // Echoed in RelatesTo and kept in the audit: a sane length or a Fault (without RelatesTo,
+    // since echoing it is what must not happen).
+    if let Some(m) = &message_id
+        && m.chars().count() > limits.max_id_chars
+    {
+        return Err(SoapFault::wsa(
+            WsaSubcode::InvalidAddressingHeader,
+            format!(
+                "wsa:MessageID is longer than {} characters; send a UUID URN",
+                limits.max_id_chars
+            ),
+        ));
+    }
     let with_relates = |mut f: SoapFault| {
         f.relates_to.clone_from(&message_id);
         f
@@ -349,7 +370,8 @@ pub(crate) fn read_request(
         return Err(with_relates(SoapFault::wsa(
             WsaSubcode::ActionNotSupported,
             format!(
-                "wsa:Action `{action}` is not supported at this endpoint; {} expects `{}`",
+                "wsa:Action `{}` is not supported at this endpoint; {} expects `{}`",
+                clip(&action, 200),
                 tx.label(),
                 tx.request_action()
             ),
@@ -367,7 +389,8 @@ pub(crate) fn read_request(
             WsaSubcode::InvalidAddressingHeader,
             format!(
                 "wsa:ReplyTo must be the anonymous address ({WSA_ANONYMOUS}): this gateway answers \
-                 synchronously on the same HTTP connection, not at `{addr}`"
+                 synchronously on the same HTTP connection, not at `{}`",
+                clip(addr, 200)
             ),
         )));
     }
@@ -375,6 +398,20 @@ pub(crate) fn read_request(
         .and_then(|h| h.child(WSA_NS, "To"))
         .and_then(|a| a.text_trimmed())
         .map(str::to_owned);
+    // The To address is an endpoint URL; it is kept, so it is bounded like an identifier
+    // (URLs get four times the room).
+    if to
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > 4 * limits.max_id_chars)
+    {
+        return Err(with_relates(SoapFault::wsa(
+            WsaSubcode::InvalidAddressingHeader,
+            format!(
+                "wsa:To is longer than {} characters",
+                4 * limits.max_id_chars
+            ),
+        )));
+    }
     let saml = match header_el
         .and_then(|h| h.child(WSSE_NS, "Security"))
         .and_then(|s| s.child(saml::SAML2_NS, "Assertion"))

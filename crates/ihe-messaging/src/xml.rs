@@ -35,6 +35,63 @@ pub enum XmlError {
     TooLarge,
     #[error("the prefix `{0}` is used but never declared")]
     UnknownPrefix(String),
+    /// A namespace name that is not a URI reference (Namespaces in XML 1.0 §2.2): we may echo
+    /// it, and strict parsers (libxml2) refuse such a document.
+    #[error("a namespace name is not a URI reference (it has characters a URI cannot contain)")]
+    BadNamespace,
+    /// A character XML 1.0 does not allow (a control character, U+FFFE, U+FFFF), raw or as a
+    /// character reference. Refused rather than carried on, so that no field we echo can make
+    /// our answer ill-formed.
+    #[error(
+        "the message contains the character U+{code:04X} at byte {position}, which XML 1.0 does not allow"
+    )]
+    ForbiddenChar { position: u64, code: u32 },
+}
+
+/// XML 1.0 `Char` production (§2.2). Surrogates cannot occur in a Rust `char`.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The first character XML 1.0 forbids, with its byte offset.
+fn first_forbidden(s: &str) -> Option<(usize, char)> {
+    s.char_indices().find(|&(_, c)| !is_xml_char(c))
+}
+
+/// A namespace name we accept: empty (undeclaring a default namespace) or an absolute URI
+/// (relative ones are deprecated by the W3C) of RFC 3986 characters: a scheme, `:`, then
+/// unreserved, reserved (without `[`/`]`, which only IPv6 hosts use) and `%XX` escapes, with
+/// at most one `#`. Anything else (space, `<>"{}|\^` and backquote, control characters,
+/// non-ASCII) cannot be in a URI, and strict parsers refuse it in our echo.
+fn is_namespace_uri(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let b = rest.as_bytes();
+    let escapes_ok = b.iter().enumerate().all(|(i, &c)| {
+        c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    scheme_ok
+        && escapes_ok
+        && rest.matches('#').count() <= 1
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=%".contains(&c))
+}
+
+fn forbidden(position: usize, c: char) -> XmlError {
+    XmlError::ForbiddenChar {
+        position: u64::try_from(position).unwrap_or(u64::MAX),
+        code: u32::from(c),
+    }
 }
 
 /// One attribute, with its namespace resolved (attributes without a prefix have no namespace).
@@ -136,6 +193,10 @@ pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
         Some(rest) => (rest, 3),
         None => (text, 0),
     };
+    // One linear pass: raw forbidden characters anywhere make the document not well-formed.
+    if let Some((at, c)) = first_forbidden(text) {
+        return Err(forbidden(at + bom, c));
+    }
     let mut reader = NsReader::from_str(text);
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -181,6 +242,15 @@ pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
                     })?;
                     let key = attr.key;
                     if key.as_namespace_binding().is_some() {
+                        let uri = attr
+                            .normalized_value(XmlVersion::Implicit1_0)
+                            .map_err(|e| XmlError::Malformed {
+                                position: u64::try_from(before).unwrap_or(u64::MAX),
+                                message: e.to_string(),
+                            })?;
+                        if !is_namespace_uri(&uri) {
+                            return Err(XmlError::BadNamespace);
+                        }
                         continue;
                     }
                     let (ans, local) = reader.resolver().resolve_attribute(key);
@@ -190,6 +260,10 @@ pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
                             position: u64::try_from(before).unwrap_or(u64::MAX),
                             message: e.to_string(),
                         })?;
+                    // Character references are resolved here, so check the result too.
+                    if let Some((_, c)) = first_forbidden(&value) {
+                        return Err(forbidden(before + bom, c));
+                    }
                     el.attrs.push(Attr {
                         ns: resolved(ans)?,
                         local: local.as_ref().to_owned(),
@@ -242,6 +316,9 @@ pub fn parse(input: &[u8]) -> Result<Element, XmlError> {
                     message: e.to_string(),
                 })?;
                 if let Some(c) = resolved_char {
+                    if !is_xml_char(c) {
+                        return Err(forbidden(before + bom, c));
+                    }
                     top.text.push(c);
                 } else {
                     let name = r.xml10_content();
@@ -316,6 +393,9 @@ pub fn write_element(el: &Element, default_ns: &str, out: &mut String) {
         out.push_str(&esc(&el.ns));
         out.push('"');
     }
+    // Prefixes for attributes in other namespaces, unique within this start tag (two
+    // namespaces must never share a prefix, and one prefix is declared only once).
+    let mut declared: Vec<(&str, String)> = Vec::new();
     for a in &el.attrs {
         out.push(' ');
         let value = if a.ns == XSI_NS {
@@ -328,11 +408,27 @@ pub fn write_element(el: &Element, default_ns: &str, out: &mut String) {
         } else {
             if a.ns == XML_NS {
                 out.push_str("xml:");
+            } else if foreign && a.ns == el.ns {
+                out.push_str("n:");
             } else if !a.ns.is_empty() {
                 // Rare (foreign attributes); declare a prefix just for it.
-                out.push_str("xmlns:na=\"");
-                out.push_str(&esc(&a.ns));
-                out.push_str("\" na:");
+                match declared.iter().find(|(ns, _)| *ns == a.ns) {
+                    Some((_, p)) => {
+                        out.push_str(p);
+                        out.push(':');
+                    }
+                    None => {
+                        let p = format!("na{}", declared.len());
+                        out.push_str("xmlns:");
+                        out.push_str(&p);
+                        out.push_str("=\"");
+                        out.push_str(&esc(&a.ns));
+                        out.push_str("\" ");
+                        out.push_str(&p);
+                        out.push(':');
+                        declared.push((&a.ns, p));
+                    }
+                }
             }
             a.value.clone()
         };
@@ -405,6 +501,70 @@ mod tests {
         ));
         assert!(matches!(parse(b"<p:r/>"), Err(XmlError::UnknownPrefix(_))));
         assert_eq!(parse(b"  "), Err(XmlError::NoRoot));
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_refused_raw_and_as_references() {
+        for doc in [
+            &b"<r>a\x01b</r>"[..],
+            b"<r>\x00</r>",
+            "<r>\u{FFFF}</r>".as_bytes(),
+            "<r a=\"\u{FFFE}\"/>".as_bytes(),
+            b"<r>&#x1;</r>",
+            b"<r>&#0;</r>",
+            b"<r a=\"&#x1F;\"/>",
+            b"<r>&#xFFFF;</r>",
+            b"<r>&#xD800;</r>",
+        ] {
+            assert!(parse(doc).is_err(), "{}", String::from_utf8_lossy(doc));
+        }
+        assert!(matches!(
+            parse(b"<r>&#x1;</r>"),
+            Err(XmlError::ForbiddenChar { code: 1, .. })
+        ));
+        assert_eq!(
+            parse(b"<r>&#x9;&#xA;&#x10000;</r>").unwrap().text,
+            "\t\n\u{10000}"
+        );
+    }
+
+    #[test]
+    fn namespace_names_must_be_absolute_uris() {
+        for ok in [
+            "",
+            "urn:hl7-org:v3",
+            "http://www.w3.org/2005/08/addressing",
+            "urn:a%20b#f",
+        ] {
+            assert!(is_namespace_uri(ok), "{ok}");
+        }
+        for bad in [
+            "*D{",
+            "\"H:?",
+            "]n",
+            "a b:c",
+            "rel/ative",
+            "1x:y",
+            "urn:%zz",
+            "urn:a#b#c",
+            "urn:é",
+        ] {
+            assert!(!is_namespace_uri(bad), "{bad}");
+        }
+        assert_eq!(parse(b"<r xmlns:z=\"]n\"/>"), Err(XmlError::BadNamespace));
+    }
+
+    #[test]
+    fn attributes_of_two_foreign_namespaces_get_distinct_prefixes() {
+        let r = parse(b"<q xmlns=\"urn:hl7-org:v3\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" a:x=\"1\" b:y=\"2\" a:z=\"3\"/>").unwrap();
+        let mut out = String::new();
+        write_element(&r, "urn:hl7-org:v3", &mut out);
+        assert_eq!(
+            out,
+            "<q xmlns:na0=\"urn:a\" na0:x=\"1\" xmlns:na1=\"urn:b\" na1:y=\"2\" na0:z=\"3\"/>"
+        );
+        let back = parse(out.as_bytes()).unwrap();
+        assert_eq!(back.attr_ns("urn:b", "y"), Some("2"));
     }
 
     #[test]

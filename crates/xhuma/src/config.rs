@@ -200,15 +200,43 @@ pub struct LimitsConfig {
     /// Sustained requests per second per client address; 0 disables rate limiting.
     pub rate_per_second: u64,
     pub rate_burst: u32,
+    /// DocumentRequests in one ITI-39 retrieve; more is answered with an `XDSRepositoryError`.
+    pub max_document_requests: usize,
+    /// Bytes of documents in one ITI-39 answer (counted as sent: base64 inline, raw in MTOM);
+    /// the documents beyond it get `XDSRepositoryOutOfResources` (a PartialSuccess).
+    pub max_response_bytes: usize,
+    /// Values of one ITI-38 stored-query parameter, or repetitions of one ITI-55/47 query
+    /// parameter.
+    pub max_query_values: usize,
+    /// Characters of one echoed identifier: `wsa:MessageID`, ITI-39 ids, ITI-38 slot values,
+    /// HL7 attribute values.
+    pub max_id_chars: usize,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let request = ihe_messaging::RequestLimits::default();
         Self {
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_ms: 30_000,
             rate_per_second: 200,
             rate_burst: 400,
+            max_document_requests: request.max_document_requests,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_query_values: request.max_query_values,
+            max_id_chars: request.max_id_chars,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The parser limits these settings stand for.
+    pub fn request_limits(&self) -> ihe_messaging::RequestLimits {
+        ihe_messaging::RequestLimits {
+            max_document_requests: self.max_document_requests,
+            max_query_values: self.max_query_values,
+            max_id_chars: self.max_id_chars,
+            ..ihe_messaging::RequestLimits::default()
         }
     }
 }
@@ -268,6 +296,19 @@ impl Config {
                 "limits.max_body_bytes must be at least 1024".into(),
             ));
         }
+        let l = &self.limits;
+        if l.max_document_requests == 0 || l.max_query_values == 0 || l.max_response_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_document_requests, max_query_values and max_response_bytes must be \
+                 positive"
+                    .into(),
+            ));
+        }
+        if l.max_id_chars < 64 {
+            return Err(ConfigError::Invalid(
+                "limits.max_id_chars must be at least 64 (a urn:uuid MessageID is 45)".into(),
+            ));
+        }
         if self.cache.max_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "cache.max_bytes must be positive".into(),
@@ -324,6 +365,22 @@ mod tests {
         assert!(cfg.listen.ip().is_loopback());
         assert_eq!(cfg.cache.document_ttl(), Duration::from_secs(4 * 3600));
         cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn request_limits_default_and_validate() {
+        let cfg = Config::default();
+        let l = cfg.limits.request_limits();
+        assert_eq!(l.max_document_requests, 16);
+        assert_eq!(l.max_id_chars, 256);
+        assert_eq!(cfg.limits.max_response_bytes, 32 * 1024 * 1024);
+        let mut bad = Config::default();
+        bad.limits.max_document_requests = 0;
+        assert!(bad.validate().is_err());
+        let mut bad = Config::default();
+        bad.limits.max_id_chars = 10;
+        let err = bad.validate().unwrap_err().to_string();
+        assert!(err.contains("max_id_chars"), "{err}");
     }
 
     #[test]

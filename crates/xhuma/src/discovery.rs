@@ -64,9 +64,10 @@ pub(crate) async fn patient_query(
     peer: SocketAddr,
 ) -> Handled {
     let id = new_message_id();
+    let limits = st.flow.cfg.limits.request_limits();
     let parsed = match tx {
-        Transaction::Iti55 => ihe_messaging::parse_iti55(body, content_type),
-        _ => ihe_messaging::parse_iti47(body, content_type),
+        Transaction::Iti55 => ihe_messaging::parse_iti55_with(body, content_type, &limits),
+        _ => ihe_messaging::parse_iti47_with(body, content_type, &limits),
     };
     let req = match parsed {
         Ok(r) => r,

@@ -311,7 +311,8 @@ fn entry(st: &AppState, m: &DocMeta) -> Option<DocumentEntry> {
 
 async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: SocketAddr) -> Handled {
     let id = new_message_id();
-    let req = match ihe_messaging::parse_iti38(body, content_type) {
+    let limits = st.flow.cfg.limits.request_limits();
+    let req = match ihe_messaging::parse_iti38_with(body, content_type, &limits) {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti38, meta(&id)), "rejected");
@@ -330,6 +331,14 @@ async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: Socket
             return h;
         }
     };
+    // GetDocuments needs `home`; a query for another community is not ours to answer.
+    if let Err(e) = req.body.check_community(&st.responder) {
+        let mut h = Handled::new(respond(&[], &[e]), "rejected");
+        h.error_code = Some("community".into());
+        h.message_id.clone_from(&req.header.message_id);
+        h.caller = Some(caller);
+        return h;
+    }
     let mut h = match &req.body.query {
         StoredQuery::FindDocuments(fd) => {
             let nhs = match fd.patient_id.nhs_number() {
@@ -356,6 +365,9 @@ async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: Socket
             } else {
                 match st.flow.document_for(&nhs, &caller).await {
                     Ok(m) => match entry(st, &m) {
+                        // Every FindDocuments parameter applies (ITI-18): an entry the query
+                        // excludes is not offered, and nothing is disclosed.
+                        Some(e) if !fd.matches(&e) => Handled::new(respond(&[], &[]), "success"),
                         Some(e) => {
                             let mut h = Handled::new(respond(&[e], &[]), "success");
                             h.document_id = Some(m.unique_id.clone());
@@ -425,7 +437,8 @@ async fn retrieve(
     peer: SocketAddr,
 ) -> Handled {
     let id = new_message_id();
-    let req = match ihe_messaging::parse_iti39(body, content_type) {
+    let limits = &st.flow.cfg.limits;
+    let req = match ihe_messaging::parse_iti39_with(body, content_type, &limits.request_limits()) {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti39, meta(&id)), "rejected");
@@ -445,9 +458,31 @@ async fn retrieve(
     let mut docs = Vec::new();
     let mut pseud = None;
     let mut doc_ids = Vec::new();
+    // Bytes of documents in the answer so far, as sent (base64 inline grows by 4/3).
+    let mut response_bytes = 0usize;
     for d in ours {
         match st.flow.stored_document(&d.document_unique_id).await {
             Some(doc) => {
+                let sent = if req.mtom {
+                    doc.xml.len()
+                } else {
+                    doc.xml.len().div_ceil(3) * 4
+                };
+                if response_bytes.saturating_add(sent) > limits.max_response_bytes {
+                    errors.push(
+                        RegistryError::error(
+                            XdsErrorCode::RepositoryOutOfResources,
+                            format!(
+                                "the answer would exceed the {} byte response limit; retrieve \
+                                 this document in another request",
+                                limits.max_response_bytes
+                            ),
+                        )
+                        .at(d.document_unique_id.clone()),
+                    );
+                    continue;
+                }
+                response_bytes += sent;
                 if let Ok(n) = NhsNumber::parse(&doc.meta.nhs_number) {
                     pseud = Some(st.flow.pseudonym(&n));
                 }

@@ -3,6 +3,7 @@
 use nhs_number::{NHS_NUMBER_OID, NhsNumber, NhsNumberError};
 
 use super::HL7_NS;
+use crate::limits::RequestLimits;
 use crate::model::{Address, Gender, Hl7Id, PersonName};
 use crate::soap::SoapFault;
 use crate::xml::Element;
@@ -108,24 +109,78 @@ pub(crate) fn address(v: &Element) -> Address {
     }
 }
 
+/// Refuses attribute values and texts longer than the limits anywhere in the message: ids,
+/// codes and the whole `queryByParameter` are echoed in the response and may be audited.
+fn check_sizes(el: &Element, limits: &RequestLimits) -> Result<(), SoapFault> {
+    if let Some(a) = el
+        .attrs
+        .iter()
+        .find(|a| a.value.chars().count() > limits.max_id_chars)
+    {
+        return Err(SoapFault::sender(format!(
+            "the attribute {} of {} is longer than {} characters",
+            a.local, el.local, limits.max_id_chars
+        )));
+    }
+    if el.text.trim().chars().count() > limits.max_text_chars {
+        return Err(SoapFault::sender(format!(
+            "the text of {} is longer than {} characters",
+            el.local, limits.max_text_chars
+        )));
+    }
+    el.children.iter().try_for_each(|c| check_sizes(c, limits))
+}
+
+/// Refuses a query that repeats one parameter, or one parameter's values, more often than
+/// the limit: each value may cost a lookup.
+fn check_repetitions(params: &Element, limits: &RequestLimits) -> Result<(), SoapFault> {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for p in &params.children {
+        let n = counts.entry(p.local.as_str()).or_default();
+        *n += 1;
+        let values = p.children.iter().filter(|v| v.local == "value").count();
+        if *n > limits.max_query_values || values > limits.max_query_values {
+            return Err(SoapFault::sender(format!(
+                "the query repeats {} more than {} times; send at most {} values per parameter",
+                p.local, limits.max_query_values, limits.max_query_values
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Like [`Element::path`], but each step may also be un-namespaced: some initiators (Epic)
+/// send the transmission wrapper's `sender`/`receiver` without the HL7 namespace.
+fn path_lenient<'a>(root: &'a Element, path: &[&str]) -> Option<&'a Element> {
+    let mut cur = root;
+    for step in path {
+        cur = cur.child(HL7_NS, step).or_else(|| cur.child("", step))?;
+    }
+    Some(cur)
+}
+
 /// Reads the Body child of an ITI-55 or ITI-47 request.
-pub(crate) fn read(root: &Element) -> Result<PatientQuery, SoapFault> {
+pub(crate) fn read(root: &Element, limits: &RequestLimits) -> Result<PatientQuery, SoapFault> {
     if !root.is(HL7_NS, "PRPA_IN201305UV02") {
         return Err(SoapFault::sender(format!(
             "the SOAP Body holds {{{}}}{}, expected {{{HL7_NS}}}PRPA_IN201305UV02",
             root.ns, root.local
         )));
     }
+    check_sizes(root, limits)?;
     let message_id = root.child(HL7_NS, "id").and_then(ii).ok_or_else(|| {
         SoapFault::sender("PRPA_IN201305UV02 has no id/@root; the response must reference it")
     })?;
-    let device_id = |side: &str| root.path(HL7_NS, &[side, "device", "id"]).and_then(ii);
+    let device_id = |side: &str| path_lenient(root, &[side, "device", "id"]).and_then(ii);
     let qbp = root
         .path(HL7_NS, &["controlActProcess", "queryByParameter"])
         .ok_or_else(|| {
             SoapFault::sender("PRPA_IN201305UV02 has no controlActProcess/queryByParameter")
         })?;
     let params = qbp.child(HL7_NS, "parameterList");
+    if let Some(p) = params {
+        check_repetitions(p, limits)?;
+    }
     let values = |local: &'static str| {
         params
             .into_iter()
@@ -148,18 +203,17 @@ pub(crate) fn read(root: &Element) -> Result<PatientQuery, SoapFault> {
     Ok(PatientQuery {
         message_id,
         sender_device: device_id("sender"),
-        sender_organization: root
-            .path(
-                HL7_NS,
-                &[
-                    "sender",
-                    "device",
-                    "asAgent",
-                    "representedOrganization",
-                    "id",
-                ],
-            )
-            .and_then(ii),
+        sender_organization: path_lenient(
+            root,
+            &[
+                "sender",
+                "device",
+                "asAgent",
+                "representedOrganization",
+                "id",
+            ],
+        )
+        .and_then(ii),
         receiver_device: device_id("receiver"),
         query_id: qbp.child(HL7_NS, "queryId").and_then(ii),
         subject_ids,

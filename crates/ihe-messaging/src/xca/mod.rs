@@ -2,6 +2,7 @@
 //! errors and response status.
 
 pub mod entry;
+pub mod filter;
 pub mod query;
 pub mod query_response;
 pub mod retrieve;
@@ -32,11 +33,15 @@ pub enum XdsErrorCode {
     RegistryOutOfResources,
     RepositoryError,
     RepositoryBusy,
+    RepositoryOutOfResources,
     UnknownPatientId,
     UnknownStoredQuery,
     StoredQueryParamNumber,
     TooManyResults,
     UnknownCommunity,
+    /// ITI TF-2b 3.38.4.1.3 (ITI38-012): a query by id, or a retrieve, without the
+    /// homeCommunityId it needs.
+    MissingHomeCommunityId,
     UnavailableCommunity,
     UnknownRepositoryId,
     DocumentUniqueIdError,
@@ -52,11 +57,13 @@ impl XdsErrorCode {
             Self::RegistryOutOfResources => "XDSRegistryOutOfResources",
             Self::RepositoryError => "XDSRepositoryError",
             Self::RepositoryBusy => "XDSRepositoryBusy",
+            Self::RepositoryOutOfResources => "XDSRepositoryOutOfResources",
             Self::UnknownPatientId => "XDSUnknownPatientId",
             Self::UnknownStoredQuery => "XDSUnknownStoredQuery",
             Self::StoredQueryParamNumber => "XDSStoredQueryParamNumber",
             Self::TooManyResults => "XDSTooManyResults",
             Self::UnknownCommunity => "XDSUnknownCommunity",
+            Self::MissingHomeCommunityId => "XDSMissingHomeCommunityId",
             Self::UnavailableCommunity => "XDSUnavailableCommunity",
             Self::UnknownRepositoryId => "XDSUnknownRepositoryId",
             Self::DocumentUniqueIdError => "XDSDocumentUniqueIdError",
@@ -97,6 +104,13 @@ impl RegistryError {
         self.location = Some(location.into());
         self
     }
+}
+
+/// Whether a homeCommunityId as sent (`urn:oid:1.2.3`, or a bare OID from a lenient
+/// initiator) names our community.
+pub(crate) fn is_our_home(sent: &str, cfg: &crate::model::ResponderConfig) -> bool {
+    let sent = sent.trim();
+    sent.strip_prefix("urn:oid:").unwrap_or(sent) == cfg.home_community_id
 }
 
 /// Registry response status from errors and whether any result is returned

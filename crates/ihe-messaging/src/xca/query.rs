@@ -4,8 +4,10 @@ use nhs_number::{NHS_NUMBER_OID, NhsNumber, NhsNumberError};
 
 use super::{
     FIND_DOCUMENTS, GET_DOCUMENTS, ON_DEMAND_ENTRY, QUERY_NS, RIM_NS, RegistryError, STABLE_ENTRY,
-    XdsErrorCode,
+    XdsErrorCode, is_our_home,
 };
+use crate::limits::RequestLimits;
+use crate::model::ResponderConfig;
 use crate::xml::Element;
 
 /// `ResponseOption/@returnType`.
@@ -49,7 +51,8 @@ impl PatientId {
     }
 }
 
-/// A code-valued query parameter, `code^^scheme`.
+/// A code-valued query parameter, `code^^scheme` (ITI TF-2a 3.18.4.1.2.3.4); `code^^^&scheme&ISO`
+/// is read too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeParam {
     pub code: String,
@@ -68,8 +71,12 @@ pub struct FindDocuments {
     pub format_codes: Vec<CodeParam>,
     pub practice_setting_codes: Vec<CodeParam>,
     pub healthcare_facility_type_codes: Vec<CodeParam>,
-    pub event_codes: Vec<CodeParam>,
-    pub confidentiality_codes: Vec<CodeParam>,
+    /// One list per `Slot`: OR within a list, AND across lists (ITI-18 AND/OR semantics).
+    pub event_codes: Vec<Vec<CodeParam>>,
+    /// One list per `Slot`, like `event_codes`.
+    pub confidentiality_codes: Vec<Vec<CodeParam>>,
+    /// `$XDSDocumentEntryAuthorPerson` patterns (`%` any run, `_` one character); OR.
+    pub author_persons: Vec<String>,
     /// DTM bounds as sent (`YYYY[MM[DD[hh[mm[ss]]]]]`).
     pub creation_time_from: Option<String>,
     pub creation_time_to: Option<String>,
@@ -135,8 +142,19 @@ fn slot_values(slot: &Element) -> Vec<String> {
 
 fn code_param(v: &str) -> CodeParam {
     let mut parts = v.split('^');
-    let code = parts.next().unwrap_or_default().to_owned();
-    let scheme = parts.nth(1).map(str::to_owned).filter(|s| !s.is_empty());
+    let code = parts.next().unwrap_or_default().trim().to_owned();
+    let third = parts.nth(1).map(str::trim).unwrap_or_default();
+    let scheme = if third.is_empty() {
+        // `code^^^&oid&ISO`: the scheme as an HD universal id in the fourth component.
+        parts
+            .next()
+            .and_then(|hd| hd.split('&').nth(1))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    } else {
+        Some(third.to_owned())
+    };
     CodeParam { code, scheme }
 }
 
@@ -144,9 +162,34 @@ fn param_error(context: String) -> RegistryError {
     RegistryError::error(XdsErrorCode::StoredQueryParamNumber, context)
 }
 
+impl XcaQuery {
+    /// Checks the `home` attribute against our community (ITI TF-2b 3.38.4.1.2.1): a query by
+    /// id (GetDocuments) must carry it (`XDSMissingHomeCommunityId`, ITI38-012); a query
+    /// addressed to another community is `XDSUnknownCommunity`.
+    pub fn check_community(&self, cfg: &ResponderConfig) -> Result<(), RegistryError> {
+        match (&self.home, &self.query) {
+            (None, StoredQuery::GetDocuments(_)) => Err(RegistryError::error(
+                XdsErrorCode::MissingHomeCommunityId,
+                "GetDocuments requires AdhocQuery/@home (the homeCommunityId of the \
+                 community holding the documents)",
+            )),
+            (None, _) => Ok(()),
+            (Some(h), _) if is_our_home(h, cfg) => Ok(()),
+            (Some(_), _) => Err(RegistryError::error(
+                XdsErrorCode::UnknownCommunity,
+                format!(
+                    "AdhocQuery/@home is not this community ({})",
+                    cfg.home_urn()
+                ),
+            )
+            .at(cfg.home_urn())),
+        }
+    }
+}
+
 /// Reads the Body child of an ITI-38 request. Errors are registry errors for a Failure
 /// response.
-pub(crate) fn read(root: &Element) -> Result<XcaQuery, RegistryError> {
+pub(crate) fn read(root: &Element, limits: &RequestLimits) -> Result<XcaQuery, RegistryError> {
     if !root.is(QUERY_NS, "AdhocQueryRequest") {
         return Err(RegistryError::error(
             XdsErrorCode::RegistryError,
@@ -180,11 +223,61 @@ pub(crate) fn read(root: &Element) -> Result<XcaQuery, RegistryError> {
         .children_named(RIM_NS, "Slot")
         .filter_map(|s| Some((s.attr("name")?.trim(), slot_values(s))))
         .collect();
+    // Every value may be echoed in an error or audited, and may cost a lookup: bound both its
+    // length and how many one parameter has.
+    let mut per_name: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (name, values) in &slots {
+        if values
+            .iter()
+            .any(|v| v.chars().count() > limits.max_id_chars)
+        {
+            return Err(RegistryError::error(
+                XdsErrorCode::RegistryError,
+                format!(
+                    "a value of {} is longer than {} characters",
+                    crate::limits::clip(name, 64),
+                    limits.max_id_chars
+                ),
+            ));
+        }
+        let n = per_name.entry(name).or_default();
+        *n += values.len();
+        if *n > limits.max_query_values {
+            let code = if name.contains("EntryUUID") || name.contains("UniqueId") {
+                XdsErrorCode::TooManyResults
+            } else {
+                XdsErrorCode::RegistryError
+            };
+            return Err(RegistryError::error(
+                code,
+                format!(
+                    "{} has more than {} values; this gateway accepts at most {} per parameter",
+                    crate::limits::clip(name, 64),
+                    limits.max_query_values,
+                    limits.max_query_values
+                ),
+            ));
+        }
+    }
     let all = |name: &str| -> Vec<String> {
-        slots
+        let mut out: Vec<String> = Vec::new();
+        for v in slots
             .iter()
             .filter(|(n, _)| *n == name)
-            .flat_map(|(_, v)| v.iter().cloned())
+            .flat_map(|(_, v)| v.iter())
+        {
+            // Each distinct value once: a repeated id is one lookup, not many.
+            if !out.contains(v) {
+                out.push(v.clone());
+            }
+        }
+        out
+    };
+    let groups = |name: &str| -> Vec<Vec<CodeParam>> {
+        slots
+            .iter()
+            .filter(|(n, v)| *n == name && !v.is_empty())
+            .map(|(_, v)| v.iter().map(|c| code_param(c)).collect())
             .collect()
     };
     let single = |name: &str| -> Result<Option<String>, RegistryError> {
@@ -242,8 +335,9 @@ pub(crate) fn read(root: &Element) -> Result<XcaQuery, RegistryError> {
                 healthcare_facility_type_codes: codes(
                     "$XDSDocumentEntryHealthcareFacilityTypeCode",
                 ),
-                event_codes: codes("$XDSDocumentEntryEventCodeList"),
-                confidentiality_codes: codes("$XDSDocumentEntryConfidentialityCode"),
+                event_codes: groups("$XDSDocumentEntryEventCodeList"),
+                confidentiality_codes: groups("$XDSDocumentEntryConfidentialityCode"),
+                author_persons: all("$XDSDocumentEntryAuthorPerson"),
                 creation_time_from: single("$XDSDocumentEntryCreationTimeFrom")?,
                 creation_time_to: single("$XDSDocumentEntryCreationTimeTo")?,
                 service_start_time_from: single("$XDSDocumentEntryServiceStartTimeFrom")?,
@@ -312,5 +406,12 @@ mod tests {
             }
         );
         assert_eq!(code_param("x").scheme, None);
+        assert_eq!(
+            code_param("N^^^&2.16.840.1.113883.5.25&ISO"),
+            CodeParam {
+                code: "N".into(),
+                scheme: Some("2.16.840.1.113883.5.25".into())
+            }
+        );
     }
 }

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::{RS_NS, RegistryError, XDSB_NS, XdsErrorCode, status, write_error_list};
+use super::{RS_NS, RegistryError, XDSB_NS, XdsErrorCode, is_our_home, status, write_error_list};
+use crate::limits::RequestLimits;
 use crate::model::ResponderConfig;
 use crate::mtom::{self, Attachment, OutPart};
 use crate::soap::{
@@ -20,8 +21,8 @@ use crate::xml::{self, Element, esc};
 /// One `DocumentRequest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentRequest {
-    /// Required by XCA; kept optional so a request without it gets `XDSUnknownCommunity`
-    /// rather than a Fault.
+    /// Required by XCA; kept optional so a request without it gets
+    /// `XDSMissingHomeCommunityId` rather than a Fault.
     pub home_community_id: Option<String>,
     pub repository_unique_id: String,
     pub document_unique_id: String,
@@ -30,26 +31,37 @@ pub struct DocumentRequest {
 /// A parsed ITI-39 request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrieveRequest {
+    /// Distinct documents, in request order: a document named twice is answered once.
     pub documents: Vec<DocumentRequest>,
 }
 
 impl RetrieveRequest {
     /// Splits the requests into those addressed to us and registry errors for the others
-    /// (`XDSUnknownCommunity`, `XDSUnknownRepositoryId`).
+    /// (`XDSMissingHomeCommunityId`, `XDSUnknownCommunity`, `XDSUnknownRepositoryId`).
     pub fn triage(&self, cfg: &ResponderConfig) -> (Vec<&DocumentRequest>, Vec<RegistryError>) {
         let ours = cfg.home_urn();
         let mut ok = Vec::new();
         let mut errors = Vec::new();
         for d in &self.documents {
-            match d.home_community_id.as_deref().map(str::trim) {
-                Some(h) if h == ours => {}
-                other => {
+            match d.home_community_id.as_deref() {
+                Some(h) if is_our_home(h, cfg) => {}
+                Some(h) => {
                     errors.push(
                         RegistryError::error(
                             XdsErrorCode::UnknownCommunity,
+                            format!("HomeCommunityId {h} is not this community ({ours})"),
+                        )
+                        .at(d.document_unique_id.clone()),
+                    );
+                    continue;
+                }
+                None => {
+                    errors.push(
+                        RegistryError::error(
+                            XdsErrorCode::MissingHomeCommunityId,
                             format!(
-                                "HomeCommunityId {} is not this community ({ours})",
-                                other.unwrap_or("(missing)")
+                                "DocumentRequest has no HomeCommunityId; XCA requires it \
+                                 (this community is {ours})"
                             ),
                         )
                         .at(d.document_unique_id.clone()),
@@ -116,7 +128,10 @@ fn text(el: &Element, local: &str) -> Option<String> {
 }
 
 /// Reads the Body child of an ITI-39 request.
-pub(crate) fn read(root: &Element) -> Result<RetrieveRequest, RegistryError> {
+pub(crate) fn read(
+    root: &Element,
+    limits: &RequestLimits,
+) -> Result<RetrieveRequest, RegistryError> {
     let bad = |msg: String| RegistryError::error(XdsErrorCode::RepositoryError, msg);
     if !root.is(XDSB_NS, "RetrieveDocumentSetRequest") {
         return Err(bad(format!(
@@ -124,16 +139,40 @@ pub(crate) fn read(root: &Element) -> Result<RetrieveRequest, RegistryError> {
             root.ns, root.local
         )));
     }
-    let mut documents = Vec::new();
+    // Each DocumentRequest may cost a conversion and adds a whole document to the answer:
+    // bound how many one request may name before reading any.
+    let count = root.children_named(XDSB_NS, "DocumentRequest").count();
+    if count > limits.max_document_requests {
+        return Err(bad(format!(
+            "the request names {count} documents; this gateway answers at most {} \
+             DocumentRequests per ITI-39 request: split it into several requests",
+            limits.max_document_requests
+        )));
+    }
+    let mut documents: Vec<DocumentRequest> = Vec::with_capacity(count);
     for (i, d) in root.children_named(XDSB_NS, "DocumentRequest").enumerate() {
-        let need = |local: &str| {
-            text(d, local).ok_or_else(|| bad(format!("DocumentRequest #{} has no {local}", i + 1)))
+        let field = |local: &str| -> Result<Option<String>, RegistryError> {
+            match text(d, local) {
+                Some(t) if t.chars().count() > limits.max_id_chars => Err(bad(format!(
+                    "the {local} of DocumentRequest #{} is longer than {} characters",
+                    i + 1,
+                    limits.max_id_chars
+                ))),
+                t => Ok(t),
+            }
         };
-        documents.push(DocumentRequest {
-            home_community_id: text(d, "HomeCommunityId"),
+        let need = |local: &str| {
+            field(local)?.ok_or_else(|| bad(format!("DocumentRequest #{} has no {local}", i + 1)))
+        };
+        let req = DocumentRequest {
+            home_community_id: field("HomeCommunityId")?,
             repository_unique_id: need("RepositoryUniqueId")?,
             document_unique_id: need("DocumentUniqueId")?,
-        });
+        };
+        // Answer each distinct document once (count is small, so a scan is cheapest).
+        if !documents.contains(&req) {
+            documents.push(req);
+        }
     }
     if documents.is_empty() {
         return Err(bad(
@@ -195,10 +234,12 @@ pub(crate) fn build(
         "",
     );
     open_response(&mut out, errors, !documents.is_empty());
+    // At most 40 characters, so that the boundary stays within RFC 2046's 70.
     let uuid_part: String = meta
         .message_id
         .chars()
         .filter(char::is_ascii_alphanumeric)
+        .take(40)
         .collect();
     let mut parts = Vec::new();
     // Where each inline document's base64 text goes in `out`, filled in by `splice_inline`.
@@ -237,10 +278,13 @@ pub(crate) fn build(
             body: splice_inline(out, &inline, inline_len),
         };
     }
-    // A boundary must not occur inside any part (RFC 2046 §5.1.1); lengthen it until it does not.
+    // A boundary must not occur inside any part (RFC 2046 §5.1.1); number it until it does
+    // not. Each try is one linear search per part, and a part can hold only so many of them.
     let mut boundary = format!("MIMEBoundary_{uuid_part}");
+    let mut n = 0u64;
     while parts.iter().any(|p| contains(p.bytes, boundary.as_bytes())) || out.contains(&boundary) {
-        boundary.push('_');
+        n += 1;
+        boundary = format!("MIMEBoundary_{uuid_part}_{n}");
     }
     let root_id = format!("root.{uuid_part}@ihe-messaging");
     let (content_type, body) = mtom::write(&boundary, &root_id, action, &out, &parts);

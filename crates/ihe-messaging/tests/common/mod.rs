@@ -110,3 +110,54 @@ pub const SAML_HEADER: &str = r#"<wsse:Security xmlns:wsse="http://docs.oasis-op
     </saml2:AttributeStatement>
   </saml2:Assertion>
 </wsse:Security>"#;
+
+/// Parses every document with python's lxml (libxml2, an independent parser) in one process;
+/// returns (index, error) for each that is not well-formed XML. Panics if python3 with lxml
+/// cannot be run: these checks must not pass vacuously.
+pub fn lxml_ill_formed(docs: &[Vec<u8>]) -> Vec<(usize, String)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    const SCRIPT: &str = r#"
+import sys, struct
+from lxml import etree
+data = sys.stdin.buffer.read()
+i = n = 0
+while i < len(data):
+    (size,) = struct.unpack(">I", data[i:i + 4])
+    doc = data[i + 4:i + 4 + size]
+    i += 4 + size
+    try:
+        etree.fromstring(doc, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except Exception as e:
+        print(f"{n}\t{e}")
+    n += 1
+print(f"checked\t{n}")
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with lxml is needed for the well-formedness checks");
+    let mut input = Vec::new();
+    for d in docs {
+        input.extend_from_slice(&u32::try_from(d.len()).unwrap().to_be_bytes());
+        input.extend_from_slice(d);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("checked\t{}", docs.len())),
+        "lxml did not check every document: {text}"
+    );
+    text.lines()
+        .filter(|l| !l.starts_with("checked"))
+        .map(|l| {
+            let (i, e) = l.split_once('\t').unwrap();
+            (i.parse().unwrap(), e.to_owned())
+        })
+        .collect()
+}
