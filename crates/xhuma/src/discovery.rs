@@ -64,10 +64,11 @@ pub(crate) async fn patient_query(
     peer: SocketAddr,
 ) -> Handled {
     let id = new_message_id();
-    let parsed = match tx {
+    let parsed = crate::cpu::heavy(body.len(), || match tx {
         Transaction::Iti55 => ihe_messaging::parse_iti55(body, content_type),
         _ => ihe_messaging::parse_iti47(body, content_type),
-    };
+    })
+    .await;
     let req = match parsed {
         Ok(r) => r,
         Err(fault) => {

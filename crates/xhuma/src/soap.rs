@@ -289,7 +289,11 @@ fn entry(st: &AppState, m: &DocMeta) -> Option<DocumentEntry> {
 
 async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: SocketAddr) -> Handled {
     let id = new_message_id();
-    let req = match ihe_messaging::parse_iti38(body, content_type) {
+    let parsed = crate::cpu::heavy(body.len(), || {
+        ihe_messaging::parse_iti38(body, content_type)
+    })
+    .await;
+    let req = match parsed {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti38, meta(&id)), "rejected");
@@ -403,7 +407,11 @@ async fn retrieve(
     peer: SocketAddr,
 ) -> Handled {
     let id = new_message_id();
-    let req = match ihe_messaging::parse_iti39(body, content_type) {
+    let parsed = crate::cpu::heavy(body.len(), || {
+        ihe_messaging::parse_iti39(body, content_type)
+    })
+    .await;
+    let req = match parsed {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti39, meta(&id)), "rejected");
