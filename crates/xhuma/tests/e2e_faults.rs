@@ -54,7 +54,7 @@ async fn trickling_and_idle_clients_are_closed_while_others_are_served() {
     let trickle_headers = tokio::spawn(async move {
         let started = Instant::now();
         let line = b"POST /SOAP/iti55 HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-        for b in line.iter().chain(std::iter::repeat(&b'a').take(200)) {
+        for b in line.iter().chain(std::iter::repeat_n(&b'a', 200)) {
             if headers.write_all(&[*b]).await.is_err() {
                 break;
             }
