@@ -8,7 +8,7 @@ use bytes::Bytes;
 use rand::Rng;
 use reqwest::StatusCode;
 
-use crate::breaker::{CircuitBreaker, Permit};
+use crate::breaker::{Breakers, Permit};
 use crate::config::ResilienceConfig;
 use crate::error::TransportError;
 
@@ -24,7 +24,7 @@ pub(crate) struct Upstream {
     pub name: &'static str,
     pub http: reqwest::Client,
     pub config: ResilienceConfig,
-    breaker: CircuitBreaker,
+    breakers: Breakers,
 }
 
 enum Attempt {
@@ -39,24 +39,67 @@ enum TransientKind {
 }
 
 impl Upstream {
+    /// A shared service with one circuit breaker.
     pub(crate) fn new(name: &'static str, http: reqwest::Client, config: ResilienceConfig) -> Self {
-        let breaker = CircuitBreaker::new(config.breaker_failure_threshold, config.breaker_open());
-        Self {
+        let breakers = Breakers::single(config.breaker_failure_threshold, config.breaker_open());
+        let up = Self {
             name,
             http,
             config,
-            breaker,
-        }
+            breakers,
+        };
+        up.publish_breakers();
+        up
+    }
+
+    /// A service reached through many independent providers: one circuit breaker per key
+    /// (the provider's ASID), passed to [`Upstream::call_keyed`].
+    pub(crate) fn keyed(
+        name: &'static str,
+        http: reqwest::Client,
+        config: ResilienceConfig,
+    ) -> Self {
+        let breakers = Breakers::keyed(config.breaker_failure_threshold, config.breaker_open());
+        let up = Self {
+            name,
+            http,
+            config,
+            breakers,
+        };
+        up.publish_breakers();
+        up
+    }
+
+    /// `spine_circuit_open{upstream}`: 1 while a shared service's breaker is open (or
+    /// half-open), else 0; for a keyed upstream, the number of providers whose breaker is
+    /// open. Bounded labels only: never a key (an ASID or ODS code would be unbounded).
+    fn publish_breakers(&self) {
+        #[allow(clippy::cast_precision_loss)]
+        let n = self.breakers.open_count() as f64;
+        metrics::gauge!("spine_circuit_open", "upstream" => self.name).set(n);
+    }
+
+    /// [`Upstream::call_keyed`] without a key: the service-wide breaker.
+    pub(crate) async fn call<F>(&self, build: F) -> Result<RawResponse, TransportError>
+    where
+        F: FnMut() -> reqwest::RequestBuilder,
+    {
+        self.call_keyed(None, build).await
     }
 
     /// Sends the request `build` makes (called again for each attempt, so per-request headers
     /// such as trace ids and JWTs are fresh) and returns the final answer. A 5xx that survives
     /// all retries is returned as a response so the caller can map its OperationOutcome.
-    pub(crate) async fn call<F>(&self, mut build: F) -> Result<RawResponse, TransportError>
+    pub(crate) async fn call_keyed<F>(
+        &self,
+        key: Option<&str>,
+        mut build: F,
+    ) -> Result<RawResponse, TransportError>
     where
         F: FnMut() -> reqwest::RequestBuilder,
     {
-        let Some(permit) = self.breaker.try_acquire() else {
+        let guard = self.breakers.guard(key);
+        let Some(permit) = guard.try_acquire() else {
             self.count("circuit_open");
             return Err(TransportError::CircuitOpen {
                 upstream: self.name,
@@ -73,11 +116,13 @@ impl Upstream {
             let outcome = self.attempt(build()).await;
             match outcome {
                 Attempt::Done(resp) => {
-                    self.breaker.record(permit, true);
+                    self.breakers.record(&guard, permit, true);
+                    self.publish_breakers();
                     return Ok(resp);
                 }
                 Attempt::Transient(kind) if attempt >= max_attempts => {
-                    self.breaker.record(permit, false);
+                    self.breakers.record(&guard, permit, false);
+                    self.publish_breakers();
                     return match kind {
                         TransientKind::Timeout => Err(TransportError::Timeout {
                             upstream: self.name,

@@ -255,6 +255,57 @@ async fn circuit_opens_after_failures_and_half_opens_after_the_wait() {
 }
 
 #[tokio::test]
+async fn one_failing_practice_does_not_open_the_circuit_of_another() {
+    let env = start(|_| {}).await;
+    let failing_practice = provider(&env, "B82617").await;
+    // A fixture patient registered elsewhere whose practice answers, and its SDS entry.
+    let mut other = None;
+    for p in env.sandbox.patients() {
+        let Some(ods) = p.gp_ods_code.filter(|o| o != "B82617") else {
+            continue;
+        };
+        let rec = provider(&env, &ods).await;
+        let n = nhs(&p.nhs_number);
+        if env
+            .gpc()
+            .get_structured_record(&n, &rec, &ctx())
+            .await
+            .is_ok()
+        {
+            other = Some((n, rec));
+            break;
+        }
+    }
+    let (other, other_practice) = other.expect("the sandbox has a second practice");
+    assert_ne!(other_practice.asid, failing_practice.asid);
+
+    let mut cfg = env.gpc_config.clone();
+    cfg.resilience.max_retries = 0;
+    cfg.resilience.breaker_failure_threshold = 2;
+    cfg.resilience.breaker_open_ms = 60_000;
+    let gpc = GpConnectClient::new(cfg).unwrap();
+    for _ in 0..2 {
+        gpc.get_structured_record(&nhs("9000000122"), &failing_practice, &ctx())
+            .await
+            .unwrap_err();
+    }
+    // B82617's circuit is open, for every patient there ...
+    assert_eq!(
+        gpc.get_structured_record(&nhs("9690937278"), &failing_practice, &ctx())
+            .await
+            .unwrap_err(),
+        GpConnectError::CircuitOpen
+    );
+    // ... but the other practice is still called and answers.
+    let rec = gpc
+        .get_structured_record(&other, &other_practice, &ctx())
+        .await
+        .unwrap();
+    assert!(!rec.bundle.is_empty());
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn unregistered_consumer_asid_and_wrong_ssp_to_are_refused() {
     let env = start(|c| c.consumer_asids = vec!["200000000001".into()]).await;
     let rec = provider(&env, "B82617").await;

@@ -73,3 +73,49 @@ fn upstream_calls_are_counted_and_timed_without_patient_data() {
         == "spine_upstream_duration_seconds"
         && matches!(v, DebugValue::Histogram(h) if !h.is_empty())));
 }
+
+#[test]
+fn open_circuits_are_a_gauge_per_upstream_with_no_practice_label() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let env = start(|_| {}).await;
+            let rec = env.sds().lookup_gp_connect("B82617").await.unwrap();
+            let mut cfg = env.gpc_config.clone();
+            cfg.resilience.max_retries = 0;
+            cfg.resilience.breaker_failure_threshold = 1;
+            cfg.resilience.breaker_open_ms = 60_000;
+            let gpc = nhs_spine::gpconnect::GpConnectClient::new(cfg).unwrap();
+            gpc.get_structured_record(&nhs("9000000122"), &rec, &ctx())
+                .await
+                .unwrap_err();
+            env.sandbox.shutdown().await;
+        })
+    });
+    let gauges: Vec<(String, f64)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(k, _, _, _)| k.key().name() == "spine_circuit_open")
+        .filter_map(|(k, _, _, v)| match v {
+            DebugValue::Gauge(g) => Some((
+                k.key()
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                g.into_inner(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let get = |labels: &str| gauges.iter().find(|(l, _)| l == labels).map(|(_, v)| *v);
+    assert_eq!(get("upstream=gpconnect"), Some(1.0), "{gauges:?}");
+    assert_eq!(get("upstream=sds"), Some(0.0), "{gauges:?}");
+    assert!(gauges.iter().all(|(l, _)| !l.contains(',')), "{gauges:?}");
+}

@@ -133,6 +133,12 @@ pub fn router(state: Arc<AppState>, rate: Option<RateLimit>) -> Router {
         .merge(http)
         .merge(live)
         .fallback(not_found)
+        // Outside the rate limiter and the routes: a trickled body is cut off whatever the
+        // route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::listen::body_deadline,
+        ))
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()

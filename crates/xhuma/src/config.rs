@@ -37,6 +37,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub preview: PreviewConfig,
     pub telemetry: service_kit::telemetry::TelemetryConfig,
+    pub sandbox: SandboxModeConfig,
 }
 
 impl Default for Config {
@@ -54,6 +55,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             preview: PreviewConfig::default(),
             telemetry: service_kit::telemetry::TelemetryConfig::default(),
+            sandbox: SandboxModeConfig::default(),
         }
     }
 }
@@ -211,6 +213,16 @@ pub struct LimitsConfig {
     /// Characters of one echoed identifier: `wsa:MessageID`, ITI-39 ids, ITI-38 slot values,
     /// HL7 attribute values.
     pub max_id_chars: usize,
+    /// Connections open at once; beyond it new clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time for a request's headers to arrive, counted from when the connection waits for
+    /// them, so it also closes idle HTTP/1.1 keep-alive connections.
+    pub header_read_timeout_ms: u64,
+    /// Time for a whole request body to arrive (408 otherwise).
+    pub body_read_timeout_ms: u64,
+    /// A connection on which nothing is read or written for this long is closed (HTTP/2,
+    /// TLS handshakes, a client that stops reading its answer).
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -225,6 +237,10 @@ impl Default for LimitsConfig {
             max_response_bytes: 32 * 1024 * 1024,
             max_query_values: request.max_query_values,
             max_id_chars: request.max_id_chars,
+            max_connections: 1024,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 20_000,
+            idle_timeout_ms: 60_000,
         }
     }
 }
@@ -245,9 +261,21 @@ impl LimitsConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PreviewConfig {
-    /// Unset: on in sandbox mode, and with the real Spine only behind mutual TLS (the
-    /// client certificate authenticates the user's system).
+    /// Unset: on when protected (mutual TLS or `token`), and in sandbox mode on loopback.
+    /// `true` without protection refuses to start unless sandbox mode listens on loopback.
     pub enabled: Option<bool>,
+    /// Bearer token callers must send (`Authorization: Bearer …`), compared in constant
+    /// time; at least 32 characters (also `XHUMA_PREVIEW__TOKEN`).
+    pub token: Option<SecretString>,
+}
+
+/// Embedded sandbox mode (no `[spine]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxModeConfig {
+    /// Sandbox mode listens on loopback only; `true` allows another address (with a loud
+    /// warning at start-up).
+    pub allow_non_loopback: bool,
 }
 
 /// Why the configuration could not be loaded.
@@ -309,12 +337,27 @@ impl Config {
                 "limits.max_id_chars must be at least 64 (a urn:uuid MessageID is 45)".into(),
             ));
         }
+        if l.max_connections == 0
+            || l.header_read_timeout_ms == 0
+            || l.body_read_timeout_ms == 0
+            || l.idle_timeout_ms == 0
+        {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections and the limits.*_timeout_ms must be positive".into(),
+            ));
+        }
+        if l.idle_timeout_ms <= l.request_timeout_ms {
+            // A request waiting on GP Connect moves no bytes; it must not count as idle.
+            return Err(ConfigError::Invalid(
+                "limits.idle_timeout_ms must be longer than limits.request_timeout_ms".into(),
+            ));
+        }
         if self.cache.max_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "cache.max_bytes must be positive".into(),
             ));
         }
-        Ok(())
+        self.check_exposure()
     }
 
     /// True when the Spine sandbox runs in-process.
@@ -329,13 +372,57 @@ impl Config {
 
     /// Whether the clinician preview is served.
     pub fn preview_enabled(&self) -> bool {
-        self.preview.enabled.unwrap_or_else(|| {
-            self.sandbox_mode()
-                || self
-                    .tls
-                    .as_ref()
-                    .is_some_and(|t| t.client_ca_path.is_some())
-        })
+        self.preview
+            .enabled
+            .unwrap_or_else(|| self.preview_protected() || self.sandbox_on_loopback())
+    }
+
+    /// Whether every preview caller is authenticated: mutual TLS (the client certificate
+    /// identifies the calling system) or the bearer token.
+    pub fn preview_protected(&self) -> bool {
+        self.preview.token.is_some()
+            || self
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.client_ca_path.is_some())
+    }
+
+    /// Sandbox mode on a loopback address: only this machine can reach the synthetic
+    /// patients, so the preview needs no credential.
+    fn sandbox_on_loopback(&self) -> bool {
+        self.sandbox_mode() && self.listen.ip().is_loopback()
+    }
+
+    /// What may be exposed on the network, checked at start-up: sandbox mode stays on
+    /// loopback unless explicitly allowed, and the preview (clinical records as HTML) is
+    /// never served to unauthenticated callers off loopback.
+    pub fn check_exposure(&self) -> Result<(), ConfigError> {
+        if self.sandbox_mode()
+            && !self.listen.ip().is_loopback()
+            && !self.sandbox.allow_non_loopback
+        {
+            return Err(ConfigError::Invalid(format!(
+                "sandbox mode (no [spine] section) listens on loopback only, not {}: set \
+                 sandbox.allow_non_loopback = true to expose the sandbox, or configure [spine]",
+                self.listen
+            )));
+        }
+        if self.preview_enabled() && !self.preview_protected() && !self.sandbox_on_loopback() {
+            return Err(ConfigError::Invalid(
+                "preview.enabled = true but the preview is not protected: configure mutual \
+                 TLS ([tls] client_ca_path) or preview.token, or disable the preview"
+                    .into(),
+            ));
+        }
+        if let Some(t) = &self.preview.token {
+            use secrecy::ExposeSecret;
+            if t.expose_secret().len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "preview.token must be at least 32 characters".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -365,6 +452,57 @@ mod tests {
         assert!(cfg.listen.ip().is_loopback());
         assert_eq!(cfg.cache.document_ttl(), Duration::from_secs(4 * 3600));
         cfg.validate().unwrap();
+    }
+
+    fn with_real_spine() -> Config {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/xhuma.example.toml");
+        let mut cfg = Config::load(Some(Path::new(path))).unwrap();
+        cfg.tls = None;
+        cfg.preview = PreviewConfig::default();
+        cfg
+    }
+
+    #[test]
+    fn preview_must_be_protected_outside_sandbox_loopback() {
+        let mut cfg = with_real_spine();
+        assert!(!cfg.preview_enabled(), "off by default when unprotected");
+        cfg.validate().unwrap();
+        cfg.preview.enabled = Some(true);
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("not protected"), "{err}");
+        cfg.preview.token = Some(SecretString::from("x".repeat(40)));
+        cfg.validate().unwrap();
+        cfg.preview.token = Some(SecretString::from("short"));
+        assert!(cfg.validate().is_err());
+        // Mutual TLS protects it too, and then it is on by default.
+        let mut cfg = with_real_spine();
+        cfg.tls = Some(TlsConfig {
+            cert_path: "c".into(),
+            key_path: "k".into(),
+            client_ca_path: Some("ca".into()),
+        });
+        assert!(cfg.preview_enabled());
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn sandbox_stays_on_loopback_unless_allowed() {
+        let mut cfg = Config {
+            listen: "0.0.0.0:8000".parse().unwrap(),
+            ..Config::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("loopback"), "{err}");
+        cfg.sandbox.allow_non_loopback = true;
+        cfg.validate().unwrap();
+        assert!(
+            !cfg.preview_enabled(),
+            "no unprotected preview off loopback"
+        );
+        cfg.listen = "[::1]:8000".parse().unwrap();
+        cfg.sandbox.allow_non_loopback = false;
+        cfg.validate().unwrap();
+        assert!(cfg.preview_enabled());
     }
 
     #[test]

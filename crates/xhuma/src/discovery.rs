@@ -65,10 +65,11 @@ pub(crate) async fn patient_query(
 ) -> Handled {
     let id = new_message_id();
     let limits = st.flow.cfg.limits.request_limits();
-    let parsed = match tx {
+    let parsed = crate::cpu::heavy(body.len(), || match tx {
         Transaction::Iti55 => ihe_messaging::parse_iti55_with(body, content_type, &limits),
         _ => ihe_messaging::parse_iti47_with(body, content_type, &limits),
-    };
+    })
+    .await;
     let req = match parsed {
         Ok(r) => r,
         Err(fault) => {

@@ -222,7 +222,10 @@ impl Flow {
         self.inline_base64
             .get_with(doc.meta.unique_id.clone(), async move {
                 use base64::Engine;
-                Bytes::from(base64::engine::general_purpose::STANDARD.encode(&xml))
+                crate::cpu::heavy(xml.len(), || {
+                    Bytes::from(base64::engine::general_purpose::STANDARD.encode(&xml))
+                })
+                .await
             })
             .await
     }

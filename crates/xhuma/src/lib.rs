@@ -5,7 +5,7 @@
 //! ([`cache`], [`singleflight`]), the audit trail ([`audit`], [`pseudonym`]), the request flow
 //! ([`flow`]), patient discovery and its patient-safety matching ([`discovery`], [`matching`]),
 //! the HTTP surface ([`app`], [`soap`], [`preview`], [`ops`]), inbound security
-//! ([`security`]), start-up ([`server`]) and the `xhuma convert` command ([`convert_cli`]).
+//! ([`security`]), the accept loop with its connection bound and timeouts (`listen`), start-up ([`server`]) and the `xhuma convert` command ([`convert_cli`]).
 //! Parsing IHE messages, talking to Spine and converting records belong to `ihe-messaging`,
 //! `nhs-spine` and `ccda-convert`; [`spine`] and [`soap`] adapt them.
 
@@ -14,8 +14,10 @@ pub mod audit;
 pub mod cache;
 pub mod config;
 pub mod convert_cli;
+mod cpu;
 pub mod discovery;
 pub mod flow;
+mod listen;
 pub mod matching;
 pub mod ops;
 pub mod preview;

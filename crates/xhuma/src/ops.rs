@@ -64,7 +64,16 @@ pub async fn ready(State(st): State<Arc<AppState>>) -> Report {
     let flow = &st.flow;
     let cache = Check::run(with_deadline(flow.cache.ping()));
     let audit = flow.audit.health();
-    let (cache, audit) = tokio::join!(cache, audit);
+    let (mut cache, audit) = tokio::join!(cache, audit);
+    if cache.status == Status::Fail && matches!(flow.cache, crate::cache::AnyCache::Redis(_)) {
+        // Redis down: the in-process tier still serves this replica's documents, so the
+        // gateway is degraded, not dead (taking it out of a load balancer would not help).
+        cache.status = Status::Degraded;
+        cache.detail = Some(format!(
+            "{}; serving from the in-process tier",
+            cache.detail.as_deref().unwrap_or("Redis unavailable")
+        ));
+    }
     let mode = if flow.cfg.sandbox_mode() {
         "sandbox (embedded Spine stand-in)"
     } else {

@@ -1,7 +1,9 @@
 //! The clinician's preview: `GET /preview/{nhs_number}` shows the converted record as HTML.
 //!
-//! Served in sandbox mode, or with the real Spine only behind mutual TLS (the client
-//! certificate authenticates the calling system). The page is built from the document's own
+//! Served only to authenticated callers: behind mutual TLS (the client certificate
+//! authenticates the calling system) or with the configured bearer token (`preview.token`),
+//! or in sandbox mode on loopback. The gateway refuses to start with the preview enabled and
+//! unprotected (`Config::check_exposure`). The page is built from the document's own
 //! section titles and narrative blocks (`section/text`), mapped element by element to HTML
 //! with every text escaped, so nothing in a record can inject markup or script.
 
@@ -26,16 +28,35 @@ use crate::security::PeerAddr;
     responses(
         (status = 200, description = "the converted record", content_type = "text/html"),
         (status = 400, description = "not a valid NHS number (problem+json)"),
+        (status = 401, description = "preview.token configured and not presented (problem+json)"),
         (status = 404, description = "preview disabled, or patient unknown (problem+json)"),
         (status = 403, description = "record not shareable: restricted, no consent (problem+json)"),
         (status = 502, description = "an upstream service failed (problem+json)")))]
 pub async fn preview(
     State(st): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<PeerAddr>,
+    headers: axum::http::HeaderMap,
     Path(nhs): Path<String>,
 ) -> Response {
     if !st.flow.cfg.preview_enabled() {
         return Problem::not_found("the preview").into_response();
+    }
+    if let Some(token) = &st.flow.cfg.preview.token
+        && !bearer_matches(&headers, token)
+    {
+        metrics::counter!("xhuma_preview_refused_total").increment(1);
+        let mut r = Problem::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .detail("the preview needs `Authorization: Bearer <token>`")
+        .into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"xhuma-preview\""),
+        );
+        return r;
     }
     let Ok(nhs) = NhsNumber::parse(nhs.trim()) else {
         return Problem::bad_request("the path does not hold a valid 10-digit NHS number")
@@ -77,7 +98,14 @@ pub async fn preview(
         .into_response();
     }
     let Some(doc) = st.flow.stored_document(&meta.unique_id).await else {
-        return Problem::internal().into_response();
+        // Evicted between the two reads (a full cache): a passing condition, not a bug.
+        return Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The record cannot be shown",
+        )
+        .detail("the converted document is no longer cached; try again")
+        .into_response();
     };
     let html = render(&doc.xml, &meta.title);
     (
@@ -92,6 +120,29 @@ pub async fn preview(
         html,
     )
         .into_response()
+}
+
+/// Whether the request carries `Authorization: Bearer <token>`. Both sides are hashed first
+/// and the digests compared without early exit, so neither the length nor a matching prefix
+/// of the token shows in the timing.
+fn bearer_matches(headers: &axum::http::HeaderMap, token: &secrecy::SecretString) -> bool {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .unwrap_or("");
+    let a = Sha256::digest(presented.trim().as_bytes());
+    let b = Sha256::digest(token.expose_secret().as_bytes());
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0 && !presented.is_empty()
 }
 
 fn problem(e: &FlowError) -> Problem {

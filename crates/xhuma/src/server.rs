@@ -14,7 +14,7 @@ use crate::cache::{AnyCache, CacheError};
 use crate::config::Config;
 use crate::flow::Flow;
 use crate::pseudonym::{PseudonymError, Pseudonymiser};
-use crate::security::{PeerAddr, TlsListener, TlsSetupError};
+use crate::security::TlsSetupError;
 use crate::spine::{Spine, SpineSetupError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,8 @@ pub enum StartError {
     Spine(#[from] SpineSetupError),
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -83,6 +85,16 @@ impl Running {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     service_kit::crypto::install_default_provider();
     let _ = service_kit::metrics::install();
+    // Also checked when the file is loaded; repeated here for callers that build a Config
+    // in code, so nothing starts exposed by mistake.
+    config.validate()?;
+    if config.sandbox_mode() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %config.listen,
+            "SANDBOX MODE IS LISTENING ON A NON-LOOPBACK ADDRESS (sandbox.allow_non_loopback): \
+             anyone who can reach it can query the synthetic patients"
+        );
+    }
     let config = Arc::new(config);
     let pseudo =
         Pseudonymiser::from_config_or_dir(config.audit.pseudonym_key.as_ref(), &config.data_dir)?;
@@ -97,7 +109,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let flow = Arc::new(Flow::new(config.clone(), cache, audit, pseudo, spine));
     let state = Arc::new(AppState::new(flow));
     let rate = crate::security::rate_limit(config.limits.rate_per_second, config.limits.rate_burst);
-    let app = router(state.clone(), rate).into_make_service_with_connect_info::<PeerAddr>();
+    let app = router(state.clone(), rate);
 
     let tcp = TcpListener::bind(config.listen)
         .await
@@ -113,34 +125,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let stop = async move {
         let _ = rx.await;
     };
-    let (task, tls) = match &config.tls {
-        Some(tls_cfg) => {
-            let server_cfg = crate::security::server_config(tls_cfg)?;
-            let listener =
-                TlsListener::new(tcp, server_cfg).map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-            let task = tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop)
-                    .await
-                {
-                    tracing::error!(error = %e, "server stopped with an error");
-                }
-            });
-            (task, true)
-        }
-        None => {
-            let task = tokio::spawn(async move {
-                let tcp = tcp;
-                if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(stop).await {
-                    tracing::error!(error = %e, "server stopped with an error");
-                }
-            });
-            (task, false)
-        }
+    let tls = match &config.tls {
+        Some(tls_cfg) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(
+            crate::security::server_config(tls_cfg)?,
+        ))),
+        None => None,
     };
+    let is_tls = tls.is_some();
+    let limits = config.limits.clone();
+    let task = tokio::spawn(crate::listen::serve(tcp, tls, app, limits, stop));
+    let tls = is_tls;
     Ok(Running {
         state,
         addr,
@@ -183,6 +177,13 @@ pub fn banner(r: &Running) -> String {
             sandbox.base_url(),
             patients.len()
         ));
+        if !r.addr.ip().is_loopback() {
+            s.push_str(
+                "\n  !!! WARNING: sandbox mode is listening on a non-loopback address \
+                 (sandbox.allow_non_loopback = true).\n  !!! Anyone who can reach this port can \
+                 query it. Use it only on a trusted test network.\n",
+            );
+        }
         if let Some(p) = example {
             s.push_str(&format!(
                 "\n  Try it (from the repository root):\n\

@@ -312,7 +312,11 @@ fn entry(st: &AppState, m: &DocMeta) -> Option<DocumentEntry> {
 async fn query(st: &Arc<AppState>, body: &[u8], content_type: &str, peer: SocketAddr) -> Handled {
     let id = new_message_id();
     let limits = st.flow.cfg.limits.request_limits();
-    let req = match ihe_messaging::parse_iti38_with(body, content_type, &limits) {
+    let parsed = crate::cpu::heavy(body.len(), || {
+        ihe_messaging::parse_iti38_with(body, content_type, &limits)
+    })
+    .await;
+    let req = match parsed {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti38, meta(&id)), "rejected");
@@ -438,7 +442,12 @@ async fn retrieve(
 ) -> Handled {
     let id = new_message_id();
     let limits = &st.flow.cfg.limits;
-    let req = match ihe_messaging::parse_iti39_with(body, content_type, &limits.request_limits()) {
+    let request_limits = limits.request_limits();
+    let parsed = crate::cpu::heavy(body.len(), || {
+        ihe_messaging::parse_iti39_with(body, content_type, &request_limits)
+    })
+    .await;
+    let req = match parsed {
         Ok(r) => r,
         Err(rej) => {
             let mut h = Handled::new(rej.to_response(Transaction::Iti39, meta(&id)), "rejected");

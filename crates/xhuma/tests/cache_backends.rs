@@ -114,7 +114,7 @@ async fn memory_backend_passes_the_suite() {
 #[tokio::test]
 async fn redis_backend_passes_the_suite() {
     let p = prefix();
-    let c = RedisCache::new(&SecretString::from(REDIS), &p).unwrap();
+    let c = RedisCache::new(&SecretString::from(REDIS), &p, 1 << 20).unwrap();
     suite(&c).await;
     redis_cleanup(&p).await;
 }
@@ -122,7 +122,7 @@ async fn redis_backend_passes_the_suite() {
 #[tokio::test]
 async fn redis_keys_are_namespaced_and_expire() {
     let p = prefix();
-    let c = RedisCache::new(&SecretString::from(REDIS), &p).unwrap();
+    let c = RedisCache::new(&SecretString::from(REDIS), &p, 1 << 20).unwrap();
     c.put(
         Kind::Document,
         "abc",
@@ -165,7 +165,7 @@ async fn memory_backend_is_bounded_by_bytes() {
 #[tokio::test]
 async fn unreachable_redis_is_an_error_not_a_hang() {
     // A port nothing listens on: connection refused, reported quickly.
-    let c = RedisCache::new(&SecretString::from("redis://127.0.0.1:1"), "x").unwrap();
+    let c = RedisCache::new(&SecretString::from("redis://127.0.0.1:1"), "x", 1 << 20).unwrap();
     let started = std::time::Instant::now();
     assert!(c.get(Kind::Pds, "k").await.is_err());
     assert!(c.ping().await.is_err());
@@ -174,9 +174,38 @@ async fn unreachable_redis_is_an_error_not_a_hang() {
 
 #[tokio::test]
 async fn invalid_redis_url_is_a_config_error() {
-    let e = RedisCache::new(&SecretString::from("http://nope"), "x")
+    let e = RedisCache::new(&SecretString::from("http://nope"), "x", 1 << 20)
         .err()
         .unwrap()
         .to_string();
     assert!(e.contains("invalid Redis URL"), "{e}");
+}
+
+#[tokio::test]
+async fn unreachable_redis_is_backed_off_and_the_in_process_tier_answers() {
+    let c = RedisCache::new(&SecretString::from("redis://127.0.0.1:1"), "x", 1 << 20).unwrap();
+    // Written while Redis is down: kept in the tier and read back from it.
+    c.put(
+        Kind::Document,
+        "d1",
+        Bytes::from_static(b"doc"),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(c.is_degraded(), "the failed write marks Redis down");
+    assert_eq!(
+        c.get(Kind::Document, "d1").await.unwrap().as_deref(),
+        Some(&b"doc"[..])
+    );
+    // Misses do not reconnect on every request while Redis is marked down.
+    let started = std::time::Instant::now();
+    for i in 0..2_000 {
+        assert!(c.get(Kind::Pds, &format!("k{i}")).await.is_err());
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?} for 2,000 misses",
+        started.elapsed()
+    );
 }

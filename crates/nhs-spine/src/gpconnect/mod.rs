@@ -183,7 +183,9 @@ impl GpConnectClient {
                     version: config.device_version,
                 },
                 areas: config.clinical_areas,
-                upstream: Upstream::new("gpconnect", http, config.resilience),
+                // One breaker per practice (keyed by its ASID): a failing practice must not
+                // block the others.
+                upstream: Upstream::keyed("gpconnect", http, config.resilience),
             }),
         })
     }
@@ -212,7 +214,7 @@ impl GpConnectClient {
         let mut first = true;
         let resp = inner
             .upstream
-            .call(|| {
+            .call_keyed(Some(&provider.asid), || {
                 // Each attempt is a new request: new trace id, new JWT (GP Connect: one JWT per
                 // request, valid five minutes from its `iat`).
                 if !first {
