@@ -197,9 +197,9 @@ async fn connections_beyond_the_bound_wait_until_one_closes() {
     gw.running.shutdown().await;
 }
 
-/// An ITI-39 MTOM request whose boundary makes a naive multipart search quadratic (seconds
-/// of CPU for 600 KB): `n` dashes
-/// in the body, a boundary of `m - 1` dashes and an `x`.
+/// An ITI-39 MTOM request whose boundary made the old multipart search quadratic (seconds of
+/// CPU for 600 KB; now refused at once as longer than RFC 2046 allows): `n` dashes in the
+/// body, a boundary of `m - 1` dashes and an `x`.
 fn heavy_mtom(n: usize, m: usize) -> (String, Vec<u8>) {
     let boundary = format!("{}x", "-".repeat(m - 1));
     let ct = format!(
@@ -251,11 +251,23 @@ async fn health_live_answers_while_heavy_requests_parse() {
         );
         slowest = slowest.max(took);
     }
-    // When parsing is heavy (seconds), liveness must still be immediate; when the parser is
-    // linear the heavy requests end at once and this holds trivially.
+    // Since ihe-messaging refuses boundaries over 70 characters and searches linearly, these
+    // requests are cheap and the latency bound holds on its own; what still proves the
+    // mechanism is that every large body went through the offload (the counter), so a parser
+    // that turns slow again cannot block the runtime.
     assert!(
         worst < Duration::from_millis(750),
         "/health/live took {worst:?} while heavy requests ran (slowest {slowest:?})"
+    );
+    let metrics = gw.get("/metrics").await.text();
+    let offloaded: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("xhuma_offloaded_parses_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(
+        offloaded >= 3.0,
+        "the three large bodies were not parsed off the async workers ({offloaded})"
     );
     gw.running.shutdown().await;
 }
