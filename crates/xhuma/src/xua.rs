@@ -29,7 +29,7 @@ use crate::config::Config;
 enum Verifier {
     /// No trust anchors configured (only allowed when SAML is not required).
     Off,
-    Ready(SamlVerifier),
+    Ready(Box<SamlVerifier>),
     /// The trust anchors are configured but could not be loaded: refuse every assertion.
     Broken(String),
 }
@@ -86,7 +86,7 @@ impl Xua {
         })?;
         Ok(Self {
             required,
-            verifier: Verifier::Ready(verifier),
+            verifier: Verifier::Ready(Box::new(verifier)),
         })
     }
 
