@@ -86,12 +86,17 @@ impl FaultCode {
     }
 }
 
-/// WS-Addressing fault subcodes (WS-Addressing 1.0 SOAP Binding §6.4).
+/// Fault subcodes: WS-Addressing 1.0 SOAP Binding §6.4, and the two WS-Security 1.1 (SOAP
+/// Message Security §12) faults a refused SAML assertion answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WsaSubcode {
     InvalidAddressingHeader,
     MessageAddressingHeaderRequired,
     ActionNotSupported,
+    /// `wsse:FailedAuthentication`: the security token could not be authenticated.
+    FailedAuthentication,
+    /// `wsse:InvalidSecurity`: an error processing the `wsse:Security` header.
+    InvalidSecurity,
 }
 
 impl WsaSubcode {
@@ -100,7 +105,13 @@ impl WsaSubcode {
             Self::InvalidAddressingHeader => "InvalidAddressingHeader",
             Self::MessageAddressingHeaderRequired => "MessageAddressingHeaderRequired",
             Self::ActionNotSupported => "ActionNotSupported",
+            Self::FailedAuthentication => "FailedAuthentication",
+            Self::InvalidSecurity => "InvalidSecurity",
         }
+    }
+
+    fn is_wsse(self) -> bool {
+        matches!(self, Self::FailedAuthentication | Self::InvalidSecurity)
     }
 }
 
@@ -153,7 +164,7 @@ impl SoapFault {
 
     /// Renders the Fault envelope. `message_id` is this response's new `wsa:MessageID`.
     pub fn to_response(&self, message_id: &str) -> SoapResponse {
-        let action = if self.subcode.is_some() {
+        let action = if self.subcode.is_some_and(|s| !s.is_wsse()) {
             "http://www.w3.org/2005/08/addressing/fault"
         } else {
             "http://www.w3.org/2005/08/addressing/soap/fault"
@@ -170,7 +181,12 @@ impl SoapFault {
         body.push_str(self.code.local());
         body.push_str("</env:Value>");
         if let Some(sub) = self.subcode {
-            body.push_str("<env:Subcode><env:Value>wsa:");
+            body.push_str(if sub.is_wsse() {
+                "<env:Subcode><env:Value xmlns:wsse=\"http://docs.oasis-open.org/wss/2004/01/\
+                 oasis-200401-wss-wssecurity-secext-1.0.xsd\">wsse:"
+            } else {
+                "<env:Subcode><env:Value>wsa:"
+            });
             body.push_str(sub.local());
             body.push_str("</env:Value></env:Subcode>");
         }

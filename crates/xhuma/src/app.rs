@@ -24,6 +24,8 @@ use crate::security::RateLimit;
 pub struct AppState {
     pub flow: Arc<Flow>,
     pub responder: ResponderConfig,
+    /// Which SAML assertions are believed (`xua.rs`).
+    pub xua: crate::xua::Xua,
 }
 
 impl AppState {
@@ -37,7 +39,12 @@ impl AppState {
             organization_oid: gw.organization_oid.clone(),
             organization_name: gw.organization_name.clone(),
         };
-        Self { flow, responder }
+        let xua = crate::xua::Xua::from_config_or_closed(&flow.cfg);
+        Self {
+            flow,
+            responder,
+            xua,
+        }
     }
 
     /// A transaction audit event with what is known before parsing.

@@ -30,6 +30,8 @@ pub struct Config {
     pub cache: CacheConfig,
     pub audit: AuditConfig,
     pub gateway: GatewayConfig,
+    /// XUA assertion verification (trust anchors, clock skew, audience).
+    pub saml: SamlConfig,
     /// The real Spine. Unset: the sandbox is started in-process (embedded mode).
     pub spine: Option<SpineConfig>,
     /// Inbound TLS; plain HTTP when unset.
@@ -50,6 +52,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             audit: AuditConfig::default(),
             gateway: GatewayConfig::default(),
+            saml: SamlConfig::default(),
             spine: None,
             tls: None,
             limits: LimitsConfig::default(),
@@ -170,6 +173,35 @@ impl Default for GatewayConfig {
             ods_code: "X26".into(),
             author_id_root: "1.3.6.1.4.1.21367.2017.2.6.19.4".into(),
             require_saml: None,
+        }
+    }
+}
+
+/// XUA (SAML 2.0) assertion verification. See [`crate::xua`] for what is checked when.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamlConfig {
+    /// PEM files holding the certificates of the identity providers (initiating gateways)
+    /// whose assertion signatures are accepted; each file may hold several certificates.
+    /// Required when `gateway.require_saml` is on. When set in a deployment that does not
+    /// require SAML, assertions that are sent are still verified.
+    pub trust_anchors: Vec<PathBuf>,
+    /// Clock difference tolerated on NotBefore / NotOnOrAfter / IssueInstant.
+    pub clock_skew_secs: u64,
+    /// When set, `Conditions/AudienceRestriction/Audience` must name it (e.g. our
+    /// homeCommunityId as `urn:oid:…`, or our endpoint URL).
+    pub audience: Option<String>,
+    /// Accepted signature methods: `rsa-sha256` (default), `rsa-sha512`, `rsa-sha1`.
+    pub signature_algorithms: Vec<String>,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        Self {
+            trust_anchors: Vec::new(),
+            clock_skew_secs: 120,
+            audience: None,
+            signature_algorithms: vec!["rsa-sha256".into()],
         }
     }
 }
@@ -350,6 +382,27 @@ impl Config {
             // A request waiting on GP Connect moves no bytes; it must not count as idle.
             return Err(ConfigError::Invalid(
                 "limits.idle_timeout_ms must be longer than limits.request_timeout_ms".into(),
+            ));
+        }
+        if self.require_saml() && self.saml.trust_anchors.is_empty() {
+            return Err(ConfigError::Invalid(
+                "saml.trust_anchors must list the identity providers' signing certificates \
+                 (PEM files) when SAML is required (gateway.require_saml, on by default with \
+                 the real Spine)"
+                    .into(),
+            ));
+        }
+        for name in &self.saml.signature_algorithms {
+            if ihe_messaging::saml::SignatureAlgorithm::from_name(name).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "saml.signature_algorithms: `{name}` is not one of rsa-sha256, rsa-sha512, \
+                     rsa-sha1"
+                )));
+            }
+        }
+        if self.saml.clock_skew_secs > 3600 {
+            return Err(ConfigError::Invalid(
+                "saml.clock_skew_secs must be at most 3600".into(),
             ));
         }
         if self.cache.max_bytes == 0 {

@@ -27,3 +27,4 @@ pub mod server;
 pub mod singleflight;
 pub mod soap;
 pub mod spine;
+pub mod xua;

@@ -113,6 +113,11 @@ fn serve(file: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<Pat
     if let Some(d) = data_dir {
         config.data_dir = d;
     }
+    // Unreadable trust anchors stop the start here; the server itself would only fail closed.
+    if let Err(e) = xhuma::xua::Xua::from_config(&config) {
+        eprintln!("xhuma: {e}");
+        return ExitCode::from(2);
+    }
     let _guard = match service_kit::telemetry::init("xhuma", &config.telemetry) {
         Ok(g) => g,
         Err(e) => {

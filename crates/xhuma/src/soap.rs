@@ -245,28 +245,15 @@ pub(crate) fn meta(id: &str) -> ReplyMeta<'_> {
     }
 }
 
-/// Checks the XUA assertion when the deployment requires one; returns the caller.
+/// Checks the XUA assertion (`xua.rs`: required, verified or read per configuration); returns
+/// the caller.
 pub(crate) fn caller(
     st: &AppState,
     header: &SoapHeader,
     peer: SocketAddr,
 ) -> Result<Caller, SoapFault> {
     let gw = &st.flow.cfg.gateway;
-    if st.flow.cfg.require_saml() {
-        match &header.saml {
-            None => {
-                return Err(SoapFault::sender(
-                    "a WS-Security SAML assertion (IHE XUA) is required",
-                ));
-            }
-            Some(s) if !s.is_valid_at(Utc::now()) => {
-                return Err(SoapFault::sender(
-                    "the SAML assertion is expired or not yet valid",
-                ));
-            }
-            Some(_) => {}
-        }
-    }
+    st.xua.check(header.saml.as_ref(), Utc::now())?;
     Ok(Caller {
         ctx: crate::spine::requesting_context(header.saml.as_ref(), gw),
         client_addr: Some(peer.ip().to_string()),

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use chrono::{TimeZone, Utc};
 use ihe_messaging::{ReplyMeta, ResponderConfig};
 
+pub mod saml_sign;
+
 pub const CT_SOAP: &str = "application/soap+xml; charset=UTF-8";
 
 pub fn shared() -> PathBuf {

@@ -1,8 +1,17 @@
 //! The WS-Security SAML 2.0 assertion (IHE XUA) with its XSPA/NHIN attributes.
 //!
-//! The assertion is read, not verified: signature checking needs the initiating gateway's
-//! trust store and belongs in the gateway (it gets [`SamlAssertion::raw`] for that). What is
-//! read here is what the gateway audits (ATNA) and passes on.
+//! Parsing ([`read`], called by the SOAP envelope parser) reads what the gateway audits (ATNA)
+//! and passes on, and keeps the assertion as a standalone document ([`SamlAssertion::raw`]).
+//! Whether to believe it is decided separately by [`SamlVerifier`] (`verify`), which checks
+//! the XML signature against configured trust anchors and the required parts; the gateway
+//! calls it, because only the gateway knows its trust anchors and the time.
+
+mod standalone;
+mod verify;
+
+pub use verify::{
+    SamlRejection, SamlVerifier, SignatureAlgorithm, TrustAnchorError, VerifierConfig, WsseFault,
+};
 
 use chrono::{DateTime, Utc};
 
@@ -24,6 +33,8 @@ const ATTR_RESOURCE_ID: &str = "urn:oasis:names:tc:xacml:2.0:resource:resource-i
 pub enum SamlError {
     #[error("the SAML assertion's {field} `{value}` is not an xs:dateTime")]
     BadTime { field: &'static str, value: String },
+    #[error("the SAML assertion cannot be read as a document of its own")]
+    NotStandalone,
 }
 
 /// A coded attribute value (HL7 CE), e.g. the XSPA role or purpose of use.
@@ -55,10 +66,15 @@ pub struct SamlAssertion {
     pub purpose_of_use: Option<CodedValue>,
     /// XACML resource-id: the patient the request is about, when sent.
     pub resource_id: Option<String>,
-    /// An enveloped `ds:Signature` is present (not verified here).
+    /// `Conditions/AudienceRestriction/Audience` values.
+    pub audiences: Vec<String>,
+    /// An enveloped `ds:Signature` is present (not verified by parsing: see [`SamlVerifier`]).
     pub signed: bool,
-    /// The assertion exactly as received, for signature verification or forwarding. Namespace
-    /// declarations made on ancestors (Envelope, Security) are not included.
+    /// The assertion as a standalone XML document: its bytes exactly as received, with the
+    /// namespace declarations it inherited from the Envelope/Security ancestors copied onto
+    /// its start tag, so that it reads (and canonicalises under exclusive c14n) as it did in
+    /// place. This is what [`SamlVerifier::verify`] checks, and it is the same element the
+    /// fields above were read from.
     pub raw: String,
 }
 
@@ -100,11 +116,15 @@ pub(crate) fn read(a: &Element, source: &[u8]) -> Result<SamlAssertion, SamlErro
             "NotOnOrAfter",
             conditions.and_then(|c| c.attr("NotOnOrAfter")),
         )?,
+        audiences: conditions
+            .into_iter()
+            .flat_map(|c| c.children_named(SAML2_NS, "AudienceRestriction"))
+            .flat_map(|r| r.children_named(SAML2_NS, "Audience"))
+            .filter_map(Element::text_trimmed)
+            .map(str::to_owned)
+            .collect(),
         signed: a.child(DSIG_NS, "Signature").is_some(),
-        raw: source
-            .get(a.span.clone())
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default(),
+        raw: standalone::document(source, a.span.clone()).ok_or(SamlError::NotStandalone)?,
         ..SamlAssertion::default()
     };
     for statement in a.children_named(SAML2_NS, "AttributeStatement") {
