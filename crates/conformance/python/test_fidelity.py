@@ -4,6 +4,8 @@ names is reported, and a faithful document is not. Run: python3 fidelity.py --se
 import unittest
 
 import fidelity as f
+import fidelity_cda as cda
+import fidelity_values as values
 
 SNOMED = "http://snomed.info/sct"
 PATIENT = {"resourceType": "Patient", "id": "p"}
@@ -40,8 +42,8 @@ def doc(**sections):
 
 
 S = {  # keyword-friendly section names
-    "meds": f.SEC_MEDICATIONS, "allergies": f.SEC_ALLERGIES, "problems": f.SEC_PROBLEMS,
-    "imms": f.SEC_IMMUNIZATIONS, "results": f.SEC_RESULTS, "vitals": f.SEC_VITALS,
+    "meds": cda.SEC_MEDICATIONS, "allergies": cda.SEC_ALLERGIES, "problems": cda.SEC_PROBLEMS,
+    "imms": cda.SEC_IMMUNIZATIONS, "results": cda.SEC_RESULTS, "vitals": cda.SEC_VITALS,
     "exam": "2.16.840.1.113883.10.20.2.10",
 }
 
@@ -55,11 +57,11 @@ def med_activity(code, low="20200101", status="active", sig=None):
     if sig is not None:
         sig_xml = (
             '<entryRelationship typeCode="COMP"><substanceAdministration>'
-            f'<templateId root="{f.T_FREE_TEXT_SIG}"/><text>{sig}</text>'
+            f'<templateId root="{cda.T_FREE_TEXT_SIG}"/><text>{sig}</text>'
             "</substanceAdministration></entryRelationship>"
         )
     return (
-        f'<substanceAdministration><templateId root="{f.T_MED_ACTIVITY}"/>'
+        f'<substanceAdministration><templateId root="{cda.T_MED_ACTIVITY}"/>'
         f'<statusCode code="{status}"/><effectiveTime xsi:type="IVL_TS"><low value="{low}"/>'
         "</effectiveTime><consumable><manufacturedProduct><manufacturedMaterial>"
         f'<code code="{code}"/></manufacturedMaterial></manufacturedProduct></consumable>'
@@ -83,8 +85,8 @@ def statement(id_, code, ident="same", start="2020-01-01", text=None):
 def allergy_obs(allergen='<code code="1"/>', negated=False, value="419199007"):
     neg = ' negationInd="true"' if negated else ""
     return (
-        f'<act><templateId root="{f.T_ALLERGY_CONCERN}"/><statusCode code="active"/>'
-        f'<entryRelationship><observation{neg}><templateId root="{f.T_ALLERGY_OBS}"/>'
+        f'<act><templateId root="{cda.T_ALLERGY_CONCERN}"/><statusCode code="active"/>'
+        f'<entryRelationship><observation{neg}><templateId root="{cda.T_ALLERGY_OBS}"/>'
         f'<statusCode code="completed"/><value xsi:type="CD" code="{value}"/>'
         '<participant typeCode="CSM"><participantRole><playingEntity>'
         f"{allergen}</playingEntity></participantRole></participant></observation>"
@@ -94,7 +96,7 @@ def allergy_obs(allergen='<code code="1"/>', negated=False, value="419199007"):
 
 def result_obs(code, value_xml, when="20240101", extra=""):
     return (
-        f'<observation><templateId root="{f.T_RESULT_OBS}"/><code code="{code}"/>'
+        f'<observation><templateId root="{cda.T_RESULT_OBS}"/><code code="{code}"/>'
         f'<statusCode code="completed"/><effectiveTime value="{when}"/>{value_xml}{extra}'
         "</observation>"
     )
@@ -144,15 +146,27 @@ class Medications(unittest.TestCase):
         self.assertTrue(out[0].startswith("MedicationStatement/2: medication"), out)
         self.assertIn("missing from Medications", out[0])
 
-    def test_same_identifier_and_code_is_one_item(self):
+    def test_same_identifier_code_and_dates_is_one_item(self):
+        m1, ms1 = statement("1", "111")
+        m2, ms2 = statement("2", "111")
+        ms2["dosage"] = [{"text": "Two daily"}]
+        b = bundle(m1, ms1, m2, ms2,
+                   lists=[(MEDS, ["MedicationStatement/1", "MedicationStatement/2"])])
+        # Shown once, with either statement's facts.
+        self.assertEqual(f.check(b, sections(meds=[med_activity("111", sig="Two daily")])), [])
+        out = f.check(b, sections(meds=[med_activity("111"), med_activity("111")]))
+        self.assertTrue(any("appears again" in x for x in out), out)
+
+    def test_courses_at_different_dates_are_different_items(self):
         m1, ms1 = statement("1", "111")
         m2, ms2 = statement("2", "111", start="2021-05-01")
         b = bundle(m1, ms1, m2, ms2,
                    lists=[(MEDS, ["MedicationStatement/1", "MedicationStatement/2"])])
-        # Shown once, with either statement's facts.
-        self.assertEqual(f.check(b, sections(meds=[med_activity("111", low="20210501")])), [])
-        out = f.check(b, sections(meds=[med_activity("111"), med_activity("111")]))
-        self.assertTrue(any("appears again" in x for x in out), out)
+        both = [med_activity("111", low="20210501"), med_activity("111")]
+        self.assertEqual(f.check(b, sections(meds=both)), [])
+        out = f.check(b, sections(meds=[med_activity("111", low="20210501")]))
+        self.assertEqual(len(out), 1, out)
+        self.assertTrue(out[0].startswith("MedicationStatement/1: medication"), out)
 
     def test_dose_text_date_and_status(self):
         m, ms = statement("1", "111", text="Two at night")
@@ -252,14 +266,14 @@ class Placement(unittest.TestCase):
                 "extension": [{"url": "https://x/Extension-CareConnect-RelatedClinicalContent-1",
                                "valueReference": {"reference": "Immunization/i"}}]}
         b = bundle(imm, cond, lists=[(PROBLEMS, ["Condition/c"])])
-        problem = (f'<act><templateId root="{f.T_PROBLEM_CONCERN}"/><statusCode code="active"/>'
-                   f'<entryRelationship><observation><templateId root="{f.T_PROBLEM_OBS}"/>'
+        problem = (f'<act><templateId root="{cda.T_PROBLEM_CONCERN}"/><statusCode code="active"/>'
+                   f'<entryRelationship><observation><templateId root="{cda.T_PROBLEM_OBS}"/>'
                    '<value xsi:type="CD" code="1"/></observation></entryRelationship></act>')
         out = f.check(b, sections(problems=[problem]))
         self.assertEqual(len(out), 1, out)
         self.assertIn("Immunization/i: immunization", out[0])
         self.assertIn("missing from Immunizations", out[0])
-        imm_xml = (f'<substanceAdministration><templateId root="{f.T_IMMUNIZATION}"/>'
+        imm_xml = (f'<substanceAdministration><templateId root="{cda.T_IMMUNIZATION}"/>'
                    '<effectiveTime value="20190628"/><consumable><manufacturedProduct>'
                    '<manufacturedMaterial><code code="871751000000104"/></manufacturedMaterial>'
                    "</manufacturedProduct></consumable></substanceAdministration>")
@@ -275,7 +289,7 @@ class Placement(unittest.TestCase):
         self.assertTrue(any("is a Result Observation in Results, expected in Immunizations" in x
                             for x in out), out)
         negated = (f'<substanceAdministration negationInd="true">'
-                   f'<templateId root="{f.T_IMMUNIZATION}"/>'
+                   f'<templateId root="{cda.T_IMMUNIZATION}"/>'
                    '<effectiveTime value="20190328103000+0000"/><consumable><manufacturedProduct>'
                    '<manufacturedMaterial><code nullFlavor="NA"/></manufacturedMaterial>'
                    '</manufacturedProduct></consumable><entryRelationship><observation>'
@@ -286,25 +300,25 @@ class Placement(unittest.TestCase):
 
 class Helpers(unittest.TestCase):
     def test_dates_at_the_sources_precision(self):
-        self.assertTrue(f.same_instant("2019-03-28", "20190328"))
-        self.assertFalse(f.same_instant("2019-03-28", "201903"))
-        self.assertFalse(f.same_instant("2019-03-28T10:30:00+00:00", "20190328"))
-        self.assertTrue(f.same_instant("2019-03-28T10:30:00+00:00", "20190328103000+0000"))
-        self.assertTrue(f.same_instant("2019-03-28T11:30:00+01:00", "20190328103000+0000"))
-        self.assertFalse(f.same_instant("2019-03-28T11:30:00+01:00", "20190328113000+0000"))
-        self.assertIsNone(f.fhir_date("28/03/2019"))
+        self.assertTrue(values.same_instant("2019-03-28", "20190328"))
+        self.assertFalse(values.same_instant("2019-03-28", "201903"))
+        self.assertFalse(values.same_instant("2019-03-28T10:30:00+00:00", "20190328"))
+        self.assertTrue(values.same_instant("2019-03-28T10:30:00+00:00", "20190328103000+0000"))
+        self.assertTrue(values.same_instant("2019-03-28T11:30:00+01:00", "20190328103000+0000"))
+        self.assertFalse(values.same_instant("2019-03-28T11:30:00+01:00", "20190328113000+0000"))
+        self.assertIsNone(values.fhir_date("28/03/2019"))
 
     def test_units(self):
-        self.assertTrue(f.unit_matches("u/L", "U/L"))
-        self.assertTrue(f.unit_matches("miu/L", "m[IU]/L"))
-        self.assertTrue(f.unit_matches("mu/L", "m[IU]/L"))
-        self.assertTrue(f.unit_matches("units/week", "{units}/wk"))
-        self.assertTrue(f.unit_matches("10^9/L", "10*9/L"))
-        self.assertTrue(f.unit_matches("umol/l", "umol/L"))
-        self.assertTrue(f.unit_matches("L/min", "L/min"))
-        self.assertTrue(f.unit_matches("odd unit", "{odd unit}"))
-        self.assertFalse(f.unit_matches("u/L", "mmol/L"))
-        self.assertFalse(f.unit_matches("mmol/L", None))
+        self.assertTrue(values.unit_matches("u/L", "U/L"))
+        self.assertTrue(values.unit_matches("miu/L", "m[IU]/L"))
+        self.assertTrue(values.unit_matches("mu/L", "m[IU]/L"))
+        self.assertTrue(values.unit_matches("units/week", "{units}/wk"))
+        self.assertTrue(values.unit_matches("10^9/L", "10*9/L"))
+        self.assertTrue(values.unit_matches("umol/l", "umol/L"))
+        self.assertTrue(values.unit_matches("L/min", "L/min"))
+        self.assertTrue(values.unit_matches("odd unit", "{odd unit}"))
+        self.assertFalse(values.unit_matches("u/L", "mmol/L"))
+        self.assertFalse(values.unit_matches("mmol/L", None))
 
 
 if __name__ == "__main__":
