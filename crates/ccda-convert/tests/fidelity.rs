@@ -89,24 +89,35 @@ fn checker_reports_damaged_output() {
     let Some(before) = discrepancies(&path, &out.xml) else {
         return;
     };
-    // A medication dropped: its Medication Activity renamed out of the template.
-    let dropped = out
-        .xml
-        .replacen(
-            r#"<templateId root="2.16.840.1.113883.10.20.22.4.16"/>"#,
-            r#"<templateId root="2.16.840.1.113883.10.20.22.4.9999"/>"#,
-            1,
-        )
-        .replacen(
-            r#"<templateId root="2.16.840.1.113883.10.20.22.4.16" extension="2014-06-09"/>"#,
-            r#"<templateId root="2.16.840.1.113883.10.20.22.4.9999" extension="2014-06-09"/>"#,
-            1,
-        );
+    let activity = r#"<templateId root="2.16.840.1.113883.10.20.22.4.16"/>"#;
+    let at = out.xml.find(activity).unwrap();
+
+    // A medication dropped: its whole entry removed.
+    let start = out.xml[..at]
+        .rfind("<entry>")
+        .max(out.xml[..at].rfind("<entry "))
+        .unwrap();
+    let end = at + out.xml[at..].find("</entry>").unwrap() + "</entry>".len();
+    let dropped = format!("{}{}", &out.xml[..start], &out.xml[end..]);
     let after = discrepancies(&path, &dropped).unwrap();
     assert!(
         after.len() > before.len() && after.iter().any(|l| l.contains("missing from Medications")),
         "{after:#?}"
     );
+
+    // The same entry without its Medication Activity templateIds: no longer what it claims.
+    let untemplated = out.xml.replace(activity, "").replace(
+        r#"<templateId root="2.16.840.1.113883.10.20.22.4.16" extension="2014-06-09"/>"#,
+        "",
+    );
+    let after = discrepancies(&path, &untemplated).unwrap();
+    assert!(
+        after
+            .iter()
+            .any(|l| l.contains("expected a Medication Activity")),
+        "{after:#?}"
+    );
+
     // A start date changed.
     let moved = out.xml.replacen(
         r#"<low value="20160811"/>"#,

@@ -16,7 +16,9 @@ import json
 import sys
 
 from fidelity_cda import (
+    FITS,
     H,
+    TEMPLATE_NAMES,
     KIND_TEMPLATES,
     SECTION_NAMES,
     TEMPLATE_TYPES,
@@ -38,7 +40,10 @@ def by_content(exp, items):
         return []  # without a number, a date alone is too weak to name the entry
     out = []
     for a in items:
+        fits = FITS.get(exp.kind)
         if a.matched is not None or not exp.allows(a.section):
+            continue
+        if fits is not None and a.template not in fits:
             continue
         if not all(any(same_instant(d, ts) for ts in a.ts) for d in dates):
             continue
@@ -74,10 +79,12 @@ def score(exp, a):
 def compare(exp, a):
     """What differs between an expected item and the entry matched to it."""
     out = []
+    fits = FITS.get(exp.kind)
     if not exp.allows(a.section):
-        want = ("a section other than Results" if exp.sections == "not-results"
-                else " or ".join(SECTION_NAMES.get(s, s) for s in sorted(exp.sections)))
-        out.append(f"{exp.kind} \"{exp.label}\" is a {a.describe()}, expected in {want}")
+        out.append(f"{exp.kind} \"{exp.label}\" is a {a.describe()}, expected in {want_text(exp)}")
+    elif fits and a.template not in fits:
+        names = " or ".join(sorted(TEMPLATE_NAMES[t] for t in fits))
+        out.append(f"{exp.kind} \"{exp.label}\" is a {a.describe()}, expected a {names}")
     for what, d in exp.dates:
         if d is None:
             continue
@@ -198,7 +205,9 @@ def check(bundle_data, xml_bytes):
     pairs = []
     for i, exp in enumerate(flat):
         for j, a in enumerate(items):
-            if exp.codes & a.codes and exp.allows(a.section):
+            fits = FITS.get(exp.kind)
+            if (exp.codes & a.codes and exp.allows(a.section)
+                    and (fits is None or a.template in fits)):
                 pairs.append((exp.sections != "not-results", score(exp, a), -i, -j))
     pairs.sort(reverse=True)
     for _, _, i, j in pairs:
@@ -217,14 +226,15 @@ def check(bundle_data, xml_bytes):
     # Pass 2: the item filed in the wrong section; then what is missing altogether.
     for exp in pending:
         fits = KIND_TEMPLATES.get(exp.kind)
-        cands = [a for a in candidates(exp, items) if fits is None or a.template in fits]
+        cands = [a for a in candidates(exp, items)
+                 if fits is None or a.template in fits or exp.allows(a.section)]
         if cands and not exp.optional:
             take(exp, max(cands, key=lambda a: score(exp, a)))
             continue
         if exp.optional:
             continue
         taken = [a for a in items if exp.codes & a.codes]
-        where = (f" (its code is only on entries matched to other items: "
+        where = (f" (entries with its code: "
                  f"{', '.join(sorted({a.describe() for a in taken}))})" if taken else "")
         same = (f"; it also stands for {', '.join(a.key for a in exp.alts)} (same identifier "
                 "and code)" if exp.alts else "")

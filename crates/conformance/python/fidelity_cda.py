@@ -68,6 +68,18 @@ KIND_TEMPLATES = {
     "immunization refusal": {T_IMMUNIZATION, T_RESULT_OBS, T_PROBLEM_OBS},
     "encounter": {T_ENCOUNTER},
 }
+# The template an item must have in its own section (None: any, the contract leaves it open).
+FITS = {
+    "allergy": {T_ALLERGY_OBS},
+    "problem": {T_PROBLEM_OBS},
+    "medication": {T_MED_ACTIVITY},
+    "immunization": {T_IMMUNIZATION},
+    "immunization refusal": {T_IMMUNIZATION},
+    "encounter": {T_ENCOUNTER},
+    "result": {T_RESULT_OBS},
+    "vital sign": {T_VITAL_OBS},
+    "social history": {T_SMOKING, T_SOCIAL_OBS},
+}
 TEMPLATE_TYPES = {
     T_ALLERGY_OBS: "AllergyIntolerance",
     T_MED_ACTIVITY: "MedicationStatement",

@@ -298,6 +298,55 @@ class Placement(unittest.TestCase):
         self.assertEqual(f.check(b, sections(imms=[negated])), [])
 
 
+def vital(loinc, snomed, value, unit, when="20100714"):
+    return (f'<observation><templateId root="{cda.T_VITAL_OBS}"/><code code="{loinc}">'
+            f'<translation code="{snomed}"/></code><statusCode code="completed"/>'
+            f'<effectiveTime value="{when}"/><value xsi:type="PQ" value="{value}" unit="{unit}"/>'
+            "</observation>")
+
+
+class VitalsAndOthers(unittest.TestCase):
+    def bp(self):
+        o = {"resourceType": "Observation", "id": "bp", "code": cc("163020007", "O/E - BP"),
+             "effectiveDateTime": "2010-07-14",
+             "component": [
+                 {"code": cc("72313002"), "valueQuantity": {"value": 120, "unit": "mmHg"}},
+                 {"code": cc("1091811000000102"), "valueQuantity": {"value": 90, "unit": "mmHg"}},
+             ]}
+        return bundle(o, lists=[(UNCATEGORISED, ["Observation/bp"])])
+
+    def test_blood_pressure_is_two_readings(self):
+        both = [vital("8480-6", "72313002", 120, "mm[Hg]"),
+                vital("8462-4", "1091811000000102", 90, "mm[Hg]")]
+        self.assertEqual(f.check(self.bp(), sections(vitals=both)), [])
+        out = f.check(self.bp(), sections(vitals=both[:1]))
+        self.assertEqual(len(out), 1, out)
+        self.assertIn("Observation/bp: vital sign", out[0])
+        swapped = [vital("8480-6", "72313002", 90, "mm[Hg]"),
+                   vital("8462-4", "1091811000000102", 120, "mm[Hg]")]
+        out = f.check(self.bp(), sections(vitals=swapped))
+        self.assertTrue(any("value 120 mmHg missing (has PQ 90 mm[Hg])" in x for x in out), out)
+
+    def test_vital_sign_outside_vital_signs_is_reported(self):
+        both = [vital("8480-6", "72313002", 120, "mm[Hg]"),
+                vital("8462-4", "1091811000000102", 90, "mm[Hg]")]
+        out = f.check(self.bp(), sections(exam=both))
+        self.assertEqual(len(out), 2, out)
+        self.assertTrue(all("expected in Vital Signs" in x for x in out), out)
+
+    def test_an_entry_no_source_explains_is_reported(self):
+        out = f.check(bundle(lists=[(MEDS, [])]), sections(meds=[med_activity("999")]))
+        self.assertEqual(out, ["CDA: Medication Activity in Medications with codes 999 "
+                               "matches no source item"])
+
+    def test_without_any_list_every_clinical_resource_is_placed(self):
+        m, ms = statement("1", "111")
+        self.assertEqual(f.check(bundle(m, ms), sections(meds=[med_activity("111")])), [])
+        out = f.check(bundle(m, ms), sections())
+        self.assertEqual(len(out), 1, out)
+        self.assertIn("missing from Medications", out[0])
+
+
 class Helpers(unittest.TestCase):
     def test_dates_at_the_sources_precision(self):
         self.assertTrue(values.same_instant("2019-03-28", "20190328"))
