@@ -398,7 +398,20 @@ def expect_one(bundle, k, r, codes, in_report, lists):
     return e
 
 
+OBSERVATION_STATUS = {
+    "final": {"completed"},
+    "amended": {"completed"},
+    "corrected": {"completed"},
+    "preliminary": {"active"},
+    "registered": {"active"},
+    "cancelled": {"cancelled", "aborted"},
+    "entered-in-error": {"nullified"},
+}
+
+
 def observation_value(e, r):
+    if e.kind != "immunization refusal" and r.get("status"):
+        e.status = OBSERVATION_STATUS.get(r["status"])
     q = r.get("valueQuantity")
     if isinstance(q, dict) and q.get("value") is not None:
         e.quantity = (q.get("comparator"), num(q.get("value")), q.get("unit") or q.get("code"))
