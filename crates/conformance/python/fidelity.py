@@ -18,15 +18,16 @@ import sys
 from fidelity_cda import (
     FITS,
     H,
-    TEMPLATE_NAMES,
     KIND_TEMPLATES,
     SECTION_NAMES,
+    TEMPLATE_NAMES,
     TEMPLATE_TYPES,
     read_document,
     xsi_type,
 )
 from fidelity_fhir import Bundle, display_of, expectations
 from fidelity_values import fhir_date, num, same_instant, unit_matches
+
 
 # --- comparing --------------------------------------------------------------------------------
 def candidates(exp, items):
@@ -58,13 +59,11 @@ def score(exp, a):
     for _, d in exp.dates:
         if d and any(same_instant(d, ts) for ts in a.ts):
             s += 2
-    if exp.quantity and any(num(v.get("value")) == exp.quantity[1] for v in a.values):
-        s += 3
     if exp.quantity:
-        for v in a.values:
-            for b in v:
-                if num(b.get("value")) == exp.quantity[1]:
-                    s += 3
+        # The number as PQ, or as a bound of an IVL_PQ (comparators).
+        numbers = [num(x.get("value")) for v in a.values for x in [v, *v]]
+        if exp.quantity[1] in numbers:
+            s += 3
     if exp.negated == a.negated:
         s += 1
     if exp.status and a.status in exp.status:
@@ -119,7 +118,7 @@ def compare(exp, a):
         got = [" ".join("".join(v.itertext()).split()) for v in a.values if xsi_type(v) == "ST"]
         if want not in got:
             out.append(f"{exp.kind} \"{exp.label}\": value \"{want[:60]}\" not an ST value")
-    codes_value = getattr(exp, "codes_value", None)
+    codes_value = exp.codes_value
     if codes_value:
         got = {v.get("code") for v in a.values} | {
             t.get("code") for v in a.values for t in v.findall(f"{{{H}}}translation")}

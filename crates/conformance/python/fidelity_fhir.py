@@ -230,6 +230,7 @@ class Expected:
         self.dose_texts = []
         self.quantity = None  # (comparator, value, unit)
         self.string = None
+        self.codes_value = set()  # a coded value (valueCodeableConcept)
         self.range = []  # (low, high, unit)
         self.interpretation = set()
         self.optional = False
