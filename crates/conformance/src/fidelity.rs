@@ -33,9 +33,9 @@ pub fn fidelity(bundle: &Path, xml: &str) -> Result<Option<Vec<String>>, String>
             bundle.display()
         ));
     }
-    parse_string_array(&stdout)
+    serde_json::from_str::<Vec<String>>(&stdout)
         .map(Some)
-        .ok_or_else(|| format!("fidelity.py printed no JSON array of strings: {stdout:.200}"))
+        .map_err(|e| format!("fidelity.py printed no JSON array of strings ({e}): {stdout:.200}"))
 }
 
 /// Runs the checker's own unit tests (`python/test_fidelity.py`: hand-made Bundle/C-CDA pairs).
@@ -57,78 +57,5 @@ pub fn fidelity_self_test() -> Result<Option<String>, String> {
         Ok(Some(report))
     } else {
         Err(report)
-    }
-}
-
-/// The checker prints a JSON array of strings; this reads exactly that (no JSON dependency
-/// for one shape).
-fn parse_string_array(s: &str) -> Option<Vec<String>> {
-    let mut chars = s.trim().chars().peekable();
-    let mut out = Vec::new();
-    let skip_ws = |c: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-        while c.peek().is_some_and(|x| x.is_whitespace()) {
-            c.next();
-        }
-    };
-    if chars.next()? != '[' {
-        return None;
-    }
-    skip_ws(&mut chars);
-    if chars.peek() == Some(&']') {
-        chars.next();
-        return chars.next().is_none().then_some(out);
-    }
-    loop {
-        skip_ws(&mut chars);
-        if chars.next()? != '"' {
-            return None;
-        }
-        let mut item = String::new();
-        loop {
-            match chars.next()? {
-                '"' => break,
-                '\\' => match chars.next()? {
-                    'n' => item.push('\n'),
-                    't' => item.push('\t'),
-                    'r' => item.push('\r'),
-                    'b' => item.push('\u{8}'),
-                    'f' => item.push('\u{c}'),
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        let unit = u32::from_str_radix(&hex, 16).ok()?;
-                        // Surrogate pairs are not produced (ensure_ascii=False); refuse them.
-                        item.push(char::from_u32(unit)?);
-                    }
-                    other => item.push(other),
-                },
-                c => item.push(c),
-            }
-        }
-        out.push(item);
-        skip_ws(&mut chars);
-        match chars.next()? {
-            ',' => continue,
-            ']' => break,
-            _ => return None,
-        }
-    }
-    skip_ws(&mut chars);
-    chars.next().is_none().then_some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_string_array;
-
-    #[test]
-    fn reads_the_checkers_output() {
-        assert_eq!(parse_string_array("[]"), Some(vec![]));
-        assert_eq!(
-            parse_string_array("[\n\"A/1: x \\\"y\\\"\",\n\"B/2: \\u00e9\"\n]\n"),
-            Some(vec!["A/1: x \"y\"".to_owned(), "B/2: é".to_owned()])
-        );
-        assert_eq!(parse_string_array("[\"a\""), None);
-        assert_eq!(parse_string_array("{}"), None);
-        assert_eq!(parse_string_array("[] x"), None);
     }
 }
