@@ -100,6 +100,7 @@ TEMPLATE_NAMES = {
     T_NOTE: "Note Activity",
 }
 
+
 # --- the document side ------------------------------------------------------------------------
 def roots(el):
     return {t.get("root") for t in el.findall(f"{{{H}}}templateId")}

@@ -15,6 +15,7 @@ from fidelity_cda import (
 )
 from fidelity_values import num
 
+
 # --- GP Connect / SNOMED CT concepts ----------------------------------------------------------
 LIST_IMMUNISATIONS = "1102181000000102"
 COMMENT_NOTE = "37331000000100"
@@ -55,7 +56,7 @@ CHECKED_TYPES = {
     "Encounter",
 }
 
-# Common UK unit spellings → UCUM (the contract's examples). Compared case-insensitively after
+
 # --- the Bundle side --------------------------------------------------------------------------
 def codes_of(cc, skip_null=False):
     """Every code of a CodeableConcept (stripped: some GP systems pad them)."""

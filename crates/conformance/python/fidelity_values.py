@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
+# Common UK unit spellings → UCUM (the contract's examples). Compared case-insensitively after
 # the mapping, with UCUM annotations `{…}` ignored, as UCUM gives them no meaning.
 UNIT_MAP = {
     "u/l": "U/L",
