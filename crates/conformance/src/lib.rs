@@ -4,15 +4,20 @@
 //! Schematron compiled by Python lxml and run by xsltproc): a bug in our own XML code cannot
 //! then hide a bug in the check. Schemas and rules come from `../shared` (see its README).
 //!
+//! The fidelity check (`fidelity`, issue 12) reads a produced C-CDA back with Python lxml and
+//! compares it item by item with the GP Connect Bundle it came from (`python/fidelity.py`).
+//!
 //! A check whose tool is missing fails under CI (`CI=true`) and is skipped loudly on a
 //! developer's machine, so that CI can never pass by silently not validating.
 
+mod fidelity;
 mod schematron;
 mod soap;
 mod tools;
 
 use std::path::PathBuf;
 
+pub use fidelity::{fidelity, fidelity_self_test};
 pub use soap::soap_body_child;
 
 /// Assert ids the Schematron may report without failing a test (see
