@@ -99,6 +99,14 @@ warning-unknown_physician = طبيب غير معروف
 warning-unknown_patient = مريض غير معروف
 warning-no_matching_stage = لا توجد مرحلة مطابقة في الرحلة
 warning-stage_already_completed = المرحلة مكتملة مسبقًا
+warning-detail-unknown_department = لا يوجد قسم بالرمز { $code } في هذا المستشفى.
+warning-detail-unknown_physician = لا يوجد طبيب برقم الترخيص { $licence } في هذا المستشفى.
+warning-detail-unknown_patient = لا يوجد مريض بهذا المعرّف في هذا المستشفى؛ حُفظت الرحلة تحت المعرّف.
+warning-detail-no_matching_stage = { $scope ->
+    [journey] لا تحتوي الرحلة على مرحلة يكملها الحدث { $event_code }.
+   *[template] لا يوجد قالب رحلة يحتوي على مرحلة يكملها الحدث { $event_code }.
+}
+warning-detail-stage_already_completed = المرحلة التي يكملها الحدث { $event_code } اكتملت مسبقًا بحدث سابق.
 
 journeys-title = رحلات المرضى
 journeys-filter-all = جميع الرحلات

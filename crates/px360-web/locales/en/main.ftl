@@ -95,6 +95,14 @@ warning-unknown_physician = Unknown physician
 warning-unknown_patient = Unknown patient
 warning-no_matching_stage = No matching journey stage
 warning-stage_already_completed = Stage already completed
+warning-detail-unknown_department = No department with code { $code } in this hospital.
+warning-detail-unknown_physician = No physician with licence { $licence } in this hospital.
+warning-detail-unknown_patient = No patient with this identifier in this hospital; the journey is kept under the identifier.
+warning-detail-no_matching_stage = { $scope ->
+    [journey] The journey has no stage completed by { $event_code }.
+   *[template] No journey template has a stage completed by { $event_code }.
+}
+warning-detail-stage_already_completed = The stage completed by { $event_code } was already completed by an earlier event.
 
 journeys-title = Patient journeys
 journeys-filter-all = All journeys
