@@ -267,7 +267,7 @@ pub async fn detail(
 /// the worker recorded. Warnings stored before the worker recorded those values keep their
 /// stored (English) text.
 fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> String {
-    const NAMES: [&str; 4] = ["code", "licence", "event_code", "scope"];
+    const NAMES: [&str; 3] = ["code", "licence", "event_code"];
     if w.args.is_empty() && w.code != "unknown_patient" {
         return w.detail.clone();
     }
@@ -278,7 +278,11 @@ fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> String {
         .iter()
         .filter_map(|n| Some((*n, w.args.get(*n)?.clone().into())))
         .collect();
-    let key = format!("warning-detail-{}", w.code);
+    // `no_matching_stage` has two texts: no template at all, or not in this journey.
+    let key = match w.args.get("scope").map(String::as_str) {
+        Some("journey") => format!("warning-detail-{}-journey", w.code),
+        _ => format!("warning-detail-{}", w.code),
+    };
     let text = t.with(&key, &args);
     if text == key { w.detail.clone() } else { text }
 }

@@ -165,6 +165,7 @@ pub enum Nav {
     Events,
     Journeys,
     Org,
+    Account,
 }
 
 pub struct NavLink {
@@ -203,6 +204,7 @@ impl Chrome {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
+                v.push((Nav::Account, "/ui/account", "nav-account"));
                 v.into_iter()
                     .map(|(n, href, key)| NavLink {
                         href,

@@ -9,6 +9,7 @@ nav-events = الأحداث
 nav-journeys = رحلات المرضى
 nav-org = المنظمة
 nav-logout = تسجيل الخروج
+nav-account = حسابي
 nav-main = التنقل الرئيسي
 
 role-px_admin = مسؤول تجربة المريض
@@ -102,10 +103,8 @@ warning-stage_already_completed = المرحلة مكتملة مسبقًا
 warning-detail-unknown_department = لا يوجد قسم بالرمز { $code } في هذا المستشفى.
 warning-detail-unknown_physician = لا يوجد طبيب برقم الترخيص { $licence } في هذا المستشفى.
 warning-detail-unknown_patient = لا يوجد مريض بهذا المعرّف في هذا المستشفى؛ حُفظت الرحلة تحت المعرّف.
-warning-detail-no_matching_stage = { $scope ->
-    [journey] لا تحتوي الرحلة على مرحلة يكملها الحدث { $event_code }.
-   *[template] لا يوجد قالب رحلة يحتوي على مرحلة يكملها الحدث { $event_code }.
-}
+warning-detail-no_matching_stage = لا يوجد قالب رحلة يحتوي على مرحلة يكملها الحدث { $event_code }.
+warning-detail-no_matching_stage-journey = لا تحتوي الرحلة على مرحلة يكملها الحدث { $event_code }.
 warning-detail-stage_already_completed = المرحلة التي يكملها الحدث { $event_code } اكتملت مسبقًا بحدث سابق.
 
 journeys-title = رحلات المرضى
@@ -160,3 +159,18 @@ stage-DISCHARGED = الخروج من المستشفى
 stage-ARRIVED = الوصول
 stage-TRIAGED = الفرز
 stage-DEPARTED = المغادرة (دخول المستشفى أو الخروج)
+
+account-title = حسابي
+account-name-heading = الاسم المعروض
+account-display-name = الاسم الذي يراه الزملاء
+account-save = حفظ
+account-saved-name = تم حفظ اسمك المعروض.
+account-name-invalid = يجب أن يتكون الاسم المعروض من 1 إلى 200 حرف.
+account-password-heading = كلمة المرور
+account-password-intro = يؤدي تغيير كلمة المرور إلى تسجيل خروجك من جميع الجلسات الأخرى.
+account-current-password = كلمة المرور الحالية
+account-new-password = كلمة المرور الجديدة (12 حرفًا على الأقل)
+account-change-password = تغيير كلمة المرور
+account-saved-password = تم تغيير كلمة المرور، وتم تسجيل خروج جلساتك الأخرى.
+account-password-wrong = كلمة المرور الحالية غير صحيحة.
+account-password-weak = يجب أن تتكون كلمة المرور الجديدة من 12 حرفًا على الأقل وأن تختلف عن الحالية.

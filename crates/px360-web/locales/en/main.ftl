@@ -9,6 +9,7 @@ nav-events = Events
 nav-journeys = Journeys
 nav-org = Organisation
 nav-logout = Sign out
+nav-account = My account
 nav-main = Main navigation
 
 role-px_admin = PX Admin
@@ -98,10 +99,8 @@ warning-stage_already_completed = Stage already completed
 warning-detail-unknown_department = No department with code { $code } in this hospital.
 warning-detail-unknown_physician = No physician with licence { $licence } in this hospital.
 warning-detail-unknown_patient = No patient with this identifier in this hospital; the journey is kept under the identifier.
-warning-detail-no_matching_stage = { $scope ->
-    [journey] The journey has no stage completed by { $event_code }.
-   *[template] No journey template has a stage completed by { $event_code }.
-}
+warning-detail-no_matching_stage = No journey template has a stage completed by { $event_code }.
+warning-detail-no_matching_stage-journey = The journey has no stage completed by { $event_code }.
 warning-detail-stage_already_completed = The stage completed by { $event_code } was already completed by an earlier event.
 
 journeys-title = Patient journeys
@@ -157,3 +156,18 @@ stage-DISCHARGED = Discharged
 stage-ARRIVED = Arrived
 stage-TRIAGED = Triaged
 stage-DEPARTED = Departed (admitted or discharged)
+
+account-title = My account
+account-name-heading = Display name
+account-display-name = Name shown to colleagues
+account-save = Save
+account-saved-name = Your display name has been saved.
+account-name-invalid = The display name must be 1 to 200 characters.
+account-password-heading = Password
+account-password-intro = Changing your password signs you out everywhere else.
+account-current-password = Current password
+account-new-password = New password (at least 12 characters)
+account-change-password = Change password
+account-saved-password = Your password has been changed; your other sessions have been signed out.
+account-password-wrong = The current password is incorrect.
+account-password-weak = The new password must be at least 12 characters and differ from the current one.
