@@ -17,7 +17,8 @@ pub struct Dependent {
     pub count: i64,
 }
 
-/// The blocking dependents of a hospital or department: `(table, parent column)` pairs.
+/// Tables whose live rows block deleting a hospital (by `hospital_id`) or a department (by
+/// `department_id`).
 const HOSPITAL_BLOCKERS: [&str; 5] = [
     "departments",
     "physicians",
