@@ -90,7 +90,7 @@ pub async fn delete_hospital(
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     // The write comes first (SQLite takes its lock up front); a refusal rolls it back.
     soft_delete(&mut *tx, SoftDeletable::Hospital, &id).await?;
-    let blockers = dependents::hospital_blockers(&mut *tx, &id).await?;
+    let blockers = dependents::hospital_blockers(&mut tx, &id).await?;
     if !blockers.is_empty() {
         tx.rollback().await.map_err(StoreError::from)?;
         return Err(ApiError::Dependents {
@@ -98,7 +98,7 @@ pub async fn delete_hospital(
             dependents: blockers,
         });
     }
-    let revoked = dependents::revoke_hospital_keys(&mut *tx, &id).await?;
+    let revoked = dependents::revoke_hospital_keys(&mut tx, &id).await?;
     let e = AppState::entry(
         &p,
         &ctx,
@@ -176,7 +176,7 @@ pub async fn delete_department(
     let d = load_department(&st, &p, &ctx, &id, Action::Delete).await?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     soft_delete(&mut *tx, SoftDeletable::Department, &id).await?;
-    let blockers = dependents::department_blockers(&mut *tx, &id).await?;
+    let blockers = dependents::department_blockers(&mut tx, &id).await?;
     if !blockers.is_empty() {
         tx.rollback().await.map_err(StoreError::from)?;
         return Err(ApiError::Dependents {
@@ -184,7 +184,7 @@ pub async fn delete_department(
             dependents: blockers,
         });
     }
-    let deactivated = dependents::deactivate_department_users(&mut *tx, &id).await?;
+    let deactivated = dependents::deactivate_department_users(&mut tx, &id).await?;
     let e = AppState::entry(
         &p,
         &ctx,
