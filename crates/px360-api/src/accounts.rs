@@ -77,6 +77,13 @@ pub async fn update_user(
     Path(id): Path<String>,
     Json(c): Json<UserChanges>,
 ) -> ApiResult<Json<User>> {
+    // Checked before the gate: the caller's own account is always theirs to know about, and
+    // the answer should say why (409), not that their role is too low (403).
+    if p.user_id().to_string() == id && (is_rescope(&c) || c.is_active == Some(false)) {
+        return Err(ApiError::Conflict(
+            "you cannot change the role, scope or active state of your own account".into(),
+        ));
+    }
     let (u, _, _) = load(&st, &p, &ctx, &id, Action::Update).await?;
     let mut errs = Vec::new();
     if let Some(n) = &c.display_name
@@ -96,7 +103,7 @@ pub async fn update_user(
             "must be at least 12 characters",
         ));
     }
-    let rescope = c.role.is_some() || c.hospital_id.is_some() || c.department_id.is_some();
+    let rescope = is_rescope(&c);
     let new_role = match &c.role {
         Some(r) => Role::parse(r).or_else(|| {
             errs.push(FieldError::new("role", "unknown role"));
@@ -176,6 +183,10 @@ pub async fn update_user(
     Ok(Json(updated))
 }
 
+fn is_rescope(c: &UserChanges) -> bool {
+    c.role.is_some() || c.hospital_id.is_some() || c.department_id.is_some()
+}
+
 fn field_of(e: ApiError) -> FieldError {
     match e {
         ApiError::Validation(mut v) if !v.is_empty() => v.remove(0),
@@ -190,12 +201,12 @@ pub async fn delete_user(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let (u, _, _) = load(&st, &p, &ctx, &id, Action::Delete).await?;
     if p.user_id().to_string() == id {
         return Err(ApiError::Conflict(
             "you cannot delete your own account".into(),
         ));
     }
+    let (u, _, _) = load(&st, &p, &ctx, &id, Action::Delete).await?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     soft_delete(&mut *tx, SoftDeletable::User, &id).await?;
     revoke_user_refresh(&mut *tx, &id).await?;

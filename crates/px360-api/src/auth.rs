@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header, request::Parts};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use px360_domain::rbac::{Principal, Role};
 use px360_store::audit::AuditEntry;
-use px360_store::auth::ApiKey;
+use px360_store::auth::AuthenticatedKey;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -110,7 +110,7 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 /// An integration caller authenticated by API key (`X-API-Key: …` or `Authorization: Api-Key …`).
-pub struct KeyAuth(pub ApiKey);
+pub struct KeyAuth(pub AuthenticatedKey);
 
 impl FromRequestParts<AppState> for KeyAuth {
     type Rejection = ApiError;
@@ -188,7 +188,7 @@ impl AppState {
             .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 
-    async fn tokens(
+    pub(crate) async fn tokens(
         &self,
         u: &px360_store::auth::User,
         family: Option<&str>,
@@ -336,7 +336,8 @@ pub async fn me(Authed(p): Authed) -> Json<Me> {
 /// at once, other processes stop accepting a revoked key within `ttl`.
 pub struct KeyCache {
     ttl: std::time::Duration,
-    map: std::sync::Mutex<std::collections::HashMap<String, (ApiKey, std::time::Instant)>>,
+    map:
+        std::sync::Mutex<std::collections::HashMap<String, (AuthenticatedKey, std::time::Instant)>>,
 }
 
 impl KeyCache {
@@ -348,7 +349,7 @@ impl KeyCache {
     }
 
     // Keyed by the SHA-256 of the presented key: the plaintext secret is not kept in memory.
-    fn get(&self, presented: &str) -> Option<ApiKey> {
+    fn get(&self, presented: &str) -> Option<AuthenticatedKey> {
         let h = px360_store::auth::sha256_hex(presented);
         let map = self.map.lock().ok()?;
         map.get(&h)
@@ -356,7 +357,7 @@ impl KeyCache {
             .map(|(k, _)| k.clone())
     }
 
-    fn put(&self, presented: &str, key: &ApiKey) {
+    fn put(&self, presented: &str, key: &AuthenticatedKey) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() > 10_000 {
                 map.clear();

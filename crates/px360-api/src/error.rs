@@ -20,6 +20,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// The object still has live dependents: 409 naming them (`dependents`: kind → count).
+    #[error("has dependents")]
+    Dependents {
+        object: &'static str,
+        dependents: Vec<px360_store::dependents::Dependent>,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -34,6 +40,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<FieldErrorSchema>)]
     pub errors: Vec<FieldError>,
+    /// On a refused delete (409): the live dependents by kind, e.g. `{"patients": 12}`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Option<Object>, example = json!({"departments": 4, "patients": 12}))]
+    pub dependents: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One invalid field of a validation problem (`field` is a JSON path such as
@@ -58,6 +68,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut dependents = serde_json::Map::new();
         let (status, slug, title, detail, errors) = match self {
             ApiError::Unauthenticated(d) => (
                 StatusCode::UNAUTHORIZED,
@@ -83,6 +94,26 @@ impl IntoResponse for ApiError {
                 vec![],
             ),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", d, vec![]),
+            ApiError::Dependents {
+                object,
+                dependents: deps,
+            } => {
+                let list = deps
+                    .iter()
+                    .map(|d| format!("{} {}", d.count, d.kind))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                for d in deps {
+                    dependents.insert(d.kind.to_owned(), d.count.into());
+                }
+                (
+                    StatusCode::CONFLICT,
+                    "has-dependents",
+                    "Object has dependents",
+                    format!("the {object} still has live {list}: delete or move them first"),
+                    vec![],
+                )
+            }
             ApiError::BadRequest(d) => (
                 StatusCode::BAD_REQUEST,
                 "bad-request",
@@ -114,6 +145,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            dependents,
         };
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut().insert(

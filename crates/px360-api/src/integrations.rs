@@ -29,11 +29,20 @@ pub struct EventAccepted {
 
 /// The integration event contract, for the OpenAPI document only: the handler validates the raw
 /// JSON with `px360_domain::event::validate` so that every bad field is reported at once (and the
-/// `physician_license` spelling is accepted too).
+/// `physician_license` spelling is accepted too). The payload comes as `payload` or, as in the
+/// design, `payload_json` (an object, or a string holding one); exactly one of the two.
 #[derive(Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": "ENC-1",
-    "patient_identifier": "RGH-CARD-0001", "payload": {"physician_licence": "GMC121", "department_code": "CARD",
-    "timestamp": "2025-01-31T09:30:00Z", "custom_fields": {"clinic": "A"}}}))]
+#[schema(examples(
+    json!({"source_system": "HIS", "event_code": "OP_CHECKIN", "encounter_id": "ENC-1",
+        "patient_identifier": "RGH-CARD-0001", "payload_json": {"physician_licence": "GMC121", "department_code": "CARD",
+        "timestamp": "2026-01-31T12:30:00", "custom_fields": {"clinic": "A"}}}),
+    json!({"source_system": "HIS", "event_code": "OP_CHECKIN", "encounter_id": "ENC-1",
+        "patient_identifier": "RGH-CARD-0001",
+        "payload_json": "{\"department_code\":\"CARD\",\"timestamp\":\"2026-01-31 12:30:00.000\"}"}),
+    json!({"source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": "ENC-1",
+        "patient_identifier": "RGH-CARD-0001", "payload": {"physician_licence": "GMC121", "department_code": "CARD",
+        "timestamp": "2026-01-31T09:30:00Z", "custom_fields": {"clinic": "A"}}})
+))]
 pub struct EventBody {
     /// Sending system; must be one of the API key's source systems.
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
@@ -47,7 +56,12 @@ pub struct EventBody {
     /// The patient's MRN in the API key's hospital.
     #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_\-.:/]+$")]
     pub patient_identifier: String,
-    pub payload: EventBodyPayload,
+    /// The event's details (this API's name); send this or `payload_json`.
+    pub payload: Option<EventBodyPayload>,
+    /// The event's details under the design's name: the same object, or a JSON string holding
+    /// it. Send this or `payload`, not both.
+    #[schema(value_type = Object)]
+    pub payload_json: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -58,8 +72,11 @@ pub struct EventBodyPayload {
     /// Department code in the API key's hospital, e.g. `CARD`.
     #[schema(max_length = 32)]
     pub department_code: Option<String>,
-    /// When the event happened: RFC 3339 with offset.
-    #[schema(format = DateTime, example = "2025-01-31T09:30:00Z")]
+    /// When the event happened (its clinical time), ISO 8601: with `Z` or an offset it is that
+    /// instant (`2026-01-31T09:30:00Z`, `2026-01-31T12:30:00+03:00`); without one it is the
+    /// hospital's wall-clock time in the hospital's `timezone` (`2026-01-31T12:30:00`).
+    /// Fractional seconds and a space instead of `T` are accepted; seconds may be omitted.
+    #[schema(example = "2026-01-31T12:30:00")]
     pub timestamp: String,
     /// Free-form source-specific fields (at most 16 KiB as JSON), stored with the event.
     #[schema(value_type = Object)]
@@ -73,7 +90,7 @@ pub struct EventBodyPayload {
     security(("api_key" = [])))]
 pub async fn post_event(
     State(st): State<AppState>,
-    KeyAuth(key): KeyAuth,
+    KeyAuth(authed): KeyAuth,
     ctx: Ctx,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<EventAccepted>)> {
@@ -83,7 +100,14 @@ pub async fn post_event(
             format!("body is not valid JSON: {e}"),
         )])
     })?;
-    let ev = validate(&value).map_err(|errs| {
+    // The zone was validated when the hospital was created or changed; a zone stored before
+    // that validation existed falls back to UTC rather than refusing the hospital's events.
+    let tz: chrono_tz::Tz = authed
+        .hospital_timezone
+        .parse()
+        .unwrap_or(chrono_tz::Tz::UTC);
+    let key = authed.key;
+    let ev = validate(&value, tz).map_err(|errs| {
         metrics::counter!("px360_events_rejected_total").increment(1);
         ApiError::Validation(errs)
     })?;

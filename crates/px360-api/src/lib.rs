@@ -10,6 +10,7 @@ pub mod auth;
 pub mod employees;
 pub mod error;
 pub mod integrations;
+pub mod me;
 pub mod ops;
 pub mod org;
 pub mod org_admin;
@@ -107,6 +108,29 @@ impl AppState {
         }
     }
 
+    /// Can `p` see the object of `resource` at `obj` (for a creation: its parent)? The permission
+    /// table's reads, plus the reads wider than the caller's scope: everyone reads their own
+    /// hospital's record and templates, and the group-wide templates (`org::get_hospital`,
+    /// `templates::read_location`).
+    fn readable(p: &Principal, resource: Resource, action: Action, obj: &ObjectScope) -> bool {
+        if p.may(resource, Action::Read, obj) {
+            return true;
+        }
+        let own_hospital = p.scope().hospital_id();
+        match (resource, obj) {
+            // A creation's target is its parent: the caller's own hospital is visible to them.
+            (_, ObjectScope::Hospital { hospital_id }) if action == Action::Create => {
+                own_hospital == Some(*hospital_id)
+            }
+            (
+                Resource::Hospital | Resource::JourneyTemplate,
+                ObjectScope::Hospital { hospital_id },
+            ) => own_hospital == Some(*hospital_id),
+            (Resource::JourneyTemplate, ObjectScope::Group) => true,
+            _ => false,
+        }
+    }
+
     /// The one authorisation gate. Out-of-scope objects → 404, in scope but role too low → 403.
     pub async fn authorize(
         &self,
@@ -133,8 +157,12 @@ impl AppState {
             changes: Some(serde_json::json!({ "attempted": format!("{action:?}").to_lowercase() })),
         })
         .await;
-        let in_scope = p.scope().contains(&obj);
-        Err(if in_scope || object_id.is_none() {
+        // 404 only hides objects the caller cannot see at all; an object they can read but not
+        // change (their own hospital's record, a group-wide template, their own department)
+        // answers 403, so the answer does not pretend a visible object is missing.
+        let visible = p.scope().contains(&obj)
+            || (action != Action::Read && Self::readable(p, resource, action, &obj));
+        Err(if visible || object_id.is_none() {
             ApiError::Forbidden
         } else {
             ApiError::NotFound
@@ -251,7 +279,7 @@ pub fn obj(hospital: &str, department: Option<&str>) -> ObjectScope {
 #[openapi(
     info(title = "PX360 API", description = "Patient-experience platform: organisations, accounts and RBAC, audit, integration events, journeys."),
     paths(
-        auth::login, auth::refresh, auth::logout, auth::me,
+        auth::login, auth::refresh, auth::logout, auth::me, me::update_me, me::change_password,
         org::list_hospitals, org::create_hospital, org::get_hospital,
         org::list_departments, org::create_department,
         org::list_physicians, org::create_physician,
@@ -298,7 +326,8 @@ pub fn router(st: AppState) -> Router {
     let api = Router::new()
         .route("/api/auth/refresh", post(auth::refresh))
         .route("/api/auth/logout", post(auth::logout))
-        .route("/api/me", get(auth::me))
+        .route("/api/me", get(auth::me).patch(me::update_me))
+        .route("/api/me/password", post(me::change_password))
         .route(
             "/api/hospitals",
             get(org::list_hospitals).post(org::create_hospital),

@@ -56,10 +56,12 @@ pub async fn get_hospital(
 pub struct NewHospital {
     pub code: String,
     pub name: String,
+    /// IANA time zone (default Europe/London); offset-less event timestamps are read in it.
+    #[schema(example = "Asia/Riyadh")]
     pub timezone: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/hospitals", tag = "organisation", request_body = NewHospital, responses((status = 201, body = Hospital), (status = 403)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/hospitals", tag = "organisation", request_body = NewHospital, responses((status = 201, body = Hospital), (status = 403), (status = 422, body = crate::error::Problem)), security(("bearer" = [])))]
 pub async fn create_hospital(
     State(st): State<AppState>,
     Authed(p): Authed,
@@ -77,6 +79,9 @@ pub async fn create_hospital(
     .await?;
     require("code", &b.code)?;
     require("name", &b.name)?;
+    if let Some(tz) = &b.timezone {
+        crate::org_admin::check_timezone(tz)?;
+    }
     let mut tx = st
         .db
         .writer

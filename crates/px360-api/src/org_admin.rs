@@ -8,12 +8,23 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, Principal, Resource};
-use px360_store::StoreError;
 use px360_store::org::{
     Department, DepartmentChanges, Hospital, HospitalChanges, Physician, PhysicianChanges,
     SoftDeletable, soft_delete, update_department as store_update_department,
     update_hospital as store_update_hospital, update_physician as store_update_physician,
 };
+use px360_store::{StoreError, dependents};
+
+/// A hospital's zone must be an IANA name: offset-less event timestamps are read in it.
+pub(crate) fn check_timezone(tz: &str) -> ApiResult<()> {
+    if tz.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "timezone",
+            "must be an IANA time zone name such as Europe/London",
+        )]));
+    }
+    Ok(())
+}
 
 async fn load_hospital(
     st: &AppState,
@@ -48,13 +59,8 @@ pub async fn update_hospital(
         ("name", c.name.as_deref()),
         ("timezone", c.timezone.as_deref()),
     ])?;
-    if let Some(tz) = &c.timezone
-        && tz.parse::<chrono_tz::Tz>().is_err()
-    {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "timezone",
-            "must be an IANA time zone name such as Europe/London",
-        )]));
+    if let Some(tz) = &c.timezone {
+        check_timezone(tz)?;
     }
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     let h = store_update_hospital(&mut *tx, &id, &c).await?;
@@ -71,7 +77,9 @@ pub async fn update_hospital(
     Ok(Json(h))
 }
 
-#[utoipa::path(delete, path = "/api/hospitals/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+/// Refused with 409 (naming them) while the hospital has live departments, physicians,
+/// employees, patients or users; otherwise soft-deleted with its API keys revoked at once.
+#[utoipa::path(delete, path = "/api/hospitals/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404), (status = 409, body = crate::error::Problem, description = "live dependents, named in `dependents`")), security(("bearer" = [])))]
 pub async fn delete_hospital(
     State(st): State<AppState>,
     Authed(p): Authed,
@@ -80,7 +88,17 @@ pub async fn delete_hospital(
 ) -> ApiResult<StatusCode> {
     load_hospital(&st, &p, &ctx, &id, Action::Delete).await?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    // The write comes first (SQLite takes its lock up front); a refusal rolls it back.
     soft_delete(&mut *tx, SoftDeletable::Hospital, &id).await?;
+    let blockers = dependents::hospital_blockers(&mut tx, &id).await?;
+    if !blockers.is_empty() {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Err(ApiError::Dependents {
+            object: "hospital",
+            dependents: blockers,
+        });
+    }
+    let revoked = dependents::revoke_hospital_keys(&mut tx, &id).await?;
     let e = AppState::entry(
         &p,
         &ctx,
@@ -88,9 +106,12 @@ pub async fn delete_hospital(
         "hospital",
         &id,
         Some(&id),
-        serde_json::json!({"soft_delete": true}),
+        serde_json::json!({"soft_delete": true, "api_keys_revoked": revoked}),
     );
     commit_audited(tx, &e).await?;
+    // Keys verified in this process stop at once; other processes check the hospital on their
+    // next lookup (within the 5 s key cache).
+    st.key_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,13 +123,15 @@ async fn load_department(
     action: Action,
 ) -> ApiResult<Department> {
     let d = st.db.department(id).await?;
-    // Departments are managed at hospital level (Hospital Admin and above).
+    // Departments are managed at hospital level (Hospital Admin and above; the permission table
+    // has no department-scoped role that high). The department itself is the object's location,
+    // so its own staff, who can see it, are told 403 rather than 404.
     st.authorize(
         p,
         ctx,
         Resource::Department,
         action,
-        obj(&d.hospital_id, None),
+        obj(&d.hospital_id, Some(&d.id)),
         Some(id),
     )
     .await?;
@@ -140,7 +163,10 @@ pub async fn update_department(
     Ok(Json(updated))
 }
 
-#[utoipa::path(delete, path = "/api/departments/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
+/// Refused with 409 (naming them) while the department has live physicians, employees or
+/// patients; otherwise soft-deleted, and the accounts scoped to it are deactivated (refresh
+/// tokens revoked) in the same transaction.
+#[utoipa::path(delete, path = "/api/departments/{id}", tag = "organisation", responses((status = 204), (status = 403), (status = 404), (status = 409, body = crate::error::Problem, description = "live dependents, named in `dependents`")), security(("bearer" = [])))]
 pub async fn delete_department(
     State(st): State<AppState>,
     Authed(p): Authed,
@@ -150,6 +176,15 @@ pub async fn delete_department(
     let d = load_department(&st, &p, &ctx, &id, Action::Delete).await?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     soft_delete(&mut *tx, SoftDeletable::Department, &id).await?;
+    let blockers = dependents::department_blockers(&mut tx, &id).await?;
+    if !blockers.is_empty() {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Err(ApiError::Dependents {
+            object: "department",
+            dependents: blockers,
+        });
+    }
+    let deactivated = dependents::deactivate_department_users(&mut tx, &id).await?;
     let e = AppState::entry(
         &p,
         &ctx,
@@ -157,7 +192,7 @@ pub async fn delete_department(
         "department",
         &id,
         Some(&d.hospital_id),
-        serde_json::json!({"soft_delete": true}),
+        serde_json::json!({"soft_delete": true, "users_deactivated": deactivated}),
     );
     commit_audited(tx, &e).await?;
     Ok(StatusCode::NO_CONTENT)

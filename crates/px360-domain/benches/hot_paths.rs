@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
                     "timestamp": "2025-01-31T09:30:00Z", "custom_fields": {"clinic": "A", "room": 4}}
     });
     c.bench_function("event_validate", |b| {
-        b.iter(|| px360_domain::event::validate(black_box(&body)).unwrap())
+        b.iter(|| px360_domain::event::validate(black_box(&body), chrono_tz::Tz::UTC).unwrap())
     });
     let r = AuditRecord {
         seq: 42,

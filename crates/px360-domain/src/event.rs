@@ -3,7 +3,8 @@
 //! Validation walks a raw JSON value rather than relying on serde so that every bad field is
 //! reported at once, each named by its JSON path (for problem+json `errors[]`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -115,9 +116,106 @@ fn optional_str(
     }
 }
 
+/// The payload object and the member name it came from (for error paths). The design's
+/// contract sends `payload_json`, either as an object or as a string holding one (the way many
+/// interface engines serialise a nested document); `payload` is this API's original name.
+fn payload_object(
+    obj: &Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<(Map<String, Value>, &'static str)> {
+    let present = |k: &str| obj.get(k).is_some_and(|v| !v.is_null());
+    match (present("payload"), present("payload_json")) {
+        (true, true) => {
+            errors.push(FieldError::new(
+                "payload_json",
+                "send either payload or payload_json, not both",
+            ));
+            None
+        }
+        (false, false) => {
+            errors.push(FieldError::new("payload", "is required (or payload_json)"));
+            None
+        }
+        (true, false) => match obj.get("payload") {
+            Some(Value::Object(p)) => Some((p.clone(), "payload")),
+            _ => {
+                errors.push(FieldError::new("payload", "must be an object"));
+                None
+            }
+        },
+        (false, true) => match obj.get("payload_json") {
+            Some(Value::Object(p)) => Some((p.clone(), "payload_json")),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(p)) => Some((p, "payload_json")),
+                Ok(_) => {
+                    errors.push(FieldError::new(
+                        "payload_json",
+                        "must be a JSON object (or a string containing one)",
+                    ));
+                    None
+                }
+                Err(e) => {
+                    errors.push(FieldError::new(
+                        "payload_json",
+                        format!("is a string but not valid JSON: {e}"),
+                    ));
+                    None
+                }
+            },
+            _ => {
+                errors.push(FieldError::new(
+                    "payload_json",
+                    "must be a JSON object (or a string containing one)",
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// Wall-clock forms accepted without an offset (`T` or a space between date and time,
+/// optional seconds and fraction).
+const LOCAL_FORMATS: [&str; 4] = [
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+];
+
+/// An ISO 8601 date-time: with `Z` or an offset (`+03:00`, `+0300`) it is that instant;
+/// without one it is the hospital's wall-clock time. A local time that does not exist (the
+/// hour skipped when clocks go forward) is refused; one that occurs twice takes the earlier.
+pub fn parse_timestamp(s: &str, hospital_tz: Tz) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, f) {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    let naive = LOCAL_FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .ok_or_else(|| {
+            "must be an ISO 8601 date-time, e.g. 2026-01-31T12:30:00+03:00, 2026-01-31T09:30:00Z \
+             or 2026-01-31T12:30:00 (the hospital's local time)"
+                .to_owned()
+        })?;
+    match hospital_tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Ok(t.with_timezone(&Utc)),
+        LocalResult::None => Err(format!(
+            "{naive} does not exist in the hospital's time zone {hospital_tz} (clocks went forward); send an offset"
+        )),
+    }
+}
+
 /// Validate a posted event. Lenient on spelling (`physician_license` is accepted, unknown
-/// top-level members are ignored) but every required field must be present and well formed.
-pub fn validate(body: &Value) -> Result<InboundEvent, Vec<FieldError>> {
+/// top-level members are ignored, the payload may come as `payload` or as the design's
+/// `payload_json`) but every required field must be present and well formed. A timestamp
+/// without an offset is a wall-clock time in `hospital_tz`, the sending hospital's zone.
+pub fn validate(body: &Value, hospital_tz: Tz) -> Result<InboundEvent, Vec<FieldError>> {
     let mut errors = Vec::new();
     let Some(obj) = body.as_object() else {
         return Err(vec![FieldError::new("", "body must be a JSON object")]);
@@ -134,39 +232,37 @@ pub fn validate(body: &Value) -> Result<InboundEvent, Vec<FieldError>> {
         &mut errors,
     );
 
-    let payload = match obj.get("payload") {
-        Some(Value::Object(p)) => {
+    let payload = match payload_object(obj, &mut errors) {
+        Some((p, prefix)) => {
+            let path = |f: &str| format!("{prefix}.{f}");
             let physician_licence = optional_str(
-                p,
+                &p,
                 &["physician_licence", "physician_license"],
-                "payload.physician_licence",
+                &path("physician_licence"),
                 32,
                 &mut errors,
             );
             let department_code = optional_str(
-                p,
+                &p,
                 &["department_code"],
-                "payload.department_code",
+                &path("department_code"),
                 32,
                 &mut errors,
             );
             let timestamp = match p.get("timestamp") {
-                Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
-                    Ok(t) => Some(t.with_timezone(&Utc)),
-                    Err(_) => {
-                        errors.push(FieldError::new(
-                            "payload.timestamp",
-                            "must be an RFC 3339 date-time with offset, e.g. 2025-01-31T09:30:00Z",
-                        ));
+                Some(Value::String(s)) => match parse_timestamp(s, hospital_tz) {
+                    Ok(t) => Some(t),
+                    Err(message) => {
+                        errors.push(FieldError::new(path("timestamp"), message));
                         None
                     }
                 },
                 None | Some(Value::Null) => {
-                    errors.push(FieldError::new("payload.timestamp", "is required"));
+                    errors.push(FieldError::new(path("timestamp"), "is required"));
                     None
                 }
                 Some(_) => {
-                    errors.push(FieldError::new("payload.timestamp", "must be a string"));
+                    errors.push(FieldError::new(path("timestamp"), "must be a string"));
                     None
                 }
             };
@@ -179,7 +275,7 @@ pub fn validate(body: &Value) -> Result<InboundEvent, Vec<FieldError>> {
                         > MAX_CUSTOM_FIELDS_BYTES
                     {
                         errors.push(FieldError::new(
-                            "payload.custom_fields",
+                            path("custom_fields"),
                             format!("must serialise to at most {MAX_CUSTOM_FIELDS_BYTES} bytes"),
                         ));
                         None
@@ -188,10 +284,7 @@ pub fn validate(body: &Value) -> Result<InboundEvent, Vec<FieldError>> {
                     }
                 }
                 Some(_) => {
-                    errors.push(FieldError::new(
-                        "payload.custom_fields",
-                        "must be an object",
-                    ));
+                    errors.push(FieldError::new(path("custom_fields"), "must be an object"));
                     None
                 }
             };
@@ -205,14 +298,7 @@ pub fn validate(body: &Value) -> Result<InboundEvent, Vec<FieldError>> {
                 _ => None,
             }
         }
-        None | Some(Value::Null) => {
-            errors.push(FieldError::new("payload", "is required"));
-            None
-        }
-        Some(_) => {
-            errors.push(FieldError::new("payload", "must be an object"));
-            None
-        }
+        None => None,
     };
 
     match (
@@ -284,12 +370,15 @@ mod tests {
 
     #[test]
     fn valid_event_parses() {
-        let e = validate(&json!({
-            "source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": "E1",
-            "patient_identifier": "MRN1",
-            "payload": {"physician_license": "GMC1", "department_code": "CARD",
-                        "timestamp": "2025-01-31T09:30:00+01:00", "custom_fields": {"bed": "4"}}
-        }))
+        let e = validate(
+            &json!({
+                "source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": "E1",
+                "patient_identifier": "MRN1",
+                "payload": {"physician_license": "GMC1", "department_code": "CARD",
+                            "timestamp": "2025-01-31T09:30:00+01:00", "custom_fields": {"bed": "4"}}
+            }),
+            Tz::UTC,
+        )
         .unwrap();
         assert_eq!(e.payload.physician_licence.as_deref(), Some("GMC1"));
         assert_eq!(
@@ -300,10 +389,13 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let errs = validate(&json!({
-            "source_system": "", "event_code": 5, "encounter_id": "E 1",
-            "payload": {"timestamp": "yesterday", "custom_fields": []}
-        }))
+        let errs = validate(
+            &json!({
+                "source_system": "", "event_code": 5, "encounter_id": "E 1",
+                "payload": {"timestamp": "yesterday", "custom_fields": []}
+            }),
+            Tz::UTC,
+        )
         .unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
@@ -316,6 +408,100 @@ mod tests {
                 "payload.timestamp",
                 "payload.custom_fields"
             ]
+        );
+    }
+
+    fn body_with(payload_member: &str, payload: Value) -> Value {
+        json!({"source_system": "HIS", "event_code": "OP_CHECKIN", "encounter_id": "E1",
+               "patient_identifier": "MRN1", payload_member: payload})
+    }
+
+    #[test]
+    fn payload_json_object_or_string_is_accepted() {
+        let riyadh: Tz = "Asia/Riyadh".parse().unwrap();
+        let p = json!({"department_code": "CARD", "timestamp": "2026-01-31T12:30:00"});
+        let as_object = validate(&body_with("payload_json", p.clone()), riyadh).unwrap();
+        let as_string = validate(
+            &body_with("payload_json", Value::String(p.to_string())),
+            riyadh,
+        )
+        .unwrap();
+        let as_payload = validate(&body_with("payload", p), riyadh).unwrap();
+        assert_eq!(as_object, as_string);
+        assert_eq!(as_object, as_payload);
+        assert_eq!(as_object.payload.department_code.as_deref(), Some("CARD"));
+        assert_eq!(
+            as_object.payload.timestamp.to_rfc3339(),
+            "2026-01-31T09:30:00+00:00"
+        );
+    }
+
+    #[test]
+    fn payload_json_errors_name_that_member() {
+        let errs = validate(&body_with("payload_json", json!("[1, 2]")), Tz::UTC).unwrap_err();
+        assert_eq!(errs[0].field, "payload_json");
+        let errs = validate(&body_with("payload_json", json!("{not json")), Tz::UTC).unwrap_err();
+        assert_eq!(errs[0].field, "payload_json");
+        let errs = validate(
+            &body_with("payload_json", json!({"timestamp": "soon"})),
+            Tz::UTC,
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].field, "payload_json.timestamp");
+        let mut both = body_with("payload", json!({"timestamp": "2026-01-31T09:30:00Z"}));
+        both["payload_json"] = json!({"timestamp": "2026-01-31T09:30:00Z"});
+        assert_eq!(
+            validate(&both, Tz::UTC).unwrap_err()[0].field,
+            "payload_json"
+        );
+        let none = body_with("other", json!({}));
+        assert_eq!(validate(&none, Tz::UTC).unwrap_err()[0].field, "payload");
+    }
+
+    #[test]
+    fn timestamps_in_every_accepted_form() {
+        let riyadh: Tz = "Asia/Riyadh".parse().unwrap();
+        let want = "2026-01-31T09:30:00+00:00";
+        for s in [
+            "2026-01-31T09:30:00Z",
+            "2026-01-31T09:30:00z",
+            "2026-01-31T12:30:00+03:00",
+            "2026-01-31T12:30:00+0300",
+            "2026-01-31 12:30:00+03:00",
+            "2026-01-31T12:30:00",
+            "2026-01-31T12:30:00.000",
+            "2026-01-31 12:30:00",
+            "2026-01-31T12:30",
+            " 2026-01-31T12:30:00 ",
+        ] {
+            assert_eq!(
+                parse_timestamp(s, riyadh).unwrap().to_rfc3339(),
+                want,
+                "{s}"
+            );
+        }
+        assert_eq!(
+            parse_timestamp("2026-01-31T12:30:00.123456Z", riyadh)
+                .unwrap()
+                .timestamp_subsec_micros(),
+            123_456
+        );
+        for bad in [
+            "yesterday",
+            "2026-01-31",
+            "2026-13-01T00:00:00",
+            "31/01/2026 12:30",
+        ] {
+            assert!(parse_timestamp(bad, riyadh).is_err(), "{bad}");
+        }
+        // Europe/London skips 01:00-02:00 on 2026-03-29; 01:30 on 2026-10-25 occurs twice.
+        let london: Tz = "Europe/London".parse().unwrap();
+        assert!(parse_timestamp("2026-03-29T01:30:00", london).is_err());
+        assert_eq!(
+            parse_timestamp("2026-10-25T01:30:00", london)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-25T00:30:00+00:00"
         );
     }
 

@@ -117,6 +117,15 @@ struct KeyWithHash {
     #[sqlx(flatten)]
     key: ApiKey,
     key_hash: String,
+    hospital_timezone: String,
+}
+
+/// A presented key that authenticated, with what intake needs of its (live) hospital.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedKey {
+    pub key: ApiKey,
+    /// IANA zone of the key's hospital: offset-less event timestamps are read in it.
+    pub hospital_timezone: String,
 }
 
 /// An API key as presented: `px360_<prefix>_<secret>`.
@@ -266,29 +275,39 @@ impl Db {
         Ok(IssuedKey { key, plaintext })
     }
 
-    /// Resolve a presented key; `None` when unknown, malformed or revoked.
-    pub async fn authenticate_api_key(&self, presented: &str) -> Result<Option<ApiKey>> {
+    /// Resolve a presented key; `None` when unknown, malformed, revoked, or its hospital is
+    /// deleted (deleting a hospital also revokes its keys; the join covers keys of a hospital
+    /// deleted before that rule existed).
+    pub async fn authenticate_api_key(&self, presented: &str) -> Result<Option<AuthenticatedKey>> {
         let Some(prefix) = presented
             .strip_prefix("px360_")
             .and_then(|r| r.split('_').next())
         else {
             return Ok(None);
         };
-        let row: Option<(String, ApiKey)> =
-            sqlx::query_as::<_, KeyWithHash>(sqlx::AssertSqlSafe(format!(
-                "SELECT {KEY_COLS}, key_hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
-            )))
-            .bind(prefix)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|k| (k.key_hash, k.key));
-        let Some((stored, key)) = row else {
+        let cols = KEY_COLS
+            .split(", ")
+            .map(|c| format!("k.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query_as::<_, KeyWithHash>(sqlx::AssertSqlSafe(format!(
+            "SELECT {cols}, k.key_hash, h.timezone AS hospital_timezone FROM api_keys k \
+             JOIN hospitals h ON h.id = k.hospital_id AND h.deleted_at IS NULL \
+             WHERE k.prefix = $1 AND k.revoked_at IS NULL"
+        )))
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
             return Ok(None);
         };
-        if !constant_time_eq(stored.as_bytes(), sha256_hex(presented).as_bytes()) {
+        if !constant_time_eq(row.key_hash.as_bytes(), sha256_hex(presented).as_bytes()) {
             return Ok(None);
         }
-        Ok(Some(key))
+        Ok(Some(AuthenticatedKey {
+            key: row.key,
+            hospital_timezone: row.hospital_timezone,
+        }))
     }
 
     pub async fn api_key(&self, id: &str) -> Result<ApiKey> {

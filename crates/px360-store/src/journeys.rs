@@ -3,19 +3,85 @@
 
 use crate::{Db, Result, StoreError};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+/// A processing warning. `code` and `args` are the stable, language-neutral part (the UI
+/// renders them from its message catalogue, `warning-detail-<code>`); `detail` is the English
+/// text for API clients and logs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Warning {
     pub code: String,
     pub detail: String,
+    /// The values the message names (`code`, `licence`, `event_code`, and `scope` =
+    /// `template` | `journey` for `no_matching_stage`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
 }
 
 impl Warning {
-    pub(crate) fn new(code: &str, detail: impl Into<String>) -> Self {
+    fn new(code: &str, detail: String, args: &[(&str, &str)]) -> Self {
         Self {
             code: code.into(),
-            detail: detail.into(),
+            detail,
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         }
+    }
+
+    pub(crate) fn unknown_department(code: &str) -> Self {
+        Self::new(
+            "unknown_department",
+            format!("no department with code {code} in this hospital"),
+            &[("code", code)],
+        )
+    }
+
+    pub(crate) fn unknown_physician(licence: &str) -> Self {
+        Self::new(
+            "unknown_physician",
+            format!("no physician with licence {licence} in this hospital"),
+            &[("licence", licence)],
+        )
+    }
+
+    /// The identifier itself is patient data: it stays out of the warning.
+    pub(crate) fn unknown_patient() -> Self {
+        Self::new(
+            "unknown_patient",
+            "no patient with this identifier in this hospital; journey kept under the identifier"
+                .into(),
+            &[],
+        )
+    }
+
+    /// No template at all has a stage completed by the event code.
+    pub(crate) fn no_template_stage(event_code: &str) -> Self {
+        Self::new(
+            "no_matching_stage",
+            format!("no journey template has a stage completed by {event_code}"),
+            &[("event_code", event_code), ("scope", "template")],
+        )
+    }
+
+    /// The encounter's journey has no stage completed by the event code.
+    pub(crate) fn no_journey_stage(event_code: &str) -> Self {
+        Self::new(
+            "no_matching_stage",
+            format!("journey has no stage completed by {event_code}"),
+            &[("event_code", event_code), ("scope", "journey")],
+        )
+    }
+
+    pub(crate) fn stage_already_completed(event_code: &str) -> Self {
+        Self::new(
+            "stage_already_completed",
+            format!(
+                "the stage completed by {event_code} was already completed by an earlier event"
+            ),
+            &[("event_code", event_code)],
+        )
     }
 }
 
@@ -46,7 +112,10 @@ pub struct StageView {
     pub completing_event_code: String,
     pub survey_template_ref: Option<String>,
     pub status: String,
+    /// Clinical time: the `timestamp` of the event that completed the stage (UTC).
     pub completed_at: Option<String>,
+    /// When PX360 recorded the completion (the worker's processing moment, UTC).
+    pub completed_recorded_at: Option<String>,
     pub completed_by_event_id: Option<String>,
 }
 
@@ -66,8 +135,17 @@ pub struct JourneyView {
     pub encounter_id: String,
     pub template_code: String,
     pub status: String,
+    /// Clinical time: the `timestamp` of the event that started the journey (UTC).
     pub started_at: String,
+    /// Clinical time of the event that completed the last stage (UTC).
     pub completed_at: Option<String>,
+    /// When PX360 recorded the start (the worker's processing moment, UTC).
+    pub started_recorded_at: Option<String>,
+    /// When PX360 recorded the completion.
+    pub completed_recorded_at: Option<String>,
+    /// The hospital's IANA time zone, in which lists show these times.
+    #[schema(example = "Asia/Riyadh")]
+    pub hospital_timezone: String,
     #[sqlx(skip)]
     pub stages: Vec<StageView>,
 }
@@ -88,8 +166,9 @@ impl Db {
         w.eq("ji.patient_id", patient_id);
         w.before("ji.started_at", "ji.id", before);
         let sql = format!(
-            "SELECT ji.id, ji.hospital_id, ji.department_id, ji.patient_id, ji.encounter_id, jt.code AS template_code, ji.status, ji.started_at, ji.completed_at \
-             FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id \
+            "SELECT ji.id, ji.hospital_id, ji.department_id, ji.patient_id, ji.encounter_id, jt.code AS template_code, ji.status, ji.started_at, ji.completed_at, \
+             ji.started_recorded_at, ji.completed_recorded_at, h.timezone AS hospital_timezone \
+             FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id JOIN hospitals h ON h.id = ji.hospital_id \
              {} ORDER BY ji.started_at DESC, ji.id DESC LIMIT ${}",
             w.sql(),
             w.next_mark()
@@ -112,7 +191,7 @@ impl Db {
         // One query for all stages of the page (not one per journey).
         let marks: Vec<String> = (1..=js.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT si.journey_instance_id, si.id, si.position, st.code, st.name, si.completing_event_code, st.survey_template_ref, si.status, si.completed_at, si.completed_by_event_id \
+            "SELECT si.journey_instance_id, si.id, si.position, st.code, st.name, si.completing_event_code, st.survey_template_ref, si.status, si.completed_at, si.completed_recorded_at, si.completed_by_event_id \
              FROM stage_instances si JOIN stage_templates st ON st.id = si.stage_template_id WHERE si.journey_instance_id IN ({}) ORDER BY si.position",
             marks.join(", ")
         );
@@ -130,8 +209,9 @@ impl Db {
 
     pub async fn journey(&self, id: &str) -> Result<JourneyView> {
         let mut j: JourneyView = sqlx::query_as(
-            "SELECT ji.id, ji.hospital_id, ji.department_id, ji.patient_id, ji.encounter_id, jt.code AS template_code, ji.status, ji.started_at, ji.completed_at \
-             FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id WHERE ji.id = $1",
+            "SELECT ji.id, ji.hospital_id, ji.department_id, ji.patient_id, ji.encounter_id, jt.code AS template_code, ji.status, ji.started_at, ji.completed_at, \
+             ji.started_recorded_at, ji.completed_recorded_at, h.timezone AS hospital_timezone \
+             FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id JOIN hospitals h ON h.id = ji.hospital_id WHERE ji.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -143,7 +223,7 @@ impl Db {
 
     async fn stages(&self, journey_id: &str) -> Result<Vec<StageView>> {
         Ok(sqlx::query_as(
-            "SELECT si.id, si.position, st.code, st.name, si.completing_event_code, st.survey_template_ref, si.status, si.completed_at, si.completed_by_event_id \
+            "SELECT si.id, si.position, st.code, st.name, si.completing_event_code, st.survey_template_ref, si.status, si.completed_at, si.completed_recorded_at, si.completed_by_event_id \
              FROM stage_instances si JOIN stage_templates st ON st.id = si.stage_template_id WHERE si.journey_instance_id = $1 ORDER BY si.position",
         )
         .bind(journey_id)

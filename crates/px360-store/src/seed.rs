@@ -114,7 +114,7 @@ impl Db {
             }
         }
         for (hi, (hcode, hname)) in HOSPITALS.iter().enumerate() {
-            let h = insert_hospital(&mut *tx, hcode, hname, "Europe/London").await?;
+            let h = insert_hospital(&mut *tx, hcode, hname, "Asia/Riyadh").await?;
             for (di, (dcode, dname)) in DEPARTMENTS.iter().enumerate() {
                 let d = insert_department(&mut *tx, &h.id, dcode, dname).await?;
                 for k in 1..=2 {

@@ -85,10 +85,20 @@ fn ev(
         payload: EventPayload {
             physician_licence: lic.map(Into::into),
             department_code: dept.map(Into::into),
-            timestamp: Utc::now(),
+            timestamp: clinical_time(code, encounter),
             custom_fields: Default::default(),
         },
     }
+}
+
+/// A clinical time that differs per event and from the processing moment, the same in every
+/// run, so both paths must record exactly these times.
+fn clinical_time(code: &str, encounter: &str) -> chrono::DateTime<Utc> {
+    let minutes: i64 = code.bytes().chain(encounter.bytes()).map(i64::from).sum();
+    chrono::DateTime::parse_from_rfc3339("2026-01-31T06:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+        + chrono::Duration::minutes(minutes)
 }
 
 /// Two batches: the first starts journeys (and continues one it started itself), the second
@@ -126,12 +136,16 @@ type JourneyRow = (
     Option<String>,
     String,
     Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
 );
 
 /// Journeys, stages and event results by natural keys (ids differ between runs).
 async fn state(db: &Db) -> Vec<String> {
     let mut out: Vec<String> = sqlx::query_as::<_, JourneyRow>(
-        "SELECT ji.encounter_id, jt.code, ji.status, d.code, p.mrn, ji.patient_identifier, ji.completed_at \
+        "SELECT ji.encounter_id, jt.code, ji.status, d.code, p.mrn, ji.patient_identifier, ji.completed_at, \
+         ji.started_at, ji.started_recorded_at, ji.completed_recorded_at \
          FROM journey_instances ji JOIN journey_templates jt ON jt.id = ji.journey_template_id \
          LEFT JOIN departments d ON d.id = ji.department_id LEFT JOIN patients p ON p.id = ji.patient_id",
     )
@@ -139,11 +153,17 @@ async fn state(db: &Db) -> Vec<String> {
     .await
     .unwrap()
     .into_iter()
-    .map(|(a, b, c, d, e, f, done)| format!("journey {:?}", (a, b, c, d, e, f, done.is_some())))
+    .map(|(a, b, c, d, e, f, done, started, started_rec, done_rec)| {
+        // Clinical times compared by value; recorded times exist exactly when the clinical ones
+        // do and are the processing moment (after the 2026-01-31 clinical times).
+        assert!(started_rec.as_deref().is_some_and(|r| r > started.as_str()));
+        assert_eq!(done.is_some(), done_rec.is_some());
+        format!("journey {:?}", (a, b, c, d, e, f, done, started))
+    })
     .collect();
     out.extend(
-        sqlx::query_as::<_, (String, i64, String, String, Option<String>, Option<String>)>(
-            "SELECT ji.encounter_id, si.position, si.completing_event_code, si.status, e.event_code, si.completed_at \
+        sqlx::query_as::<_, (String, i64, String, String, Option<String>, Option<String>, Option<String>)>(
+            "SELECT ji.encounter_id, si.position, si.completing_event_code, si.status, e.event_code, si.completed_at, si.completed_recorded_at \
              FROM stage_instances si JOIN journey_instances ji ON ji.id = si.journey_instance_id \
              LEFT JOIN inbound_events e ON e.id = si.completed_by_event_id",
         )
@@ -151,7 +171,10 @@ async fn state(db: &Db) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|(a, b, c, d, e, done)| format!("stage {:?}", (a, b, c, d, e, done.is_some()))),
+        .map(|(a, b, c, d, e, done, done_rec)| {
+            assert_eq!(done.is_some(), done_rec.is_some());
+            format!("stage {:?}", (a, b, c, d, e, done))
+        }),
     );
     out.extend(
         sqlx::query_as::<_, (String, String, String, i64, String)>(
@@ -226,8 +249,17 @@ async fn same_state_both_paths(backend: Backend) {
     assert_eq!(set_wise, single);
     // The scenario really exercised the rules: a completed journey, a skipped stage, warnings.
     let all = set_wise.join("\n");
+    // Stages and journeys carry the completing event's clinical time, not the processing moment.
+    let checkout = px360_store::ts(clinical_time("OP_CHECKOUT", "e1"));
+    let stage_done =
+        format!("\"OP_CHECKOUT\", \"completed\", Some(\"OP_CHECKOUT\"), Some({checkout:?})");
+    let journey_done = format!(
+        "Some({checkout:?}), {:?}",
+        px360_store::ts(clinical_time("OP_BOOKED", "e1"))
+    );
     for needle in [
-        "\"OP_CHECKOUT\", \"completed\", Some(\"OP_CHECKOUT\"), true",
+        stage_done.as_str(),
+        journey_done.as_str(),
         "\"skipped\"",
         "\"OUTPATIENT_VISIT\", \"completed\"",
         "unknown_patient",

@@ -10,7 +10,7 @@
 
 use crate::error::UiError;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, mask, render, when, when_opt};
+use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, mask, render, when_in, when_in_opt};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -45,10 +45,14 @@ pub async fn rows(
         return Ok(Vec::new());
     }
     let names = queries::org_names(&st.db).await?;
+    let zones = queries::hospital_zones(&st.db).await?;
     Ok(events
         .into_iter()
         .map(|e| EventRow {
-            received: when(&e.received_at),
+            received: when_in(
+                &e.received_at,
+                zones.get(&e.hospital_id).map_or("UTC", String::as_str),
+            ),
             hospital: names.get(&e.hospital_id).cloned().unwrap_or_default(),
             status_label: t.get(&format!("status-{}", e.status)),
             status_class: badge(&e.status),
@@ -210,9 +214,15 @@ pub async fn detail(
         .await?;
     let t = req.t();
     // A soft-deleted hospital keeps its events readable; its name is then not shown.
-    let hospital = match st.db.hospital(&e.hospital_id).await {
-        Ok(h) => h.name,
-        Err(px360_store::StoreError::NotFound) => String::new(),
+    let (hospital, zone) = match st.db.hospital(&e.hospital_id).await {
+        Ok(h) => (h.name, h.timezone),
+        Err(px360_store::StoreError::NotFound) => (
+            String::new(),
+            queries::hospital_zones(&st.db)
+                .await?
+                .remove(&e.hospital_id)
+                .unwrap_or_else(|| "UTC".into()),
+        ),
         Err(err) => return Err(err.into()),
     };
     // Only the two reference fields are shown from the payload; its other values (custom
@@ -232,10 +242,10 @@ pub async fn detail(
         patient: mask(&e.patient_identifier),
         department_code: field("department_code"),
         physician_licence: field("physician_licence"),
-        occurred: when(&e.occurred_at),
-        received: when(&e.received_at),
-        processed: when_opt(e.processed_at.as_deref()),
-        next_attempt: when_opt(e.next_attempt_at.as_deref()),
+        occurred: when_in(&e.occurred_at, &zone),
+        received: when_in(&e.received_at, &zone),
+        processed: when_in_opt(e.processed_at.as_deref(), &zone),
+        next_attempt: when_in_opt(e.next_attempt_at.as_deref(), &zone),
         status_label: t.get(&format!("status-{}", e.status)),
         status_class: badge(&e.status),
         attempts: e.attempts,
@@ -244,13 +254,37 @@ pub async fn detail(
             .into_iter()
             .map(|w| WarningView {
                 label: t.get_or(&format!("warning-{}", w.code), &w.code),
-                detail: w.detail,
+                detail: warning_detail(&t, &w),
             })
             .collect(),
         can_replay: replayable && p.may(Resource::Event, Action::Operate, &at),
         replayed: req.param("replayed").is_some(),
         t,
     })
+}
+
+/// A warning's explanation from the catalogue, in the page's language, filled with the values
+/// the worker recorded. Warnings stored before the worker recorded those values keep their
+/// stored (English) text.
+fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> String {
+    const NAMES: [&str; 3] = ["code", "licence", "event_code"];
+    if w.args.is_empty() && w.code != "unknown_patient" {
+        return w.detail.clone();
+    }
+    let args: Vec<(
+        &'static str,
+        fluent_templates::fluent_bundle::FluentValue<'static>,
+    )> = NAMES
+        .iter()
+        .filter_map(|n| Some((*n, w.args.get(*n)?.clone().into())))
+        .collect();
+    // `no_matching_stage` has two texts: no template at all, or not in this journey.
+    let key = match w.args.get("scope").map(String::as_str) {
+        Some("journey") => format!("warning-detail-{}-journey", w.code),
+        _ => format!("warning-detail-{}", w.code),
+    };
+    let text = t.with(&key, &args);
+    if text == key { w.detail.clone() } else { text }
 }
 
 /// `POST /ui/events/{id}/replay`: the API's replay rule (Operate on the event's hospital), the

@@ -163,6 +163,9 @@ mod tests {
             ("done", FluentValue::from(1)),
             ("total", FluentValue::from(4)),
             ("name", FluentValue::from("x")),
+            ("code", FluentValue::from("CARD")),
+            ("licence", FluentValue::from("GMC1")),
+            ("event_code", FluentValue::from("OP_SEEN")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

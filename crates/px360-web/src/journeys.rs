@@ -5,7 +5,7 @@
 
 use crate::error::UiError;
 use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, render, when, when_opt};
+use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, render, when_in, when_in_opt};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -85,8 +85,8 @@ pub async fn list(
                 department: j.department_id.as_deref().map(name).unwrap_or_default(),
                 status_label: t.get(&format!("journey-status-{}", j.status)),
                 status_class: badge(&j.status),
-                started: when(&j.started_at),
-                completed: when_opt(j.completed_at.as_deref()),
+                started: when_in(&j.started_at, &j.hospital_timezone),
+                completed: when_in_opt(j.completed_at.as_deref(), &j.hospital_timezone),
                 done,
                 total,
                 progress: t.with(

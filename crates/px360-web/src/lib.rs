@@ -10,6 +10,7 @@
 //! Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`: the login rate
 //! limit keys on the peer address, like the API's.
 
+mod account;
 pub mod assets;
 mod csrf;
 mod dashboard;
@@ -43,6 +44,9 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/events/{id}/replay", post(events::replay))
         .route("/ui/journeys", get(journeys::list))
         .route("/ui/org", get(org::page))
+        .route("/ui/account", get(account::form))
+        .route("/ui/account/name", post(account::save_name))
+        .route("/ui/account/password", post(account::save_password))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 

@@ -165,6 +165,7 @@ pub enum Nav {
     Events,
     Journeys,
     Org,
+    Account,
 }
 
 pub struct NavLink {
@@ -203,6 +204,7 @@ impl Chrome {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
+                v.push((Nav::Account, "/ui/account", "nav-account"));
                 v.into_iter()
                     .map(|(n, href, key)| NavLink {
                         href,
@@ -322,6 +324,26 @@ pub fn when_opt(ts: Option<&str>) -> Option<String> {
     ts.map(when)
 }
 
+/// Storage timestamps shown as wall-clock time in a hospital's zone, to the minute, with the
+/// zone named: `2026-01-31 12:30 (Asia/Riyadh)`. The same form in every language (digits and the
+/// IANA name are data). A zone that does not parse is shown as UTC, named as such.
+pub fn when_in(ts: &str, zone: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return ts.to_owned();
+    };
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => format!("{} ({tz})", t.with_timezone(&tz).format("%Y-%m-%d %H:%M")),
+        Err(_) => format!(
+            "{} (UTC)",
+            t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M")
+        ),
+    }
+}
+
+pub fn when_in_opt(ts: Option<&str>, zone: &str) -> Option<String> {
+    ts.map(|t| when_in(t, zone))
+}
+
 /// A patient identifier reduced to its last three characters. The prefix has a fixed length,
 /// so the identifier's length is not disclosed either.
 pub fn mask(id: &str) -> String {
@@ -364,6 +386,18 @@ mod tests {
             "2025-01-31 09:30:00 UTC"
         );
         assert_eq!(when("garbage"), "garbage");
+        assert_eq!(
+            when_in("2026-01-31T09:30:00.000000Z", "Asia/Riyadh"),
+            "2026-01-31 12:30 (Asia/Riyadh)"
+        );
+        assert_eq!(
+            when_in("2026-07-01T09:30:00.000000Z", "Europe/London"),
+            "2026-07-01 10:30 (Europe/London)"
+        );
+        assert_eq!(
+            when_in("2026-01-31T09:30:00.000000Z", "Mars/Olympus"),
+            "2026-01-31 09:30 (UTC)"
+        );
     }
 
     #[test]

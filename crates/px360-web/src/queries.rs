@@ -35,6 +35,15 @@ pub async fn org_names(db: &Db) -> Result<HashMap<String, String>> {
     Ok(rows.into_iter().collect())
 }
 
+/// Hospital time zones by id (deleted hospitals included: their events and journeys stay
+/// readable), for showing times in the hospital's zone.
+pub async fn hospital_zones(db: &Db) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, timezone FROM hospitals")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The username of the one live account with this email (case-insensitive), so people can sign
 /// in with either. Ambiguous emails resolve to nothing.
 pub async fn username_for_email(db: &Db, email: &str) -> Result<Option<String>> {

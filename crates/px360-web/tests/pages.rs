@@ -244,7 +244,7 @@ async fn event_pages_hide_patient_data_and_filter_with_htmx() {
         "OP_CHECKIN",
         "ENC-H1",
         "GMC121",
-        "2025-03-01 10:00:00 UTC",
+        "2025-03-01 13:00 (Asia/Riyadh)",
         "Received",
     ] {
         assert!(html.contains(shown), "{shown}");

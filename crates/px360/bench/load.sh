@@ -30,11 +30,11 @@ if [[ "$BACKEND" == postgres ]]; then
   psql -q -h 127.0.0.1 -U postgres -d test -c "CREATE DATABASE $PGDB" >/dev/null
   export PX360_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$PGDB"
   SQL() { psql -At -h 127.0.0.1 -U postgres -d "$PGDB" -c "$1"; }
-  LAT_SQL="SELECT round((extract(epoch FROM (si.completed_at::timestamptz - e.received_at::timestamptz)) * 1000)::numeric, 2) FROM inbound_events e JOIN stage_instances si ON si.completed_by_event_id = e.id"
+  LAT_SQL="SELECT round((extract(epoch FROM (si.completed_recorded_at::timestamptz - e.received_at::timestamptz)) * 1000)::numeric, 2) FROM inbound_events e JOIN stage_instances si ON si.completed_by_event_id = e.id"
 else
   unset PX360_DATABASE_URL || true
   SQL() { sqlite3 "$DATA/px360.db" "$1"; }
-  LAT_SQL="SELECT round((julianday(si.completed_at) - julianday(e.received_at)) * 86400000.0, 2) FROM inbound_events e JOIN stage_instances si ON si.completed_by_event_id = e.id"
+  LAT_SQL="SELECT round((julianday(si.completed_recorded_at) - julianday(e.received_at)) * 86400000.0, 2) FROM inbound_events e JOIN stage_instances si ON si.completed_by_event_id = e.id"
 fi
 
 "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --events-burst 1000000 --events-per-second 1000000 > "$DATA/server.log" 2>&1 &

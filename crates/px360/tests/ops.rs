@@ -113,13 +113,21 @@ async fn health_metrics_docs(kind: Kind) {
         "event_code",
         "encounter_id",
         "patient_identifier",
-        "payload",
     ] {
         assert!(
             body["required"].as_array().unwrap().iter().any(|r| r == f),
             "EventBody requires {f}"
         );
     }
+    // The payload under either name (exactly one is sent), with examples of both.
+    for f in ["payload", "payload_json"] {
+        assert!(body["properties"].get(f).is_some(), "EventBody lacks {f}");
+    }
+    let examples = body["examples"].to_string();
+    assert!(
+        examples.contains("payload_json") && examples.contains("\"payload\""),
+        "{examples}"
+    );
     let payload = &spec["components"]["schemas"]["EventBodyPayload"]["properties"];
     for f in [
         "physician_licence",
@@ -129,7 +137,17 @@ async fn health_metrics_docs(kind: Kind) {
     ] {
         assert!(payload.get(f).is_some(), "EventBodyPayload lacks {f}");
     }
-    assert_eq!(payload["timestamp"]["format"], "date-time");
+    // ISO 8601, offset optional (the hospital's zone): not RFC 3339 `date-time`.
+    assert!(
+        payload["timestamp"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("hospital")
+    );
+    assert!(
+        payload["timestamp"].get("example").is_some()
+            || payload["timestamp"].get("examples").is_some()
+    );
     assert!(
         spec["components"]["schemas"]["FieldError"]["properties"]
             .get("field")

@@ -50,6 +50,29 @@ fn in_scope(role: &str, target: Target, level: Level) -> bool {
     }
 }
 
+/// The design: can `role` see the object a probe names (so a denial must say 403, not 404)?
+/// A creation's target is its parent (hospital or department); the caller's own hospital record and templates and the group-wide templates are visible to every
+/// role; a department is visible to its own staff; otherwise what is in scope.
+fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
+    let own_hospital = scope_kind(role) == "group" || target != Target::OtherHospital;
+    match probe {
+        // Creations that name no existing object: nothing to hide.
+        "POST patient" | "POST employee" | "POST template" | "POST user(viewer)" => true,
+        // Creations under a parent: visible when the parent is (own hospital, own department).
+        "POST department" | "POST api-key" => own_hospital,
+        "POST physician" => in_scope(role, target, Level::Dept),
+        "GET hospital" | "PATCH hospital" | "GET template" | "PATCH template" | "PATCH stage"
+        | "POST stage" | "DELETE stage" => own_hospital,
+        "GET group template" | "PATCH group template" | "POST group stage" => true,
+        "PATCH department" => in_scope(role, target, Level::Dept),
+        // Fresh objects of a hospital the caller may not see, or a department of their
+        // hospital that is not theirs.
+        "DELETE hospital" => in_scope(role, Target::OtherHospital, Level::Hospital),
+        "DELETE department" => in_scope(role, target, Level::Hospital),
+        _ => in_scope(role, target, level),
+    }
+}
+
 struct Fixture {
     h_a: String,
     h_b: String,
@@ -337,10 +360,21 @@ async fn matrix(kind: Kind) {
                 };
                 let expect_allow = *level >= min && scope_ok;
                 let allowed = status.is_success();
-                if allowed != expect_allow || (!allowed && status != 403 && status != 404) {
+                // A denial is 403 when the caller can see the object (or is creating one) and
+                // 404 only when it is hidden from them.
+                let expect_deny = if visible(role, name, t, lvl) {
+                    403
+                } else {
+                    404
+                };
+                if allowed != expect_allow || (!allowed && status != expect_deny) {
                     failures.push(format!(
                         "{role} {name} {t:?}: got {status}, expected {}",
-                        if expect_allow { "allow" } else { "deny" }
+                        if expect_allow {
+                            "allow".to_owned()
+                        } else {
+                            format!("deny {expect_deny}")
+                        }
                     ));
                 }
                 checked += 1;

@@ -133,6 +133,7 @@ async fn load(
             template_id: r.try_get("journey_template_id")?,
             new: None,
             completed: false,
+            completed_at: None,
             stages: Vec::new(),
         });
     }
@@ -157,6 +158,7 @@ async fn load(
                 status: StageStatus::parse(&r.try_get::<String, _>("status")?)
                     .unwrap_or(StageStatus::Pending),
                 completed_by: None,
+                completed_at: None,
                 changed: false,
             };
             if let Some(j) = known.journeys.iter_mut().find(|j| j.id == journey) {
@@ -242,10 +244,10 @@ async fn insert_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &str
         .iter()
         .filter_map(|j| Some((j, j.new.as_ref()?)))
         .collect();
-    const COLS: usize = 12;
+    const COLS: usize = 14;
     for chunk in new.chunks(rows_per_statement(COLS)) {
         let sql = format!(
-            "INSERT INTO journey_instances (id, hospital_id, department_id, patient_id, patient_identifier, journey_template_id, encounter_id, status, completed_at, started_at, created_at, updated_at) \
+            "INSERT INTO journey_instances (id, hospital_id, department_id, patient_id, patient_identifier, journey_template_id, encounter_id, status, completed_at, started_at, started_recorded_at, completed_recorded_at, created_at, updated_at) \
              VALUES {} ON CONFLICT (hospital_id, encounter_id, journey_template_id) DO NOTHING RETURNING id",
             Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
@@ -260,8 +262,10 @@ async fn insert_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &str
                 .bind(j.template_id.as_str())
                 .bind(j.encounter_id.as_str())
                 .bind(if j.completed { "completed" } else { "active" })
-                .bind(j.completed.then_some(now))
+                .bind(j.completed_at.as_deref())
+                .bind(n.started_at.as_str())
                 .bind(now)
+                .bind(j.completed.then_some(now))
                 .bind(now)
                 .bind(now);
         }
@@ -279,10 +283,10 @@ async fn insert_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
         .filter(|j| j.new.is_some())
         .flat_map(|j| j.stages.iter().map(move |s| (j, s)))
         .collect();
-    const COLS: usize = 10;
+    const COLS: usize = 11;
     for chunk in stages.chunks(rows_per_statement(COLS)) {
         let sql = format!(
-            "INSERT INTO stage_instances (id, journey_instance_id, stage_template_id, position, completing_event_code, status, completed_at, completed_by_event_id, created_at, updated_at) VALUES {}",
+            "INSERT INTO stage_instances (id, journey_instance_id, stage_template_id, position, completing_event_code, status, completed_at, completed_recorded_at, completed_by_event_id, created_at, updated_at) VALUES {}",
             Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -294,6 +298,7 @@ async fn insert_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
                 .bind(s.position)
                 .bind(s.completing_event_code.as_str())
                 .bind(s.status.as_str())
+                .bind(s.completed_at.as_deref())
                 .bind((s.status == StageStatus::Completed).then_some(now))
                 .bind(s.completed_by.as_deref())
                 .bind(now)
@@ -311,12 +316,14 @@ async fn update_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
         .filter(|j| j.new.is_none())
         .flat_map(|j| j.stages.iter().filter(|s| s.changed))
         .collect();
-    const COLS: usize = 4;
+    // column4: the processing moment; column5: the clinical time of the completing event.
+    const COLS: usize = 5;
     for chunk in changed.chunks(rows_per_statement(COLS)) {
         let sql = format!(
             "UPDATE stage_instances SET status = v.column2, \
              completed_by_event_id = COALESCE(v.column3, stage_instances.completed_by_event_id), \
-             completed_at = CASE WHEN v.column2 = 'completed' THEN v.column4 ELSE stage_instances.completed_at END, updated_at = v.column4 \
+             completed_at = CASE WHEN v.column2 = 'completed' THEN v.column5 ELSE stage_instances.completed_at END, \
+             completed_recorded_at = CASE WHEN v.column2 = 'completed' THEN v.column4 ELSE stage_instances.completed_recorded_at END, updated_at = v.column4 \
              FROM (VALUES {}) AS v WHERE stage_instances.id = v.column1",
             Marks::on(tx).tuples(chunk.len(), COLS, "")
         );
@@ -326,31 +333,35 @@ async fn update_stages(tx: &mut AnyConnection, journeys: &[Journey], now: &str) 
                 .bind(s.id.to_string())
                 .bind(s.status.as_str())
                 .bind(s.completed_by.as_deref())
-                .bind(now);
+                .bind(now)
+                .bind(s.completed_at.as_deref());
         }
         q.execute(&mut *tx).await?;
     }
     Ok(())
 }
 
-/// Journeys that existed before the batch and are now complete.
+/// Journeys that existed before the batch and are now complete, each with its own clinical
+/// completion time.
 async fn complete_journeys(tx: &mut AnyConnection, journeys: &[Journey], now: &str) -> Result<()> {
-    let done: Vec<&str> = journeys
+    let done: Vec<(&str, &str)> = journeys
         .iter()
         .filter(|j| j.new.is_none() && j.completed)
-        .map(|j| j.id.as_str())
+        .map(|j| (j.id.as_str(), j.completed_at.as_deref().unwrap_or(now)))
         .collect();
-    for chunk in done.chunks(rows_per_statement(1)) {
+    const COLS: usize = 2;
+    for chunk in done.chunks(rows_per_statement(COLS)) {
         let mut m = Marks::on(tx);
         let sql = format!(
-            "UPDATE journey_instances SET status = 'completed', completed_at = {}, updated_at = {} WHERE id IN ({})",
+            "UPDATE journey_instances SET status = 'completed', completed_recorded_at = {}, updated_at = {}, completed_at = v.column2 \
+             FROM (VALUES {}) AS v WHERE journey_instances.id = v.column1",
             m.one(),
             m.one(),
-            m.list(chunk.len())
+            m.tuples(chunk.len(), COLS, "")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(now);
-        for id in chunk {
-            q = q.bind(*id);
+        for (id, at) in chunk {
+            q = q.bind(*id).bind(*at);
         }
         q.execute(&mut *tx).await?;
     }

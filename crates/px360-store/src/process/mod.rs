@@ -19,10 +19,6 @@ use crate::{Backend, Db, Result, StoreError, now_ts};
 use px360_domain::event::EventPayload;
 use sqlx::{AnyConnection, Connection, Row};
 
-/// The identifier itself is patient data: it stays out of the warning text.
-pub(crate) const UNKNOWN_PATIENT: &str =
-    "no patient with this identifier in this hospital; journey kept under the identifier";
-
 /// An event claimed for processing.
 #[derive(Debug, Clone)]
 pub(crate) struct Claimed {

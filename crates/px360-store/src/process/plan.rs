@@ -51,6 +51,8 @@ pub(crate) struct Journey {
     pub new: Option<NewJourney>,
     /// Completed by this batch.
     pub completed: bool,
+    /// Clinical completion time (the completing event's timestamp) when `completed`.
+    pub completed_at: Option<String>,
     pub stages: Vec<Stage>,
 }
 
@@ -60,6 +62,8 @@ pub(crate) struct NewJourney {
     pub department_id: Option<String>,
     pub patient_id: Option<String>,
     pub patient_identifier: String,
+    /// Clinical start time: the starting event's timestamp.
+    pub started_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +74,9 @@ pub(crate) struct Stage {
     pub completing_event_code: String,
     pub status: StageStatus,
     pub completed_by: Option<String>,
+    /// Clinical completion time (the completing event's timestamp), set when this batch
+    /// completes the stage.
+    pub completed_at: Option<String>,
     /// Status changed by this batch (an update, for a stage that already exists).
     pub changed: bool,
 }
@@ -95,30 +102,25 @@ pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
     let mut results = Vec::with_capacity(events.len());
     for (e, payload) in events {
         let h = &e.hospital_id;
+        let clinical_at = crate::ts(payload.timestamp);
         let mut warnings = Vec::new();
         let mut department = None;
         if let Some(dc) = &payload.department_code {
             department = departments.get(&(h.clone(), dc.clone())).cloned();
             if department.is_none() {
-                warnings.push(Warning::new(
-                    "unknown_department",
-                    format!("no department with code {dc} in this hospital"),
-                ));
+                warnings.push(Warning::unknown_department(dc));
             }
         }
         if let Some(lic) = &payload.physician_licence
             && !physicians.contains(&(h.clone(), lic.clone()))
         {
-            warnings.push(Warning::new(
-                "unknown_physician",
-                format!("no physician with licence {lic} in this hospital"),
-            ));
+            warnings.push(Warning::unknown_physician(lic));
         }
         let patient = patients
             .get(&(h.clone(), e.patient_identifier.clone()))
             .cloned();
         if patient.is_none() {
-            warnings.push(Warning::new("unknown_patient", super::UNKNOWN_PATIENT));
+            warnings.push(Warning::unknown_patient());
         }
 
         let code = &e.event_code;
@@ -130,10 +132,7 @@ pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
             Some(i) => Some(i),
             None => match choose_template(&templates, h, code) {
                 None => {
-                    warnings.push(Warning::new(
-                        "no_matching_stage",
-                        format!("no journey template has a stage completed by {code}"),
-                    ));
+                    warnings.push(Warning::no_template_stage(code));
                     None
                 }
                 // A journey of that template may exist without the stage (the template gained
@@ -145,7 +144,13 @@ pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
                     {
                         Some(i) => i,
                         None => {
-                            journeys.push(start(t, e, department.clone(), patient.clone()));
+                            journeys.push(start(
+                                t,
+                                e,
+                                department.clone(),
+                                patient.clone(),
+                                clinical_at.clone(),
+                            ));
                             journeys.len() - 1
                         }
                     },
@@ -175,25 +180,23 @@ pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
                         if s.id == complete {
                             s.status = StageStatus::Completed;
                             s.completed_by = Some(e.id.clone());
+                            s.completed_at = Some(clinical_at.clone());
                             s.changed = true;
                         } else if skip.contains(&s.id) {
                             s.status = StageStatus::Skipped;
                             s.changed = true;
                         }
                     }
-                    j.completed |= journey_done;
+                    if journey_done && !j.completed {
+                        j.completed = true;
+                        j.completed_at = Some(clinical_at.clone());
+                    }
                     completed_stage = Some(complete.to_string());
                 }
-                StageOutcome::AlreadyCompleted(_) => warnings.push(Warning::new(
-                    "stage_already_completed",
-                    format!(
-                        "the stage completed by {code} was already completed by an earlier event"
-                    ),
-                )),
-                StageOutcome::NoMatchingStage => warnings.push(Warning::new(
-                    "no_matching_stage",
-                    format!("journey has no stage completed by {code}"),
-                )),
+                StageOutcome::AlreadyCompleted(_) => {
+                    warnings.push(Warning::stage_already_completed(code))
+                }
+                StageOutcome::NoMatchingStage => warnings.push(Warning::no_journey_stage(code)),
             }
         }
         results.push((
@@ -227,6 +230,7 @@ fn start(
     e: &Claimed,
     department_id: Option<String>,
     patient_id: Option<String>,
+    started_at: String,
 ) -> Journey {
     Journey {
         id: crate::new_id(),
@@ -237,8 +241,10 @@ fn start(
             department_id,
             patient_id,
             patient_identifier: e.patient_identifier.clone(),
+            started_at,
         }),
         completed: false,
+        completed_at: None,
         stages: t
             .stages
             .iter()
@@ -249,6 +255,7 @@ fn start(
                 completing_event_code: s.completing_event_code.clone(),
                 status: StageStatus::Pending,
                 completed_by: None,
+                completed_at: None,
                 changed: false,
             })
             .collect(),

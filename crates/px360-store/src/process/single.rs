@@ -1,7 +1,7 @@
 //! The event-by-event path: one event's lookups and changes, statement by statement. Used when
 //! the set-wise path cannot be (see the module above); the outcome for an event is the same.
 
-use super::{Claimed, UNKNOWN_PATIENT};
+use super::Claimed;
 use crate::journeys::{Processed, Warning};
 use crate::{Result, StoreError, new_id, now_ts};
 use px360_domain::event::EventPayload;
@@ -31,6 +31,8 @@ pub(super) async fn apply(
     payload: &EventPayload,
 ) -> Result<Processed> {
     let hospital = &e.hospital_id;
+    // Journeys and stages carry the event's clinical time; `now` is when it was recorded.
+    let clinical_at = crate::ts(payload.timestamp);
     let code = &e.event_code;
     let encounter = &e.encounter_id;
     let mut warnings = Vec::new();
@@ -38,19 +40,13 @@ pub(super) async fn apply(
     if let Some(dc) = &payload.department_code {
         department = opt_id(tx, "SELECT id FROM departments WHERE hospital_id = $1 AND code = $2 AND deleted_at IS NULL", hospital, dc).await?;
         if department.is_none() {
-            warnings.push(Warning::new(
-                "unknown_department",
-                format!("no department with code {dc} in this hospital"),
-            ));
+            warnings.push(Warning::unknown_department(dc));
         }
     }
     if let Some(lic) = &payload.physician_licence {
         let p = opt_id(tx, "SELECT id FROM physicians WHERE hospital_id = $1 AND licence_number = $2 AND deleted_at IS NULL", hospital, lic).await?;
         if p.is_none() {
-            warnings.push(Warning::new(
-                "unknown_physician",
-                format!("no physician with licence {lic} in this hospital"),
-            ));
+            warnings.push(Warning::unknown_physician(lic));
         }
     }
     let patient = opt_id(
@@ -61,7 +57,7 @@ pub(super) async fn apply(
     )
     .await?;
     if patient.is_none() {
-        warnings.push(Warning::new("unknown_patient", UNKNOWN_PATIENT));
+        warnings.push(Warning::unknown_patient());
     }
 
     // The journey's own stages decide (copied when it started), not its template's current ones.
@@ -88,15 +84,20 @@ pub(super) async fn apply(
             .await?;
             match template {
                 None => {
-                    warnings.push(Warning::new(
-                        "no_matching_stage",
-                        format!("no journey template has a stage completed by {code}"),
-                    ));
+                    warnings.push(Warning::no_template_stage(code));
                     None
                 }
-                Some(t) => {
-                    Some(start_journey(tx, e, department.as_deref(), patient.as_deref(), &t).await?)
-                }
+                Some(t) => Some(
+                    start_journey(
+                        tx,
+                        e,
+                        department.as_deref(),
+                        patient.as_deref(),
+                        &t,
+                        &clinical_at,
+                    )
+                    .await?,
+                ),
             }
         }
     };
@@ -126,10 +127,11 @@ pub(super) async fn apply(
                 skip,
                 journey_done,
             } => {
-                sqlx::query("UPDATE stage_instances SET status = 'completed', completed_at = $2, completed_by_event_id = $3, updated_at = $2 WHERE id = $1")
+                sqlx::query("UPDATE stage_instances SET status = 'completed', completed_at = $4, completed_recorded_at = $2, completed_by_event_id = $3, updated_at = $2 WHERE id = $1")
                     .bind(complete.to_string())
                     .bind(&now)
                     .bind(&e.id)
+                    .bind(&clinical_at)
                     .execute(&mut *tx)
                     .await?;
                 for s in skip {
@@ -140,22 +142,19 @@ pub(super) async fn apply(
                         .await?;
                 }
                 if journey_done {
-                    sqlx::query("UPDATE journey_instances SET status = 'completed', completed_at = $2, updated_at = $2 WHERE id = $1")
+                    sqlx::query("UPDATE journey_instances SET status = 'completed', completed_at = $3, completed_recorded_at = $2, updated_at = $2 WHERE id = $1")
                         .bind(j)
                         .bind(&now)
+                        .bind(&clinical_at)
                         .execute(&mut *tx)
                         .await?;
                 }
                 completed_stage = Some(complete.to_string());
             }
-            StageOutcome::AlreadyCompleted(_) => warnings.push(Warning::new(
-                "stage_already_completed",
-                format!("the stage completed by {code} was already completed by an earlier event"),
-            )),
-            StageOutcome::NoMatchingStage => warnings.push(Warning::new(
-                "no_matching_stage",
-                format!("journey has no stage completed by {code}"),
-            )),
+            StageOutcome::AlreadyCompleted(_) => {
+                warnings.push(Warning::stage_already_completed(code))
+            }
+            StageOutcome::NoMatchingStage => warnings.push(Warning::no_journey_stage(code)),
         }
     }
 
@@ -183,12 +182,13 @@ async fn start_journey(
     department: Option<&str>,
     patient: Option<&str>,
     template: &str,
+    started_at: &str,
 ) -> Result<String> {
     let now = now_ts();
     let id = new_id();
     let inserted = sqlx::query(
-        "INSERT INTO journey_instances (id, hospital_id, department_id, patient_id, patient_identifier, journey_template_id, encounter_id, status, started_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8, $8) ON CONFLICT (hospital_id, encounter_id, journey_template_id) DO NOTHING",
+        "INSERT INTO journey_instances (id, hospital_id, department_id, patient_id, patient_identifier, journey_template_id, encounter_id, status, started_at, started_recorded_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $9, $8, $8, $8) ON CONFLICT (hospital_id, encounter_id, journey_template_id) DO NOTHING",
     )
     .bind(&id)
     .bind(&e.hospital_id)
@@ -198,6 +198,7 @@ async fn start_journey(
     .bind(template)
     .bind(&e.encounter_id)
     .bind(&now)
+    .bind(started_at)
     .execute(&mut *tx)
     .await?
     .rows_affected();

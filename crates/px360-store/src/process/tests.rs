@@ -175,6 +175,7 @@ fn existing(template_id: &str, codes: &[(&str, StageStatus)]) -> Journey {
         template_id: template_id.into(),
         new: None,
         completed: false,
+        completed_at: None,
         stages: codes
             .iter()
             .enumerate()
@@ -185,6 +186,7 @@ fn existing(template_id: &str, codes: &[(&str, StageStatus)]) -> Journey {
                 completing_event_code: (*c).into(),
                 status: *s,
                 completed_by: None,
+                completed_at: None,
                 changed: false,
             })
             .collect(),

@@ -362,7 +362,7 @@ impl Ui {
             "source_system": "EPIC", "event_code": code, "encounter_id": encounter, "patient_identifier": mrn,
             "payload": {"physician_licence": "GMC121", "department_code": "CARD",
                         "timestamp": "2025-03-01T10:00:00Z", "custom_fields": {"note": "custom-secret-value"}}
-        }))
+        }), chrono_tz::Tz::UTC)
         .unwrap();
         let caller = Caller {
             api_key_id: key.key.id,

@@ -1,0 +1,122 @@
+//! "My account": every signed-in user changes their own display name and password, through the
+//! API's self-service handlers (`px360_api::me`), so the rules, the audit and the revocation of
+//! other sessions are the API's. After a password change this browser keeps its session with
+//! the new token pair the API returns.
+
+use crate::error::UiError;
+use crate::i18n::Tr;
+use crate::page::{Chrome, Nav, Req, render};
+use crate::session::{self, Session};
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use px360_api::AppState;
+use px360_api::auth::{Authed, Ctx};
+use px360_api::error::ApiError;
+use px360_api::me::{MyProfileChanges, PasswordChange};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    t: Tr,
+    display_name: String,
+    /// Catalogue key of the confirmation to show, if any.
+    saved: Option<&'static str>,
+    /// Catalogue key of the error to show, if any.
+    error: Option<&'static str>,
+}
+
+fn page(req: &Req, s: &Session, error: Option<&'static str>) -> Result<Response, UiError> {
+    let saved = match req.param("saved") {
+        Some("name") => Some("account-saved-name"),
+        Some("password") => Some("account-saved-password"),
+        _ => None,
+    };
+    let mut r = render(&AccountPage {
+        chrome: Chrome::new(req, Some(s), Nav::Account, "account-title"),
+        t: req.t(),
+        display_name: s.display_name.clone(),
+        saved: saved.filter(|_| error.is_none()),
+        error,
+    })?;
+    if error.is_some() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+pub async fn form(req: Req, s: Session) -> Result<Response, UiError> {
+    page(&req, &s, None)
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    display_name: String,
+}
+
+pub async fn save_name(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Form(f): Form<NameForm>,
+) -> Result<Response, UiError> {
+    let result = px360_api::me::update_me(
+        State(st),
+        Authed(s.principal),
+        ctx,
+        axum::Json(MyProfileChanges {
+            display_name: f.display_name,
+        }),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/ui/account?saved=name").into_response()),
+        Err(ApiError::Validation(_)) => page(&req, &s, Some("account-name-invalid")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn save_password(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, UiError> {
+    let result = px360_api::me::change_password(
+        State(st.clone()),
+        Authed(s.principal),
+        ctx,
+        axum::Json(PasswordChange {
+            current_password: f.current_password,
+            new_password: f.new_password,
+        }),
+    )
+    .await;
+    match result {
+        Ok(axum::Json(tokens)) => Ok(session::with_cookies(
+            Redirect::to("/ui/account?saved=password").into_response(),
+            session::token_cookies(&st, &tokens, req.https),
+        )),
+        Err(ApiError::Validation(errs)) => {
+            let key = if errs.iter().any(|e| e.field == "current_password") {
+                "account-password-wrong"
+            } else {
+                "account-password-weak"
+            };
+            page(&req, &s, Some(key))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
