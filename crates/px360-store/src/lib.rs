@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod auth;
 mod bulk;
+pub mod checkpoint;
 pub mod employees;
 pub mod events;
 pub mod journeys;
