@@ -267,21 +267,21 @@ impl Db {
         if head_hash != v.last_hash() {
             return Err(VerifyError::HeadMismatch);
         }
-        if let Some(cps) = protection().checkpoints {
-            if let Some(cp) = cps.newest()? {
-                if cp.seq > head_seq {
-                    return Err(VerifyError::BehindCheckpoint {
-                        head_seq,
-                        checkpoint_seq: cp.seq,
-                    });
-                }
-                if cp.seq > 0 {
-                    let r = self.audit_records(None, cp.seq - 1, 1).await?;
-                    if r.first().map(|r| (r.seq, r.hash.as_str()))
-                        != Some((cp.seq, cp.hash.as_str()))
-                    {
-                        return Err(VerifyError::CheckpointMismatch { seq: cp.seq });
-                    }
+        let newest = match protection().checkpoints {
+            Some(cps) => cps.newest()?,
+            None => None,
+        };
+        if let Some(cp) = newest {
+            if cp.seq > head_seq {
+                return Err(VerifyError::BehindCheckpoint {
+                    head_seq,
+                    checkpoint_seq: cp.seq,
+                });
+            }
+            if cp.seq > 0 {
+                let r = self.audit_records(None, cp.seq - 1, 1).await?;
+                if r.first().map(|r| (r.seq, r.hash.as_str())) != Some((cp.seq, cp.hash.as_str())) {
+                    return Err(VerifyError::CheckpointMismatch { seq: cp.seq });
                 }
             }
         }
