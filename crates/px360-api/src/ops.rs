@@ -117,10 +117,21 @@ pub async fn health(State(st): State<AppState>) -> Report {
         (Err(e), _) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
         (_, Err(e)) => Check::with(Status::Fail, e.to_string(), t.elapsed()),
     };
+    // The latest verification (at start, then periodically): a broken chain is red at once.
+    let audit_chain = match px360_store::audit::status() {
+        Some(Ok(n)) => Check::with(
+            Status::Ok,
+            format!("verified records={n}"),
+            std::time::Duration::ZERO,
+        ),
+        Some(Err(e)) => Check::with(Status::Fail, e, std::time::Duration::ZERO),
+        None => Check::with(Status::Ok, "not verified yet", std::time::Duration::ZERO),
+    };
     Report::new([
         ("database".to_owned(), database),
         ("queue".to_owned(), queue),
         ("scheduler".to_owned(), scheduler),
+        ("audit_chain".to_owned(), audit_chain),
     ])
 }
 

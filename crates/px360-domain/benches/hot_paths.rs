@@ -31,7 +31,9 @@ fn bench(c: &mut Criterion) {
         prev_hash: GENESIS.into(),
         hash: String::new(),
     };
-    c.bench_function("audit_hash", |b| b.iter(|| black_box(&r).compute_hash()));
+    c.bench_function("audit_hash", |b| {
+        b.iter(|| black_box(&r).compute_hash(None))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -2,9 +2,92 @@
 //!
 //! Each record's hash covers its sequence number, the previous record's hash and every field,
 //! so editing, deleting or reordering any record breaks verification from that point on.
+//! Records are keyed (HMAC-SHA-256 with a [`ChainKey`] kept outside the database), so
+//! someone holding only database access cannot re-hash an edited chain. Records written before
+//! the key was introduced (sequence <= [`ChainKey::legacy_until`]) are plain SHA-256; they are
+//! still protected because the first keyed record's HMAC covers the last legacy hash.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// The chain key and the boundary of the unkeyed (legacy) prefix of the chain.
+#[derive(Clone)]
+pub struct ChainKey {
+    key: Vec<u8>,
+    /// Records up to and including this sequence number predate the key (plain SHA-256).
+    pub legacy_until: i64,
+}
+
+impl std::fmt::Debug for ChainKey {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainKey")
+            .field("legacy_until", &self.legacy_until)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainKey {
+    pub fn new(key: Vec<u8>, legacy_until: i64) -> Self {
+        Self { key, legacy_until }
+    }
+    fn mac(&self) -> Hmac<Sha256> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        #[allow(clippy::expect_used)]
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length")
+    }
+    /// HMAC of arbitrary bytes (used for checkpoints), hex.
+    pub fn sign(&self, msg: &[u8]) -> String {
+        let mut m = self.mac();
+        m.update(msg);
+        hex(&m.finalize().into_bytes())
+    }
+    /// Constant-time check of [`ChainKey::sign`].
+    pub fn verify(&self, msg: &[u8], tag_hex: &str) -> bool {
+        let Some(tag) = unhex(tag_hex) else {
+            return false;
+        };
+        let mut m = self.mac();
+        m.update(msg);
+        m.verify_slice(&tag).is_ok()
+    }
+    /// Is record `seq` keyed under this key?
+    pub fn keys(&self, seq: i64) -> bool {
+        seq > self.legacy_until
+    }
+}
+
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// SHA-256 or HMAC-SHA-256, fed the same bytes.
+enum Hasher {
+    Plain(Sha256),
+    Keyed(Box<Hmac<Sha256>>),
+}
+
+impl Hasher {
+    fn update(&mut self, b: impl AsRef<[u8]>) {
+        match self {
+            Hasher::Plain(h) => h.update(b),
+            Hasher::Keyed(m) => m.update(b.as_ref()),
+        }
+    }
+    fn finish(self) -> String {
+        match self {
+            Hasher::Plain(h) => hex(&h.finalize()),
+            Hasher::Keyed(m) => hex(&m.finalize().into_bytes()),
+        }
+    }
+}
 
 /// Hash of the (virtual) record before the first one.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -27,7 +110,7 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-fn field(h: &mut Sha256, v: Option<&str>) {
+fn field(h: &mut Hasher, v: Option<&str>) {
     // Length-prefixing makes the encoding unambiguous ("a|b" vs "a" "|b").
     match v {
         Some(s) => {
@@ -39,8 +122,12 @@ fn field(h: &mut Sha256, v: Option<&str>) {
 }
 
 impl AuditRecord {
-    pub fn compute_hash(&self) -> String {
-        let mut h = Sha256::new();
+    /// The record's hash: HMAC-SHA-256 when `key` covers this sequence number, else SHA-256.
+    pub fn compute_hash(&self, key: Option<&ChainKey>) -> String {
+        let mut h = match key {
+            Some(k) if k.keys(self.seq) => Hasher::Keyed(Box::new(k.mac())),
+            _ => Hasher::Plain(Sha256::new()),
+        };
         h.update(self.seq.to_be_bytes());
         for v in [
             Some(self.prev_hash.as_str()),
@@ -57,7 +144,7 @@ impl AuditRecord {
         ] {
             field(&mut h, v);
         }
-        hex(&h.finalize())
+        h.finish()
     }
 }
 
@@ -82,24 +169,43 @@ pub enum ChainError {
 }
 
 /// Incremental verifier so that large logs can be streamed page by page.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ChainVerifier {
     prev_hash: String,
     next_seq: i64,
     pub checked: u64,
+    key: Option<ChainKey>,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            prev_hash: GENESIS.to_owned(),
-            next_seq: 1,
-            checked: 0,
-        }
+        Self::new(None)
     }
 }
 
 impl ChainVerifier {
+    pub fn new(key: Option<ChainKey>) -> Self {
+        Self {
+            prev_hash: GENESIS.to_owned(),
+            next_seq: 1,
+            checked: 0,
+            key,
+        }
+    }
+    /// Continue from a verified record (`last_seq`, `last_hash`), so periodic checks only read
+    /// what was appended since.
+    pub fn resume(key: Option<ChainKey>, last_seq: i64, last_hash: String) -> Self {
+        Self {
+            prev_hash: last_hash,
+            next_seq: last_seq + 1,
+            checked: 0,
+            key,
+        }
+    }
+    /// The sequence number of the last record accepted (0 before the first).
+    pub fn last_seq(&self) -> i64 {
+        self.next_seq - 1
+    }
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainError> {
         if r.seq != self.next_seq {
             return Err(ChainError::Gap {
@@ -110,7 +216,7 @@ impl ChainVerifier {
         if r.prev_hash != self.prev_hash {
             return Err(ChainError::BrokenLink { seq: r.seq });
         }
-        if r.compute_hash() != r.hash {
+        if r.compute_hash(self.key.as_ref()) != r.hash {
             return Err(ChainError::Altered { seq: r.seq });
         }
         self.prev_hash = r.hash.clone();
@@ -144,7 +250,7 @@ mod tests {
             prev_hash: prev.into(),
             hash: String::new(),
         };
-        r.hash = r.compute_hash();
+        r.hash = r.compute_hash(None);
         r
     }
 
@@ -169,5 +275,34 @@ mod tests {
                 expected: 1
             })
         );
+    }
+
+    #[test]
+    fn keyed_chain_rejects_a_rehash_without_the_key() {
+        let key = ChainKey::new(b"secret".to_vec(), 1);
+        let a = rec(1, GENESIS); // legacy (unkeyed)
+        let mut b = rec(2, &a.hash);
+        b.hash = b.compute_hash(Some(&key));
+        let mut v = ChainVerifier::new(Some(key.clone()));
+        assert!(v.check(&a).is_ok() && v.check(&b).is_ok());
+
+        // The attacker edits record 2 and re-hashes it with plain SHA-256 (no key).
+        let mut forged = b.clone();
+        forged.action = "logout".into();
+        forged.hash = forged.compute_hash(None);
+        let mut v = ChainVerifier::new(Some(key.clone()));
+        v.check(&a).ok();
+        assert_eq!(v.check(&forged), Err(ChainError::Altered { seq: 2 }));
+
+        // Editing a legacy record breaks the keyed record that follows it.
+        let mut a2 = a.clone();
+        a2.actor_id = Some("x".into());
+        a2.hash = a2.compute_hash(None);
+        let mut v = ChainVerifier::new(Some(key.clone()));
+        v.check(&a2).ok();
+        assert_eq!(v.check(&b), Err(ChainError::BrokenLink { seq: 2 }));
+
+        assert!(key.verify(b"m", &key.sign(b"m")));
+        assert!(!key.verify(b"n", &key.sign(b"m")));
     }
 }

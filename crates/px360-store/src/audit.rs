@@ -1,13 +1,70 @@
-//! Append-only audit log with a SHA-256 hash chain (see `px360_domain::audit`).
+//! Append-only audit log with a keyed hash chain (see `px360_domain::audit`).
 //!
 //! Appends are serialised through the single `audit_head` row, so records from several
 //! processes form one chain. Call [`append`] inside the transaction that makes the audited
 //! change, so the change and its audit record commit or roll back together.
+//!
+//! The chain key and the checkpoint file are process-wide ([`install`]): a process serves one
+//! audit chain, and appends happen deep inside other transactions that carry no `Db`.
 
+use crate::checkpoint::{CheckpointError, Checkpoints};
 use crate::{Db, Result, now_ts};
-use px360_domain::audit::{AuditRecord, ChainError, ChainVerifier};
+use px360_domain::audit::{AuditRecord, ChainError, ChainKey, ChainVerifier};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use std::sync::RwLock;
+
+/// What protects this process's chain: the key (absent = unkeyed legacy chain, as in tests
+/// that do not install one) and the checkpoint file.
+#[derive(Debug, Clone, Default)]
+pub struct Protection {
+    pub key: Option<ChainKey>,
+    pub checkpoints: Option<Checkpoints>,
+}
+
+static PROTECTION: RwLock<Option<Protection>> = RwLock::new(None);
+
+/// Install the chain key and checkpoint file for this process (replacing any before).
+pub fn install(p: Protection) {
+    if let Ok(mut g) = PROTECTION.write() {
+        *g = Some(p);
+    }
+}
+
+pub fn protection() -> Protection {
+    PROTECTION
+        .read()
+        .ok()
+        .and_then(|g| g.clone())
+        .unwrap_or_default()
+}
+
+/// Latest verification outcome, read by `/health/` (None = not verified yet).
+static STATUS: RwLock<Option<std::result::Result<u64, String>>> = RwLock::new(None);
+
+/// Record a verification outcome: `/health/` and the `px360_audit_chain_ok` gauge follow at once.
+pub fn set_status(r: &std::result::Result<u64, VerifyError>) {
+    metrics::gauge!("px360_audit_chain_ok").set(if r.is_ok() { 1.0 } else { 0.0 });
+    if let Ok(mut g) = STATUS.write() {
+        // A broken chain stays broken until a restart re-verifies it: a later incremental
+        // check that only reads new records must not turn it green again.
+        if matches!(*g, Some(Err(_))) && r.is_ok() {
+            return;
+        }
+        *g = Some(r.as_ref().map(|n| *n).map_err(|e| e.to_string()));
+    }
+}
+
+pub fn status() -> Option<std::result::Result<u64, String>> {
+    STATUS.read().ok().and_then(|g| g.clone())
+}
+
+/// Forget the recorded outcome (a new process start; used by tests that restart in-process).
+pub fn reset_status() {
+    if let Ok(mut g) = STATUS.write() {
+        *g = None;
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AuditEntry {
@@ -43,6 +100,7 @@ pub async fn append_many(tx: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -
     let last_seq: i64 = head.try_get("last_seq")?;
     let mut prev_hash: String = head.try_get("last_hash")?;
     let at = now_ts();
+    let key = protection().key;
     let mut seqs = Vec::with_capacity(entries.len());
     let mut records = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
@@ -61,7 +119,7 @@ pub async fn append_many(tx: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -
             prev_hash,
             hash: String::new(),
         };
-        r.hash = r.compute_hash();
+        r.hash = r.compute_hash(key.as_ref());
         seqs.push(r.seq);
         prev_hash = r.hash.clone();
         records.push(r);
@@ -128,6 +186,14 @@ pub enum VerifyError {
     Truncated { last_seq: i64, head_seq: i64 },
     #[error("the head hash does not match the last record")]
     HeadMismatch,
+    #[error(
+        "the database ends at record {head_seq} but checkpoint {checkpoint_seq} was written: records were removed or the head was rewound"
+    )]
+    BehindCheckpoint { head_seq: i64, checkpoint_seq: i64 },
+    #[error("record {seq} does not match checkpoint {seq}: the chain was rewritten")]
+    CheckpointMismatch { seq: i64 },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Store(#[from] crate::StoreError),
 }
@@ -158,10 +224,29 @@ impl Db {
         rows.iter().map(record).collect()
     }
 
-    /// Walk the whole chain; returns the number of records checked.
+    /// The `audit_head` row: (last sequence number, last hash).
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((head.try_get("last_seq")?, head.try_get("last_hash")?))
+    }
+
+    /// Walk the whole chain with this process's key and check it against the newest
+    /// checkpoint; returns the number of records checked.
     pub async fn verify_audit_chain(&self) -> std::result::Result<u64, VerifyError> {
-        let mut v = ChainVerifier::default();
-        let mut last = 0;
+        let mut v = ChainVerifier::new(protection().key);
+        self.verify_audit_chain_from(&mut v).await
+    }
+
+    /// Verify the records after `v`'s position (incremental: keep `v` between calls), then the
+    /// head and the newest checkpoint. Returns the number of records checked by this call.
+    pub async fn verify_audit_chain_from(
+        &self,
+        v: &mut ChainVerifier,
+    ) -> std::result::Result<u64, VerifyError> {
+        let before = v.checked;
+        let mut last = v.last_seq();
         loop {
             let page = self.audit_records(None, last, 2000).await?;
             if page.is_empty() {
@@ -172,12 +257,7 @@ impl Db {
                 last = r.seq;
             }
         }
-        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(crate::StoreError::from)?;
-        let head_seq: i64 = head.try_get("last_seq").map_err(crate::StoreError::from)?;
-        let head_hash: String = head.try_get("last_hash").map_err(crate::StoreError::from)?;
+        let (head_seq, head_hash) = self.audit_head().await?;
         if head_seq != last {
             return Err(VerifyError::Truncated {
                 last_seq: last,
@@ -187,6 +267,24 @@ impl Db {
         if head_hash != v.last_hash() {
             return Err(VerifyError::HeadMismatch);
         }
-        Ok(v.checked)
+        let newest = match protection().checkpoints {
+            Some(cps) => cps.newest()?,
+            None => None,
+        };
+        if let Some(cp) = newest {
+            if cp.seq > head_seq {
+                return Err(VerifyError::BehindCheckpoint {
+                    head_seq,
+                    checkpoint_seq: cp.seq,
+                });
+            }
+            if cp.seq > 0 {
+                let r = self.audit_records(None, cp.seq - 1, 1).await?;
+                if r.first().map(|r| (r.seq, r.hash.as_str())) != Some((cp.seq, cp.hash.as_str())) {
+                    return Err(VerifyError::CheckpointMismatch { seq: cp.seq });
+                }
+            }
+        }
+        Ok(v.checked - before)
     }
 }

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 mod bulk;
 pub mod dependents;
+pub mod checkpoint;
 pub mod employees;
 pub mod events;
 pub mod journeys;

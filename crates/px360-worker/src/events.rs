@@ -84,7 +84,7 @@ pub(crate) async fn run_maintenance(m: Maintenance, ctx: Data<Ctx>) -> Result<()
     match m.job {
         Job::AuditChainVerify => {
             let ok = ctx.db.verify_audit_chain().await;
-            metrics::gauge!("px360_audit_chain_ok").set(if ok.is_ok() { 1.0 } else { 0.0 });
+            px360_store::audit::set_status(&ok);
             match ok {
                 Ok(n) => tracing::info!(records = n, "audit.chain_ok"),
                 Err(e) => tracing::error!(error = %e, "audit.chain_broken"),

@@ -1,6 +1,8 @@
 //! PX360 process wiring: `serve` (API, web UI, worker and beat in one process) and `worker`
 //! (workers and beat only), shared by the binary and the integration tests.
 
+pub mod audit;
+
 use px360_api::{ApiConfig, AppState};
 use px360_store::Db;
 use px360_worker::beat::BeatConfig;
@@ -38,6 +40,8 @@ pub struct Options {
     pub sweep_every: Duration,
     pub sweep_grace: Duration,
     pub api: ApiConfig,
+    /// Audit chain key, checkpoints and verification (None: unkeyed chain, no checkpoints).
+    pub audit: Option<audit::AuditOptions>,
 }
 
 impl Options {
@@ -55,6 +59,7 @@ impl Options {
             sweep_every: Duration::from_secs(30),
             sweep_grace: Duration::from_secs(60),
             api: ApiConfig::default(),
+            audit: None,
         }
     }
 
@@ -129,7 +134,18 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let st = AppState::new(db.clone(), opts.api.clone(), jobs.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
+    let mut tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
+    if let Some(a) = &opts.audit {
+        px360_store::audit::install(audit::load_key(&db, a, true).await?);
+        px360_store::audit::reset_status();
+        let v = audit::verify_at_start(&db).await;
+        tasks.push(tokio::spawn(audit::run(
+            db.clone(),
+            a.clone(),
+            v,
+            stop_rx.clone(),
+        )));
+    }
     let app = px360_api::router(st.clone()).merge(px360_web::router(st));
     tracing::info!(addr = %listener.local_addr()?, worker = %opts.worker_id, jobs = jobs.backend(), "px360.listening");
     axum::serve(

@@ -67,6 +67,30 @@ struct Cli {
     /// OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (off when unset).
     #[arg(long, env = "PX360_OTLP_ENDPOINT", global = true)]
     otlp_endpoint: Option<String>,
+    /// Audit chain key file (created 0600 on first start; keep it outside the database and
+    /// back it up). Default: audit.key in the data directory.
+    #[arg(long, env = "PX360_AUDIT_KEY_FILE", global = true)]
+    audit_key_file: Option<PathBuf>,
+    /// Append-only file of signed audit checkpoints. Default: audit-checkpoints.log in the
+    /// data directory.
+    #[arg(long, env = "PX360_AUDIT_CHECKPOINT_FILE", global = true)]
+    audit_checkpoint_file: Option<PathBuf>,
+    /// Seconds between audit checkpoints (written only when the head moved).
+    #[arg(
+        long,
+        env = "PX360_AUDIT_CHECKPOINT_SECS",
+        global = true,
+        default_value_t = 10
+    )]
+    audit_checkpoint_secs: u64,
+    /// Seconds between incremental audit chain verifications (a full one runs at start).
+    #[arg(
+        long,
+        env = "PX360_AUDIT_VERIFY_SECS",
+        global = true,
+        default_value_t = 300
+    )]
+    audit_verify_secs: u64,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -100,8 +124,13 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Verify the audit hash chain end to end; exit status 1 when broken.
-    Verify,
+    /// Verify the audit hash chain end to end against the key and the newest checkpoint;
+    /// exit status 1 when broken, 2 when the database is missing or empty.
+    Verify {
+        /// Verify a chain that was never keyed (no key file): detects accidental damage only.
+        #[arg(long)]
+        allow_unkeyed: bool,
+    },
 }
 
 #[tokio::main]
@@ -116,6 +145,15 @@ async fn main() -> anyhow::Result<()> {
             ..Default::default()
         },
     )?;
+    if matches!(cli.cmd, Some(Cmd::Audit { .. })) {
+        // Verifying must never create the database it is asked about.
+        if let Err(e) =
+            px360::audit::check_database_exists(cli.database_url.as_deref(), &cli.data_dir)
+        {
+            eprintln!("audit chain NOT VERIFIED: {e}");
+            std::process::exit(2);
+        }
+    }
     let url = px360::database_url(cli.database_url.as_deref(), &cli.data_dir)?;
     let db = px360_store::Db::connect(&url).await?;
     let role = match &cli.cmd {
@@ -132,6 +170,22 @@ async fn main() -> anyhow::Result<()> {
     opts.sweep_every = Duration::from_secs(cli.sweep_every_secs.max(1));
     opts.sweep_grace = Duration::from_secs(cli.sweep_grace_secs);
     // Created and migrated on every start, as the application database is.
+    let mut audit = px360::audit::AuditOptions::in_dir(&cli.data_dir);
+    if let Some(p) = cli.audit_key_file {
+        audit.key_file = p;
+    }
+    if let Some(p) = cli.audit_checkpoint_file {
+        audit.checkpoint_file = p;
+    }
+    audit.checkpoint_every = Duration::from_secs(cli.audit_checkpoint_secs.max(1));
+    audit.verify_every = Duration::from_secs(cli.audit_verify_secs.max(1));
+    if let Some(Cmd::Audit {
+        cmd: AuditCmd::Verify { allow_unkeyed },
+    }) = &cli.cmd
+    {
+        return px360::audit::verify_command(&db, &audit, *allow_unkeyed).await;
+    }
+    opts.audit = Some(audit);
     let jobs = px360::open_jobs(&url, &opts).await?;
     match cli.cmd.unwrap_or(Cmd::Serve {
         listen: "0.0.0.0:8001".into(),
@@ -168,17 +222,6 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Cmd::Audit {
-            cmd: AuditCmd::Verify,
-        } => match db.verify_audit_chain().await {
-            Ok(n) => {
-                println!("audit chain OK: {n} records verified");
-                Ok(())
-            }
-            Err(e) => {
-                eprintln!("audit chain BROKEN: {e}");
-                std::process::exit(1);
-            }
-        },
+        Cmd::Audit { .. } => Ok(()),
     }
 }
