@@ -59,7 +59,7 @@ async fn traffic(
         tasks.push(tokio::spawn(async move {
             let mut i = 0usize;
             while !stop.load(Ordering::Relaxed) {
-                let (path, req) = if (i + w) % 2 == 0 {
+                let (path, req) = if (i + w).is_multiple_of(2) {
                     ("/SOAP/iti38", iti38_request(NHS))
                 } else {
                     ("/SOAP/iti39", iti39_request(&gw.home(), &gw.repo(), &uid))
