@@ -12,8 +12,8 @@
 pub mod audit;
 pub mod auth;
 mod bulk;
-pub mod dependents;
 pub mod checkpoint;
+pub mod dependents;
 pub mod employees;
 pub mod events;
 pub mod journeys;
