@@ -20,6 +20,10 @@ struct Server {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// The audit key, checkpoint writer and chain status are process-wide (one server per process
+/// in production); under `cargo test` these tests share a process, so they run one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn start(db: &Db, url: &str, audit: &AuditOptions) -> Server {
     service_kit::crypto::install_default_provider();
     db.seed_demo(Some(ADMIN_PASSWORD)).await.unwrap();
@@ -34,11 +38,15 @@ async fn start(db: &Db, url: &str, audit: &AuditOptions) -> Server {
     let task = tokio::spawn(px360::serve(db.clone(), jobs, opts, listener, async move {
         let _ = rx.await;
     }));
-    Server {
+    let server = Server {
         base,
         stop: tx,
         task,
-    }
+    };
+    // `serve` installs this server's audit key and checkpoint writer (process-wide) before it
+    // answers: once it answers, records appended from here on use this server's key.
+    server.health().await;
+    server
 }
 
 impl Server {
@@ -246,10 +254,19 @@ async fn tail_deletion_detected(kind: Kind) {
     let o = opts(dir.path());
     let db = Db::connect(&tdb.url).await.unwrap();
     let s = start(&db, &tdb.url, &o).await;
+    // `serve` installs the audit protection when it starts, in its own task: wait for it.
+    let mut cps = None;
+    for _ in 0..100 {
+        cps = px360_store::audit::protection().checkpoints;
+        if cps.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cps = cps.expect("serve installed no checkpoint writer");
     add_records(&db, 6).await;
     let (head, _) = db.audit_head().await.unwrap();
     // Wait until a checkpoint covers the new head.
-    let cps = px360_store::audit::protection().checkpoints.unwrap();
     for _ in 0..50 {
         if cps.newest().unwrap().is_some_and(|c| c.seq == head) {
             break;
@@ -323,26 +340,31 @@ async fn tail_deletion_detected(kind: Kind) {
 
 #[tokio::test]
 async fn sqlite_rehash_detected() {
+    let _serial = SERIAL.lock().await;
     rehash_detected(Kind::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_rehash_detected() {
+    let _serial = SERIAL.lock().await;
     rehash_detected(Kind::Postgres).await;
 }
 
 #[tokio::test]
 async fn sqlite_tail_deletion_and_rewind_detected() {
+    let _serial = SERIAL.lock().await;
     tail_deletion_detected(Kind::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_tail_deletion_and_rewind_detected() {
+    let _serial = SERIAL.lock().await;
     tail_deletion_detected(Kind::Postgres).await;
 }
 
 #[tokio::test]
 async fn verify_refuses_a_missing_or_empty_database() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_px360"))

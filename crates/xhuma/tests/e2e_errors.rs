@@ -201,15 +201,22 @@ async fn clients_over_the_rate_limit_get_a_soap_fault_on_soap_routes() {
 }
 
 #[tokio::test]
-async fn saml_is_required_when_configured() {
-    let gw = gateway(|c| c.gateway.require_saml = Some(true)).await;
-    let r = gw.iti55("9690937278").await;
-    assert_fault(&r, 400, "Sender");
-    assert!(r.text().contains("SAML"));
-    assert_eq!(
-        gw.sandbox().stats().pds_requests,
-        0,
-        "nothing fetched for an anonymous caller"
-    );
-    gw.running.shutdown().await;
+async fn saml_required_without_trust_anchors_does_not_start() {
+    // Requests without an assertion under required SAML are refused in e2e_saml.rs (with a
+    // trust anchor); without any anchor the gateway must not start at all.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = xhuma::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..xhuma::config::Config::default()
+    };
+    cfg.gateway.require_saml = Some(true);
+    let e = match xhuma::server::start(cfg).await {
+        Ok(running) => {
+            running.shutdown().await;
+            panic!("a gateway requiring SAML without trust anchors started");
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("saml.trust_anchors"), "{e}");
 }

@@ -189,21 +189,24 @@ async fn optional_saml_with_trust_anchors_still_verifies_what_is_sent() {
 }
 
 #[tokio::test]
-async fn required_saml_without_usable_anchors_refuses_every_assertion() {
-    // Built in code, bypassing `Config::validate`: the gateway fails closed.
-    let gw = gateway(|c| c.gateway.require_saml = Some(true)).await;
-    let idp = Idp::new("epic");
-    let signed = idp.sign(&saml_sign::template(&Spec::default()));
-    let r = gw
-        .post(
-            "/SOAP/iti38",
-            CT_SOAP,
-            with_assertion(&iti38_request("9690937278"), &signed),
-        )
-        .await;
-    assert_eq!(r.status, 500, "{}", r.text());
-    assert!(r.text().contains("trust anchors"), "{}", r.text());
-    gw.running.shutdown().await;
+async fn required_saml_without_trust_anchors_does_not_start() {
+    // `server::start` validates the configuration, so a gateway that requires SAML cannot run
+    // without anchors (the verifier also fails closed, for code that builds one directly).
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    cfg.gateway.require_saml = Some(true);
+    let e = match xhuma::server::start(cfg).await {
+        Ok(running) => {
+            running.shutdown().await;
+            panic!("a gateway requiring SAML without trust anchors started");
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("saml.trust_anchors"), "{e}");
 }
 
 #[test]
