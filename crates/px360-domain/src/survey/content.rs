@@ -448,11 +448,18 @@ pub(crate) mod tests {
             },
             false,
         ));
+        assert!(codes(&c).contains(&(Some("one".into()), IssueCode::TooFewOptions)));
         c.questions
             .push(q("txt", QuestionKind::FreeText { max_length: 0 }, false));
-        let got = codes(&c);
-        assert!(got.contains(&(Some("one".into()), IssueCode::TooFewOptions)));
-        assert!(got.contains(&(Some("txt".into()), IssueCode::FreeTextLengthInvalid)));
+        // A limit outside 1–5000 is a bound issue: the draft is refused at once.
+        assert_eq!(
+            codes(&c),
+            vec![(Some("txt".into()), IssueCode::FreeTextLengthInvalid)]
+        );
+        assert!(matches!(
+            SurveyContent::from_json(&c.to_json()),
+            Err(ContentError::Bounds(_))
+        ));
         c.questions.clear();
         assert!(codes(&c).contains(&(None, IssueCode::NoQuestions)));
     }
