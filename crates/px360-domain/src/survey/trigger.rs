@@ -18,7 +18,7 @@ pub const MAX_RECONTACT_DAYS: u16 = 365;
 
 /// When and how a template's invitations go out. Built only through [`TriggerPolicy::new`] or
 /// its JSON form, both of which check the bounds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "PolicyRaw", into = "PolicyRaw")]
 pub struct TriggerPolicy {
     raw: PolicyRaw,
@@ -83,14 +83,6 @@ impl TryFrom<PolicyRaw> for TriggerPolicy {
 impl From<TriggerPolicy> for PolicyRaw {
     fn from(p: TriggerPolicy) -> Self {
         p.raw
-    }
-}
-
-impl Default for TriggerPolicy {
-    fn default() -> Self {
-        TriggerPolicy {
-            raw: PolicyRaw::default(),
-        }
     }
 }
 
