@@ -68,6 +68,9 @@ pub struct Issue {
     /// `None` for the survey as a whole (title, rule without a question, limits).
     pub question: Option<Key>,
     pub option: Option<Key>,
+    /// Serialised inline: `{"question": "why", "option": null, "code": "condition_mismatch",
+    /// "detail": "impossible_value"}`.
+    #[serde(flatten)]
     pub code: IssueCode,
 }
 
@@ -462,6 +465,23 @@ pub(crate) mod tests {
         ));
         c.questions.clear();
         assert!(codes(&c).contains(&(None, IssueCode::NoQuestions)));
+    }
+
+    #[test]
+    fn issues_serialise_flat_for_the_editor() {
+        let i = Issue::question(
+            &k("why"),
+            IssueCode::ConditionMismatch(TestMismatch::ImpossibleValue),
+        );
+        assert_eq!(
+            serde_json::to_value(&i).unwrap(),
+            serde_json::json!({"question": "why", "option": null,
+                               "code": "condition_mismatch", "detail": "impossible_value"})
+        );
+        assert_eq!(
+            serde_json::to_value(Issue::survey(IssueCode::NoQuestions)).unwrap(),
+            serde_json::json!({"question": null, "option": null, "code": "no_questions"})
+        );
     }
 
     #[test]

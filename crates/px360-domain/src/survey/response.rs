@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 /// Bounds on a raw submission, checked while collecting it.
 pub const MAX_FIELDS: usize = 1000;
 pub const MAX_VALUE_BYTES: usize = 20_000;
+/// All names and values together; larger than any honest answer set (100 questions with long
+/// comments) and small enough to keep per-request memory flat.
+pub const MAX_TOTAL_BYTES: usize = 256 * 1024;
 
 /// Form fields grouped by name. Build with [`Submission::from_pairs`]; fields that are not
 /// questions (a CSRF token, the submit button) must be removed by the caller first, because
@@ -30,6 +33,8 @@ pub enum SubmissionError {
     TooManyFields,
     #[error("form field too long")]
     ValueTooLong,
+    #[error("form too large")]
+    TooLarge,
 }
 
 impl Submission {
@@ -41,6 +46,7 @@ impl Submission {
         V: Into<String>,
     {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut total = 0usize;
         for (n, (k, v)) in pairs.into_iter().enumerate() {
             if n >= MAX_FIELDS {
                 return Err(SubmissionError::TooManyFields);
@@ -48,6 +54,10 @@ impl Submission {
             let (k, v) = (k.into(), v.into());
             if k.len() > MAX_VALUE_BYTES || v.len() > MAX_VALUE_BYTES {
                 return Err(SubmissionError::ValueTooLong);
+            }
+            total += k.len() + v.len();
+            if total > MAX_TOTAL_BYTES {
+                return Err(SubmissionError::TooLarge);
             }
             map.entry(k).or_default().push(v);
         }

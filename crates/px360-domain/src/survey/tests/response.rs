@@ -42,6 +42,28 @@ fn a_complete_form_becomes_typed_answers() {
 }
 
 #[test]
+fn answers_round_trip_through_their_storage_json() {
+    let mut pairs = HAPPY.to_vec();
+    pairs[0] = ("nps", "3");
+    pairs.extend([("why", "wait"), ("why", "staff")]);
+    let o = validate(&published(), &form(&pairs)).unwrap();
+    let json = serde_json::to_string(o.answers()).unwrap();
+    assert!(
+        json.contains(r#""why":{"choices":["staff","wait"]}"#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""doctor_listened":{"frequency":"always"}"#),
+        "{json}"
+    );
+    let back: crate::survey::answer::Answers = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, o.answers());
+    assert!(
+        serde_json::from_str::<crate::survey::answer::Answers>(r#"{"Bad Key":{"nps":1}}"#).is_err()
+    );
+}
+
+#[test]
 fn show_if_reveals_required_questions_and_hidden_answers_are_dropped() {
     // NPS 5 reveals the required "why"; "er = yes" reveals the required "er_wait".
     let p = published();
