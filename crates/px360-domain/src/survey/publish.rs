@@ -131,6 +131,14 @@ impl PublishedSurvey {
     pub fn content(&self) -> &SurveyContent {
         &self.content
     }
+
+    /// This version's negative-response rule applied to one of its complete responses.
+    pub fn negative(
+        &self,
+        response: &super::response::CompleteResponse,
+    ) -> Option<super::negative::Negative> {
+        self.content.negative_rule.evaluate(self, response)
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,33 @@ use super::condition::ShowIf;
 use super::key::Key;
 use serde::{Deserialize, Serialize};
 
+/// The languages a survey is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    En,
+    Ar,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ar => "ar",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Lang::En, Lang::Ar].into_iter().find(|l| l.as_str() == s)
+    }
+    /// The HTML `dir` of a page in this language; scales are mirrored by laying them out in it.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::En => "ltr",
+            Lang::Ar => "rtl",
+        }
+    }
+}
+
 /// Text in both languages the patient page serves. Both must be non-empty to publish.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +48,13 @@ impl Bilingual {
         Bilingual {
             en: en.into(),
             ar: ar.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ar => &self.ar,
         }
     }
 
@@ -189,5 +223,8 @@ mod tests {
         assert_eq!(Frequency::parse("Usually"), None);
         assert!(!Bilingual::new("x", " ").is_complete());
         assert_eq!(Bilingual::new("ab", "أبجد").max_chars(), 4);
+        assert_eq!(Bilingual::new("Yes", "نعم").get(Lang::Ar), "نعم");
+        assert_eq!(Lang::parse("ar").map(Lang::dir), Some("rtl"));
+        assert_eq!(Lang::En.dir(), "ltr");
     }
 }

@@ -19,9 +19,7 @@ fn complete(pairs: &[(&str, &str)]) -> CompleteResponse {
 
 fn reasons(pairs: &[(&str, &str)]) -> Vec<(String, NegativeCondition)> {
     let p = published();
-    p.content()
-        .negative_rule
-        .evaluate(&p, &complete(pairs))
+    p.negative(&complete(pairs))
         .map(|n| n.reasons)
         .unwrap_or_default()
         .into_iter()
