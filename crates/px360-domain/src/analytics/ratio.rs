@@ -1,0 +1,96 @@
+//! Exact results: a KPI is a ratio of integer counters, turned into a number only at the end.
+//!
+//! Keeping the numerator and denominator as integers means that a score computed from 365 merged
+//! daily roll-ups is bit-for-bit the score computed from the raw responses, and that rounding
+//! for display is exact: CMS publishes HCAHPS scores as whole numbers using standard rounding
+//! (halves round up), so 66.5 must become 67 and 66.4999… must become 66, which f64 arithmetic
+//! on thirds cannot promise. Technical Notes for HCAHPS Star Ratings
+//! (<https://hcahpsonline.org/en/hcahps-star-ratings>): "linear mean scores … rounded to whole
+//! integers" (summarised at beckershospitalreview.com, "CMS' new hospital rating system").
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// `num / den` with `den > 0`. Not reduced: equality and ordering compare values.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Ratio {
+    num: i128,
+    den: i128,
+}
+
+impl Ratio {
+    /// `None` when `den` is zero (no observations: the KPI is undefined, not 0).
+    pub fn new(num: i128, den: i128) -> Option<Self> {
+        match den.cmp(&0) {
+            Ordering::Equal => None,
+            Ordering::Greater => Some(Ratio { num, den }),
+            Ordering::Less => Some(Ratio {
+                num: -num,
+                den: -den,
+            }),
+        }
+    }
+
+    /// `100 · part / whole`: a percentage, `None` when `whole` is zero.
+    pub fn percent(part: u64, whole: u64) -> Option<Self> {
+        Ratio::new(i128::from(part) * 100, i128::from(whole))
+    }
+
+    pub fn num(self) -> i128 {
+        self.num
+    }
+
+    pub fn den(self) -> i128 {
+        self.den
+    }
+
+    pub fn to_f64(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    /// Nearest whole number, halves away from zero (for non-negative scores this is CMS's
+    /// "standard rounding": .5 rounds up). Exact integer arithmetic.
+    pub fn round(self) -> i64 {
+        let (n, d) = (self.num.unsigned_abs(), self.den.unsigned_abs());
+        // floor((2n + d) / 2d) = floor(n/d + 1/2)
+        let r = (2 * n + d) / (2 * d);
+        let r = i64::try_from(r).unwrap_or(i64::MAX);
+        if self.num < 0 { -r } else { r }
+    }
+}
+
+impl PartialEq for Ratio {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ratio {}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ratio {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Denominators are positive, so cross-multiplying keeps the order. Counters are u64 and
+        // scaled by at most 100 · 10, so the products fit in i128 with room to spare.
+        (self.num * other.den).cmp(&(other.num * self.den))
+    }
+}
+
+/// Mean of item scores, as CMS forms a composite ("the average of the items' scores"), rounded
+/// for display only after averaging. `None` for no items.
+pub fn mean_f64(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    crate::survey::scoring::mean(values)
+}
+
+/// Standard rounding of an f64 score (composites, whose items have unrelated denominators).
+/// A tolerance of 1e-9 absorbs the error of summing thirds, so 66.4999999999 from
+/// (66⅔ + 66⅓)/2-style sums rounds as the exact value 66.5 would.
+pub fn round_f64(x: f64) -> i64 {
+    let t = if x >= 0.0 { x + 1e-9 } else { x - 1e-9 };
+    t.round() as i64
+}
