@@ -52,7 +52,7 @@ pub enum BoxKind {
 
 impl Scale {
     /// Number of answer categories.
-    pub fn len(self) -> usize {
+    pub fn categories(self) -> usize {
         match self {
             Scale::Frequency => 4,
             Scale::ZeroToTen => 11,
@@ -212,7 +212,7 @@ pub struct BoxScores {
 impl BoxScores {
     /// `None` when there are no answers. `counts` longer than the scale are cut to it.
     pub fn of(scale: Scale, counts: &[u64]) -> Option<Self> {
-        let counts = counts.get(..scale.len()).unwrap_or(counts);
+        let counts = counts.get(..scale.categories()).unwrap_or(counts);
         let (mut n, mut top, mut mid, mut bot) = (0u64, 0u64, 0u64, 0u64);
         // Σ count · index: the linear mean is 100 · Σ(count · index) / (n · (len − 1)), the
         // evenly spaced CMS points 100 · index / (len − 1) summed exactly.
@@ -226,7 +226,7 @@ impl BoxScores {
                 BoxKind::Bottom => bot += c,
             }
         }
-        let span = scale.len() as i128 - 1;
+        let span = scale.categories() as i128 - 1;
         Some(BoxScores {
             n,
             top: Ratio::percent(top, n)?,

@@ -36,7 +36,10 @@ pub enum Direction {
 pub enum Trend {
     /// A period without a value, or with fewer than `min_sample` observations.
     InsufficientData,
-    Change { direction: Direction, delta: f64 },
+    Change {
+        direction: Direction,
+        delta: f64,
+    },
 }
 
 /// A KPI value with the number of observations behind it.

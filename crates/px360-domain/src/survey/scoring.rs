@@ -11,11 +11,11 @@
 //!   (<https://hcahpsonline.org/en/hcahps-star-ratings>, Star Ratings Technical Notes): the least
 //!   positive answer scores 0, the most positive 100 and the answers in between are evenly
 //!   spaced, so Never/Sometimes/Usually/Always = 0, 33⅓, 66⅔, 100 and a 0–10 rating scores
-//!   10 × answer. A 1–5 rating is spaced the same way: (answer − 1) × 25. CMS's patient-mix and
-//!   mode adjustments apply to publicly reported hospital scores, not to one response, and are
-//!   out of scope here.
+//!   10 × answer, and a yes/no item Yes = 100, No = 0 (the Discharge Information items). A 1–5
+//!   rating is spaced the same way: (answer − 1) × 25. CMS's patient-mix and mode adjustments
+//!   apply to publicly reported hospital scores, not to one response, and are out of scope here.
 //!
-//! Yes/no, choice and free-text answers are not scored.
+//! Choice and free-text answers are not scored.
 
 use super::answer::{Answer, Answers};
 use super::key::Key;
@@ -91,6 +91,7 @@ pub fn linear_score(a: &Answer) -> Option<f64> {
     match a {
         Answer::Rating(r) => Some((f64::from(*r) - 1.0) * 25.0),
         Answer::Nps(n) => Some(f64::from(*n) * 10.0),
+        Answer::YesNo(b) => Some(if *b { 100.0 } else { 0.0 }),
         Answer::Frequency(f) => Some(match f {
             Frequency::Never => 0.0,
             Frequency::Sometimes => 100.0 / 3.0,
@@ -106,7 +107,7 @@ pub fn linear_score(a: &Answer) -> Option<f64> {
 pub struct ItemScore {
     pub key: Key,
     pub linear: f64,
-    /// Rating: 4–5; NPS: promoter; frequency: Always.
+    /// Rating: 4–5; NPS: promoter; frequency: Always; yes/no: Yes.
     pub top_box: bool,
 }
 
@@ -150,6 +151,7 @@ pub fn score(survey: &PublishedSurvey, answers: &Answers) -> ResponseScores {
                 hcahps.push(hcahps_top_box(*f));
                 hcahps_top_box(*f)
             }
+            Answer::YesNo(b) => *b,
             _ => false,
         };
         items.push(ItemScore {

@@ -35,7 +35,9 @@ fn linear_scores_follow_the_cms_spacing() {
         .collect();
     assert_eq!(r, vec![0.0, 25.0, 50.0, 75.0, 100.0]);
     assert_eq!(linear_score(&Answer::Nps(7)), Some(70.0));
-    assert_eq!(linear_score(&Answer::YesNo(true)), None);
+    assert_eq!(linear_score(&Answer::YesNo(true)), Some(100.0));
+    assert_eq!(linear_score(&Answer::YesNo(false)), Some(0.0));
+    assert_eq!(linear_score(&Answer::Text("x".into())), None);
     assert!(csat_top_two_box(4) && csat_top_two_box(5) && !csat_top_two_box(3));
     assert!(hcahps_top_box(Frequency::Always) && !hcahps_top_box(Frequency::Usually));
     assert_eq!(percent_true([true, false, false, true]), Some(50.0));
@@ -62,9 +64,10 @@ fn one_response_is_scored_in_question_order() {
     assert_eq!(s.csat_top_two_box, Some(100.0));
     assert_eq!(s.hcahps_top_box, Some(0.0));
     let keys: Vec<_> = s.items.iter().map(|i| i.key.as_str()).collect();
-    assert_eq!(keys, ["nps", "rating", "doctor_listened"]);
-    // (80 + 100 + 66⅔) / 3
-    assert!((s.linear_mean.unwrap() - 82.222_222).abs() < 1e-4);
+    assert_eq!(keys, ["nps", "rating", "er", "doctor_listened"]);
+    assert!(s.items[2].top_box);
+    // (80 + 100 + 66⅔ + 100) / 4
+    assert!((s.linear_mean.unwrap() - 86.666_667).abs() < 1e-4);
     let empty = score(&p, &Default::default());
     assert_eq!(
         (empty.nps, empty.linear_mean, empty.items.len()),
