@@ -91,14 +91,14 @@ impl ResolveStats {
     /// The bucket of the `q`-quantile (0 < q ≤ 1, nearest-rank: the ⌈q·n⌉-th resolve time);
     /// `None` if none resolved or `q` is outside (0, 1].
     pub fn quantile_bucket(&self, q: f64) -> Option<BucketBound> {
-        let n: u64 = self.buckets.iter().sum();
+        let n = self.buckets.iter().fold(0u64, |a, b| a.saturating_add(*b));
         if n == 0 || !(q > 0.0 && q <= 1.0) {
             return None;
         }
         let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
         let mut seen = 0u64;
         for (i, c) in self.buckets.iter().enumerate() {
-            seen += c;
+            seen = seen.saturating_add(*c);
             if seen >= rank {
                 let h = BUCKET_HOURS.get(i).copied().unwrap_or(u64::MAX);
                 return Some(BucketBound {

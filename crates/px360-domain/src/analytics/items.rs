@@ -220,11 +220,12 @@ impl BoxScores {
         for (i, &c) in counts.iter().enumerate() {
             n = n.saturating_add(c);
             steps += i128::from(c) * i as i128;
-            match scale.box_of(i) {
-                BoxKind::Top => top += c,
-                BoxKind::Middle => mid += c,
-                BoxKind::Bottom => bot += c,
-            }
+            let b = match scale.box_of(i) {
+                BoxKind::Top => &mut top,
+                BoxKind::Middle => &mut mid,
+                BoxKind::Bottom => &mut bot,
+            };
+            *b = b.saturating_add(c);
         }
         let span = scale.categories() as i128 - 1;
         Some(BoxScores {
@@ -251,6 +252,10 @@ impl ItemsAcc {
     pub fn add(&mut self, key: &Key, answer: &Answer) -> bool {
         if Scale::of(answer).is_none() {
             return false;
+        }
+        // Look up before inserting so that the common case does not clone the key.
+        if let Some(c) = self.0.get_mut(key) {
+            return c.add(answer);
         }
         self.0.entry(key.clone()).or_default().add(answer)
     }

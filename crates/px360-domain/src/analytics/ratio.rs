@@ -8,11 +8,12 @@
 //! (<https://hcahpsonline.org/en/hcahps-star-ratings>): "linear mean scores … rounded to whole
 //! integers" (summarised at beckershospitalreview.com, "CMS' new hospital rating system").
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::cmp::Ordering;
 
-/// `num / den` with `den > 0`. Not reduced: equality and ordering compare values.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// `num / den` with `den > 0`. Not reduced: equality and ordering compare values. A result,
+/// never stored (the counters are), so it has no `Deserialize` that could make `den` zero.
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Ratio {
     num: i128,
     den: i128,
@@ -53,7 +54,7 @@ impl Ratio {
     pub fn round(self) -> i64 {
         let (n, d) = (self.num.unsigned_abs(), self.den.unsigned_abs());
         // floor((2n + d) / 2d) = floor(n/d + 1/2)
-        let r = (2 * n + d) / (2 * d);
+        let r = n.saturating_mul(2).saturating_add(d) / d.saturating_mul(2);
         let r = i64::try_from(r).unwrap_or(i64::MAX);
         if self.num < 0 { -r } else { r }
     }
@@ -75,9 +76,15 @@ impl PartialOrd for Ratio {
 
 impl Ord for Ratio {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Denominators are positive, so cross-multiplying keeps the order. Counters are u64 and
-        // scaled by at most 100 · 10, so the products fit in i128 with room to spare.
-        (self.num * other.den).cmp(&(other.num * self.den))
+        // Denominators are positive, so cross-multiplying keeps the order. Real counters keep
+        // the products far inside i128; absurd ones fall back to comparing the f64 values.
+        match (
+            self.num.checked_mul(other.den),
+            other.num.checked_mul(self.den),
+        ) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.to_f64().total_cmp(&other.to_f64()),
+        }
     }
 }
 
