@@ -61,11 +61,21 @@ impl Calendar {
     }
 }
 
-/// A period: its granularity and first local date (always a period boundary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A period: its granularity and first local date (always a period boundary). Built by
+/// [`Period::containing`] or parsed from a label ([`Period::parse`]), so it has no `Deserialize`
+/// that could start a month on the 15th.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Period {
     pub granularity: Granularity,
     pub start: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("not a period label (expected 2026-12-06, 2026-W49, 2026-12-06/W, 2026-12 or 2026-Q4)")]
+    BadLabel,
+    #[error("a week of this calendar starts on {0:?}")]
+    NotAWeekStart(Weekday),
 }
 
 fn quarter_start(d: NaiveDate) -> NaiveDate {
@@ -89,6 +99,45 @@ impl Period {
             granularity: g,
             start,
         }
+    }
+
+    /// Parses a [`Period::label`]. A week label must fit the calendar: `2026-W49` only where
+    /// weeks start on Monday, `2026-12-06/W` only if that date is a week start.
+    pub fn parse(label: &str, week_start: Weekday) -> Result<Self, PeriodError> {
+        fn bad<E>(_: E) -> PeriodError {
+            PeriodError::BadLabel
+        }
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(bad);
+        let number = |s: &str| s.parse::<u32>().map_err(bad);
+        let (g, start) = if let Some(d) = label.strip_suffix("/W") {
+            (Granularity::Week, day(d)?)
+        } else if let Some((y, w)) = label.split_once("-W") {
+            if week_start != Weekday::Mon {
+                return Err(PeriodError::NotAWeekStart(week_start));
+            }
+            let y = i32::try_from(number(y)?).map_err(bad)?;
+            let start = NaiveDate::from_isoywd_opt(y, number(w)?, Weekday::Mon)
+                .ok_or(PeriodError::BadLabel)?;
+            (Granularity::Week, start)
+        } else if let Some((y, q)) = label.split_once("-Q") {
+            let y = i32::try_from(number(y)?).map_err(bad)?;
+            let start = NaiveDate::from_ymd_opt(y, number(q)?.saturating_mul(3).wrapping_sub(2), 1)
+                .ok_or(PeriodError::BadLabel)?;
+            (Granularity::Quarter, start)
+        } else if label.len() == 7 {
+            (Granularity::Month, day(&format!("{label}-01"))?)
+        } else {
+            (Granularity::Day, day(label)?)
+        };
+        let p = Period::containing(start, g, week_start);
+        if p.start != start {
+            return Err(PeriodError::NotAWeekStart(week_start));
+        }
+        // Only canonical labels: "2026-1-5" parses as a date but is not what `label` writes.
+        if p.label() != label {
+            return Err(PeriodError::BadLabel);
+        }
+        Ok(p)
     }
 
     /// The first date after the period.

@@ -146,3 +146,54 @@ fn trends_need_a_minimum_sample_and_ignore_small_moves() {
     let json = serde_json::to_string(&rule.trend(s(55.0, 40), s(50.0, 30))).unwrap();
     assert_eq!(json, r#"{"kind":"change","direction":"up","delta":5.0}"#);
 }
+
+#[test]
+fn labels_parse_back_and_bad_ones_are_refused() {
+    use crate::analytics::period::PeriodError;
+    for (label, ws) in [
+        ("2026-12-06", Weekday::Sun),
+        ("2026-W49", Weekday::Mon),
+        ("2020-W53", Weekday::Mon),
+        ("2026-12-06/W", Weekday::Sun),
+        ("2026-12", Weekday::Sun),
+        ("2026-Q4", Weekday::Sun),
+        ("2026-Q1", Weekday::Mon),
+    ] {
+        let p = Period::parse(label, ws).unwrap();
+        assert_eq!(p.label(), label);
+    }
+    assert_eq!(
+        Period::parse("2026-Q4", Weekday::Sun).unwrap().start,
+        d(2026, 10, 1)
+    );
+    let bad = PeriodError::BadLabel;
+    for label in [
+        "",
+        "2026",
+        "2026-13",
+        "2026-Q5",
+        "2026-Q0",
+        "2026-W54",
+        "2021-W53",
+        "2026-1-5",
+        "x-W1",
+        "2026-12-06/X",
+        "2026-W4",
+    ] {
+        assert_eq!(
+            Period::parse(label, Weekday::Mon),
+            Err(bad.clone()),
+            "{label}"
+        );
+    }
+    // A Monday is not where a Sunday calendar's week starts, and ISO labels need Monday weeks.
+    assert_eq!(
+        Period::parse("2026-12-07/W", Weekday::Sun),
+        Err(PeriodError::NotAWeekStart(Weekday::Sun))
+    );
+    assert_eq!(
+        Period::parse("2026-W49", Weekday::Sun),
+        Err(PeriodError::NotAWeekStart(Weekday::Sun))
+    );
+    assert!(PeriodError::BadLabel.to_string().contains("2026-Q4"));
+}

@@ -251,6 +251,7 @@ proptest! {
         prop_assert_eq!(Period::containing(p.start, g, ws), p);
         prop_assert_eq!(p.previous().end(), p.start);
         prop_assert_eq!(p.next().previous(), p);
+        prop_assert_eq!(Period::parse(&p.label(), ws), Ok(p));
         let n = p.days().count();
         let (lo, hi) = match g {
             Granularity::Day => (1, 1),
