@@ -221,3 +221,44 @@ fn a_rollup_row_round_trips_and_merges_every_part() {
     assert_eq!(m.survey.nps.promoters, 2);
     assert_eq!(m.complaints.total().received, 2);
 }
+
+#[test]
+fn tiles_and_trends_of_a_row() {
+    use crate::analytics::rollup::Kpi;
+    use crate::analytics::trend::{Direction, Trend, TrendRule};
+    let mut now = Rollup::default();
+    let mut before = Rollup::default();
+    for i in 0..40u8 {
+        now.survey.nps.add(if i < 30 { 10 } else { 3 }).unwrap(); // 75 − 25 = 50
+        before.survey.nps.add(if i < 20 { 10 } else { 8 }).unwrap(); // 50 − 0 = 50
+        now.response_rate.add_invitation(i % 2 == 0); // 50%
+        before.response_rate.add_invitation(i % 4 == 0); // 25%
+    }
+    now.survey.csat.add(5).unwrap();
+    let t = now.tile(Kpi::Nps);
+    assert_eq!((t.value, t.shown, t.n), (Some(50.0), Some(50), 40));
+    let t = now.tile(Kpi::Csat);
+    assert_eq!((t.shown, t.n), (Some(100), 1));
+    let t = now.tile(Kpi::ActionClosure);
+    assert_eq!((t.value, t.shown, t.n), (None, None, 0));
+    let trends = now.tiles_with_trends(&before, &TrendRule::default());
+    assert_eq!(trends.len(), Kpi::ALL.len());
+    let of = |k: Kpi| trends.iter().find(|(t, _)| t.kpi == k).unwrap().1;
+    assert_eq!(
+        of(Kpi::Nps),
+        Trend::Change {
+            direction: Direction::Flat,
+            delta: 0.0
+        }
+    );
+    assert_eq!(
+        of(Kpi::ResponseRate),
+        Trend::Change {
+            direction: Direction::Up,
+            delta: 25.0
+        }
+    );
+    // One CSAT answer is below the minimum sample.
+    assert_eq!(of(Kpi::Csat), Trend::InsufficientData);
+    assert_eq!(of(Kpi::ActionOverdue), Trend::InsufficientData);
+}
