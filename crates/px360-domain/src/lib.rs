@@ -9,6 +9,7 @@ pub mod audit;
 pub mod event;
 pub mod journey;
 pub mod rbac;
+pub mod sla;
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort lexically in SQLite
 /// and PostgreSQL alike.

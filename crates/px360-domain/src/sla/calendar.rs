@@ -1,0 +1,617 @@
+//! Business calendars: a time zone, weekly working hours and holidays.
+//!
+//! Follows Zammad's calendar model (one IANA time zone, per-weekday business hours with several
+//! time frames a day for split shifts, whole-day holidays) and Jira Service Management's rule
+//! that SLA time only elapses inside calendar hours. Differences, on purpose:
+//! - Holidays are data (named dates or date ranges, e.g. Eid al-Fitr), not an iCalendar
+//!   subscription: Hijri-dated holidays move every year and are confirmed by announcement, so the
+//!   store loads them per year and a change is a recompute, not a fetch at run time.
+//! - Arithmetic is exact to the nanosecond and defined on instants, not wall-clock minutes: a
+//!   working interval covers every instant whose local wall-clock reading lies inside it. A local
+//!   time skipped by a DST gap maps to the transition instant; an ambiguous local time (autumn)
+//!   maps to its earliest instant as an interval start and its latest as an interval end, so a
+//!   24-hour calendar in Europe/London has 23-hour and 25-hour days, as the wall clock does.
+//! - Cost is linear in the days crossed, with whole clean weeks (no holiday, no offset change)
+//!   skipped in one step, and one time-zone lookup per day.
+
+use super::duration::SlaDuration;
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone,
+    Timelike, Utc, Weekday,
+};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const DAY_SECS: u32 = 86_400;
+/// Longest single holiday entry; longer closures are almost certainly data errors.
+pub const MAX_HOLIDAY_DAYS: i64 = 366;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("unknown time zone {0:?} (expected an IANA name such as Asia/Riyadh)")]
+    UnknownTimeZone(String),
+    #[error("working interval {0:?} is not HH:MM-HH:MM")]
+    BadInterval(String),
+    #[error("working interval {0:?} ends at or before it starts (split overnight shifts at 24:00)")]
+    EmptyInterval(String),
+    #[error("unknown weekday {0:?}")]
+    UnknownWeekday(String),
+    #[error("working intervals overlap on {0}")]
+    Overlap(Weekday),
+    #[error("calendar has no working time in the week")]
+    NoWorkingTime,
+    #[error("holiday {name:?} ends ({last}) before it starts ({first})")]
+    HolidayReversed {
+        name: String,
+        first: NaiveDate,
+        last: NaiveDate,
+    },
+    #[error("holiday {name:?} spans more than {MAX_HOLIDAY_DAYS} days")]
+    HolidayTooLong { name: String },
+    #[error("holiday date {0:?} is not YYYY-MM-DD")]
+    BadDate(String),
+}
+
+/// One working time frame of a day, in seconds after local midnight; `end` may be 24:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WorkingInterval {
+    start: u32,
+    end: u32,
+}
+
+impl WorkingInterval {
+    /// `end = None` means 24:00 (end of day).
+    pub fn new(start: NaiveTime, end: Option<NaiveTime>) -> Result<Self, CalendarError> {
+        let start_s = start.num_seconds_from_midnight();
+        let end_s = end.map_or(DAY_SECS, |e| e.num_seconds_from_midnight());
+        if end_s <= start_s {
+            return Err(CalendarError::EmptyInterval(format!("{start}-{end:?}")));
+        }
+        Ok(WorkingInterval {
+            start: start_s,
+            end: end_s,
+        })
+    }
+
+    /// Parses `"08:00-16:30"`; `"24:00"` is allowed as an end.
+    pub fn parse(s: &str) -> Result<Self, CalendarError> {
+        let bad = || CalendarError::BadInterval(s.to_owned());
+        let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
+        let start = parse_hhmm(a).ok_or_else(bad)?;
+        let end = parse_hhmm(b).ok_or_else(bad)?;
+        if start >= DAY_SECS || end <= start {
+            return Err(CalendarError::EmptyInterval(s.to_owned()));
+        }
+        Ok(WorkingInterval { start, end })
+    }
+
+    pub fn seconds(self) -> u32 {
+        self.end - self.start
+    }
+}
+
+fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let h: u32 = h.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    if m > 59 || h > 24 || (h == 24 && m != 0) {
+        return None;
+    }
+    Some(h * 3600 + m * 60)
+}
+
+/// Working intervals per weekday, sorted, non-overlapping; touching intervals are merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyHours {
+    days: [Vec<WorkingInterval>; 7],
+}
+
+impl WeeklyHours {
+    pub fn new(
+        days: impl IntoIterator<Item = (Weekday, Vec<WorkingInterval>)>,
+    ) -> Result<Self, CalendarError> {
+        let mut out: [Vec<WorkingInterval>; 7] = Default::default();
+        for (wd, mut ivs) in days {
+            let slot = &mut out[wd.num_days_from_monday() as usize];
+            ivs.append(slot);
+            ivs.sort_unstable();
+            let mut merged: Vec<WorkingInterval> = Vec::with_capacity(ivs.len());
+            for iv in ivs {
+                match merged.last_mut() {
+                    Some(last) if iv.start < last.end => return Err(CalendarError::Overlap(wd)),
+                    Some(last) if iv.start == last.end => last.end = iv.end,
+                    _ => merged.push(iv),
+                }
+            }
+            *slot = merged;
+        }
+        Ok(WeeklyHours { days: out })
+    }
+
+    /// Every day 00:00–24:00.
+    pub fn always() -> Self {
+        let full = WorkingInterval {
+            start: 0,
+            end: DAY_SECS,
+        };
+        WeeklyHours {
+            days: std::array::from_fn(|_| vec![full]),
+        }
+    }
+
+    /// The same intervals on each of `weekdays`.
+    pub fn uniform(
+        weekdays: &[Weekday],
+        intervals: &[WorkingInterval],
+    ) -> Result<Self, CalendarError> {
+        Self::new(weekdays.iter().map(|w| (*w, intervals.to_vec())))
+    }
+
+    pub fn intervals(&self, wd: Weekday) -> &[WorkingInterval] {
+        &self.days[wd.num_days_from_monday() as usize]
+    }
+
+    fn week_seconds(&self) -> i64 {
+        self.days
+            .iter()
+            .flatten()
+            .map(|iv| i64::from(iv.seconds()))
+            .sum()
+    }
+}
+
+/// A named whole-day closure, one date or an inclusive range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    name: String,
+    first: NaiveDate,
+    last: NaiveDate,
+}
+
+impl Holiday {
+    pub fn new(name: &str, first: NaiveDate, last: NaiveDate) -> Result<Self, CalendarError> {
+        if last < first {
+            return Err(CalendarError::HolidayReversed {
+                name: name.to_owned(),
+                first,
+                last,
+            });
+        }
+        if (last - first).num_days() >= MAX_HOLIDAY_DAYS {
+            return Err(CalendarError::HolidayTooLong {
+                name: name.to_owned(),
+            });
+        }
+        Ok(Holiday {
+            name: name.to_owned(),
+            first,
+            last,
+        })
+    }
+
+    pub fn day(name: &str, date: NaiveDate) -> Self {
+        Holiday {
+            name: name.to_owned(),
+            first: date,
+            last: date,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Serialisable form, as stored per hospital and edited by PX admins. Weekday keys are
+/// `mon`..`sun`; intervals are `"HH:MM-HH:MM"`; holidays give `from` and optionally `to`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalendarSpec {
+    pub time_zone: String,
+    pub hours: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub holidays: Vec<HolidaySpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HolidaySpec {
+    pub name: String,
+    pub from: String,
+    pub to: Option<String>,
+}
+
+/// A validated calendar. Construct with [`BusinessCalendar::new`], [`BusinessCalendar::from_spec`]
+/// or [`BusinessCalendar::always_open`]; every value of this type has working time in its week,
+/// so the arithmetic below always terminates.
+#[derive(Debug, Clone)]
+pub struct BusinessCalendar {
+    tz: Tz,
+    days: [Box<[(u32, u32)]>; 7],
+    week: TimeDelta,
+    /// Sorted, merged, inclusive date ranges.
+    holidays: Vec<(NaiveDate, NaiveDate)>,
+    always_open: bool,
+}
+
+impl BusinessCalendar {
+    pub fn new(tz: Tz, hours: WeeklyHours, holidays: &[Holiday]) -> Result<Self, CalendarError> {
+        let week_secs = hours.week_seconds();
+        if week_secs == 0 {
+            return Err(CalendarError::NoWorkingTime);
+        }
+        let always_open = hours == WeeklyHours::always();
+        let mut ranges: Vec<(NaiveDate, NaiveDate)> =
+            holidays.iter().map(|h| (h.first, h.last)).collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(NaiveDate, NaiveDate)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.succ_opt().unwrap_or(NaiveDate::MAX) => {
+                    last.1 = last.1.max(b)
+                }
+                _ => merged.push((a, b)),
+            }
+        }
+        Ok(BusinessCalendar {
+            tz,
+            days: std::array::from_fn(|i| {
+                hours.days[i]
+                    .iter()
+                    .map(|iv| (iv.start, iv.end))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice()
+            }),
+            week: TimeDelta::seconds(week_secs),
+            holidays: merged,
+            always_open,
+        })
+    }
+
+    /// 24×7, no holidays: business time equals elapsed time.
+    pub fn always_open(tz: Tz) -> Self {
+        // WeeklyHours::always() has working time, so `new` cannot fail; build directly anyway.
+        let full: Box<[(u32, u32)]> = vec![(0, DAY_SECS)].into_boxed_slice();
+        BusinessCalendar {
+            tz,
+            days: std::array::from_fn(|_| full.clone()),
+            week: TimeDelta::days(7),
+            holidays: Vec::new(),
+            always_open: true,
+        }
+    }
+
+    pub fn from_spec(spec: &CalendarSpec) -> Result<Self, CalendarError> {
+        let tz: Tz = spec
+            .time_zone
+            .parse()
+            .map_err(|_| CalendarError::UnknownTimeZone(spec.time_zone.clone()))?;
+        let mut days = Vec::with_capacity(spec.hours.len());
+        for (day, ivs) in &spec.hours {
+            let wd = parse_weekday(day)?;
+            let ivs = ivs
+                .iter()
+                .map(|s| WorkingInterval::parse(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            days.push((wd, ivs));
+        }
+        let hours = WeeklyHours::new(days)?;
+        let mut holidays = Vec::with_capacity(spec.holidays.len());
+        for h in &spec.holidays {
+            let first = parse_date(&h.from)?;
+            let last = match &h.to {
+                Some(t) => parse_date(t)?,
+                None => first,
+            };
+            holidays.push(Holiday::new(&h.name, first, last)?);
+        }
+        Self::new(tz, hours, &holidays)
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
+    /// Nominal business time of a week without holidays or offset changes.
+    pub fn week_length(&self) -> TimeDelta {
+        self.week
+    }
+
+    /// The instant at which `dur` of business time has elapsed after `start`: the earliest `t ≥
+    /// start` with `business_duration_between(start, t) == dur`. Zero gives `start` itself, even
+    /// outside working hours. Saturates at the end of chrono's range rather than panicking.
+    pub fn add_business_duration(&self, start: DateTime<Utc>, dur: SlaDuration) -> DateTime<Utc> {
+        let mut rem = dur.get();
+        if rem <= TimeDelta::zero() {
+            return start;
+        }
+        if self.always_open && self.holidays.is_empty() {
+            return sat_add(start, rem);
+        }
+        let mut d = start.with_timezone(&self.tz).date_naive();
+        let mut day_start = self.midnight(d);
+        let mut hol = self.holidays.partition_point(|h| h.1 < d);
+        let mut first_day = true;
+        loop {
+            if !first_day
+                && rem > self.week
+                && let Some(week_end) = self.clean_week(d, day_start, hol)
+            {
+                rem -= self.week;
+                d = match d.checked_add_days(chrono::Days::new(7)) {
+                    Some(n) => n,
+                    None => return DateTime::<Utc>::MAX_UTC,
+                };
+                day_start = week_end;
+                continue;
+            }
+            let Some(next_d) = d.succ_opt() else {
+                return DateTime::<Utc>::MAX_UTC;
+            };
+            let next_start = self.midnight(next_d);
+            if !self.is_holiday(d, &mut hol) {
+                for (a, b) in self.day_intervals(d, day_start, next_start) {
+                    let a = a.max(start);
+                    if b <= a {
+                        continue;
+                    }
+                    let avail = b - a;
+                    if rem <= avail {
+                        return sat_add(a, rem);
+                    }
+                    rem -= avail;
+                }
+            }
+            first_day = false;
+            d = next_d;
+            day_start = next_start;
+        }
+    }
+
+    /// Business time inside `[a, b)`; negative when `b < a`.
+    pub fn business_duration_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> TimeDelta {
+        if b < a {
+            return -self.business_duration_between(b, a);
+        }
+        if a == b {
+            return TimeDelta::zero();
+        }
+        if self.always_open && self.holidays.is_empty() {
+            return b - a;
+        }
+        let mut sum = TimeDelta::zero();
+        let mut d = a.with_timezone(&self.tz).date_naive();
+        let mut day_start = self.midnight(d);
+        let mut hol = self.holidays.partition_point(|h| h.1 < d);
+        let mut first_day = true;
+        while day_start < b {
+            if !first_day
+                && let Some(week_end) = self.clean_week(d, day_start, hol)
+                && week_end <= b
+            {
+                sum += self.week;
+                let Some(n) = d.checked_add_days(chrono::Days::new(7)) else {
+                    break;
+                };
+                d = n;
+                day_start = week_end;
+                continue;
+            }
+            let Some(next_d) = d.succ_opt() else {
+                break;
+            };
+            let next_start = self.midnight(next_d);
+            if !self.is_holiday(d, &mut hol) {
+                for (s, e) in self.day_intervals(d, day_start, next_start) {
+                    let s = s.max(a);
+                    let e = e.min(b);
+                    if e > s {
+                        sum += e - s;
+                    }
+                }
+            }
+            first_day = false;
+            d = next_d;
+            day_start = next_start;
+        }
+        sum
+    }
+
+    /// Is `t` inside working hours (and not on a holiday)?
+    pub fn is_open(&self, t: DateTime<Utc>) -> bool {
+        let Some(later) = t.checked_add_signed(TimeDelta::nanoseconds(1)) else {
+            return false;
+        };
+        self.business_duration_between(t, later) > TimeDelta::zero()
+    }
+
+    /// Holiday lookup with a cursor that only moves forward (dates are visited in order).
+    fn is_holiday(&self, d: NaiveDate, idx: &mut usize) -> bool {
+        while *idx < self.holidays.len() && self.holidays[*idx].1 < d {
+            *idx += 1;
+        }
+        *idx < self.holidays.len() && self.holidays[*idx].0 <= d
+    }
+
+    /// `Some(start of d+7)` when the week starting on local date `d` holds no holiday and no
+    /// change of UTC offset, so that its business time is exactly [`Self::week_length`]. Offsets
+    /// are compared at the start, middle and end of the week: tzdb has no zone that changes
+    /// offset twice within three and a half days.
+    fn clean_week(
+        &self,
+        d: NaiveDate,
+        day_start: DateTime<Utc>,
+        hol: usize,
+    ) -> Option<DateTime<Utc>> {
+        let end_d = d.checked_add_days(chrono::Days::new(7))?;
+        if let Some(h) = self.holidays[hol..].iter().find(|h| h.1 >= d)
+            && h.0 < end_d
+        {
+            return None;
+        }
+        let end = self.midnight(end_d);
+        if end - day_start != TimeDelta::days(7) {
+            return None;
+        }
+        let mid_d = d.checked_add_days(chrono::Days::new(3))?;
+        if self.midnight(mid_d) - day_start != TimeDelta::days(3) {
+            return None;
+        }
+        Some(end)
+    }
+
+    /// UTC intervals of local date `d`, given the instants of its midnight and the next one.
+    fn day_intervals(
+        &self,
+        d: NaiveDate,
+        day_start: DateTime<Utc>,
+        next_start: DateTime<Utc>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        // A 24-hour day has one offset throughout: plain offsets from midnight, no tz lookup.
+        let regular = next_start - day_start == TimeDelta::days(1);
+        let mut prev_end = day_start;
+        self.days[d.weekday().num_days_from_monday() as usize]
+            .iter()
+            .map(move |&(s, e)| {
+                let (mut a, b) = if regular {
+                    (
+                        sat_add(day_start, TimeDelta::seconds(i64::from(s))),
+                        sat_add(day_start, TimeDelta::seconds(i64::from(e))),
+                    )
+                } else {
+                    let a = self.local_start(d, s);
+                    let b = if e == DAY_SECS {
+                        next_start
+                    } else {
+                        self.local_end(d, e)
+                    };
+                    (a, b)
+                };
+                // Keep intervals ordered and disjoint whatever the offsets did.
+                a = a.max(prev_end);
+                let b = b.max(a);
+                prev_end = b;
+                (a, b)
+            })
+    }
+
+    /// The first instant of local date `d`.
+    fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
+        self.local_start(d, 0)
+    }
+
+    fn local_start(&self, d: NaiveDate, secs: u32) -> DateTime<Utc> {
+        let naive = naive_at(d, secs);
+        match self.tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+            LocalResult::None => self.first_at_or_after(naive),
+        }
+    }
+
+    fn local_end(&self, d: NaiveDate, secs: u32) -> DateTime<Utc> {
+        let naive = naive_at(d, secs);
+        match self.tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => t.with_timezone(&Utc),
+            LocalResult::None => self.first_at_or_after(naive),
+        }
+    }
+
+    /// For a local time inside a DST gap: the first instant whose wall clock reads at least
+    /// `naive`, i.e. the transition. Offsets lie within ±14 h, so it is within ±26 h of `naive`
+    /// read as UTC; bisection to the second (tzdb transitions fall on whole seconds).
+    fn first_at_or_after(&self, naive: NaiveDateTime) -> DateTime<Utc> {
+        let guess = naive.and_utc().timestamp();
+        let (mut lo, mut hi) = (guess - 26 * 3600, guess + 26 * 3600);
+        let wall = |ts: i64| {
+            DateTime::<Utc>::from_timestamp(ts, 0).map(|t| t.with_timezone(&self.tz).naive_local())
+        };
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            match wall(mid) {
+                Some(w) if w >= naive => hi = mid,
+                Some(_) => lo = mid,
+                None => break,
+            }
+        }
+        DateTime::<Utc>::from_timestamp(hi, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+fn naive_at(d: NaiveDate, secs: u32) -> NaiveDateTime {
+    let t = NaiveTime::from_num_seconds_from_midnight_opt(secs, 0).unwrap_or(NaiveTime::MIN);
+    d.and_time(t)
+}
+
+fn sat_add(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+fn parse_weekday(s: &str) -> Result<Weekday, CalendarError> {
+    s.parse::<Weekday>()
+        .map_err(|_| CalendarError::UnknownWeekday(s.to_owned()))
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, CalendarError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| CalendarError::BadDate(s.to_owned()))
+}
+
+/// Reference calendars used in tests, benches and the demo seed.
+pub mod presets {
+    use super::*;
+
+    /// Saudi group: Sunday–Thursday, split shift 08:00–12:00 and 13:00–17:00 (8 h), Asia/Riyadh,
+    /// with the given holidays.
+    pub fn riyadh(holidays: &[Holiday]) -> BusinessCalendar {
+        let shift = [
+            WorkingInterval {
+                start: 8 * 3600,
+                end: 12 * 3600,
+            },
+            WorkingInterval {
+                start: 13 * 3600,
+                end: 17 * 3600,
+            },
+        ];
+        let week = [
+            Weekday::Sun,
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+        ];
+        let hours = WeeklyHours::new(week.iter().map(|w| (*w, shift.to_vec())))
+            .unwrap_or_else(|_| WeeklyHours::always());
+        BusinessCalendar::new(chrono_tz::Asia::Riyadh, hours, holidays)
+            .unwrap_or_else(|_| BusinessCalendar::always_open(chrono_tz::Asia::Riyadh))
+    }
+
+    /// Saudi public holidays of 1447 AH / 2026 as data: Founding Day (22 Feb), Eid al-Fitr,
+    /// Eid al-Adha, National Day (23 Sep). Eid dates are the expected ones and move each year.
+    pub fn saudi_holidays_2026() -> Vec<Holiday> {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN);
+        vec![
+            Holiday::day("Founding Day", d(2026, 2, 22)),
+            Holiday {
+                name: "Eid al-Fitr".into(),
+                first: d(2026, 3, 19),
+                last: d(2026, 3, 24),
+            },
+            Holiday {
+                name: "Eid al-Adha".into(),
+                first: d(2026, 5, 25),
+                last: d(2026, 5, 30),
+            },
+            Holiday::day("National Day", d(2026, 9, 23)),
+        ]
+    }
+}
+
+#[cfg(test)]
+#[path = "calendar_tests.rs"]
+mod tests;

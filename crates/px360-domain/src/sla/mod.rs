@@ -1,0 +1,13 @@
+//! The SLA engine's pure core: business calendars ([`calendar`]), bounded durations
+//! ([`duration`]), policies per hospital by category and severity ([`policy`]), the clock that
+//! replays an item's history into elapsed/remaining/due/status per goal and cycle ([`clock`]),
+//! and the escalation ladder ([`escalation`]). No I/O: the store keeps the history, the worker
+//! calls [`clock::evaluate`] and [`escalation::decide`] and records what they return.
+
+pub mod calendar;
+pub mod duration;
+
+pub use calendar::{
+    BusinessCalendar, CalendarError, CalendarSpec, Holiday, WeeklyHours, WorkingInterval,
+};
+pub use duration::{DurationError, SlaDuration};
