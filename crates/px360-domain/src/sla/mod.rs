@@ -11,3 +11,13 @@ pub use calendar::{
     BusinessCalendar, CalendarError, CalendarSpec, Holiday, WeeklyHours, WorkingInterval,
 };
 pub use duration::{DurationError, SlaDuration};
+pub mod clock;
+pub mod policy;
+
+pub use clock::{
+    ClockContext, ClockRules, Cycle, Evaluation, GoalRules, History, HistoryError, SlaEvent,
+    SlaEventKind, SlaState, SlaStatus, evaluate,
+};
+pub use policy::{
+    Goal, PolicyError, PolicyRule, Severity, SlaPolicy, Target, Targets, TimeBasis, WarnAt,
+};
