@@ -236,8 +236,13 @@ impl GoalClock {
             at_risk = Some(self.point(cal, s, self.warn - before));
         }
         let target = self.target.within.get();
-        if breached.is_none() && total > target {
-            breached = Some(self.point(cal, s, target - before));
+        // Breached once `t` is past the due instant: reaching the target exactly at closing
+        // time breaches the moment after, not at the next opening.
+        if breached.is_none() && total >= target {
+            let due = self.point(cal, s, target - before);
+            if t > due {
+                breached = Some(due);
+            }
         }
         (total, at_risk, breached)
     }

@@ -21,3 +21,7 @@ pub use clock::{
 pub use policy::{
     Goal, PolicyError, PolicyRule, Severity, SlaPolicy, Target, Targets, TimeBasis, WarnAt,
 };
+pub mod escalation;
+pub use escalation::{
+    Escalate, EscalationStep, EscalationTarget, Ladder, LadderError, Trigger, decide,
+};
