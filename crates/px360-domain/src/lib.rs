@@ -5,6 +5,7 @@
 //! hash chain ([`audit`]). Storage and HTTP crates build on these types so that a principal with
 //! an impossible scope, or an event without a source system, cannot be constructed at all.
 
+pub mod action;
 pub mod audit;
 pub mod event;
 pub mod journey;
