@@ -330,29 +330,23 @@ impl BusinessCalendar {
         if self.always_open && self.holidays.is_empty() {
             return sat_add(start, rem);
         }
-        let mut d = start.with_timezone(&self.tz).date_naive();
-        let mut day_start = self.midnight(d);
-        let mut hol = self.holidays.partition_point(|h| h.1 < d);
-        let mut first_day = true;
+        let mut w = DayWalk::new(self, start);
         loop {
-            if !first_day
+            if !w.first_day
                 && rem > self.week
-                && let Some(week_end) = self.clean_week(d, day_start, hol)
+                && let Some(end) = w.skippable_week()
             {
                 rem -= self.week;
-                d = match d.checked_add_days(chrono::Days::new(7)) {
-                    Some(n) => n,
-                    None => return DateTime::<Utc>::MAX_UTC,
-                };
-                day_start = week_end;
+                if !w.skip_week(end) {
+                    return DateTime::<Utc>::MAX_UTC;
+                }
                 continue;
             }
-            let Some(next_d) = d.succ_opt() else {
+            let Some(next_start) = w.next_start() else {
                 return DateTime::<Utc>::MAX_UTC;
             };
-            let next_start = self.midnight(next_d);
-            if !self.is_holiday(d, &mut hol) {
-                for (a, b) in self.day_intervals(d, day_start, next_start) {
+            if !w.holiday_today() {
+                for (a, b) in self.day_intervals(w.d, w.day_start, next_start) {
                     let a = a.max(start);
                     if b <= a {
                         continue;
@@ -364,9 +358,9 @@ impl BusinessCalendar {
                     rem -= avail;
                 }
             }
-            first_day = false;
-            d = next_d;
-            day_start = next_start;
+            if !w.advance(next_start) {
+                return DateTime::<Utc>::MAX_UTC;
+            }
         }
     }
 
@@ -382,29 +376,24 @@ impl BusinessCalendar {
             return b - a;
         }
         let mut sum = TimeDelta::zero();
-        let mut d = a.with_timezone(&self.tz).date_naive();
-        let mut day_start = self.midnight(d);
-        let mut hol = self.holidays.partition_point(|h| h.1 < d);
-        let mut first_day = true;
-        while day_start < b {
-            if !first_day
-                && let Some(week_end) = self.clean_week(d, day_start, hol)
-                && week_end <= b
+        let mut w = DayWalk::new(self, a);
+        while w.day_start < b {
+            if !w.first_day
+                && b - w.day_start >= TimeDelta::days(6)
+                && let Some(end) = w.skippable_week()
+                && end <= b
             {
                 sum += self.week;
-                let Some(n) = d.checked_add_days(chrono::Days::new(7)) else {
+                if !w.skip_week(end) {
                     break;
-                };
-                d = n;
-                day_start = week_end;
+                }
                 continue;
             }
-            let Some(next_d) = d.succ_opt() else {
+            let Some(next_start) = w.next_start() else {
                 break;
             };
-            let next_start = self.midnight(next_d);
-            if !self.is_holiday(d, &mut hol) {
-                for (s, e) in self.day_intervals(d, day_start, next_start) {
+            if !w.holiday_today() {
+                for (s, e) in self.day_intervals(w.d, w.day_start, next_start) {
                     let s = s.max(a);
                     let e = e.min(b);
                     if e > s {
@@ -412,9 +401,9 @@ impl BusinessCalendar {
                     }
                 }
             }
-            first_day = false;
-            d = next_d;
-            day_start = next_start;
+            if !w.advance(next_start) {
+                break;
+            }
         }
         sum
     }
@@ -433,33 +422,6 @@ impl BusinessCalendar {
             *idx += 1;
         }
         *idx < self.holidays.len() && self.holidays[*idx].0 <= d
-    }
-
-    /// `Some(start of d+7)` when the week starting on local date `d` holds no holiday and no
-    /// change of UTC offset, so that its business time is exactly [`Self::week_length`]. Offsets
-    /// are compared at the start, middle and end of the week: tzdb has no zone that changes
-    /// offset twice within three and a half days.
-    fn clean_week(
-        &self,
-        d: NaiveDate,
-        day_start: DateTime<Utc>,
-        hol: usize,
-    ) -> Option<DateTime<Utc>> {
-        let end_d = d.checked_add_days(chrono::Days::new(7))?;
-        if let Some(h) = self.holidays[hol..].iter().find(|h| h.1 >= d)
-            && h.0 < end_d
-        {
-            return None;
-        }
-        let end = self.midnight(end_d);
-        if end - day_start != TimeDelta::days(7) {
-            return None;
-        }
-        let mid_d = d.checked_add_days(chrono::Days::new(3))?;
-        if self.midnight(mid_d) - day_start != TimeDelta::days(3) {
-            return None;
-        }
-        Some(end)
     }
 
     /// UTC intervals of local date `d`, given the instants of its midnight and the next one.
@@ -536,6 +498,111 @@ impl BusinessCalendar {
             }
         }
         DateTime::<Utc>::from_timestamp(hi, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+/// Walks local dates forward from an instant, knowing each day's first instant. Offsets are
+/// probed a week at a time: when the week's midnights are exactly 3 and 7 days apart there is
+/// no offset change inside it (tzdb has no zone that changes offset twice within three and a
+/// half days), so its midnights follow by adding 24 h, without a time-zone lookup per day.
+struct DayWalk<'a> {
+    cal: &'a BusinessCalendar,
+    d: NaiveDate,
+    day_start: DateTime<Utc>,
+    first_day: bool,
+    /// Days before this date (and from `probed_from`) are known to be 24 h long.
+    regular_until: NaiveDate,
+    probed_from: NaiveDate,
+    week_end: DateTime<Utc>,
+    last_probe: Option<NaiveDate>,
+    hol: usize,
+}
+
+impl<'a> DayWalk<'a> {
+    fn new(cal: &'a BusinessCalendar, t: DateTime<Utc>) -> Self {
+        let d = t.with_timezone(&cal.tz).date_naive();
+        DayWalk {
+            cal,
+            d,
+            day_start: cal.midnight(d),
+            first_day: true,
+            regular_until: d,
+            probed_from: d,
+            week_end: DateTime::<Utc>::MIN_UTC,
+            last_probe: None,
+            hol: cal.holidays.partition_point(|h| h.1 < d),
+        }
+    }
+
+    fn probe(&mut self) {
+        if self.d < self.regular_until || self.last_probe == Some(self.d) {
+            return;
+        }
+        self.last_probe = Some(self.d);
+        self.probed_from = self.d;
+        let (Some(end_d), Some(mid_d)) = (
+            self.d.checked_add_days(chrono::Days::new(7)),
+            self.d.checked_add_days(chrono::Days::new(3)),
+        ) else {
+            return;
+        };
+        let end = self.cal.midnight(end_d);
+        if end - self.day_start == TimeDelta::days(7)
+            && self.cal.midnight(mid_d) - self.day_start == TimeDelta::days(3)
+        {
+            self.regular_until = end_d;
+            self.week_end = end;
+        }
+    }
+
+    /// `Some(start of d+7)` when the week from today holds no holiday and no offset change, so
+    /// that its business time is exactly the calendar's nominal week.
+    fn skippable_week(&mut self) -> Option<DateTime<Utc>> {
+        self.probe();
+        if self.probed_from != self.d || self.regular_until <= self.d {
+            return None;
+        }
+        if let Some(h) = self.cal.holidays[self.hol..].iter().find(|h| h.1 >= self.d)
+            && h.0 < self.regular_until
+        {
+            return None;
+        }
+        Some(self.week_end)
+    }
+
+    fn skip_week(&mut self, end: DateTime<Utc>) -> bool {
+        self.d = self.regular_until;
+        self.day_start = end;
+        self.first_day = false;
+        true
+    }
+
+    fn next_start(&mut self) -> Option<DateTime<Utc>> {
+        self.probe();
+        let next = self.d.succ_opt()?;
+        Some(
+            if next <= self.regular_until && self.d >= self.probed_from {
+                sat_add(self.day_start, TimeDelta::days(1))
+            } else {
+                self.cal.midnight(next)
+            },
+        )
+    }
+
+    fn holiday_today(&mut self) -> bool {
+        self.cal.is_holiday(self.d, &mut self.hol)
+    }
+
+    fn advance(&mut self, next_start: DateTime<Utc>) -> bool {
+        match self.d.succ_opt() {
+            Some(n) => {
+                self.d = n;
+                self.day_start = next_start;
+                self.first_day = false;
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! not), and rules are matched most-specific-first (category + severity, then severity alone)
 //! instead of by list order, so adding a category rule cannot silently shadow another.
 
+use super::calendar::BusinessCalendar;
 use super::duration::SlaDuration;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -77,6 +79,17 @@ impl Target {
         Target {
             within,
             basis: TimeBasis::Calendar,
+        }
+    }
+
+    /// Due instant for a clock started at `start` and never paused: the common case when an
+    /// item is created and the one the store indexes.
+    pub fn due_from(&self, start: DateTime<Utc>, cal: &BusinessCalendar) -> DateTime<Utc> {
+        match self.basis {
+            TimeBasis::Business => cal.add_business_duration(start, self.within),
+            TimeBasis::Calendar => start
+                .checked_add_signed(self.within.get())
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
     }
 }
