@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod duration;
+pub mod working_time;
 
 pub use calendar::{
     BusinessCalendar, CalendarError, CalendarSpec, Holiday, WeeklyHours, WorkingInterval,
