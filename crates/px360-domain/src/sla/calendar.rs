@@ -381,7 +381,10 @@ impl<'a> DayWalk<'a> {
     }
 
     fn next_start(&mut self) -> Option<DateTime<Utc>> {
-        self.probe();
+        // Spans within one day (most clock segments) do not pay for a week probe.
+        if !self.first_day {
+            self.probe();
+        }
         let next = self.d.succ_opt()?;
         Some(
             if next <= self.regular_until && self.d >= self.probed_from {

@@ -14,6 +14,7 @@ use super::duration::SlaDuration;
 use super::policy::{Goal, Target, Targets, TimeBasis, WarnAt};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
+use std::cell::Cell;
 
 /// Histories longer than this are refused rather than replayed (bounded work per item).
 pub const MAX_HISTORY: usize = 10_000;
@@ -190,6 +191,27 @@ pub struct ClockContext<'a, S> {
     pub calendar: &'a BusinessCalendar,
 }
 
+/// Business time with a one-entry memo: the goals of an item usually run over the same
+/// segment, so each segment is measured once, not once per goal.
+struct Measure<'a> {
+    cal: &'a BusinessCalendar,
+    last: Cell<Option<(DateTime<Utc>, DateTime<Utc>, TimeDelta)>>,
+}
+
+impl Measure<'_> {
+    fn between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> TimeDelta {
+        if let Some((x, y, d)) = self.last.get()
+            && x == a
+            && y == b
+        {
+            return d;
+        }
+        let d = self.cal.business_duration_between(a, b);
+        self.last.set(Some((a, b, d)));
+        d
+    }
+}
+
 struct GoalClock {
     goal: Goal,
     target: Target,
@@ -203,17 +225,17 @@ struct GoalClock {
 }
 
 impl GoalClock {
-    fn measure(&self, cal: &BusinessCalendar, a: DateTime<Utc>, b: DateTime<Utc>) -> TimeDelta {
+    fn measure(&self, cal: &Measure<'_>, a: DateTime<Utc>, b: DateTime<Utc>) -> TimeDelta {
         match self.target.basis {
-            TimeBasis::Business => cal.business_duration_between(a, b),
+            TimeBasis::Business => cal.between(a, b),
             TimeBasis::Calendar => b - a,
         }
     }
 
-    fn point(&self, cal: &BusinessCalendar, a: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    fn point(&self, cal: &Measure<'_>, a: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
         let d = SlaDuration::saturating(d);
         match self.target.basis {
-            TimeBasis::Business => cal.add_business_duration(a, d),
+            TimeBasis::Business => cal.cal.add_business_duration(a, d),
             TimeBasis::Calendar => a
                 .checked_add_signed(d.get())
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
@@ -223,7 +245,7 @@ impl GoalClock {
     /// Elapsed, at-risk and breach instants if the running segment were closed at `t`.
     fn progress(
         &self,
-        cal: &BusinessCalendar,
+        cal: &Measure<'_>,
         t: DateTime<Utc>,
     ) -> (TimeDelta, Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
         let (mut at_risk, mut breached) = (self.at_risk_at, self.breached_at);
@@ -247,7 +269,7 @@ impl GoalClock {
         (total, at_risk, breached)
     }
 
-    fn settle(&mut self, cal: &BusinessCalendar, t: DateTime<Utc>) {
+    fn settle(&mut self, cal: &Measure<'_>, t: DateTime<Utc>) {
         if self.running_since.is_some_and(|s| s < t) {
             let (total, at_risk, breached) = self.progress(cal, t);
             self.elapsed = total;
@@ -275,7 +297,7 @@ impl GoalClock {
         self.running_since = None;
     }
 
-    fn snapshot(&self, cal: &BusinessCalendar, now: DateTime<Utc>) -> SlaState {
+    fn snapshot(&self, cal: &Measure<'_>, now: DateTime<Utc>) -> SlaState {
         let (elapsed, at_risk_at, breached_at) = self.progress(cal, now);
         let target = self.target.within.get();
         let running = self.running_since.is_some();
@@ -364,7 +386,7 @@ fn open_cycle<S: PartialEq>(
 
 fn close_cycle(
     c: &OpenCycle,
-    cal: &BusinessCalendar,
+    cal: &Measure<'_>,
     at: DateTime<Utc>,
     ended: Option<DateTime<Utc>>,
 ) -> Cycle {
@@ -383,7 +405,10 @@ pub fn evaluate<S: PartialEq>(
     ctx: &ClockContext<'_, S>,
     now: DateTime<Utc>,
 ) -> Evaluation {
-    let cal = ctx.calendar;
+    let cal = &Measure {
+        cal: ctx.calendar,
+        last: Cell::new(None),
+    };
     let mut done = Vec::new();
     let events = history.events();
     let (first, rest) = match events.split_first() {
