@@ -21,8 +21,8 @@ pub use super::working_time::{
 };
 use super::working_time::{DAY_SECS, parse_date, parse_weekday};
 use chrono::{
-    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
-    Weekday,
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
+    TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
 
@@ -262,6 +262,38 @@ impl BusinessCalendar {
             })
     }
 
+    fn offset_at(&self, t: DateTime<Utc>) -> TimeDelta {
+        let off = self.tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+        TimeDelta::seconds(i64::from(off.local_minus_utc()))
+    }
+
+    /// `Some(day_start + days)` when `day_start` is exactly local midnight of `d` and the UTC
+    /// offset is the same at the start, middle and end of the span, so that no offset change
+    /// lies inside it (tzdb has no modern zone changing offset twice within 3.5 days). A UTC
+    /// offset lookup costs about a quarter of a local-time resolution, hence this fast path.
+    fn same_offset_span(
+        &self,
+        d: NaiveDate,
+        day_start: DateTime<Utc>,
+        days: i64,
+    ) -> Option<DateTime<Utc>> {
+        let o = self.offset_at(day_start);
+        if day_start.naive_utc() + o != d.and_time(NaiveTime::MIN) {
+            return None;
+        }
+        let end = day_start.checked_add_signed(TimeDelta::days(days))?;
+        if self.offset_at(end) != o {
+            return None;
+        }
+        if days > 1 {
+            let mid = day_start.checked_add_signed(TimeDelta::hours(days * 12))?;
+            if self.offset_at(mid) != o {
+                return None;
+            }
+        }
+        Some(end)
+    }
+
     /// The first instant of local date `d`.
     fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
         self.local_start(d, 0)
@@ -305,9 +337,9 @@ impl BusinessCalendar {
 }
 
 /// Walks local dates forward from an instant, knowing each day's first instant. Offsets are
-/// probed a week at a time: when the week's midnights are exactly 3 and 7 days apart there is
-/// no offset change inside it (tzdb has no zone that changes offset twice within three and a
-/// half days), so its midnights follow by adding 24 h, without a time-zone lookup per day.
+/// probed a week at a time ([`BusinessCalendar::same_offset_span`]): in a week without an offset
+/// change the midnights follow by adding 24 h, so a regular week costs three UTC-offset lookups
+/// and no local-time resolution.
 struct DayWalk<'a> {
     cal: &'a BusinessCalendar,
     d: NaiveDate,
@@ -343,16 +375,10 @@ impl<'a> DayWalk<'a> {
         }
         self.last_probe = Some(self.d);
         self.probed_from = self.d;
-        let (Some(end_d), Some(mid_d)) = (
-            self.d.checked_add_days(chrono::Days::new(7)),
-            self.d.checked_add_days(chrono::Days::new(3)),
-        ) else {
+        let Some(end_d) = self.d.checked_add_days(chrono::Days::new(7)) else {
             return;
         };
-        let end = self.cal.midnight(end_d);
-        if end - self.day_start == TimeDelta::days(7)
-            && self.cal.midnight(mid_d) - self.day_start == TimeDelta::days(3)
-        {
+        if let Some(end) = self.cal.same_offset_span(self.d, self.day_start, 7) {
             self.regular_until = end_d;
             self.week_end = end;
         }
@@ -390,7 +416,9 @@ impl<'a> DayWalk<'a> {
             if next <= self.regular_until && self.d >= self.probed_from {
                 sat_add(self.day_start, TimeDelta::days(1))
             } else {
-                self.cal.midnight(next)
+                self.cal
+                    .same_offset_span(self.d, self.day_start, 1)
+                    .unwrap_or_else(|| self.cal.midnight(next))
             },
         )
     }
