@@ -34,6 +34,8 @@ pub struct BusinessCalendar {
     tz: Tz,
     days: [Box<[(u32, u32)]>; 7],
     week: TimeDelta,
+    /// Nominal business seconds per weekday (Monday first).
+    day_secs: [i64; 7],
     /// Sorted, merged, inclusive date ranges.
     holidays: Vec<(NaiveDate, NaiveDate)>,
     always_open: bool,
@@ -68,6 +70,9 @@ impl BusinessCalendar {
                     .into_boxed_slice()
             }),
             week: TimeDelta::seconds(week_secs),
+            day_secs: std::array::from_fn(|i| {
+                hours.days[i].iter().map(|iv| i64::from(iv.seconds())).sum()
+            }),
             holidays: merged,
             always_open,
         })
@@ -81,6 +86,7 @@ impl BusinessCalendar {
             tz,
             days: std::array::from_fn(|_| full.clone()),
             week: TimeDelta::days(7),
+            day_secs: [i64::from(DAY_SECS); 7],
             holidays: Vec::new(),
             always_open: true,
         }
@@ -136,10 +142,10 @@ impl BusinessCalendar {
         let mut w = DayWalk::new(self, start);
         loop {
             if !w.first_day
-                && rem > self.week
-                && let Some(end) = w.skippable_week()
+                && let Some((end, week)) = w.skippable_week()
+                && rem > week
             {
-                rem -= self.week;
+                rem -= week;
                 if !w.skip_week(end) {
                     return DateTime::<Utc>::MAX_UTC;
                 }
@@ -183,10 +189,10 @@ impl BusinessCalendar {
         while w.day_start < b {
             if !w.first_day
                 && b - w.day_start >= TimeDelta::days(6)
-                && let Some(end) = w.skippable_week()
+                && let Some((end, week)) = w.skippable_week()
                 && end <= b
             {
-                sum += self.week;
+                sum += week;
                 if !w.skip_week(end) {
                     break;
                 }
@@ -384,19 +390,30 @@ impl<'a> DayWalk<'a> {
         }
     }
 
-    /// `Some(start of d+7)` when the week from today holds no holiday and no offset change, so
-    /// that its business time is exactly the calendar's nominal week.
-    fn skippable_week(&mut self) -> Option<DateTime<Utc>> {
+    /// When the week from today has no offset change: the start of `d+7` and the week's
+    /// business time, the nominal week less the nominal hours of its holiday days.
+    fn skippable_week(&mut self) -> Option<(DateTime<Utc>, TimeDelta)> {
         self.probe();
         if self.probed_from != self.d || self.regular_until <= self.d {
             return None;
         }
-        if let Some(h) = self.cal.holidays[self.hol..].iter().find(|h| h.1 >= self.d)
-            && h.0 < self.regular_until
-        {
-            return None;
+        let hols = &self.cal.holidays;
+        while self.hol < hols.len() && hols[self.hol].1 < self.d {
+            self.hol += 1;
         }
-        Some(self.week_end)
+        let mut closed = 0i64;
+        for &(first, last) in hols[self.hol..]
+            .iter()
+            .take_while(|h| h.0 < self.regular_until)
+        {
+            let mut day = first.max(self.d);
+            while day <= last && day < self.regular_until {
+                closed += self.cal.day_secs[day.weekday().num_days_from_monday() as usize];
+                let Some(n) = day.succ_opt() else { break };
+                day = n;
+            }
+        }
+        Some((self.week_end, self.cal.week - TimeDelta::seconds(closed)))
     }
 
     fn skip_week(&mut self, end: DateTime<Utc>) -> bool {
