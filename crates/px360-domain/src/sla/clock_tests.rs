@@ -296,3 +296,39 @@ proptest! {
         prop_assert!(later.current().unwrap().goal(Goal::Resolution).unwrap().elapsed >= cal.business_duration_between(open, now));
     }
 }
+
+/// Recomputation after a calendar change is re-evaluation of the same history: adding a holiday
+/// on the due day moves the due date to the next working day and turns a breach into on-track.
+#[test]
+fn calendar_change_is_a_re_evaluation() {
+    let t = targets();
+    let h = vec![opened(), status("2026-01-11T05:30:00Z", St::Work)];
+    let r = rules();
+    let before = riyadh(&[]);
+    let after = riyadh(&[crate::sla::Holiday::day(
+        "closure",
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 11).unwrap(),
+    )]);
+    let hist = History::new(h).unwrap();
+    let now = utc("2026-01-11T15:00:00Z");
+    let eval_with = |cal| {
+        let ctx = ClockContext {
+            rules: &r,
+            targets: &t,
+            warn_at: WarnAt::default(),
+            calendar: cal,
+        };
+        evaluate(&hist, &ctx, now)
+            .current()
+            .unwrap()
+            .goal(Goal::Resolution)
+            .unwrap()
+            .clone()
+    };
+    let b = eval_with(&before);
+    assert_eq!(b.status, SlaStatus::Breached);
+    let a = eval_with(&after);
+    assert_eq!(a.status, SlaStatus::OnTrack);
+    assert_eq!(a.elapsed, TimeDelta::zero());
+    assert_eq!(a.due_at, Some(utc("2026-01-12T14:00:00Z"))); // Monday 17:00 local
+}

@@ -148,7 +148,8 @@ impl WeeklyHours {
 }
 
 /// A named whole-day closure, one date or an inclusive range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Not `Deserialize`: stored holidays arrive as [`HolidaySpec`] and go through [`Holiday::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holiday {
     pub(crate) name: String,
     pub(crate) first: NaiveDate,
