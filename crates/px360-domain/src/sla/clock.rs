@@ -191,11 +191,14 @@ pub struct ClockContext<'a, S> {
     pub calendar: &'a BusinessCalendar,
 }
 
+/// A measured segment: start, end, business time.
+type Measured = (DateTime<Utc>, DateTime<Utc>, TimeDelta);
+
 /// Business time with a one-entry memo: the goals of an item usually run over the same
 /// segment, so each segment is measured once, not once per goal.
 struct Measure<'a> {
     cal: &'a BusinessCalendar,
-    last: Cell<Option<(DateTime<Utc>, DateTime<Utc>, TimeDelta)>>,
+    last: Cell<Option<Measured>>,
 }
 
 impl Measure<'_> {
