@@ -189,3 +189,34 @@ fn invalid_ladders_are_rejected() {
     );
     assert!(Ladder::new(Ladder::standard().steps().to_vec()).is_ok());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Recording what `decide` returned and deciding again (a retry, another worker) yields
+    /// nothing new at the same instant, and never the same level again later in the cycle.
+    #[test]
+    fn recorded_decisions_are_not_repeated(first in 0i64..(5 * 24 * 60), second in 0i64..(5 * 24 * 60)) {
+        let ladder = Ladder::standard();
+        let open = utc("2026-01-11T05:00:00Z");
+        let t1 = open + TimeDelta::minutes(first);
+        let t2 = t1 + TimeDelta::minutes(second);
+        let fmt = |t: DateTime<Utc>| t.to_rfc3339();
+        let d1 = decide(&evaluate_at(vec![], &fmt(t1)), &ladder, t1);
+        let recorded: Vec<SlaEvent<St>> = d1
+            .iter()
+            .map(|d| SlaEvent { at: t1, kind: SlaEventKind::Escalated { level: d.level } })
+            .collect();
+        proptest::prop_assert!(decide(&evaluate_at(recorded.clone(), &fmt(t1)), &ladder, t1).is_empty());
+        let d2 = decide(&evaluate_at(recorded, &fmt(t2)), &ladder, t2);
+        for d in &d2 {
+            proptest::prop_assert!(!d1.iter().any(|x| x.level == d.level));
+            proptest::prop_assert!(d.at <= t2);
+        }
+        // Levels fire in order: whatever is due at t2 was due at its own trigger instant.
+        let all: Vec<u8> = d1.iter().chain(&d2).map(|d| d.level).collect();
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        proptest::prop_assert_eq!(all, sorted);
+    }
+}
