@@ -11,6 +11,7 @@ pub mod event;
 pub mod journey;
 pub mod rbac;
 pub mod sla;
+pub mod survey;
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort lexically in SQLite
 /// and PostgreSQL alike.
