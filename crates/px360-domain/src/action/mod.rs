@@ -1,4 +1,5 @@
-//! Complaint and PX action lifecycles as pure state machines.
+//! Complaint and PX action lifecycles as pure state machines, and when actions are raised
+//! ([`origin`]: from negative survey responses, from complaints, by hand).
 //!
 //! Each `apply` takes the current lifecycle projection, a command and the acting principal, and
 //! returns the next projection plus the domain events to audit, or a specific error. Scope (is
@@ -8,6 +9,7 @@
 //! by-product of the lifecycle, never maintained separately.
 
 pub mod complaint;
+pub mod origin;
 pub mod px_action;
 
 use crate::rbac::{Principal, Role};
