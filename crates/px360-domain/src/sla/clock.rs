@@ -133,13 +133,20 @@ pub enum SlaStatus {
     Paused,
 }
 
+/// Durations serialise as whole seconds, like targets.
+fn whole_seconds<Ser: serde::Serializer>(d: &TimeDelta, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+    s.serialize_i64(d.num_seconds())
+}
+
 /// One goal's clock at `now` (or at the end of a completed cycle).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlaState {
     pub goal: Goal,
     pub target: Target,
+    #[serde(serialize_with = "whole_seconds")]
     pub elapsed: TimeDelta,
     /// Negative once breached.
+    #[serde(serialize_with = "whole_seconds")]
     pub remaining: TimeDelta,
     /// While running: the instant the target is reached. `None` while paused or stopped.
     pub due_at: Option<DateTime<Utc>>,

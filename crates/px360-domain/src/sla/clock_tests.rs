@@ -332,3 +332,18 @@ fn calendar_change_is_a_re_evaluation() {
     assert_eq!(a.elapsed, TimeDelta::zero());
     assert_eq!(a.due_at, Some(utc("2026-01-12T14:00:00Z"))); // Monday 17:00 local
 }
+
+/// The API serialises evaluations as they are.
+#[test]
+fn evaluation_serialises_to_json() {
+    let e = eval(vec![opened()], &targets(), "2026-01-11T06:00:00Z");
+    let v = serde_json::to_value(&e).unwrap();
+    let g = &v["cycles"][0]["goals"][1];
+    assert_eq!(g["goal"], "resolution");
+    assert_eq!(g["status"], "on_track");
+    assert_eq!(g["target"]["basis"], "business");
+    assert_eq!(g["target"]["within"], 8 * 3600);
+    assert_eq!(g["elapsed"], 3600);
+    assert_eq!(g["remaining"], 7 * 3600);
+    assert_eq!(g["due_at"], "2026-01-11T14:00:00Z");
+}
