@@ -5,11 +5,13 @@
 //! hash chain ([`audit`]). Storage and HTTP crates build on these types so that a principal with
 //! an impossible scope, or an event without a source system, cannot be constructed at all.
 
+pub mod action;
 pub mod analytics;
 pub mod audit;
 pub mod event;
 pub mod journey;
 pub mod rbac;
+pub mod sla;
 pub mod survey;
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort lexically in SQLite
