@@ -1,21 +1,20 @@
-//! SLA compliance per goal (first response, resolution): met / (met + breached).
+//! SLA compliance per goal of the SLA engine ([`Goal`]: first response, resolution, next
+//! update): met / (met + breached).
 //!
-//! Cases still open and not yet past their due time are counted as `open` and left out of the
-//! rate: they have neither met nor missed the goal. A case open past its due time has breached
-//! (the SLA engine decides when and moves it with [`SlaAcc::resolve`]). Counted by the case's
-//! opening period, so a row changes in place as its cases close.
+//! Goals still running (on track, at risk, paused) are counted as `open` and left out of the
+//! rate: they have neither met nor missed the goal. The SLA engine decides when a goal is met or
+//! breached ([`SlaOutcome::of`] maps its [`SlaStatus`]) and the row is updated in place with
+//! [`SlaAcc::resolve`]. Counted by the case's opening period.
 
 use super::Merge;
 use super::ratio::Ratio;
 use super::state_counts::{NotInState, move_one};
+use crate::sla::clock::SlaStatus;
+use crate::sla::policy::Goal;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaGoal {
-    FirstResponse,
-    Resolution,
-}
+/// The SLA engine's goal type.
+pub type SlaGoal = Goal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +22,17 @@ pub enum SlaOutcome {
     Open,
     Met,
     Breached,
+}
+
+impl SlaOutcome {
+    /// The outcome of a goal in the SLA engine's status.
+    pub fn of(status: SlaStatus) -> Self {
+        match status {
+            SlaStatus::Met => SlaOutcome::Met,
+            SlaStatus::Breached => SlaOutcome::Breached,
+            SlaStatus::OnTrack | SlaStatus::AtRisk | SlaStatus::Paused => SlaOutcome::Open,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,26 +58,29 @@ impl GoalCounts {
     }
 }
 
-/// Both goals of a set of cases.
+/// Every goal of a set of cases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SlaAcc {
     pub first_response: GoalCounts,
     pub resolution: GoalCounts,
+    pub next_update: GoalCounts,
 }
 
 impl SlaAcc {
     pub fn goal(&self, g: SlaGoal) -> &GoalCounts {
         match g {
-            SlaGoal::FirstResponse => &self.first_response,
-            SlaGoal::Resolution => &self.resolution,
+            Goal::FirstResponse => &self.first_response,
+            Goal::Resolution => &self.resolution,
+            Goal::NextUpdate => &self.next_update,
         }
     }
 
     fn goal_mut(&mut self, g: SlaGoal) -> &mut GoalCounts {
         match g {
-            SlaGoal::FirstResponse => &mut self.first_response,
-            SlaGoal::Resolution => &mut self.resolution,
+            Goal::FirstResponse => &mut self.first_response,
+            Goal::Resolution => &mut self.resolution,
+            Goal::NextUpdate => &mut self.next_update,
         }
     }
 
@@ -104,5 +117,6 @@ impl Merge for SlaAcc {
     fn merge(&mut self, o: &Self) {
         self.first_response.merge(&o.first_response);
         self.resolution.merge(&o.resolution);
+        self.next_update.merge(&o.next_update);
     }
 }

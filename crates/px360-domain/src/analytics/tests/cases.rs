@@ -262,3 +262,20 @@ fn tiles_and_trends_of_a_row() {
     assert_eq!(of(Kpi::Csat), Trend::InsufficientData);
     assert_eq!(of(Kpi::ActionOverdue), Trend::InsufficientData);
 }
+
+#[test]
+fn sla_outcomes_follow_the_engines_status() {
+    use crate::sla::clock::SlaStatus;
+    assert_eq!(SlaOutcome::of(SlaStatus::Met), SlaOutcome::Met);
+    assert_eq!(SlaOutcome::of(SlaStatus::Breached), SlaOutcome::Breached);
+    for s in [SlaStatus::OnTrack, SlaStatus::AtRisk, SlaStatus::Paused] {
+        assert_eq!(SlaOutcome::of(s), SlaOutcome::Open);
+    }
+    let mut a = SlaAcc::default();
+    a.add(SlaGoal::NextUpdate, SlaOutcome::Breached);
+    assert_eq!(a.goal(SlaGoal::NextUpdate).compliance(), Some(r(0, 1)));
+    // Rows stored before a goal existed load with zero counts for it.
+    let old = r#"{"first_response":{"open":1,"met":0,"breached":0},"resolution":{"open":0,"met":2,"breached":0}}"#;
+    let loaded: SlaAcc = serde_json::from_str(old).unwrap();
+    assert_eq!((loaded.resolution.met, loaded.next_update.met), (2, 0));
+}
