@@ -11,6 +11,7 @@
 use super::Merge;
 use super::ratio::Ratio;
 use super::state_counts::{NotInState, move_one};
+use crate::action::px_action::ActionStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,29 @@ impl ActionState {
             None if now > due => ActionState::Overdue,
             None => ActionState::Open,
         }
+    }
+
+    /// The state of an action in the lifecycle's status at `now`; `None` for a cancelled action,
+    /// which counts in no rate. An action without a due date is never overdue or late. A closed
+    /// action without a closing time (not expected) counts as closed on time.
+    pub fn of_status(
+        status: ActionStatus,
+        due: Option<DateTime<Utc>>,
+        closed_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<Self> {
+        let closed = match status {
+            ActionStatus::Cancelled => return None,
+            ActionStatus::Closed => Some(closed_at.unwrap_or(DateTime::<Utc>::MIN_UTC)),
+            ActionStatus::Open | ActionStatus::InProgress | ActionStatus::PendingVerification => {
+                None
+            }
+        };
+        Some(ActionState::of(
+            due.unwrap_or(DateTime::<Utc>::MAX_UTC),
+            closed,
+            now,
+        ))
     }
 }
 

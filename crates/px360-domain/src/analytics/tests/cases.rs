@@ -86,6 +86,26 @@ fn action_closure_and_overdue_rates() {
     );
     assert_eq!(ActionState::of(t(10), None, t(10)), ActionState::Open);
     assert_eq!(ActionState::of(t(10), None, t(11)), ActionState::Overdue);
+    use crate::action::px_action::ActionStatus as S;
+    let of = |s, due, closed| ActionState::of_status(s, due, closed, t(20));
+    assert_eq!(of(S::Cancelled, Some(t(10)), None), None);
+    assert_eq!(
+        of(S::PendingVerification, Some(t(10)), None),
+        Some(ActionState::Overdue)
+    );
+    assert_eq!(
+        of(S::InProgress, Some(t(25)), None),
+        Some(ActionState::Open)
+    );
+    assert_eq!(of(S::Open, None, None), Some(ActionState::Open));
+    assert_eq!(
+        of(S::Closed, Some(t(10)), Some(t(12))),
+        Some(ActionState::ClosedLate)
+    );
+    assert_eq!(
+        of(S::Closed, None, Some(t(12))),
+        Some(ActionState::ClosedOnTime)
+    );
     let mut a = ActionsAcc::default();
     for s in [
         ActionState::ClosedOnTime,
