@@ -96,7 +96,7 @@ fn scores(r: &Rollup) -> f64 {
         .survey
         .items
         .composite(&keys)
-        .map_or(0.0, |c| c.linear_mean);
+        .map_or(0.0, |c| c.linear_mean.to_f64());
     acc += r
         .sla
         .first_response

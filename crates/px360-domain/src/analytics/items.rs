@@ -21,10 +21,11 @@
 //! A composite's score is the mean of its items' scores, not the pooled answers: the Star
 //! Ratings Technical Notes form a composite's linear mean as the average of its items' linear
 //! means, and Hospital Compare's composite box percentages are averages of the items' box
-//! percentages. Items without answers are left out of the mean.
+//! percentages. Items without answers are left out of the mean. Composites are exact too
+//! ([`Ratio::mean`]).
 
 use super::Merge;
-use super::ratio::{Ratio, mean_f64, round_f64};
+use super::ratio::Ratio;
 use crate::survey::answer::Answer;
 use crate::survey::key::Key;
 use crate::survey::question::Frequency;
@@ -284,17 +285,21 @@ impl ItemsAcc {
     /// A composite of the given items: each score is the mean of the items' scores (items
     /// without answers left out). `None` when none of the items has answers.
     pub fn composite(&self, items: &[Key]) -> Option<CompositeScores> {
-        let scored: Vec<(Scale, BoxScores)> = items.iter().filter_map(|k| self.item(k)).collect();
-        let mean = |f: &dyn Fn(&BoxScores) -> Option<Ratio>| {
-            mean_f64(scored.iter().filter_map(|(_, s)| f(s)).map(Ratio::to_f64))
+        let scored: Vec<BoxScores> = items
+            .iter()
+            .filter_map(|k| self.item(k).map(|(_, s)| s))
+            .collect();
+        let mean = |f: fn(&BoxScores) -> Option<Ratio>| {
+            let v: Vec<Ratio> = scored.iter().filter_map(f).collect();
+            Ratio::mean(&v)
         };
         Some(CompositeScores {
             items: scored.len(),
-            n: scored.iter().map(|(_, s)| s.n).sum(),
-            top: mean(&|s| Some(s.top))?,
-            middle: mean(&|s| s.middle),
-            bottom: mean(&|s| Some(s.bottom))?,
-            linear_mean: mean(&|s| Some(s.linear_mean))?,
+            n: scored.iter().map(|s| s.n).sum(),
+            top: mean(|s| Some(s.top))?,
+            middle: mean(|s| s.middle),
+            bottom: mean(|s| Some(s.bottom))?,
+            linear_mean: mean(|s| Some(s.linear_mean))?,
         })
     }
 }
@@ -313,27 +318,27 @@ impl Merge for ItemsAcc {
 }
 
 /// A composite's scores (0–100 each), averaged over its answered items.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CompositeScores {
     /// Items that had answers.
     pub items: usize,
     /// Answers over those items.
     pub n: u64,
-    pub top: f64,
+    pub top: Ratio,
     /// Mean over the items that have a middle box; `None` if none has.
-    pub middle: Option<f64>,
-    pub bottom: f64,
-    pub linear_mean: f64,
+    pub middle: Option<Ratio>,
+    pub bottom: Ratio,
+    pub linear_mean: Ratio,
 }
 
 impl CompositeScores {
     /// Whole-number scores as CMS publishes them: (top, middle, bottom, linear mean).
     pub fn rounded(&self) -> (i64, Option<i64>, i64, i64) {
         (
-            round_f64(self.top),
-            self.middle.map(round_f64),
-            round_f64(self.bottom),
-            round_f64(self.linear_mean),
+            self.top.round(),
+            self.middle.map(Ratio::round),
+            self.bottom.round(),
+            self.linear_mean.round(),
         )
     }
 }

@@ -12,7 +12,6 @@
 
 use super::Merge;
 use super::items::CompositeScores;
-use super::ratio::round_f64;
 use super::survey_kpis::SurveyKpis;
 use crate::survey::answer::Answers;
 use crate::survey::key::Key;
@@ -56,7 +55,7 @@ impl Merge for PhysicianAcc {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PhysicianRating {
     Rated { n: u64, scores: CompositeScores },
@@ -67,13 +66,13 @@ impl PhysicianRating {
     /// The displayed linear mean (whole number), `None` when suppressed.
     pub fn shown_score(&self) -> Option<i64> {
         match self {
-            PhysicianRating::Rated { scores, .. } => Some(round_f64(scores.linear_mean)),
+            PhysicianRating::Rated { scores, .. } => Some(scores.linear_mean.round()),
             PhysicianRating::InsufficientData { .. } => None,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Ranked {
     pub physician: Uuid,
     pub rating: PhysicianRating,

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 /// `num / den` with `den > 0`. Not reduced: equality and ordering compare values. A result,
 /// never stored (the counters are), so it has no `Deserialize` that could make `den` zero.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Ratio {
     num: i128,
     den: i128,
@@ -88,16 +88,63 @@ impl Ord for Ratio {
     }
 }
 
-/// Mean of item scores, as CMS forms a composite ("the average of the items' scores"), rounded
-/// for display only after averaging. `None` for no items.
-pub fn mean_f64(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    crate::survey::scoring::mean(values)
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    i128::try_from(a).unwrap_or(1).max(1)
 }
 
-/// Standard rounding of an f64 score (composites, whose items have unrelated denominators).
-/// A tolerance of 1e-9 absorbs the error of summing thirds, so 66.4999999999 from
-/// (66⅔ + 66⅓)/2-style sums rounds as the exact value 66.5 would.
-pub fn round_f64(x: f64) -> i64 {
-    let t = if x >= 0.0 { x + 1e-9 } else { x - 1e-9 };
-    t.round() as i64
+impl Ratio {
+    /// In lowest terms (keeps sums of many ratios small).
+    pub fn reduced(self) -> Ratio {
+        let g = gcd(self.num, self.den);
+        Ratio {
+            num: self.num / g,
+            den: self.den / g,
+        }
+    }
+
+    /// Exact sum, `None` if it does not fit in i128.
+    pub fn checked_add(self, o: Ratio) -> Option<Ratio> {
+        let g = gcd(self.den, o.den);
+        let den = (self.den / g).checked_mul(o.den)?;
+        let num = self
+            .num
+            .checked_mul(den / self.den)?
+            .checked_add(o.num.checked_mul(den / o.den)?)?;
+        Some(Ratio { num, den }.reduced())
+    }
+
+    /// The nearest multiple of 10⁻⁹ to `x`.
+    fn approx(x: f64) -> Ratio {
+        Ratio {
+            num: (x * 1e9).round() as i128,
+            den: 1_000_000_000,
+        }
+    }
+
+    /// Mean of item scores, as CMS forms a composite ("the average of the items' scores"):
+    /// exact, so a composite is rounded for display exactly like an item. Items with unrelated
+    /// denominators can make the exact sum outgrow i128 (many items with large, coprime answer
+    /// counts); then the mean is taken in f64 and kept to 10⁻⁹. `None` for no items.
+    pub fn mean(values: &[Ratio]) -> Option<Ratio> {
+        let k = i128::try_from(values.len()).ok().filter(|k| *k > 0)?;
+        let exact = values
+            .iter()
+            .try_fold(Ratio { num: 0, den: 1 }, |acc, v| acc.checked_add(*v))
+            .and_then(|sum| Ratio::new(sum.num, sum.den.checked_mul(k)?));
+        exact.map(Ratio::reduced).or_else(|| {
+            let sum: f64 = values.iter().map(|v| v.to_f64()).sum();
+            Some(Ratio::approx(sum / k as f64))
+        })
+    }
+}
+
+/// Scores serialise as their value (JSON number), for the API and exports.
+impl Serialize for Ratio {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.to_f64())
+    }
 }

@@ -4,7 +4,7 @@
 use super::Merge;
 use super::actions::ActionsAcc;
 use super::complaints::ComplaintsAcc;
-use super::ratio::{Ratio, round_f64};
+use super::ratio::Ratio;
 use super::response_rate::ResponseRateAcc;
 use super::sla_compliance::SlaAcc;
 use super::survey_kpis::SurveyKpis;
@@ -86,12 +86,6 @@ impl Rollup {
             shown: r.map(Ratio::round),
             n,
         };
-        let approx = |v: Option<f64>, n: u64| Tile {
-            kpi,
-            value: v,
-            shown: v.map(round_f64),
-            n,
-        };
         let all_items = || {
             let keys: Vec<Key> = self.survey.items.0.keys().cloned().collect();
             self.survey.items.composite(&keys)
@@ -102,8 +96,8 @@ impl Rollup {
             Kpi::ResponseRate => exact(self.response_rate.rate(), self.response_rate.invitations()),
             Kpi::Nps => exact(self.survey.nps.nps(), self.survey.nps.n()),
             Kpi::Csat => exact(self.survey.csat.csat(), self.survey.csat.total),
-            Kpi::TopBox => approx(all_items().map(|c| c.top), self.survey.responses),
-            Kpi::LinearMean => approx(all_items().map(|c| c.linear_mean), self.survey.responses),
+            Kpi::TopBox => exact(all_items().map(|c| c.top), self.survey.responses),
+            Kpi::LinearMean => exact(all_items().map(|c| c.linear_mean), self.survey.responses),
             Kpi::SlaFirstResponse => exact(
                 self.sla.first_response.compliance(),
                 decided(&self.sla.first_response),

@@ -3,7 +3,7 @@ use crate::analytics::Merge;
 use crate::analytics::csat::{CsatAcc, RatingOutOfRange};
 use crate::analytics::items::{BoxKind, ItemsAcc, Scale};
 use crate::analytics::nps::{NpsAcc, NpsOutOfRange};
-use crate::analytics::ratio::{Ratio, round_f64};
+use crate::analytics::ratio::Ratio;
 use crate::analytics::survey_kpis::SurveyKpis;
 use crate::survey::answer::Answer;
 use crate::survey::question::Frequency::{self, *};
@@ -26,10 +26,16 @@ fn ratio_rounds_halves_up_exactly() {
     assert_eq!(r(1, 2), r(2, 4));
     assert!(r(1, 3) < r(34, 100));
     assert_eq!(Ratio::percent(1, 8).unwrap().round(), 13); // 12.5
-    assert_eq!(round_f64(62.5), 63);
-    // 91⅔ and 33⅓ average to exactly 62.5, whatever the f64 sum's last bit.
-    assert_eq!(round_f64((275.0 / 3.0 + 100.0 / 3.0) / 2.0), 63);
-    assert_eq!(round_f64(-12.5), -13);
+    // 91⅔ and 33⅓ average to exactly 62.5.
+    let m = Ratio::mean(&[r(275, 3), r(100, 3)]).unwrap();
+    assert_eq!((m, m.round()), (r(125, 2), 63));
+    assert_eq!(Ratio::mean(&[]), None);
+    assert_eq!(r(6, 4).reduced().num(), 3);
+    // Sums too large for exact arithmetic fall back to f64, kept to 10⁻⁹.
+    let big = [r(1, i128::MAX / 3), r(1, i128::MAX / 5), r(200, 3)];
+    let m = Ratio::mean(&big).unwrap();
+    assert!((m.to_f64() - 200.0 / 9.0).abs() < 1e-9);
+    assert_eq!(serde_json::to_string(&r(1, 2)).unwrap(), "0.5");
 }
 
 #[test]
@@ -171,11 +177,11 @@ fn composites_average_their_items_not_the_pooled_answers() {
     let c = acc.composite(&[k("a"), k("b"), k("unanswered")]).unwrap();
     assert_eq!((c.items, c.n), (2, 6));
     // top: (50 + 75) / 2 = 62.5 (pooled would be 4/6 = 66.7)
-    assert!((c.top - 62.5).abs() < 1e-9);
-    assert!((c.middle.unwrap() - 12.5).abs() < 1e-9);
-    assert!((c.bottom - 25.0).abs() < 1e-9);
+    assert_eq!(c.top, r(125, 2));
+    assert_eq!(c.middle, Some(r(25, 2)));
+    assert_eq!(c.bottom, r(25, 1));
     // linear: (50 + 91⅔) / 2 = 70⅚
-    assert!((c.linear_mean - 70.833_333).abs() < 1e-5);
+    assert_eq!(c.linear_mean, r(425, 6));
     assert_eq!(c.rounded(), (63, Some(13), 25, 71));
     assert_eq!(acc.composite(&[k("unanswered")]), None);
     // A key whose type changed between versions keeps both scales apart.
