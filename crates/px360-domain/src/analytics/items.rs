@@ -295,7 +295,7 @@ impl ItemsAcc {
         };
         Some(CompositeScores {
             items: scored.len(),
-            n: scored.iter().map(|s| s.n).sum(),
+            n: scored.iter().fold(0u64, |a, s| a.saturating_add(s.n)),
             top: mean(|s| Some(s.top))?,
             middle: mean(|s| s.middle),
             bottom: mean(|s| Some(s.bottom))?,

@@ -11,7 +11,8 @@
 use serde::Serialize;
 use std::cmp::Ordering;
 
-/// `num / den` with `den > 0`. Not reduced: equality and ordering compare values. A result,
+/// `num / den` with `den > 0`, not necessarily in lowest terms: equality and ordering compare
+/// values. A result,
 /// never stored (the counters are), so it has no `Deserialize` that could make `den` zero.
 #[derive(Debug, Clone, Copy)]
 pub struct Ratio {
@@ -26,8 +27,8 @@ impl Ratio {
             Ordering::Equal => None,
             Ordering::Greater => Some(Ratio { num, den }),
             Ordering::Less => Some(Ratio {
-                num: -num,
-                den: -den,
+                num: num.checked_neg()?,
+                den: den.checked_neg()?,
             }),
         }
     }

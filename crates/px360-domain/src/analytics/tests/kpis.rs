@@ -23,6 +23,7 @@ fn ratio_rounds_halves_up_exactly() {
     assert_eq!(r(0, 5).round(), 0);
     assert_eq!(Ratio::new(1, 0), None);
     assert_eq!(Ratio::new(1, -2), Some(r(-1, 2)));
+    assert_eq!(Ratio::new(1, i128::MIN), None);
     assert_eq!(r(1, 2), r(2, 4));
     assert!(r(1, 3) < r(34, 100));
     assert_eq!(Ratio::percent(1, 8).unwrap().round(), 13); // 12.5
