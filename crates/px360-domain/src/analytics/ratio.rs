@@ -21,7 +21,7 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    /// `None` when `den` is zero (no observations: the KPI is undefined, not 0).
+    /// `None` when `den` is zero (no observations: the KPI is undefined, not 0) or `i128::MIN`.
     pub fn new(num: i128, den: i128) -> Option<Self> {
         match den.cmp(&0) {
             Ordering::Equal => None,
