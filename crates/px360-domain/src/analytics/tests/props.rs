@@ -264,4 +264,26 @@ proptest! {
             prop_assert_eq!(p.start.weekday(), ws);
         }
     }
+
+    #[test]
+    fn rounding_is_to_the_nearest_with_halves_up(num in 0i128..10_000_000, den in 1i128..100_000) {
+        let r = Ratio::new(num, den).unwrap();
+        let got = i128::from(r.round());
+        // |got − num/den| ≤ ½, and exactly ½ only when rounding up.
+        let twice_diff = 2 * (got * den - num);
+        prop_assert!(twice_diff.abs() <= den);
+        if twice_diff.abs() == den {
+            prop_assert!(twice_diff > 0);
+        }
+        let neg = Ratio::new(-num, den).unwrap();
+        prop_assert_eq!(neg.round(), -r.round());
+    }
+
+    #[test]
+    fn exact_means_agree_with_f64(xs in proptest::collection::vec((0i128..1_000_000, 1i128..100_000), 1..12)) {
+        let rs: Vec<Ratio> = xs.iter().map(|(n, d)| Ratio::new(*n, *d).unwrap()).collect();
+        let m = Ratio::mean(&rs).unwrap();
+        let f = rs.iter().map(|r| r.to_f64()).sum::<f64>() / rs.len() as f64;
+        prop_assert!((m.to_f64() - f).abs() <= 1e-9 * f.abs().max(1.0));
+    }
 }
