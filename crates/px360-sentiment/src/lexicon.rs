@@ -1,0 +1,186 @@
+//! The embedded lexicons: parsing and lookup (with light affix stripping).
+//!
+//! Format, one entry per line, tab separated, `#` starts a comment:
+//! `term <TAB> kind [<TAB> value]` where kind is
+//! `s` sentiment weight (−4..4), `t` theme id, `n` negator, `i` intensifier multiplier,
+//! `c` contrast (the clause after it counts more), `k` concession ("although": its clause counts
+//! less). A term may be a phrase of up to [`MAX_PHRASE`] words and may appear on several lines
+//! (for example a sentiment and a theme). Terms are normalised like the text, so any alef, hamza,
+//! taa marbuta or diacritic spelling in the file matches every spelling in comments.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::theme::{Theme, ThemeSet};
+use crate::tokenise::{Kind, tokenise};
+
+pub const MAX_PHRASE: usize = 4;
+
+const SOURCES: [(&str, &str); 3] = [
+    ("en.tsv", include_str!("../lexicon/en.tsv")),
+    ("ar.tsv", include_str!("../lexicon/ar.tsv")),
+    ("emoji.tsv", include_str!("../lexicon/emoji.tsv")),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contrast {
+    /// "but", "لكن", "بس": what follows outweighs what came before.
+    But,
+    /// "although", "رغم": the clause it opens is weakened.
+    Although,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub sentiment: Option<f32>,
+    pub themes: ThemeSet,
+    pub negator: bool,
+    pub intensifier: Option<f32>,
+    pub contrast: Option<Contrast>,
+}
+
+impl Entry {
+    fn is_empty(&self) -> bool {
+        self.sentiment.is_none()
+            && self.themes.is_empty()
+            && !self.negator
+            && self.intensifier.is_none()
+            && self.contrast.is_none()
+    }
+}
+
+pub struct Lexicon {
+    map: HashMap<String, Entry>,
+}
+
+/// A line that could not be read, with its file and line number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LexiconError {
+    pub file: &'static str,
+    pub line: usize,
+    pub reason: String,
+}
+
+pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::parse().0);
+
+fn key_of(term: &str) -> Option<String> {
+    let toks = tokenise(term);
+    if toks.is_empty() || toks.len() > MAX_PHRASE {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(toks.len());
+    for t in toks {
+        match t.kind {
+            Kind::Word { norm, .. } => parts.push(norm),
+            Kind::Emoji(e) => parts.push(e),
+            Kind::Break { .. } => return None,
+        }
+    }
+    Some(parts.join(" "))
+}
+
+impl Lexicon {
+    /// Parses the embedded files. Bad lines are skipped at run time and returned so that a test
+    /// keeps the data clean.
+    pub fn parse() -> (Lexicon, Vec<LexiconError>) {
+        let mut map: HashMap<String, Entry> = HashMap::new();
+        let mut errors = Vec::new();
+        for (file, src) in SOURCES {
+            for (n, line) in src.lines().enumerate() {
+                let line = line.trim_end();
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                let mut err = |reason: String| errors.push(LexiconError { file, line: n + 1, reason });
+                let cols: Vec<&str> = line.split('\t').collect();
+                let (term, kind, value) = (cols[0].trim(), cols.get(1).map(|s| s.trim()), cols.get(2).map(|s| s.trim()));
+                let Some(key) = key_of(term) else {
+                    err(format!("term {term:?} is empty, punctuation or longer than {MAX_PHRASE} words"));
+                    continue;
+                };
+                let num = value.and_then(|v| v.parse::<f32>().ok());
+                let e = map.entry(key).or_default();
+                match (kind, value) {
+                    (Some("s"), _) if num.is_some_and(|v| (-4.0..=4.0).contains(&v)) => e.sentiment = num,
+                    (Some("i"), _) if num.is_some_and(|v| (0.0..=3.0).contains(&v)) => e.intensifier = num,
+                    (Some("t"), Some(id)) => match Theme::parse(id) {
+                        Some(t) => e.themes.insert(t),
+                        None => err(format!("unknown theme {id:?}")),
+                    },
+                    (Some("n"), None) => e.negator = true,
+                    (Some("c"), None) => e.contrast = Some(Contrast::But),
+                    (Some("k"), None) => e.contrast = Some(Contrast::Although),
+                    _ => err(format!("bad kind/value {kind:?} {value:?}")),
+                }
+            }
+        }
+        map.retain(|_, e| !e.is_empty());
+        (Lexicon { map }, errors)
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn phrase(&self, key: &str) -> Option<&Entry> {
+        self.map.get(key)
+    }
+
+    /// One word: exact, then with common affixes removed. Arabic clitics (و ف ب ل ك ال …) and
+    /// pronoun/plural suffixes are stripped only while at least three letters remain, so short
+    /// words never collapse onto unrelated entries.
+    pub fn word(&self, w: &str) -> Option<&Entry> {
+        if let Some(e) = self.map.get(w) {
+            return Some(e);
+        }
+        let arabic = w.chars().next().is_some_and(crate::normalise::is_arabic_letter);
+        if arabic {
+            self.arabic_stem(w)
+        } else {
+            self.latin_stem(w)
+        }
+    }
+
+    fn arabic_stem(&self, w: &str) -> Option<&Entry> {
+        const PREFIXES: [&str; 14] =
+            ["", "وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "و", "ف", "ب", "ل", "ك"];
+        const SUFFIXES: [&str; 14] =
+            ["", "هم", "ها", "كم", "نا", "ني", "وا", "ون", "ين", "ات", "ه", "ي", "ك", "ت"];
+        let long_enough = |s: &str| s.chars().count() >= 3;
+        for p in PREFIXES {
+            let Some(rest) = w.strip_prefix(p) else { continue };
+            if !long_enough(rest) {
+                continue;
+            }
+            for s in SUFFIXES {
+                if p.is_empty() && s.is_empty() {
+                    continue;
+                }
+                let Some(stem) = rest.strip_suffix(s) else { continue };
+                if !long_enough(stem) {
+                    continue;
+                }
+                if let Some(e) = self.map.get(stem) {
+                    return Some(e);
+                }
+            }
+        }
+        None
+    }
+
+    fn latin_stem(&self, w: &str) -> Option<&Entry> {
+        if w.ends_with("n't") {
+            return self.map.get("not");
+        }
+        for s in ["'s", "s", "es", "ed", "d", "ing", "ly"] {
+            if let Some(stem) = w.strip_suffix(s)
+                && stem.len() >= 3
+                && let Some(e) = self.map.get(stem)
+            {
+                return Some(e);
+            }
+        }
+        None
+    }
+}
