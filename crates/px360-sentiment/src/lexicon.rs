@@ -40,6 +40,15 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Names a theme and nothing else.
+    pub fn theme_only(&self) -> bool {
+        !self.themes.is_empty()
+            && self.sentiment.is_none()
+            && !self.negator
+            && self.intensifier.is_none()
+            && self.contrast.is_none()
+    }
+
     fn is_empty(&self) -> bool {
         self.sentiment.is_none()
             && self.themes.is_empty()
@@ -91,18 +100,34 @@ impl Lexicon {
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {
                     continue;
                 }
-                let mut err = |reason: String| errors.push(LexiconError { file, line: n + 1, reason });
+                let mut err = |reason: String| {
+                    errors.push(LexiconError {
+                        file,
+                        line: n + 1,
+                        reason,
+                    })
+                };
                 let cols: Vec<&str> = line.split('\t').collect();
-                let (term, kind, value) = (cols[0].trim(), cols.get(1).map(|s| s.trim()), cols.get(2).map(|s| s.trim()));
+                let (term, kind, value) = (
+                    cols[0].trim(),
+                    cols.get(1).map(|s| s.trim()),
+                    cols.get(2).map(|s| s.trim()),
+                );
                 let Some(key) = key_of(term) else {
-                    err(format!("term {term:?} is empty, punctuation or longer than {MAX_PHRASE} words"));
+                    err(format!(
+                        "term {term:?} is empty, punctuation or longer than {MAX_PHRASE} words"
+                    ));
                     continue;
                 };
                 let num = value.and_then(|v| v.parse::<f32>().ok());
                 let e = map.entry(key).or_default();
                 match (kind, value) {
-                    (Some("s"), _) if num.is_some_and(|v| (-4.0..=4.0).contains(&v)) => e.sentiment = num,
-                    (Some("i"), _) if num.is_some_and(|v| (0.0..=3.0).contains(&v)) => e.intensifier = num,
+                    (Some("s"), _) if num.is_some_and(|v| (-4.0..=4.0).contains(&v)) => {
+                        e.sentiment = num
+                    }
+                    (Some("i"), _) if num.is_some_and(|v| (0.0..=3.0).contains(&v)) => {
+                        e.intensifier = num
+                    }
                     (Some("t"), Some(id)) => match Theme::parse(id) {
                         Some(t) => e.themes.insert(t),
                         None => err(format!("unknown theme {id:?}")),
@@ -134,7 +159,10 @@ impl Lexicon {
         if let Some(e) = self.map.get(w) {
             return Some(e);
         }
-        let arabic = w.chars().next().is_some_and(crate::normalise::is_arabic_letter);
+        let arabic = w
+            .chars()
+            .next()
+            .is_some_and(crate::normalise::is_arabic_letter);
         if arabic {
             self.arabic_stem(w)
         } else {
@@ -143,13 +171,17 @@ impl Lexicon {
     }
 
     fn arabic_stem(&self, w: &str) -> Option<&Entry> {
-        const PREFIXES: [&str; 14] =
-            ["", "وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "و", "ف", "ب", "ل", "ك"];
-        const SUFFIXES: [&str; 14] =
-            ["", "هم", "ها", "كم", "نا", "ني", "وا", "ون", "ين", "ات", "ه", "ي", "ك", "ت"];
+        const PREFIXES: [&str; 14] = [
+            "", "وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "و", "ف", "ب", "ل", "ك",
+        ];
+        const SUFFIXES: [&str; 14] = [
+            "", "هم", "ها", "كم", "نا", "ني", "وا", "ون", "ين", "ات", "ه", "ي", "ك", "ت",
+        ];
         let long_enough = |s: &str| s.chars().count() >= 3;
         for p in PREFIXES {
-            let Some(rest) = w.strip_prefix(p) else { continue };
+            let Some(rest) = w.strip_prefix(p) else {
+                continue;
+            };
             if !long_enough(rest) {
                 continue;
             }
@@ -157,7 +189,9 @@ impl Lexicon {
                 if p.is_empty() && s.is_empty() {
                     continue;
                 }
-                let Some(stem) = rest.strip_suffix(s) else { continue };
+                let Some(stem) = rest.strip_suffix(s) else {
+                    continue;
+                };
                 if !long_enough(stem) {
                     continue;
                 }

@@ -15,7 +15,10 @@ pub struct Rule {
 
 impl Rule {
     pub fn negative_at_most(max_score: f32) -> Rule {
-        Rule { max_score, themes: Vec::new() }
+        Rule {
+            max_score,
+            themes: Vec::new(),
+        }
     }
 
     pub fn with_themes(mut self, themes: impl IntoIterator<Item = Theme>) -> Rule {

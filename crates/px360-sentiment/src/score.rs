@@ -50,6 +50,8 @@ pub fn analyse(text: &str) -> Analysis {
     let lex = &*LEXICON;
 
     let mut hits: Vec<Hit> = Vec::new();
+    // Kept apart from `hits`, which stay ordered and non-overlapping for the distance checks.
+    let mut theme_phrases: Vec<(usize, usize, ThemeSet)> = Vec::new();
     let mut clause = 0usize;
     let mut bangs = 0usize;
     let mut key = String::new();
@@ -64,24 +66,35 @@ pub fn analyse(text: &str) -> Analysis {
             continue;
         };
         let mut found: Option<(usize, &Entry)> = None;
-        for n in (2..=MAX_PHRASE).rev() {
-            if i + n > toks.len() {
-                continue;
-            }
-            key.clear();
-            key.push_str(first);
-            let complete = toks[i + 1..i + n].iter().all(|t| match word_or_emoji(t) {
-                Some(w) => {
-                    key.push(' ');
-                    key.push_str(w);
-                    true
+        let mut longest = MAX_PHRASE;
+        // A phrase that only names a theme ("waiting area") must not hide the sentiment or
+        // negation of the words inside it, so it is recorded and matching goes on within it.
+        'phrases: loop {
+            for n in (2..=longest).rev() {
+                if i + n > toks.len() {
+                    continue;
                 }
-                None => false,
-            });
-            if complete && let Some(e) = lex.phrase(&key) {
-                found = Some((n, e));
-                break;
+                key.clear();
+                key.push_str(first);
+                let complete = toks[i + 1..i + n].iter().all(|t| match word_or_emoji(t) {
+                    Some(w) => {
+                        key.push(' ');
+                        key.push_str(w);
+                        true
+                    }
+                    None => false,
+                });
+                if complete && let Some(e) = lex.phrase(&key) {
+                    if e.theme_only() {
+                        theme_phrases.push((toks[i].start, toks[i + n - 1].end, e.themes));
+                        longest = n - 1;
+                        continue 'phrases;
+                    }
+                    found = Some((n, e));
+                    break;
+                }
             }
+            break;
         }
         if found.is_none() {
             let e = match &toks[i].kind {
@@ -99,7 +112,15 @@ pub fn analyse(text: &str) -> Analysis {
                     clause,
                     start: toks[i].start,
                     end: toks[i + n - 1].end,
-                    elongated: span.iter().any(|t| matches!(t.kind, Kind::Word { elongated: true, .. })),
+                    elongated: span.iter().any(|t| {
+                        matches!(
+                            t.kind,
+                            Kind::Word {
+                                elongated: true,
+                                ..
+                            }
+                        )
+                    }),
                     entry,
                 });
                 i += n;
@@ -108,27 +129,50 @@ pub fn analyse(text: &str) -> Analysis {
         }
     }
 
-    let last_but = hits.iter().rposition(|h| h.entry.contrast == Some(Contrast::But));
+    let last_but = hits
+        .iter()
+        .rposition(|h| h.entry.contrast == Some(Contrast::But));
     let mut themes = ThemeSet::default();
     let mut evidence = Vec::new();
     let mut sum = 0.0f32;
+    for (start, end, set) in theme_phrases {
+        for t in set.iter() {
+            evidence.push(Span {
+                start,
+                end,
+                kind: SpanKind::Theme { theme: t },
+            });
+        }
+        themes.union(set);
+    }
     for (k, h) in hits.iter().enumerate() {
         for t in h.entry.themes.iter() {
-            evidence.push(Span { start: h.start, end: h.end, kind: SpanKind::Theme { theme: t } });
+            evidence.push(Span {
+                start: h.start,
+                end: h.end,
+                kind: SpanKind::Theme { theme: t },
+            });
         }
         themes.union(h.entry.themes);
-        let Some(mut w) = h.entry.sentiment else { continue };
+        let Some(mut w) = h.entry.sentiment else {
+            continue;
+        };
 
-        let near_before = hits[..k]
-            .iter()
-            .rev()
-            .take_while(|o| o.clause == h.clause && h.first - o.last <= NEGATION_WINDOW.max(INTENSIFIER_WINDOW));
+        let near_before = hits[..k].iter().rev().take_while(|o| {
+            o.clause == h.clause && h.first - o.last <= NEGATION_WINDOW.max(INTENSIFIER_WINDOW)
+        });
         let mut intensity = 1.0f32;
         let mut negated = false;
         let mut conceded = false;
+        let mut negation_open = true;
         for o in near_before {
-            if o.entry.negator && h.first - o.last <= NEGATION_WINDOW {
+            // A negator governs the first sentiment term after it only ("not clean, blood on
+            // the floor" must not flip "blood").
+            if negation_open && o.entry.negator && h.first - o.last <= NEGATION_WINDOW {
                 negated = true;
+            }
+            if o.entry.sentiment.is_some() && !o.entry.negator {
+                negation_open = false;
             }
             if let Some(m) = o.entry.intensifier
                 && h.first - o.last <= INTENSIFIER_WINDOW
@@ -166,8 +210,13 @@ pub fn analyse(text: &str) -> Analysis {
             _ => {}
         }
         sum += w;
-        evidence.push(Span { start: h.start, end: h.end, kind: SpanKind::Sentiment { weight: w } });
+        evidence.push(Span {
+            start: h.start,
+            end: h.end,
+            kind: SpanKind::Sentiment { weight: w },
+        });
     }
+    evidence.sort_by_key(|s| (s.start, s.end));
     if sum != 0.0 {
         sum += sum.signum() * BANG * bangs.min(3) as f32;
     }

@@ -80,6 +80,8 @@ impl ThemeSet {
         self.0 == 0
     }
     pub fn iter(self) -> impl Iterator<Item = Theme> {
-        Theme::ALL.into_iter().filter(move |t| self.0 & t.bit() != 0)
+        Theme::ALL
+            .into_iter()
+            .filter(move |t| self.0 & t.bit() != 0)
     }
 }

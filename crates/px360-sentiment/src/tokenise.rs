@@ -28,7 +28,10 @@ fn is_emoji(c: char) -> bool {
 }
 
 fn is_break(c: char) -> bool {
-    matches!(c, '.' | ',' | ';' | ':' | '?' | '!' | '\n' | '،' | '؛' | '؟' | '(' | ')' | '"' | '…')
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '?' | '!' | '\n' | '،' | '؛' | '؟' | '(' | ')' | '"' | '…'
+    )
 }
 
 const EMOTICONS: [&str; 8] = [":-)", ":-(", ":)", ":(", ":D", ";)", ":'(", ":/"];
@@ -42,7 +45,10 @@ pub fn tokenise(text: &str) -> Vec<Token> {
             while let Some(&(j, d)) = iter.peek() {
                 // An apostrophe inside a word ("didn't") belongs to it.
                 let apostrophe = (d == '\'' || d == '\u{2019}')
-                    && text[j + d.len_utf8()..].chars().next().is_some_and(char::is_alphabetic);
+                    && text[j + d.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphabetic);
                 if is_word_char(d) || apostrophe {
                     end = j + d.len_utf8();
                     iter.next();
@@ -52,18 +58,34 @@ pub fn tokenise(text: &str) -> Vec<Token> {
             }
             let (norm, elongated) = normalise_word(&text[i..end]);
             if !norm.is_empty() {
-                out.push(Token { kind: Kind::Word { norm, elongated }, start: i, end });
+                out.push(Token {
+                    kind: Kind::Word { norm, elongated },
+                    start: i,
+                    end,
+                });
             }
         } else if is_emoji(c) {
-            out.push(Token { kind: Kind::Emoji(c.to_string()), start: i, end: i + c.len_utf8() });
+            out.push(Token {
+                kind: Kind::Emoji(c.to_string()),
+                start: i,
+                end: i + c.len_utf8(),
+            });
         } else if let Some(e) = EMOTICONS.iter().find(|e| text[i..].starts_with(**e)) {
             // Skip the emoticon's remaining chars.
             for _ in 1..e.chars().count() {
                 iter.next();
             }
-            out.push(Token { kind: Kind::Emoji((*e).to_string()), start: i, end: i + e.len() });
+            out.push(Token {
+                kind: Kind::Emoji((*e).to_string()),
+                start: i,
+                end: i + e.len(),
+            });
         } else if is_break(c) {
-            out.push(Token { kind: Kind::Break { bang: c == '!' }, start: i, end: i + c.len_utf8() });
+            out.push(Token {
+                kind: Kind::Break { bang: c == '!' },
+                start: i,
+                end: i + c.len_utf8(),
+            });
         }
     }
     out
@@ -86,8 +108,14 @@ mod tests {
 
     #[test]
     fn splits_words_emojis_and_breaks() {
-        assert_eq!(words("Didn’t like it :( 😡!"), ["didn't", "like", "it", ":(", "😡", "|"]);
-        assert_eq!(words("الأكل زين، بس بارد"), ["الاكل", "زين", "|", "بس", "بارد"]);
+        assert_eq!(
+            words("Didn’t like it :( 😡!"),
+            ["didn't", "like", "it", ":(", "😡", "|"]
+        );
+        assert_eq!(
+            words("الأكل زين، بس بارد"),
+            ["الاكل", "زين", "|", "بس", "بارد"]
+        );
         assert_eq!(words("❤️"), ["❤"]);
     }
 

@@ -20,7 +20,11 @@ fn load(name: &str) -> Vec<Item> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let mut cols = l.splitn(3, '\t');
-            let (label, themes, text) = (cols.next().unwrap(), cols.next().unwrap(), cols.next().unwrap());
+            let (label, themes, text) = (
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+            );
             let label = match label {
                 "neg" => Sentiment::Negative,
                 "neu" => Sentiment::Neutral,
@@ -30,9 +34,16 @@ fn load(name: &str) -> Vec<Item> {
             let themes = if themes == "-" {
                 BTreeSet::new()
             } else {
-                themes.split(',').map(|t| Theme::parse(t).unwrap_or_else(|| panic!("{name}: theme {t}"))).collect()
+                themes
+                    .split(',')
+                    .map(|t| Theme::parse(t).unwrap_or_else(|| panic!("{name}: theme {t}")))
+                    .collect()
             };
-            Item { label, themes, text: text.to_string() }
+            Item {
+                label,
+                themes,
+                text: text.to_string(),
+            }
         })
         .collect()
 }
@@ -63,10 +74,16 @@ fn evaluate(name: &str) -> Metrics {
         fp += found.difference(&it.themes).count();
         fn_ += it.themes.difference(&found).count();
         if verbose && (gold != pred || found != it.themes) {
-            let t = |s: &BTreeSet<Theme>| s.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",");
+            let t =
+                |s: &BTreeSet<Theme>| s.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",");
             println!(
                 "{name}: gold {:?} got {:?} ({:+.2}) themes [{}] got [{}] :: {}",
-                it.label, a.sentiment, a.score, t(&it.themes), t(&found), it.text
+                it.label,
+                a.sentiment,
+                a.score,
+                t(&it.themes),
+                t(&found),
+                it.text
             );
         }
     }
@@ -78,7 +95,11 @@ fn evaluate(name: &str) -> Metrics {
             let pred: usize = (0..3).map(|g| confusion[g][c]).sum();
             let gold: usize = confusion[c].iter().sum();
             let (p, r) = (tp / pred.max(1) as f64, tp / gold.max(1) as f64);
-            if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+            if p + r == 0.0 {
+                0.0
+            } else {
+                2.0 * p * r / (p + r)
+            }
         })
         .collect();
     let m = Metrics {
@@ -90,7 +111,15 @@ fn evaluate(name: &str) -> Metrics {
     };
     println!(
         "{name}: n={} accuracy={:.3} macro-F1={:.3} (neg {:.3} neu {:.3} pos {:.3}) themes P={:.3} R={:.3} confusion(gold×pred neg/neu/pos)={:?}",
-        m.n, m.accuracy, m.macro_f1, f1s[0], f1s[1], f1s[2], m.theme_precision, m.theme_recall, confusion
+        m.n,
+        m.accuracy,
+        m.macro_f1,
+        f1s[0],
+        f1s[1],
+        f1s[2],
+        m.theme_precision,
+        m.theme_recall,
+        confusion
     );
     m
 }
@@ -99,10 +128,26 @@ fn evaluate(name: &str) -> Metrics {
 fn guard(name: &str, min_n: usize, acc: f64, f1: f64, tp: f64, tr: f64) {
     let m = evaluate(name);
     assert!(m.n >= min_n, "{name}: only {} items", m.n);
-    assert!(m.accuracy >= acc, "{name}: accuracy {:.3} < {acc}", m.accuracy);
-    assert!(m.macro_f1 >= f1, "{name}: macro-F1 {:.3} < {f1}", m.macro_f1);
-    assert!(m.theme_precision >= tp, "{name}: theme precision {:.3} < {tp}", m.theme_precision);
-    assert!(m.theme_recall >= tr, "{name}: theme recall {:.3} < {tr}", m.theme_recall);
+    assert!(
+        m.accuracy >= acc,
+        "{name}: accuracy {:.3} < {acc}",
+        m.accuracy
+    );
+    assert!(
+        m.macro_f1 >= f1,
+        "{name}: macro-F1 {:.3} < {f1}",
+        m.macro_f1
+    );
+    assert!(
+        m.theme_precision >= tp,
+        "{name}: theme precision {:.3} < {tp}",
+        m.theme_precision
+    );
+    assert!(
+        m.theme_recall >= tr,
+        "{name}: theme recall {:.3} < {tr}",
+        m.theme_recall
+    );
 }
 
 #[test]
