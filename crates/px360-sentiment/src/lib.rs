@@ -107,9 +107,9 @@ fn detect_language(text: &str) -> Language {
     let total = ar + latin;
     if total == 0 {
         Language::Unknown
-    } else if ar * 5 >= total * 4 {
+    } else if ar * 10 >= total * 7 {
         Language::Ar
-    } else if latin * 5 >= total * 4 {
+    } else if latin * 10 >= total * 7 {
         Language::En
     } else {
         Language::Mixed
