@@ -60,6 +60,9 @@ impl Entry {
 
 pub struct Lexicon {
     map: HashMap<String, Entry>,
+    /// First word of every phrase → the longest phrase it starts (in words), so that most
+    /// tokens skip phrase lookups altogether.
+    heads: HashMap<String, usize>,
 }
 
 /// A line that could not be read, with its file and line number.
@@ -93,6 +96,7 @@ impl Lexicon {
     /// keeps the data clean.
     pub fn parse() -> (Lexicon, Vec<LexiconError>) {
         let mut map: HashMap<String, Entry> = HashMap::new();
+        let mut heads: HashMap<String, usize> = HashMap::new();
         let mut errors = Vec::new();
         for (file, src) in SOURCES {
             for (n, line) in src.lines().enumerate() {
@@ -120,6 +124,12 @@ impl Lexicon {
                     continue;
                 };
                 let num = value.and_then(|v| v.parse::<f32>().ok());
+                let words = key.split(' ').count();
+                if words > 1 {
+                    let head = key.split(' ').next().unwrap_or_default().to_string();
+                    let longest = heads.entry(head).or_insert(0);
+                    *longest = (*longest).max(words);
+                }
                 let e = map.entry(key).or_default();
                 match (kind, value) {
                     (Some("s"), _) if num.is_some_and(|v| (-4.0..=4.0).contains(&v)) => {
@@ -140,12 +150,17 @@ impl Lexicon {
             }
         }
         map.retain(|_, e| !e.is_empty());
-        (Lexicon { map }, errors)
+        (Lexicon { map, heads }, errors)
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// The longest phrase (in words) starting with this word; 1 when none does.
+    pub fn longest_phrase_from(&self, head: &str) -> usize {
+        self.heads.get(head).copied().unwrap_or(1)
     }
 
     pub fn phrase(&self, key: &str) -> Option<&Entry> {

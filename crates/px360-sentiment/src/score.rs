@@ -66,7 +66,7 @@ pub fn analyse(text: &str) -> Analysis {
             continue;
         };
         let mut found: Option<(usize, &Entry)> = None;
-        let mut longest = MAX_PHRASE;
+        let mut longest = lex.longest_phrase_from(first).min(MAX_PHRASE);
         // A phrase that only names a theme ("waiting area") must not hide the sentiment or
         // negation of the words inside it, so it is recorded and matching goes on within it.
         'phrases: loop {
