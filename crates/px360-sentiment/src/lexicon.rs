@@ -153,10 +153,6 @@ impl Lexicon {
         (Lexicon { map, heads }, errors)
     }
 
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
 
     /// The longest phrase (in words) starting with this word; 1 when none does.
     pub fn longest_phrase_from(&self, head: &str) -> usize {

@@ -21,9 +21,9 @@ fn load(name: &str) -> Vec<Item> {
         .map(|l| {
             let mut cols = l.splitn(3, '\t');
             let (label, themes, text) = (
-                cols.next().unwrap(),
-                cols.next().unwrap(),
-                cols.next().unwrap(),
+                cols.next().expect("three columns"),
+                cols.next().expect("three columns"),
+                cols.next().expect("three columns"),
             );
             let label = match label {
                 "neg" => Sentiment::Negative,
@@ -66,8 +66,8 @@ fn evaluate(name: &str) -> Metrics {
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for it in &items {
         let a = analyse(&it.text);
-        let gold = CLASSES.iter().position(|c| *c == it.label).unwrap();
-        let pred = CLASSES.iter().position(|c| *c == a.sentiment).unwrap();
+        let gold = CLASSES.iter().position(|c| *c == it.label).expect("class");
+        let pred = CLASSES.iter().position(|c| *c == a.sentiment).expect("class");
         confusion[gold][pred] += 1;
         let found: BTreeSet<Theme> = a.themes.iter().copied().collect();
         tp += found.intersection(&it.themes).count();
