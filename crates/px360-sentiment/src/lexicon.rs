@@ -153,7 +153,6 @@ impl Lexicon {
         (Lexicon { map, heads }, errors)
     }
 
-
     /// The longest phrase (in words) starting with this word; 1 when none does.
     pub fn longest_phrase_from(&self, head: &str) -> usize {
         self.heads.get(head).copied().unwrap_or(1)
