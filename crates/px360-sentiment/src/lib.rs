@@ -2,7 +2,9 @@
 //!
 //! Lexicon-based and pure: the word lists in `lexicon/` are embedded at compile time, nothing is
 //! read or downloaded at run time. [`analyse`] runs in time linear in its input, which is
-//! truncated at [`MAX_INPUT_BYTES`]. See the crate README for the method and evaluation numbers.
+//! truncated at [`MAX_INPUT_BYTES`]. The README (below, and run as a doctest) has the method and
+//! evaluation numbers.
+#![doc = include_str!("../README.md")]
 
 mod lexicon;
 mod normalise;
