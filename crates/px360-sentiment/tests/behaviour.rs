@@ -263,3 +263,43 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn arabic_clitics_and_suffixes_reach_the_base_form() {
+    for (text, theme) in [
+        ("والممرضات", Theme::NursingCare),
+        ("بالفاتورة", Theme::Billing),
+        ("وللصيدلية", Theme::Medication),
+        ("موعدكم", Theme::Appointment),
+        ("للدكتورة", Theme::PhysicianCare),
+    ] {
+        assert!(analyse(text).themes.contains(&theme), "{text}: {theme:?}");
+    }
+    assert_eq!(s("ونظيفين"), Sentiment::Positive);
+    assert_eq!(s("ومهملين"), Sentiment::Negative);
+    // Three letters must remain: "دقيقة" (minute) is not "دقيق" (accurate), "بس" is not stripped.
+    assert_eq!(s("انتظرت دقيقة"), s("انتظرت"));
+}
+
+#[test]
+fn analysis_serialises_for_storage_and_the_api() {
+    let a = analyse("rude staff");
+    let json = serde_json::to_value(&a).expect("json");
+    assert_eq!(json["language"], "en");
+    assert_eq!(json["sentiment"], "negative");
+    assert_eq!(json["themes"], serde_json::json!(["staff_attitude"]));
+    let ev = &json["evidence"][0];
+    assert_eq!(
+        (ev["start"].as_u64(), ev["end"].as_u64()),
+        (Some(0), Some(4))
+    );
+    assert!(ev["kind"] == "sentiment" || ev["kind"] == "theme", "{ev}");
+    let back: px360_sentiment::Analysis = serde_json::from_value(json).expect("round trip");
+    assert_eq!(back, a);
+    let rule: Rule =
+        serde_json::from_str(r#"{"max_score": -0.4, "themes": ["billing"]}"#).expect("rule");
+    assert_eq!(
+        rule,
+        Rule::negative_at_most(-0.4).with_themes([Theme::Billing])
+    );
+}
