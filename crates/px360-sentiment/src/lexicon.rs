@@ -150,7 +150,9 @@ impl Lexicon {
             }
         }
         map.retain(|_, e| !e.is_empty());
-        (Lexicon { map, heads }, errors)
+        let mut lex = Lexicon { map, heads };
+        lex.inherit_stem_sentiment();
+        (lex, errors)
     }
 
     /// The longest phrase (in words) starting with this word; 1 when none does.
@@ -162,6 +164,31 @@ impl Lexicon {
         self.map.get(key)
     }
 
+    /// A word listed only as a theme ("cleaned") would otherwise hide the sentiment of its stem
+    /// ("clean"), and "not cleaned" would not be flipped: such entries take the stem's sentiment
+    /// once, at load.
+    fn inherit_stem_sentiment(&mut self) {
+        let inherited: Vec<(String, f32)> = self
+            .map
+            .iter()
+            // Latin participles only: "cleaned" is an evaluation, "cleaning" a topic, and Arabic
+            // theme nouns ("ألمي") inheriting a sentiment were flipped by negated verbs before them.
+            .filter(|(k, e)| {
+                e.theme_only() && !k.contains(' ') && k.is_ascii() && k.ends_with("ed")
+            })
+            .filter_map(|(k, _)| {
+                self.stem(k)
+                    .and_then(|e| e.sentiment)
+                    .map(|v| (k.clone(), v))
+            })
+            .collect();
+        for (k, v) in inherited {
+            if let Some(e) = self.map.get_mut(&k) {
+                e.sentiment = Some(v);
+            }
+        }
+    }
+
     /// One word: exact, then with common affixes removed. Arabic clitics (و ف ب ل ك ال …) and
     /// pronoun/plural suffixes are stripped only while at least three letters remain, so short
     /// words never collapse onto unrelated entries.
@@ -169,6 +196,11 @@ impl Lexicon {
         if let Some(e) = self.map.get(w) {
             return Some(e);
         }
+        self.stem(w)
+    }
+
+    /// The entry of `w` with affixes removed (never `w` itself).
+    fn stem(&self, w: &str) -> Option<&Entry> {
         let arabic = w
             .chars()
             .next()

@@ -47,6 +47,10 @@ fn negation_flips_within_its_window() {
         s("not that I would say anything but the staff were great"),
         Sentiment::Positive
     );
+    // A theme word that is also an evaluation takes its stem's sentiment: "not cleaned" flips;
+    // a topic word ("cleaning") stays neutral.
+    assert_eq!(s("The bathroom was not cleaned"), Sentiment::Negative);
+    assert_eq!(s("The cleaning was poor"), Sentiment::Negative);
     // "without waiting" is good news.
     assert_eq!(s("دخلت بدون انتظار"), Sentiment::Positive);
 }
