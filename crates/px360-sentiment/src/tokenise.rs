@@ -20,7 +20,11 @@ pub struct Token {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_arabic_mark(c) || is_arabic_letter(c)
+    // Cheap range checks first: the general Unicode table lookup dominated Arabic profiles.
+    c.is_ascii_alphanumeric()
+        || is_arabic_letter(c)
+        || is_arabic_mark(c)
+        || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 fn is_emoji(c: char) -> bool {
@@ -70,7 +74,10 @@ pub fn tokenise(text: &str) -> Vec<Token> {
                 start: i,
                 end: i + c.len_utf8(),
             });
-        } else if let Some(e) = EMOTICONS.iter().find(|e| text[i..].starts_with(**e)) {
+        } else if let Some(e) = (c == ':' || c == ';')
+            .then(|| EMOTICONS.iter().find(|e| text[i..].starts_with(**e)))
+            .flatten()
+        {
             // Skip the emoticon's remaining chars.
             for _ in 1..e.chars().count() {
                 iter.next();
