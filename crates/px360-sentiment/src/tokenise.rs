@@ -60,6 +60,13 @@ pub fn tokenise(text: &str) -> Vec<Token> {
                     break;
                 }
             }
+            // Links (common in social mentions) carry no sentiment, and their paths would match
+            // words or the ":/" emoticon: skip to the next whitespace.
+            let rest = &text[end..];
+            if rest.starts_with("://") || (&text[i..end] == "www" && rest.starts_with('.')) {
+                while iter.next_if(|&(_, d)| !d.is_whitespace()).is_some() {}
+                continue;
+            }
             let (norm, elongated) = normalise_word(&text[i..end]);
             if !norm.is_empty() {
                 out.push(Token {
@@ -124,6 +131,14 @@ mod tests {
             ["الاكل", "زين", "|", "بس", "بارد"]
         );
         assert_eq!(words("❤️"), ["❤"]);
+    }
+
+    #[test]
+    fn links_are_skipped() {
+        assert_eq!(
+            words("bad https://x.com/terrible/awful :/ www.worst.com good"),
+            ["bad", ":/", "good"]
+        );
     }
 
     #[test]
