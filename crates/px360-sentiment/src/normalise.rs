@@ -31,8 +31,8 @@ fn fold_arabic(c: char) -> Option<char> {
 /// Normalised form of one word token and whether it was elongated ("حلوووو", "sooo good"),
 /// which writers use for emphasis.
 ///
-/// Arabic: runs of three or more of one letter collapse to one (real words double letters with
-/// shadda, not by repetition). Latin: lower-cased, curly apostrophes folded, runs of three or more
+/// Arabic: runs of three or more of one letter collapse to one; runs of two stay, since real words
+/// have them ("ممتاز", "ممرضة"). Latin: lower-cased, curly apostrophes folded, runs of three or more
 /// collapse to two ("goood" → "good", "sooo" → "soo"; the lexicon lists the common "soo" forms).
 pub fn normalise_word(raw: &str) -> (String, bool) {
     let mut out = String::with_capacity(raw.len());
