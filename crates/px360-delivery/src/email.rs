@@ -6,12 +6,14 @@
 //! SMTP are configurable.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
 use futures::future::BoxFuture;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -69,7 +71,12 @@ pub struct SmtpConfig {
 }
 
 pub struct SmtpEmail {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    builder: AsyncSmtpTransportBuilder,
+    /// Built on the first send: lettre's connection pool spawns its reaper task when the
+    /// transport is built, which needs a running Tokio runtime, and configuration is
+    /// loaded before there is one.
+    transport: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+    send_timeout: Duration,
     from: Mailbox,
     message_id_domain: String,
 }
@@ -138,7 +145,9 @@ impl SmtpEmail {
             }
         }
         Ok(Self {
-            transport: builder.build(),
+            builder,
+            transport: OnceLock::new(),
+            send_timeout: Duration::from_secs(config.timeout_secs * 2),
             from,
             message_id_domain,
         })
@@ -185,7 +194,14 @@ impl SmtpEmail {
         message.validate(Utc::now(), 1)?;
         let email = self.build_message(message)?;
         let message_id = format!("<{}@{}>", message.idempotency_key, self.message_id_domain);
-        self.transport.send(email).await.map_err(|e| classify(&e))?;
+        let transport = self.transport.get_or_init(|| self.builder.clone().build());
+        // lettre's own timeout covers connecting and commands but not every wait (a
+        // server that accepts and never greets would hold the send forever); bound the
+        // whole exchange.
+        match tokio::time::timeout(self.send_timeout, transport.send(email)).await {
+            Ok(sent) => sent.map_err(|e| classify(&e))?,
+            Err(_) => return Err(SendError::transient("SMTP server timed out")),
+        };
         Ok(Receipt {
             provider_message_id: message_id,
         })
@@ -220,7 +236,7 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendError {
             },
         };
     }
-    if e.is_tls() {
+    if e.is_tls() || tls_handshake_failed(e) {
         return SendError::Configuration {
             code: "tls".into(),
             reason: "TLS with the SMTP server failed (certificate, name or protocol)".into(),
@@ -234,6 +250,20 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendError {
         };
     }
     SendError::transient("could not talk to the SMTP server")
+}
+
+/// lettre reports a rustls handshake failure (unknown CA, wrong name) as a connection
+/// error wrapping an `io::Error` of kind `InvalidData`; a refused or reset connection has
+/// other kinds.
+fn tls_handshake_failed(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = err.source();
+    }
+    false
 }
 
 impl Provider for SmtpEmail {
