@@ -7,6 +7,8 @@
 //! [`StatusUpdate`]s by `provider_message_id`. Nothing here touches the database, and no
 //! address or message body is ever logged.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod address;
 pub mod config;
 pub mod email;

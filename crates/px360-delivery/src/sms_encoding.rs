@@ -43,9 +43,8 @@ pub fn count_segments(text: &str) -> SegmentCount {
     } else {
         (SmsEncoding::Ucs2, text.encode_utf16().count(), 70, 67)
     };
-    let segments = if units == 0 {
-        1
-    } else if units <= single {
+    // An empty message still costs one segment.
+    let segments = if units <= single {
         1
     } else {
         units.div_ceil(multi)
