@@ -85,13 +85,25 @@ pub enum Content {
 
 /// One message. `idempotency_key` is the invitation id: adapters pass it where the
 /// provider supports a correlation or idempotency field, so that status callbacks and
-/// provider-side duplicates can be traced back to the invitation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// provider-side duplicates can be traced back to the invitation. Serialisable, so the
+/// worker's outbox row can hold it; `Debug` shows neither the address nor the content
+/// (bodies carry the survey link's token).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundMessage {
     pub idempotency_key: Uuid,
     pub language: Language,
     pub to: Address,
     pub content: Content,
+}
+
+impl std::fmt::Debug for OutboundMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundMessage")
+            .field("idempotency_key", &self.idempotency_key)
+            .field("language", &self.language)
+            .field("channel", &self.channel())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A message that cannot go out as it stands, decided before any provider is called.
@@ -344,6 +356,39 @@ mod tests {
             wrong.validate(now, 5),
             Err(MessageError::WrongAddressKind { .. })
         ));
+    }
+
+    #[test]
+    fn outbox_json_round_trip_and_quiet_debug() {
+        let m = OutboundMessage::whatsapp(
+            Uuid::nil(),
+            Language::Ar,
+            phone(),
+            WhatsAppContent::Template {
+                name: "survey_invite".into(),
+                language_code: "ar".into(),
+                body_parameters: vec!["https://px.example/s/secret-token".into()],
+            },
+        );
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<OutboundMessage>(&json).unwrap(), m);
+        let e = OutboundMessage::email(
+            Uuid::nil(),
+            Language::En,
+            EmailAddress::parse("a@example.org").unwrap(),
+            EmailContent {
+                subject: "s".into(),
+                html: "<p>h</p>".into(),
+                text: "t".into(),
+            },
+        );
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<OutboundMessage>(&json).unwrap(), e);
+        let dbg = format!("{m:?}");
+        assert!(
+            !dbg.contains("secret-token") && !dbg.contains("966"),
+            "{dbg}"
+        );
     }
 
     #[test]

@@ -245,7 +245,7 @@ pub(crate) fn classify(
         // 131047 re-engagement (outside the 24 h window), 131049 ecosystem limit, 131051
         // unsupported type, 131053 media, and anything else: this message will not go.
         Some(c) => http::generic_status(status, retry_after)
-            .filter(|_| status >= 500)
+            .filter(|_| status >= 500 || status == 429)
             .unwrap_or(SendError::Permanent {
                 code: c.to_string(),
                 reason,
