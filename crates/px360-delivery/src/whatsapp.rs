@@ -307,5 +307,9 @@ mod tests {
             classify(502, Some(999_999), r(), None),
             SendError::Transient { .. }
         ));
+        assert_eq!(
+            classify(429, Some(999_999), r(), None),
+            SendError::RateLimited { retry_after: None }
+        );
     }
 }
