@@ -131,7 +131,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn rec(patient: Option<PatientKey>, outcome: Outcome, secs: u32) -> Result<CallRecord, CallError> {
+    fn rec(
+        patient: Option<PatientKey>,
+        outcome: Outcome,
+        secs: u32,
+    ) -> Result<CallRecord, CallError> {
         CallRecord::new(
             Uuid::nil(),
             Direction::Inbound,
@@ -147,12 +151,24 @@ mod tests {
     #[test]
     fn a_complaint_call_needs_a_patient_and_talk_time() {
         let k = PatientKey::mrn("M1").unwrap();
-        assert!(rec(Some(k.clone()), Outcome::ComplaintCreated, 300).unwrap().answered());
-        assert_eq!(rec(None, Outcome::ComplaintCreated, 300), Err(CallError::PatientRequired));
-        assert_eq!(rec(Some(k), Outcome::Resolved, 0), Err(CallError::AnsweredWithoutTalk));
+        assert!(
+            rec(Some(k.clone()), Outcome::ComplaintCreated, 300)
+                .unwrap()
+                .answered()
+        );
+        assert_eq!(
+            rec(None, Outcome::ComplaintCreated, 300),
+            Err(CallError::PatientRequired)
+        );
+        assert_eq!(
+            rec(Some(k), Outcome::Resolved, 0),
+            Err(CallError::AnsweredWithoutTalk)
+        );
         assert!(!rec(None, Outcome::NoAnswer, 0).unwrap().answered());
         assert_eq!(
-            rec(None, Outcome::Resolved, MAX_DURATION_SECS + 1).unwrap_err().code(),
+            rec(None, Outcome::Resolved, MAX_DURATION_SECS + 1)
+                .unwrap_err()
+                .code(),
             "callcentre.call.bad_duration"
         );
     }

@@ -88,8 +88,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::sla::calendar::presets::riyadh;
-    use crate::sla::policy::{PolicyRule, Target, Targets, WarnAt};
     use crate::sla::duration::SlaDuration;
+    use crate::sla::policy::{PolicyRule, Target, Targets, WarnAt};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

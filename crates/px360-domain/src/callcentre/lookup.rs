@@ -114,7 +114,12 @@ mod tests {
 
     #[test]
     fn phones_normalise_to_e164() {
-        for raw in ["+966 50 123 4567", "00966501234567", "050-123-4567", "(050) 123.4567"] {
+        for raw in [
+            "+966 50 123 4567",
+            "00966501234567",
+            "050-123-4567",
+            "(050) 123.4567",
+        ] {
             assert_eq!(
                 PatientKey::phone(raw, "966").unwrap().expose(),
                 "+966501234567",
@@ -123,22 +128,36 @@ mod tests {
         }
         assert_eq!(PatientKey::phone("12ab", "966"), Err(LookupError::BadPhone));
         assert_eq!(PatientKey::phone("+123", "966"), Err(LookupError::BadPhone));
-        assert_eq!(PatientKey::phone("0501234567", ""), Err(LookupError::BadPhone));
+        assert_eq!(
+            PatientKey::phone("0501234567", ""),
+            Err(LookupError::BadPhone)
+        );
     }
 
     #[test]
     fn mrns_are_bounded_and_upper_cased() {
-        assert_eq!(PatientKey::mrn(" mrn-00123 ").unwrap().expose(), "MRN-00123");
+        assert_eq!(
+            PatientKey::mrn(" mrn-00123 ").unwrap().expose(),
+            "MRN-00123"
+        );
         assert_eq!(PatientKey::mrn(""), Err(LookupError::BadMrn));
         assert_eq!(PatientKey::mrn("a b"), Err(LookupError::BadMrn));
-        assert_eq!(PatientKey::mrn(&"1".repeat(21)).unwrap_err().code(), "callcentre.lookup.bad_mrn");
+        assert_eq!(
+            PatientKey::mrn(&"1".repeat(21)).unwrap_err().code(),
+            "callcentre.lookup.bad_mrn"
+        );
     }
 
     #[test]
     fn debug_and_display_never_show_the_value() {
         let k = PatientKey::mrn("MRN12345").unwrap();
         let p = PatientKey::phone("+966501234567", "").unwrap();
-        for s in [format!("{k:?}"), format!("{k}"), format!("{p:?}"), format!("{p}")] {
+        for s in [
+            format!("{k:?}"),
+            format!("{k}"),
+            format!("{p:?}"),
+            format!("{p}"),
+        ] {
             assert!(!s.contains("12345") && !s.contains("501234567"), "{s}");
         }
     }

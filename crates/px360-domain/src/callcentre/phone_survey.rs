@@ -108,7 +108,12 @@ mod tests {
             &s,
             Lang::Ar,
             Uuid::from_u128(5),
-            &form(&[("nps", "10"), ("rating", "4"), ("er", "no"), ("doctor_listened", "always")]),
+            &form(&[
+                ("nps", "10"),
+                ("rating", "4"),
+                ("er", "no"),
+                ("doctor_listened", "always"),
+            ]),
         )
         .unwrap();
         assert_eq!(ok.mode, ResponseMode::Phone);

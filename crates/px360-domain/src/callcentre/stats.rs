@@ -66,7 +66,10 @@ impl AgentStats {
 
     /// % of callbacks made within their SLA.
     pub fn callback_compliance(&self) -> Option<Ratio> {
-        Ratio::percent(self.callbacks_on_time, self.callbacks_on_time + self.callbacks_late)
+        Ratio::percent(
+            self.callbacks_on_time,
+            self.callbacks_on_time + self.callbacks_late,
+        )
     }
 }
 
@@ -126,9 +129,22 @@ mod tests {
 
     fn arb_call() -> impl Strategy<Value = CallRecord> {
         (any::<bool>(), 0usize..4, 1u32..3600).prop_map(|(inb, o, secs)| {
-            let outcome = [Outcome::Resolved, Outcome::NoAnswer, Outcome::SurveyCompleted, Outcome::Transferred][o];
-            let secs = if outcome == Outcome::NoAnswer { 0 } else { secs };
-            let dir = if inb { Direction::Inbound } else { Direction::Outbound };
+            let outcome = [
+                Outcome::Resolved,
+                Outcome::NoAnswer,
+                Outcome::SurveyCompleted,
+                Outcome::Transferred,
+            ][o];
+            let secs = if outcome == Outcome::NoAnswer {
+                0
+            } else {
+                secs
+            };
+            let dir = if inb {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            };
             call(dir, outcome, secs)
         })
     }

@@ -81,6 +81,9 @@ mod tests {
         b.add(FeedbackKind::Compliment);
         b.to_action = 1;
         a.merge(&b);
-        assert_eq!((a.total(), a.concerns, a.compliments, a.to_action), (2, 1, 1, 1));
+        assert_eq!(
+            (a.total(), a.concerns, a.compliments, a.to_action),
+            (2, 1, 1, 1)
+        );
     }
 }

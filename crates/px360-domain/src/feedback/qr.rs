@@ -52,7 +52,9 @@ impl QrTarget {
     pub fn url(&self, base: &str) -> Result<String, QrError> {
         let base = base.trim().trim_end_matches('/');
         let ok = (base.starts_with("https://") || base.starts_with("http://"))
-            && !base.chars().any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#');
+            && !base
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#');
         if !ok {
             return Err(QrError::BadBaseUrl);
         }
@@ -181,7 +183,11 @@ mod tests {
             dark += 1;
         }
         assert!(module > 0.0);
-        let expected = c.to_colors().iter().filter(|c| **c == qrcode::Color::Dark).count();
+        let expected = c
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
         assert_eq!(dark, expected);
         let mut prepared = rqrr::PreparedImage::prepare(img);
         let grids = prepared.detect_grids();
@@ -199,7 +205,12 @@ mod tests {
             ..t
         };
         assert_eq!(QrTarget::from_path(&h.hospital_id.to_string()), Ok(h));
-        for bad in ["", "nope", "00000000-0000-0000-0000-000000001234/x", "a/b/c"] {
+        for bad in [
+            "",
+            "nope",
+            "00000000-0000-0000-0000-000000001234/x",
+            "a/b/c",
+        ] {
             assert_eq!(QrTarget::from_path(bad), Err(QrError::BadPath), "{bad}");
         }
         assert_eq!(t.url("javascript:alert(1)"), Err(QrError::BadBaseUrl));

@@ -154,13 +154,12 @@ impl Feedback {
         }
         match (kind, lang) {
             (Some(kind), Some(lang)) if errors.is_empty() => {
-                let contact = (name.is_some() || email.is_some() || phone.is_some()).then(|| {
-                    Contact {
+                let contact =
+                    (name.is_some() || email.is_some() || phone.is_some()).then(|| Contact {
                         name: name.map(str::to_string),
                         email: email.map(str::to_string),
                         phone,
-                    }
-                });
+                    });
                 let staff = (staff_id.is_some() || staff_name.is_some()).then(|| NamedStaff {
                     id: staff_id,
                     name: staff_name.map(str::to_string),
@@ -231,7 +230,10 @@ mod tests {
         let c = f.contact.clone().unwrap();
         assert_eq!(c.phone.as_deref(), Some("+966501234567"));
         let dbg = format!("{f:?}");
-        assert!(!dbg.contains("example.sa") && !dbg.contains("501234567"), "{dbg}");
+        assert!(
+            !dbg.contains("example.sa") && !dbg.contains("501234567"),
+            "{dbg}"
+        );
     }
 
     #[test]

@@ -22,8 +22,14 @@ pub const MAX_CATEGORY: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TriageCommand {
-    ToComplaint { category: String, severity: Severity },
-    ToAction { category: String, severity: Severity },
+    ToComplaint {
+        category: String,
+        severity: Severity,
+    },
+    ToAction {
+        category: String,
+        severity: Severity,
+    },
     Acknowledge,
 }
 
@@ -66,7 +72,8 @@ impl TriageError {
 fn category_ok(c: &str) -> bool {
     !c.is_empty()
         && c.len() <= MAX_CATEGORY
-        && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && c.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 pub fn triage(
@@ -156,8 +163,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::feedback::submission::NamedStaff;
-    use crate::survey::question::Lang;
     use crate::sla::calendar::presets::riyadh;
+    use crate::survey::question::Lang;
 
     fn fb(kind: FeedbackKind, staff: Option<NamedStaff>) -> Feedback {
         Feedback {
@@ -190,8 +197,15 @@ mod tests {
             (&policy, &cal),
         )
         .unwrap();
-        let TriageDecision::Action(a) = d else { panic!("action expected") };
-        assert_eq!(a.origin, ActionOrigin::Feedback { feedback_id: Uuid::from_u128(9) });
+        let TriageDecision::Action(a) = d else {
+            panic!("action expected")
+        };
+        assert_eq!(
+            a.origin,
+            ActionOrigin::Feedback {
+                feedback_id: Uuid::from_u128(9)
+            }
+        );
         assert_eq!(a.owner.role, Role::DepartmentManager);
         // Same due time as origin.rs's medium case: Tuesday 16:00 Riyadh.
         assert_eq!(a.due_at, Some(utc("2026-01-13T13:00:00Z")));
@@ -206,36 +220,84 @@ mod tests {
             severity: Severity::High,
         };
         let rules = CreationRules::default();
-        let d = triage(Uuid::nil(), &fb(FeedbackKind::Concern, None), cmd.clone(), &rules, now, (&policy, &cal));
-        assert!(matches!(d, Ok(TriageDecision::Complaint(NewComplaint { severity: Severity::High, .. }))));
+        let d = triage(
+            Uuid::nil(),
+            &fb(FeedbackKind::Concern, None),
+            cmd.clone(),
+            &rules,
+            now,
+            (&policy, &cal),
+        );
+        assert!(matches!(
+            d,
+            Ok(TriageDecision::Complaint(NewComplaint {
+                severity: Severity::High,
+                ..
+            }))
+        ));
         assert_eq!(
-            triage(Uuid::nil(), &fb(FeedbackKind::Compliment, None), cmd, &rules, now, (&policy, &cal)),
+            triage(
+                Uuid::nil(),
+                &fb(FeedbackKind::Compliment, None),
+                cmd,
+                &rules,
+                now,
+                (&policy, &cal)
+            ),
             Err(TriageError::ComplimentNotACase)
         );
         assert_eq!(
-            triage(Uuid::nil(), &fb(FeedbackKind::Compliment, None), TriageCommand::Acknowledge, &rules, now, (&policy, &cal)),
+            triage(
+                Uuid::nil(),
+                &fb(FeedbackKind::Compliment, None),
+                TriageCommand::Acknowledge,
+                &rules,
+                now,
+                (&policy, &cal)
+            ),
             Ok(TriageDecision::Acknowledge)
         );
-        let bad = TriageCommand::ToAction { category: "Bad Cat".into(), severity: Severity::Low };
+        let bad = TriageCommand::ToAction {
+            category: "Bad Cat".into(),
+            severity: Severity::Low,
+        };
         assert_eq!(
-            triage(Uuid::nil(), &fb(FeedbackKind::Suggestion, None), bad, &rules, now, (&policy, &cal))
-                .unwrap_err()
-                .code(),
+            triage(
+                Uuid::nil(),
+                &fb(FeedbackKind::Suggestion, None),
+                bad,
+                &rules,
+                now,
+                (&policy, &cal)
+            )
+            .unwrap_err()
+            .code(),
             "feedback.triage.bad_category"
         );
     }
 
     #[test]
     fn compliments_go_to_the_named_staff_members_manager() {
-        let staff = NamedStaff { id: Some(Uuid::from_u128(5)), name: None };
+        let staff = NamedStaff {
+            id: Some(Uuid::from_u128(5)),
+            name: None,
+        };
         assert_eq!(
             route_compliment(&fb(FeedbackKind::Compliment, Some(staff))),
-            Some(ComplimentRoute::ManagerOfStaff { staff_id: Uuid::from_u128(5) })
+            Some(ComplimentRoute::ManagerOfStaff {
+                staff_id: Uuid::from_u128(5)
+            })
         );
-        let typed = NamedStaff { id: None, name: Some("Sara".into()) };
+        let typed = NamedStaff {
+            id: None,
+            name: Some("Sara".into()),
+        };
         assert!(matches!(
             route_compliment(&fb(FeedbackKind::Compliment, Some(typed))),
-            Some(ComplimentRoute::DepartmentManager { role: Role::DepartmentManager, .. })
+            Some(ComplimentRoute::DepartmentManager {
+                role: Role::DepartmentManager,
+                ..
+            })
         ));
         assert_eq!(route_compliment(&fb(FeedbackKind::Concern, None)), None);
     }

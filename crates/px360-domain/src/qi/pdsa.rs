@@ -37,7 +37,10 @@ pub enum PdsaCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PdsaError {
     #[error("qi.pdsa.invalid_transition")]
-    InvalidTransition { from: PdsaStage, command: PdsaCommand },
+    InvalidTransition {
+        from: PdsaStage,
+        command: PdsaCommand,
+    },
     #[error("qi.pdsa.note_required")]
     NoteRequired,
 }
@@ -112,7 +115,10 @@ mod tests {
         );
         let long = "a".repeat(super::super::MAX_TEXT + 1);
         assert_eq!(
-            PdsaStage::Plan.apply(PdsaCommand::StartDo, &long).unwrap_err().code(),
+            PdsaStage::Plan
+                .apply(PdsaCommand::StartDo, &long)
+                .unwrap_err()
+                .code(),
             "qi.pdsa.note_required"
         );
     }

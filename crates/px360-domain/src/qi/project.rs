@@ -153,15 +153,13 @@ impl Project {
         }
         let mut milestones = Vec::with_capacity(draft.milestones.len());
         for (index, m) in draft.milestones.into_iter().enumerate() {
-            let title =
-                bounded(&m.title, 200).ok_or(ProjectError::BadMilestone { index })?;
+            let title = bounded(&m.title, 200).ok_or(ProjectError::BadMilestone { index })?;
             milestones.push(Milestone { title, ..m });
         }
         let mut themes = Vec::with_capacity(draft.themes.len());
         for (index, t) in draft.themes.iter().enumerate() {
-            let ok = bounded(t, MAX_THEME_LEN).filter(|t| {
-                t.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-            });
+            let ok = bounded(t, MAX_THEME_LEN)
+                .filter(|t| t.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             themes.push(ok.ok_or(ProjectError::BadTheme { index })?);
         }
         themes.sort();

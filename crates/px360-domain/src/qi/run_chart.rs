@@ -218,7 +218,11 @@ pub fn analyse(
         if p == pv {
             continue;
         }
-        let dir = if p > pv { Direction::Up } else { Direction::Down };
+        let dir = if p > pv {
+            Direction::Up
+        } else {
+            Direction::Down
+        };
         trend = match trend {
             Some((d, start, _, n)) if d == dir => Some((d, start, i, n + 1)),
             other => {
@@ -247,7 +251,8 @@ pub fn analyse(
     }
     if base.len() >= 2 {
         let mean = base.iter().sum::<f64>() / base.len() as f64;
-        let mr = base.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (base.len() - 1) as f64;
+        let mr =
+            base.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (base.len() - 1) as f64;
         let (lcl, ucl) = (mean - 2.66 * mr, mean + 2.66 * mr);
         for (index, &p) in points.iter().enumerate() {
             if mr > 0.0 && (p > ucl || p < lcl) && !team_flags.contains(&index) {

@@ -39,7 +39,10 @@ fn five_points_on_one_side_is_not_a_shift() {
     assert!(!c.signals.iter().any(|s| matches!(s, Signal::Shift { .. })));
     // Two runs in ten useful points: too few (limit 3).
     assert_eq!(c.runs, 2);
-    assert!(c.signals.contains(&Signal::TooFewRuns { runs: 2, lower: 3 }));
+    assert!(
+        c.signals
+            .contains(&Signal::TooFewRuns { runs: 2, lower: 3 })
+    );
 }
 
 #[test]
@@ -104,7 +107,9 @@ fn four_decreasing_points_are_not_a_trend_but_five_are() {
 
 #[test]
 fn alternating_points_are_too_many_runs() {
-    let pts: Vec<f64> = (0..10).map(|i| if i % 2 == 0 { 1.0 } else { 3.0 }).collect();
+    let pts: Vec<f64> = (0..10)
+        .map(|i| if i % 2 == 0 { 1.0 } else { 3.0 })
+        .collect();
     let c = analyse(&pts, None, &[]).unwrap();
     assert_eq!(c.runs, 10);
     assert_eq!(c.runs_limits, Some((3, 9)));

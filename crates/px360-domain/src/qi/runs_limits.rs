@@ -89,7 +89,13 @@ mod tests {
     #[test]
     fn matches_the_published_table_where_it_agrees_with_swed_eisenhart() {
         // Rows of Perla et al. 2011, Table 1.
-        for (n, lo, hi) in [(10, 3, 9), (15, 5, 12), (30, 11, 21), (40, 15, 27), (50, 19, 33)] {
+        for (n, lo, hi) in [
+            (10, 3, 9),
+            (15, 5, 12),
+            (30, 11, 21),
+            (40, 15, 27),
+            (50, 19, 33),
+        ] {
             assert_eq!(
                 limits(n),
                 Some(RunsLimits {

@@ -101,7 +101,11 @@ pub fn summarise(
             }
         })
         .collect();
-    let milestones_done = project.milestones.iter().filter(|m| m.done.is_some()).count();
+    let milestones_done = project
+        .milestones
+        .iter()
+        .filter(|m| m.done.is_some())
+        .count();
     let milestones_overdue = project
         .milestones
         .iter()
@@ -168,7 +172,9 @@ mod tests {
 
     #[test]
     fn a_shift_up_after_the_baseline_is_green_even_below_target() {
-        let pts = [20.0, 21.0, 19.0, 20.0, 22.0, 18.0, 30.0, 31.0, 29.0, 32.0, 30.0, 33.0];
+        let pts = [
+            20.0, 21.0, 19.0, 20.0, 22.0, 18.0, 30.0, 31.0, 29.0, 32.0, 30.0, 33.0,
+        ];
         let chart = analyse(&pts, Some(6), &[]).unwrap();
         let s = summarise(
             &project(d("2026-12-31")),

@@ -132,7 +132,9 @@ mod tests {
             Err(NotConvertible::Positive)
         );
         assert_eq!(
-            decide(&m(Some(3)), &at(), Some(Polarity::Negative), false).unwrap().suggested,
+            decide(&m(Some(3)), &at(), Some(Polarity::Negative), false)
+                .unwrap()
+                .suggested,
             Target::Complaint
         );
     }
@@ -145,7 +147,14 @@ mod tests {
             Err(NotConvertible::Unmatched)
         );
         assert_eq!(
-            decide(&m(None), &Location::Ambiguous { hospital_ids: vec![H, Uuid::nil()] }, neg, false),
+            decide(
+                &m(None),
+                &Location::Ambiguous {
+                    hospital_ids: vec![H, Uuid::nil()]
+                },
+                neg,
+                false
+            ),
             Err(NotConvertible::Ambiguous)
         );
         assert_eq!(

@@ -117,10 +117,12 @@ pub fn from_csv(body: &[u8]) -> Result<Imported, ImportError> {
             return Err(ImportError::BadHeader);
         }
     }
-    if REQUIRED
-        .iter()
-        .any(|r| COLUMNS.iter().position(|c| c == r).is_none_or(|i| index[i].is_none()))
-    {
+    if REQUIRED.iter().any(|r| {
+        COLUMNS
+            .iter()
+            .position(|c| c == r)
+            .is_none_or(|i| index[i].is_none())
+    }) {
         return Err(ImportError::BadHeader);
     }
     let mut out = Imported::default();
@@ -169,9 +171,18 @@ mod tests {
         assert_eq!(
             r.errors,
             [
-                RowError { row: 2, code: RowErrorCode::Field(MentionError::TextRequired) },
-                RowError { row: 3, code: RowErrorCode::Malformed },
-                RowError { row: 4, code: RowErrorCode::Malformed },
+                RowError {
+                    row: 2,
+                    code: RowErrorCode::Field(MentionError::TextRequired)
+                },
+                RowError {
+                    row: 3,
+                    code: RowErrorCode::Malformed
+                },
+                RowError {
+                    row: 4,
+                    code: RowErrorCode::Malformed
+                },
             ]
         );
         assert_eq!(r.errors[0].code.code(), "social.mention.text_required");
@@ -181,7 +192,10 @@ mod tests {
     fn json_that_is_not_an_array_fails_whole() {
         assert_eq!(from_json(b"{}"), Err(ImportError::NotJsonArray));
         assert_eq!(from_json(b"[{"), Err(ImportError::NotJsonArray));
-        assert_eq!(from_json(&vec![b' '; MAX_BYTES + 1]), Err(ImportError::TooLarge));
+        assert_eq!(
+            from_json(&vec![b' '; MAX_BYTES + 1]),
+            Err(ImportError::TooLarge)
+        );
     }
 
     #[test]
@@ -198,8 +212,14 @@ mod tests {
         assert_eq!(
             r.errors,
             [
-                RowError { row: 2, code: RowErrorCode::Malformed },
-                RowError { row: 4, code: RowErrorCode::Field(MentionError::BadTime) },
+                RowError {
+                    row: 2,
+                    code: RowErrorCode::Malformed
+                },
+                RowError {
+                    row: 4,
+                    code: RowErrorCode::Field(MentionError::BadTime)
+                },
             ]
         );
     }
@@ -207,8 +227,14 @@ mod tests {
     #[test]
     fn csv_header_must_name_known_columns_once_with_the_required_ones() {
         assert_eq!(from_csv(b"source,text\n"), Err(ImportError::BadHeader));
-        assert_eq!(from_csv(b"source,text,time,colour\n"), Err(ImportError::BadHeader));
-        assert_eq!(from_csv(b"source,text,time,text\n"), Err(ImportError::BadHeader));
+        assert_eq!(
+            from_csv(b"source,text,time,colour\n"),
+            Err(ImportError::BadHeader)
+        );
+        assert_eq!(
+            from_csv(b"source,text,time,text\n"),
+            Err(ImportError::BadHeader)
+        );
         let empty = from_csv(b"source,text,time\n").unwrap();
         assert!(empty.mentions.is_empty() && empty.errors.is_empty());
     }

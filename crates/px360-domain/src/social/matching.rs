@@ -48,11 +48,17 @@ impl MatcherError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Location {
-    Hospital { hospital_id: Uuid },
-    Ambiguous { hospital_ids: Vec<Uuid> },
+    Hospital {
+        hospital_id: Uuid,
+    },
+    Ambiguous {
+        hospital_ids: Vec<Uuid>,
+    },
     Unmatched,
     /// Posted by one of our configured handles.
-    OwnPost { hospital_id: Uuid },
+    OwnPost {
+        hospital_id: Uuid,
+    },
 }
 
 #[derive(Debug)]
@@ -71,7 +77,10 @@ fn clean(p: &str) -> Option<String> {
 
 impl Matcher {
     pub fn new(config: &[HospitalTerms]) -> Result<Matcher, MatcherError> {
-        let total: usize = config.iter().map(|h| h.handles.len() + h.keywords.len()).sum();
+        let total: usize = config
+            .iter()
+            .map(|h| h.handles.len() + h.keywords.len())
+            .sum();
         if total > MAX_PATTERNS {
             return Err(MatcherError::TooManyPatterns);
         }
@@ -205,7 +214,10 @@ mod tests {
     #[test]
     fn matches_need_word_boundaries() {
         let m = matcher();
-        assert_eq!(m.locate(&mention("pt", "the water was cold")), Location::Unmatched);
+        assert_eq!(
+            m.locate(&mention("pt", "the water was cold")),
+            Location::Unmatched
+        );
         assert_eq!(
             m.locate(&mention("pt", "the ER was full")),
             Location::Hospital { hospital_id: B }
@@ -251,6 +263,9 @@ mod tests {
             handles: vec![],
             keywords: vec!["  ".into()],
         };
-        assert_eq!(Matcher::new(&[empty]).unwrap_err().code(), "social.matcher.bad_pattern");
+        assert_eq!(
+            Matcher::new(&[empty]).unwrap_err().code(),
+            "social.matcher.bad_pattern"
+        );
     }
 }

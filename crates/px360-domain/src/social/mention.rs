@@ -199,7 +199,10 @@ mod tests {
             (|i| i.author = "a b".into(), MentionError::BadHandle),
             (|i| i.text = "  ".into(), MentionError::TextRequired),
             (|i| i.rating = Some("6".into()), MentionError::BadRating),
-            (|i| i.link = Some("javascript:alert(1)".into()), MentionError::BadLink),
+            (
+                |i| i.link = Some("javascript:alert(1)".into()),
+                MentionError::BadLink,
+            ),
             (|i| i.time = "yesterday".into(), MentionError::BadTime),
         ];
         for (change, want) in cases {
@@ -209,6 +212,9 @@ mod tests {
         }
         let mut i = input();
         i.text = "x".repeat(MAX_TEXT + 1);
-        assert_eq!(Mention::try_from(i).unwrap_err().code(), "social.mention.text_too_long");
+        assert_eq!(
+            Mention::try_from(i).unwrap_err().code(),
+            "social.mention.text_too_long"
+        );
     }
 }

@@ -14,7 +14,7 @@ fn fold_char(c: char) -> Option<char> {
         'ٱ' => Some('ا'),
         'ة' => Some('ه'),
         'ى' => Some('ي'),
-        'ـ' => None, // tatweel
+        'ـ' => None,                       // tatweel
         c if is_combining_mark(c) => None, // Latin accents, Arabic tashkeel and hamza marks
         c => Some(c),
     }

@@ -108,19 +108,28 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         let other = b"fedcba9876543210fedcba9876543210";
-        assert_eq!(verify(other, Some(&sig), body), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(other, Some(&sig), body),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn missing_and_malformed_headers_and_short_secrets() {
         assert_eq!(verify(SECRET, None, b""), Err(SignatureError::Missing));
         assert_eq!(verify(SECRET, Some(" "), b""), Err(SignatureError::Missing));
-        assert_eq!(verify(SECRET, Some("md5=00"), b""), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify(SECRET, Some("md5=00"), b""),
+            Err(SignatureError::Malformed)
+        );
         assert_eq!(
             verify(SECRET, Some(&format!("sha256={}", "zz".repeat(32))), b""),
             Err(SignatureError::Malformed)
         );
         assert_eq!(sign(b"short", b""), Err(SignatureError::SecretTooShort));
-        assert_eq!(SignatureError::Mismatch.code(), "social.webhook.signature_mismatch");
+        assert_eq!(
+            SignatureError::Mismatch.code(),
+            "social.webhook.signature_mismatch"
+        );
     }
 }
