@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn due_time_comes_from_the_sla_on_business_hours() {
         let cal = riyadh(&[]);
-        // Thursday 16:00 Riyadh; high = 4 business hours → 1 h Thursday + 3 h Sunday (09:00–17:00) → Sunday 12:00 local.
+        // Thursday 16:00 Riyadh; high = 4 business hours → 1 h Thursday, then Sunday 08:00–11:00 → Sunday 11:00 local.
         let cb = Callback::schedule(
             Uuid::nil(),
             Severity::High,
@@ -106,7 +106,7 @@ mod tests {
             &SlaPolicy::demo_default(),
             &cal,
         );
-        assert_eq!(cb.due_at, Some(utc("2026-01-11T09:00:00Z")));
+        assert_eq!(cb.due_at, Some(utc("2026-01-11T08:00:00Z")));
         assert_eq!(cb.status(utc("2026-01-11T10:00:00Z")), QueueStatus::Overdue);
         assert_eq!(cb.status(utc("2026-01-09T09:00:00Z")), QueueStatus::Waiting);
     }

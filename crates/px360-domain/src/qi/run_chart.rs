@@ -169,7 +169,7 @@ pub fn analyse(
     let mut useful = 0;
     let mut runs = 0;
     let mut current: Option<(Side, usize, usize, usize)> = None; // side, start, end, count
-    let mut close = |c: Option<(Side, usize, usize, usize)>, signals: &mut Vec<Signal>| {
+    let close = |c: Option<(Side, usize, usize, usize)>, signals: &mut Vec<Signal>| {
         if let Some((side, start, end, count)) = c
             && count >= SHIFT_LEN
         {
@@ -199,7 +199,7 @@ pub fn analyse(
     // Trends: ties are skipped, a change of direction starts a new trend at the turning point.
     let mut trend: Option<(Direction, usize, usize, usize)> = None; // dir, start, end, points
     let mut prev: Option<(usize, f64)> = None;
-    let mut close_trend = |t: Option<(Direction, usize, usize, usize)>, s: &mut Vec<Signal>| {
+    let close_trend = |t: Option<(Direction, usize, usize, usize)>, s: &mut Vec<Signal>| {
         if let Some((direction, start, end, n)) = t
             && n >= TREND_LEN
         {
