@@ -127,7 +127,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mid = v.len() / 2;
     let (lo, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
     let m = *m;
-    if values.len() % 2 == 1 {
+    if !values.len().is_multiple_of(2) {
         Some(m)
     } else {
         let below = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -50,7 +50,7 @@ pub fn limits(useful: usize) -> Option<RunsLimits> {
         if k == 0 {
             return 0.0;
         }
-        if r % 2 == 0 {
+        if r.is_multiple_of(2) {
             2.0 * term(ln_c(n1 - 1, k - 1), ln_c(n2 - 1, k - 1))
         } else {
             term(ln_c(n1 - 1, k), ln_c(n2 - 1, k - 1)) + term(ln_c(n1 - 1, k - 1), ln_c(n2 - 1, k))

@@ -194,7 +194,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_has_its_code() {
-        let cases: [(fn(&mut MentionInput), MentionError); 6] = [
+        type Change = fn(&mut MentionInput);
+        let cases: [(Change, MentionError); 6] = [
             (|i| i.source = "myspace".into(), MentionError::UnknownSource),
             (|i| i.author = "a b".into(), MentionError::BadHandle),
             (|i| i.text = "  ".into(), MentionError::TextRequired),
