@@ -238,4 +238,20 @@ mod tests {
         let empty = from_csv(b"source,text,time\n").unwrap();
         assert!(empty.mentions.is_empty() && empty.errors.is_empty());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_and_rows_are_accounted_for(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2_000)
+        ) {
+            let _ = from_json(&body);
+            let mut csv = b"source,author,text,rating,link,time\n".to_vec();
+            csv.extend_from_slice(&body);
+            let r = from_csv(&csv).unwrap();
+            let rows = r.mentions.len() + r.errors.len();
+            for (i, e) in r.errors.iter().enumerate() {
+                proptest::prop_assert!(e.row >= 1 && e.row <= rows, "row {} of {}", i, rows);
+            }
+        }
+    }
 }

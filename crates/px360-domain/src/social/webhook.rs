@@ -132,4 +132,19 @@ mod tests {
             "social.webhook.signature_mismatch"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn every_body_round_trips_and_a_flipped_bit_fails(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..500),
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let sig = sign(SECRET, &body).unwrap();
+            proptest::prop_assert_eq!(verify(SECRET, Some(&sig), &body), Ok(()));
+            let mut tampered = body.clone();
+            let i = at.index(tampered.len());
+            tampered[i] ^= 1;
+            proptest::prop_assert_eq!(verify(SECRET, Some(&sig), &tampered), Err(SignatureError::Mismatch));
+        }
+    }
 }
