@@ -75,6 +75,10 @@ fn clean(p: &str) -> Option<String> {
     (!f.is_empty() && f.chars().count() <= MAX_PATTERN_LEN).then_some(f)
 }
 
+fn is_arabic_letter(c: char) -> bool {
+    ('\u{0621}'..='\u{064A}').contains(&c)
+}
+
 impl Matcher {
     pub fn new(config: &[HospitalTerms]) -> Result<Matcher, MatcherError> {
         let total: usize = config
@@ -128,10 +132,16 @@ impl Matcher {
         let folded = fold(text);
         let (mut strong, mut weak) = (BTreeSet::new(), BTreeSet::new());
         for m in self.automaton.find_overlapping_iter(&folded) {
-            let before = folded[..m.start()].chars().next_back();
-            let after = folded[m.end()..].chars().next();
             let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if word(before) || word(after) {
+            let mut back = folded[..m.start()].chars().rev();
+            let before = back.next();
+            // Arabic attaches one-letter proclitics (و and, ب at/in, ل for, ف so, ك like) to
+            // the next word: "بمستشفى الحياة" names the hospital as much as "مستشفى الحياة".
+            let proclitic = matches!(before, Some('و' | 'ب' | 'ل' | 'ف' | 'ك'))
+                && folded[m.start()..].starts_with(is_arabic_letter)
+                && !word(back.next());
+            let after = folded[m.end()..].chars().next();
+            if (word(before) && !proclitic) || word(after) {
                 continue;
             }
             let (hs, is_handle) = &self.owners[m.pattern().as_usize()];
@@ -202,6 +212,8 @@ mod tests {
             "Waited 4 hours at AL HAYAT hospital today",
             "الانتظار طويل في مستشفي الحياه",
             "شكرا لطاقم مُسْتَشْفَى الحياة",
+            "كنت بمستشفى الحياة امس",
+            "ومستشفى الحياة ممتاز",
         ] {
             assert_eq!(
                 m.locate(&mention("pt", text)),
