@@ -8,10 +8,14 @@
 pub mod action;
 pub mod analytics;
 pub mod audit;
+pub mod callcentre;
 pub mod event;
+pub mod feedback;
 pub mod journey;
+pub mod qi;
 pub mod rbac;
 pub mod sla;
+pub mod social;
 pub mod survey;
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort lexically in SQLite

@@ -28,6 +28,14 @@ pub enum ActionOrigin {
         complaint_id: Uuid,
     },
     Manual,
+    /// Triaged from a feedback item by a coordinator.
+    Feedback {
+        feedback_id: Uuid,
+    },
+    /// Converted from a social mention.
+    SocialMention {
+        mention_id: Uuid,
+    },
 }
 
 /// Who should own a new action.
@@ -151,6 +159,20 @@ impl CreationRules {
             template_id: ev.template_id,
         };
         Some(self.plan(origin, SURVEY_CATEGORY, severity, at, ev.occurred_at, sla))
+    }
+
+    /// An action raised by a person from an item (feedback triage, a social mention): always
+    /// raised, owned and due by the same rules as the automatic ones.
+    pub fn by_hand(
+        &self,
+        origin: ActionOrigin,
+        category: &str,
+        severity: Severity,
+        at: Placement,
+        created_at: DateTime<Utc>,
+        sla: (&SlaPolicy, &BusinessCalendar),
+    ) -> NewAction {
+        self.plan(origin, category, severity, at, created_at, sla)
     }
 
     /// An action for a complaint, if a trigger matches its category and severity.
