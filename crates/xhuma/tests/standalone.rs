@@ -65,7 +65,7 @@ async fn a_copied_binary_serves_the_quick_start_from_an_empty_directory() {
         .env("HOME", dir.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
