@@ -85,6 +85,16 @@ async fn a_copied_binary_serves_the_quick_start_from_an_empty_directory() {
         assert!(Instant::now() < deadline, "xhuma never became ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Every answer names its request id; a caller's own id is not trusted (it could carry
+    // anything into the logs), so the gateway always answers with one it made.
+    let r = http
+        .get(format!("{base}/health/live"))
+        .header("x-request-id", "9990000018")
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "request id {id}");
     // Everything it writes stays in its working directory.
     assert!(dir.path().join("data").is_dir());
 
