@@ -135,10 +135,19 @@ async fn xhuma_load(http: &reqwest::Client, base: &str) {
   </rim:AdhocQuery>
 </query:AdhocQueryRequest>"#,
     );
-    let text = post("/SOAP/iti38", iti38).await.unwrap().text().await.unwrap();
+    let text = post("/SOAP/iti38", iti38)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let home = between(&text, " home=\"urn:oid:", "\"").expect("home community id");
-    let repo = between(&text, "name=\"repositoryUniqueId\"><rim:ValueList><rim:Value>", "<")
-        .expect("repository id");
+    let repo = between(
+        &text,
+        "name=\"repositoryUniqueId\"><rim:ValueList><rim:Value>",
+        "<",
+    )
+    .expect("repository id");
     let unique = between(&text, "value=\"2.25.", "\"").expect("document unique id");
     for _ in 0..3 {
         let iti39 = soap(
@@ -165,7 +174,10 @@ async fn px360_load(http: &reqwest::Client, base: &str) {
         .json()
         .await
         .unwrap();
-    let token = login["access_token"].as_str().expect("access token").to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
     let hospitals: Value = http
         .get(format!("{base}/api/hospitals"))
         .bearer_auth(&token)
@@ -268,8 +280,11 @@ async fn every_panel_and_recording_rule_returns_data() {
         let text =
             std::fs::read_to_string(common::deploy_dir().join("prometheus").join(file)).unwrap();
         records.extend(recorded(&text));
-        std::fs::write(rules_dir.join(file), text.replace("interval: 15s", "interval: 1s"))
-            .unwrap();
+        std::fs::write(
+            rules_dir.join(file),
+            text.replace("interval: 15s", "interval: 1s"),
+        )
+        .unwrap();
     }
     assert!(records.len() >= 10, "{records:?}");
     let config = format!(
@@ -283,7 +298,10 @@ async fn every_panel_and_recording_rule_returns_data() {
         "prometheus",
         Command::new(prometheus)
             .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!("--storage.tsdb.path={}", tmp.path().join("tsdb").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                tmp.path().join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
             .arg("--log.level=warn"),
     );
@@ -303,7 +321,11 @@ async fn every_panel_and_recording_rule_returns_data() {
     }
 
     let mut pending: Vec<(String, String)> = panel_expressions();
-    pending.extend(records.iter().map(|r| (format!("recording rule {r}"), r.clone())));
+    pending.extend(
+        records
+            .iter()
+            .map(|r| (format!("recording rule {r}"), r.clone())),
+    );
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let mut still = Vec::new();

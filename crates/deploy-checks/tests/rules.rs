@@ -35,5 +35,10 @@ fn example_configuration_loads_the_rules() {
 
 #[test]
 fn alert_unit_tests_pass() {
-    promtool(&["test", "rules", "tests/xhuma.test.yml", "tests/px360.test.yml"]);
+    promtool(&[
+        "test",
+        "rules",
+        "tests/xhuma.test.yml",
+        "tests/px360.test.yml",
+    ]);
 }

@@ -12,7 +12,8 @@ const UNITS: [&str; 3] = ["xhuma.service", "px360.service", "px360-worker.servic
 fn staged() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for unit in UNITS {
-        let text = std::fs::read_to_string(common::deploy_dir().join("systemd").join(unit)).unwrap();
+        let text =
+            std::fs::read_to_string(common::deploy_dir().join("systemd").join(unit)).unwrap();
         let text = text
             .replace("/usr/local/bin/xhuma", "/bin/true")
             .replace("/usr/local/bin/px360", "/bin/true");
@@ -61,7 +62,8 @@ fn units_are_hardened() {
             assert!(text.contains(required), "{unit} lacks {required:?}");
         }
         assert!(
-            text.lines().any(|l| l.starts_with("User=") && l != "User=root"),
+            text.lines()
+                .any(|l| l.starts_with("User=") && l != "User=root"),
             "{unit} runs as a dedicated user"
         );
         let out = Command::new(&tool)

@@ -53,7 +53,11 @@ async fn a_copied_binary_starts_from_an_empty_directory() {
         assert!(Instant::now() < deadline, "px360 never became healthy");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let r = http.get(format!("{base}/health/live")).send().await.unwrap();
+    let r = http
+        .get(format!("{base}/health/live"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = http.get(format!("{base}/ui/login")).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -629,4 +629,3 @@ pub(super) fn pds_only() -> Vec<Value> {
         }),
     ]
 }
-
