@@ -307,66 +307,64 @@ impl Directory {
         }
 
         let mut base: Option<(Bytes, Value, Option<String>)> = None;
-        {
-            for (sub, name, bytes) in sources.gpc {
-                let Ok(bundle) = serde_json::from_slice::<Value>(&bytes) else {
-                    tracing::debug!(file = %name, "skipping unparsable fixture");
-                    continue;
-                };
-                if bundle["resourceType"] != "Bundle" {
-                    continue;
+        for (sub, name, bytes) in sources.gpc {
+            let Ok(bundle) = serde_json::from_slice::<Value>(&bytes) else {
+                tracing::debug!(file = %name, "skipping unparsable fixture");
+                continue;
+            };
+            if bundle["resourceType"] != "Bundle" {
+                continue;
+            }
+            let Some(bp) = bundle_patient(&bundle) else {
+                continue;
+            };
+            if NhsNumber::parse(&bp.nhs).is_err() {
+                // e.g. 1234567890 in the gp2gp fixtures: not answerable by NHS number.
+                continue;
+            }
+            if bp.nhs == SCENARIO_BASE {
+                base = Some((bytes.clone(), bp.patient.clone(), bp.ods.clone()));
+            }
+            let record = Record {
+                area: if sub == "spec-examples" {
+                    area_of(&name)
+                } else {
+                    None
+                },
+                bytes,
+            };
+            let rel = format!("gpconnect/{sub}/{name}");
+            match dir.patients.get_mut(&bp.nhs) {
+                Some(Patient {
+                    gp: Some(GpBehaviour::Records(records)),
+                    info,
+                    ..
+                }) => {
+                    records.push(record);
+                    info.description.push_str(&format!(", {rel}"));
                 }
-                let Some(bp) = bundle_patient(&bundle) else {
-                    continue;
-                };
-                if NhsNumber::parse(&bp.nhs).is_err() {
-                    // e.g. 1234567890 in the gp2gp fixtures: not answerable by NHS number.
-                    continue;
-                }
-                if bp.nhs == SCENARIO_BASE {
-                    base = Some((bytes.clone(), bp.patient.clone(), bp.ods.clone()));
-                }
-                let record = Record {
-                    area: if sub == "spec-examples" {
-                        area_of(&name)
-                    } else {
-                        None
-                    },
-                    bytes,
-                };
-                let rel = format!("gpconnect/{sub}/{name}");
-                match dir.patients.get_mut(&bp.nhs) {
-                    Some(Patient {
-                        gp: Some(GpBehaviour::Records(records)),
-                        info,
-                        ..
-                    }) => {
-                        records.push(record);
-                        info.description.push_str(&format!(", {rel}"));
+                _ => {
+                    let mut pds_record = pds_records
+                        .remove(&bp.nhs)
+                        .unwrap_or_else(|| synthesise_pds(&bp.nhs, &bp.patient, bp.ods.as_deref()));
+                    // Keep PDS consistent with the practice that holds the record.
+                    if let Some(ods) = &bp.ods {
+                        pds_record["generalPractitioner"] = gp_reference(ods);
                     }
-                    _ => {
-                        let mut pds_record = pds_records.remove(&bp.nhs).unwrap_or_else(|| {
-                            synthesise_pds(&bp.nhs, &bp.patient, bp.ods.as_deref())
-                        });
-                        // Keep PDS consistent with the practice that holds the record.
-                        if let Some(ods) = &bp.ods {
-                            pds_record["generalPractitioner"] = gp_reference(ods);
-                        }
-                        dir.patients.insert(
-                            bp.nhs.clone(),
-                            Patient {
-                                pds: PdsAnswer::Record(pds_record),
-                                practice: bp.ods.clone(),
-                                gp: Some(GpBehaviour::Records(vec![record])),
-                                info: SandboxPatient {
-                                    nhs_number: bp.nhs.clone(),
-                                    scenario: "full record".into(),
-                                    description: format!("GP Connect record from {rel}"),
-                                    gp_ods_code: bp.ods.clone(),
-                                },
+                    dir.patients.insert(
+                        bp.nhs.clone(),
+                        Patient {
+                            pds: PdsAnswer::Record(pds_record),
+                            practice: bp.ods.clone(),
+                            gp: Some(GpBehaviour::Records(vec![record])),
+                            info: SandboxPatient {
+                                nhs_number: bp.nhs.clone(),
+                                scenario: "full record".into(),
+                                description: format!("GP Connect record from {rel}"),
+                                gp_ods_code: bp.ods.clone(),
                             },
-                        );
-                    }
+                        },
+                    );
                 }
             }
         }
