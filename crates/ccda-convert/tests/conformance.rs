@@ -40,7 +40,7 @@ fn negative_fixtures_fail_with_clear_errors() {
 
 #[test]
 fn every_output_passes_xsd_and_schematron() {
-    let paths: Vec<_> = all_fixtures()
+    let mut paths: Vec<_> = all_fixtures()
         .into_iter()
         .filter(|p| expectation(p) == Expect::Converts)
         .collect();
@@ -49,6 +49,10 @@ fn every_output_passes_xsd_and_schematron() {
         "expected the full fixture set, found {}",
         paths.len()
     );
+    // The synthetic patients built into the Spine sandbox (the quick start's records).
+    let synthetic = common::synthetic_bundles();
+    assert!(synthetic.len() >= 4, "synthetic bundles: {synthetic:?}");
+    paths.extend(synthetic);
     let queue = Mutex::new(paths);
     let failures = Mutex::new(Vec::<String>::new());
     // Validation runs external tools per document; two workers match the 2-core machine.

@@ -21,7 +21,7 @@ fn discrepancies(bundle: &Path, xml: &str) -> Option<Vec<String>> {
 
 #[test]
 fn every_fixture_is_faithful() {
-    let paths: Vec<_> = all_fixtures()
+    let mut paths: Vec<_> = all_fixtures()
         .into_iter()
         .filter(|p| expectation(p) == Expect::Converts)
         .collect();
@@ -30,6 +30,8 @@ fn every_fixture_is_faithful() {
         "expected the full fixture set, found {}",
         paths.len()
     );
+    // The synthetic patients built into the Spine sandbox (the quick start's records).
+    paths.extend(common::synthetic_bundles());
     let queue = Mutex::new(paths);
     let found = Mutex::new(Vec::<(String, Vec<String>)>::new());
     // One python3 per document; two workers match the 2-core machine.

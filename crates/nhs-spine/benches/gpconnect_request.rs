@@ -36,6 +36,7 @@ fn bench(c: &mut Criterion) {
     let sandbox = rt
         .block_on(Sandbox::start(SandboxConfig {
             jwks: Some(key.jwks.clone()),
+            fixtures_dir: Some(spine_sandbox::SHARED_FIXTURES_DIR.into()),
             ..SandboxConfig::default()
         }))
         .unwrap();

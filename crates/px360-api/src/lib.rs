@@ -416,6 +416,7 @@ pub fn router(st: AppState) -> Router {
         .route("/api/api-keys/{id}", delete(integrations::revoke_api_key))
         .route("/api/audit", get(ops::audit_log))
         .route("/health/", get(ops::health))
+        .route("/health/live", get(ops::live))
         .route("/metrics", get(ops::metrics));
     Router::new()
         .merge(login)

@@ -59,6 +59,12 @@ pub struct Health {
     pub checks: serde_json::Value,
 }
 
+/// Liveness: the process answers HTTP. No dependency is checked, so a database outage takes
+/// the instance out of load balancing (`/health/` answers 503) without restarting it.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
 #[utoipa::path(get, path = "/health/", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(st): State<AppState>) -> Report {
     let t = Instant::now();

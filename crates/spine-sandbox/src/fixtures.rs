@@ -219,102 +219,152 @@ fn with_warning(bundle: &[u8], code: &str) -> Option<Bytes> {
     Some(Bytes::from(v.to_string()))
 }
 
-impl Directory {
-    pub(crate) fn load(root: &Path) -> Result<Self, FixtureError> {
+/// The raw files a directory is built from: PDS R4 Patient reads (earlier wins for one NHS
+/// number) and GP Connect bundles with the folder they came from.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    pub pds: Vec<Bytes>,
+    /// `(folder, file name, bytes)`; only `spec-examples` bundles carry a clinical area.
+    pub gpc: Vec<(&'static str, String, Bytes)>,
+}
+
+impl Sources {
+    /// A fixtures directory laid out as `../shared/fixtures` (`gpconnect/{xhuma,gp2gp,
+    /// spec-examples}`, `pds/{xhuma,patientResponses,sandbox-mocks}`).
+    pub(crate) fn from_dir(root: &Path) -> Result<Self, FixtureError> {
         let gpc = root.join("gpconnect");
         let pds = root.join("pds");
         if !gpc.is_dir() || !pds.is_dir() {
             return Err(FixtureError::Missing(root.to_owned()));
         }
-        let mut dir = Directory::default();
-        let mut pds_records: BTreeMap<String, Value> = BTreeMap::new();
+        let mut sources = Sources::default();
         // Earlier folders win: the xhuma reads belong to the xhuma bundles.
         for sub in ["xhuma", "patientResponses", "sandbox-mocks"] {
             for file in json_files(&pds.join(sub)) {
-                let Ok(bytes) = std::fs::read(&file) else {
-                    continue;
-                };
-                let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
-                    continue;
-                };
-                if v["resourceType"] != "Patient" {
-                    continue;
-                }
-                if let Some(id) = v["id"].as_str().filter(|id| NhsNumber::parse(id).is_ok()) {
-                    pds_records.entry(id.to_owned()).or_insert(v);
+                if let Ok(bytes) = std::fs::read(&file) {
+                    sources.pds.push(Bytes::from(bytes));
                 }
             }
         }
-
-        let mut base: Option<(Bytes, Value, Option<String>)> = None;
         for sub in ["xhuma", "gp2gp", "spec-examples"] {
             for file in json_files(&gpc.join(sub)) {
                 let Ok(bytes) = std::fs::read(&file) else {
                     continue;
                 };
-                let Ok(bundle) = serde_json::from_slice::<Value>(&bytes) else {
-                    tracing::debug!(file = %file.display(), "skipping unparsable fixture");
-                    continue;
-                };
-                if bundle["resourceType"] != "Bundle" {
-                    continue;
-                }
-                let Some(bp) = bundle_patient(&bundle) else {
-                    continue;
-                };
-                if NhsNumber::parse(&bp.nhs).is_err() {
-                    // e.g. 1234567890 in the gp2gp fixtures: not answerable by NHS number.
-                    continue;
-                }
                 let name = file
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let bytes = Bytes::from(bytes);
-                if bp.nhs == SCENARIO_BASE {
-                    base = Some((bytes.clone(), bp.patient.clone(), bp.ods.clone()));
+                sources.gpc.push((sub, name, Bytes::from(bytes)));
+            }
+        }
+        Ok(sources)
+    }
+
+    /// The synthetic records compiled into the binary.
+    pub(crate) fn embedded() -> Self {
+        let mut sources = Sources::default();
+        for (path, text) in crate::embedded::FILES {
+            let bytes = Bytes::from_static(text.as_bytes());
+            match path.split_once('/') {
+                Some(("pds", _)) => sources.pds.push(bytes),
+                Some(("gpconnect", name)) => {
+                    sources.gpc.push(("synthetic", name.to_owned(), bytes))
                 }
-                let record = Record {
-                    area: if sub == "spec-examples" {
-                        area_of(&name)
-                    } else {
-                        None
-                    },
-                    bytes,
-                };
-                let rel = format!("gpconnect/{sub}/{name}");
-                match dir.patients.get_mut(&bp.nhs) {
-                    Some(Patient {
-                        gp: Some(GpBehaviour::Records(records)),
-                        info,
-                        ..
-                    }) => {
-                        records.push(record);
-                        info.description.push_str(&format!(", {rel}"));
+                _ => {}
+            }
+        }
+        sources
+    }
+}
+
+impl Directory {
+    pub(crate) fn load(root: &Path) -> Result<Self, FixtureError> {
+        Self::build(Sources::from_dir(root)?, &root.join("gpconnect"))
+    }
+
+    /// The built-in synthetic patients (and the scenario patients derived from them).
+    pub(crate) fn embedded() -> Result<Self, FixtureError> {
+        Self::build(
+            Sources::embedded(),
+            Path::new("(embedded synthetic records)"),
+        )
+    }
+
+    fn build(sources: Sources, origin: &Path) -> Result<Self, FixtureError> {
+        let mut dir = Directory::default();
+        let mut pds_records: BTreeMap<String, Value> = BTreeMap::new();
+        for bytes in &sources.pds {
+            let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+                continue;
+            };
+            if v["resourceType"] != "Patient" {
+                continue;
+            }
+            if let Some(id) = v["id"].as_str().filter(|id| NhsNumber::parse(id).is_ok()) {
+                pds_records.entry(id.to_owned()).or_insert(v);
+            }
+        }
+
+        let mut base: Option<(Bytes, Value, Option<String>)> = None;
+        for (sub, name, bytes) in sources.gpc {
+            let Ok(bundle) = serde_json::from_slice::<Value>(&bytes) else {
+                tracing::debug!(file = %name, "skipping unparsable fixture");
+                continue;
+            };
+            if bundle["resourceType"] != "Bundle" {
+                continue;
+            }
+            let Some(bp) = bundle_patient(&bundle) else {
+                continue;
+            };
+            if NhsNumber::parse(&bp.nhs).is_err() {
+                // e.g. 1234567890 in the gp2gp fixtures: not answerable by NHS number.
+                continue;
+            }
+            if bp.nhs == SCENARIO_BASE {
+                base = Some((bytes.clone(), bp.patient.clone(), bp.ods.clone()));
+            }
+            let record = Record {
+                area: if sub == "spec-examples" {
+                    area_of(&name)
+                } else {
+                    None
+                },
+                bytes,
+            };
+            let rel = format!("gpconnect/{sub}/{name}");
+            match dir.patients.get_mut(&bp.nhs) {
+                Some(Patient {
+                    gp: Some(GpBehaviour::Records(records)),
+                    info,
+                    ..
+                }) => {
+                    records.push(record);
+                    info.description.push_str(&format!(", {rel}"));
+                }
+                _ => {
+                    let mut pds_record = pds_records
+                        .remove(&bp.nhs)
+                        .unwrap_or_else(|| synthesise_pds(&bp.nhs, &bp.patient, bp.ods.as_deref()));
+                    // Keep PDS consistent with the practice that holds the record.
+                    if let Some(ods) = &bp.ods {
+                        pds_record["generalPractitioner"] = gp_reference(ods);
                     }
-                    _ => {
-                        let mut pds_record = pds_records.remove(&bp.nhs).unwrap_or_else(|| {
-                            synthesise_pds(&bp.nhs, &bp.patient, bp.ods.as_deref())
-                        });
-                        // Keep PDS consistent with the practice that holds the record.
-                        if let Some(ods) = &bp.ods {
-                            pds_record["generalPractitioner"] = gp_reference(ods);
-                        }
-                        dir.patients.insert(
-                            bp.nhs.clone(),
-                            Patient {
-                                pds: PdsAnswer::Record(pds_record),
-                                practice: bp.ods.clone(),
-                                gp: Some(GpBehaviour::Records(vec![record])),
-                                info: SandboxPatient {
-                                    nhs_number: bp.nhs.clone(),
-                                    scenario: "full record".into(),
-                                    description: format!("GP Connect record from {rel}"),
-                                    gp_ods_code: bp.ods.clone(),
-                                },
+                    dir.patients.insert(
+                        bp.nhs.clone(),
+                        Patient {
+                            pds: PdsAnswer::Record(pds_record),
+                            practice: bp.ods.clone(),
+                            gp: Some(GpBehaviour::Records(vec![record])),
+                            info: SandboxPatient {
+                                nhs_number: bp.nhs.clone(),
+                                scenario: "full record".into(),
+                                description: format!("GP Connect record from {rel}"),
+                                gp_ods_code: bp.ods.clone(),
                             },
-                        );
-                    }
+                        },
+                    );
                 }
             }
         }
@@ -330,7 +380,7 @@ impl Directory {
                 _ => None,
             })
         }) else {
-            return Err(FixtureError::NoBundles(gpc));
+            return Err(FixtureError::NoBundles(origin.to_owned()));
         };
         let base_nhs = bundle_patient(&serde_json::from_slice(&base_bytes).unwrap_or(Value::Null))
             .map(|b| b.nhs)
@@ -375,6 +425,7 @@ impl Directory {
             );
         }
 
+        let merged_description = format!("superseded: PDS answers with the record of {base_nhs}");
         let clone_for = |nhs: &str| Record {
             area: None,
             bytes: Bytes::from(
@@ -396,8 +447,8 @@ impl Directory {
             (
                 "9000000068",
                 "merged",
-                "superseded: PDS answers with the record of 9690937278",
-                PdsAnswer::MergedInto(SCENARIO_BASE.into()),
+                merged_description.as_str(),
+                PdsAnswer::MergedInto(base_nhs.clone()),
                 None,
             ),
             (
@@ -504,7 +555,7 @@ mod tests {
     use super::*;
 
     fn dir() -> Directory {
-        Directory::load(Path::new(crate::DEFAULT_FIXTURES_DIR)).unwrap()
+        Directory::load(Path::new(crate::SHARED_FIXTURES_DIR)).unwrap()
     }
 
     #[test]
@@ -549,6 +600,38 @@ mod tests {
         let text = String::from_utf8_lossy(&r[0].bytes);
         assert!(text.contains("data-in-transit") && text.contains("9000000106"));
         assert!(!text.contains(SCENARIO_BASE));
+    }
+
+    #[test]
+    fn the_embedded_patients_need_no_file() {
+        let d = Directory::embedded().unwrap();
+        for nhs in ["9990000018", "9990000026", "9990000034", "9990000042"] {
+            let p = &d.patients[nhs];
+            assert!(matches!(p.gp, Some(GpBehaviour::Records(_))), "{nhs}");
+            let ods = p.practice.as_ref().unwrap();
+            assert!(d.practices.contains_key(ods), "{nhs}");
+        }
+        for (nhs, scenario) in [
+            ("9000000009", "deceased"),
+            ("9000000025", "restricted"),
+            ("9000000033", "PDS only"),
+            ("9000000041", "not found"),
+            ("9000000084", "no consent"),
+            ("9000000106", "data in transit"),
+            ("9000000130", "flaky GP Connect"),
+        ] {
+            assert_eq!(d.patients[nhs].info.scenario, scenario, "{nhs}");
+        }
+        // The scenario patients are cloned from the first synthetic record.
+        assert!(matches!(
+            &d.patients["9000000068"].pds,
+            PdsAnswer::MergedInto(n) if n == "9990000018"
+        ));
+        let Some(GpBehaviour::Records(r)) = &d.patients["9000000106"].gp else {
+            panic!()
+        };
+        let text = String::from_utf8_lossy(&r[0].bytes);
+        assert!(text.contains("PEMBERTON") && !text.contains("9990000018"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `spine-sandbox --listen 127.0.0.1:PORT --fixtures DIR [--jwks FILE] [--api-key KEY]`
+//! `spine-sandbox --listen 127.0.0.1:PORT [--fixtures DIR] [--jwks FILE] [--api-key KEY]`;
+//! `spine-sandbox --write-synthetic DIR` rewrites the generated patients (`synthetic/`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +15,8 @@ use spine_sandbox::{Sandbox, SandboxConfig};
 struct Args {
     #[arg(long, default_value = "127.0.0.1:9100")]
     listen: SocketAddr,
-    /// Fixtures directory (the repository's ../shared/fixtures by default).
+    /// Fixtures directory laid out as ../shared/fixtures (default: the embedded synthetic
+    /// patients).
     #[arg(long, env = "SPINE_SANDBOX_FIXTURES")]
     fixtures: Option<PathBuf>,
     /// JWKS file with the public keys allowed to sign client assertions.
@@ -28,6 +30,9 @@ struct Args {
     /// Delay of the "slow GP Connect" patient, in milliseconds.
     #[arg(long, default_value_t = 5_000)]
     slow_delay_ms: u64,
+    /// Write the synthetic patients' files (the embedded set) into DIR and exit.
+    #[arg(long, value_name = "DIR")]
+    write_synthetic: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -42,6 +47,17 @@ async fn main() -> anyhow::Result<()> {
         },
     )?;
     let args = Args::parse();
+    if let Some(dir) = &args.write_synthetic {
+        for file in spine_sandbox::synthetic::generate() {
+            let path = dir.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, file.text())?;
+            println!("{}", path.display());
+        }
+        return Ok(());
+    }
     let mut config = SandboxConfig {
         listen: args.listen,
         api_key: args.api_key,
@@ -50,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         ..SandboxConfig::default()
     };
     if let Some(dir) = args.fixtures {
-        config.fixtures_dir = dir;
+        config.fixtures_dir = Some(dir);
     }
     if let Some(path) = args.jwks {
         config.jwks = Some(serde_json::from_slice(&std::fs::read(&path)?)?);

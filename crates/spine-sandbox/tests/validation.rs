@@ -126,7 +126,12 @@ impl Call {
 }
 
 async fn sandbox() -> SandboxHandle {
-    Sandbox::start(SandboxConfig::default()).await.unwrap()
+    Sandbox::start(SandboxConfig {
+        fixtures_dir: Some(spine_sandbox::SHARED_FIXTURES_DIR.into()),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -56,11 +56,12 @@ fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (app, uid, xml) = rt.block_on(async {
-        let cfg = Config {
+        let mut cfg = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             ..Config::default()
         };
+        cfg.sandbox.fixtures = Some(spine_sandbox::SHARED_FIXTURES_DIR.into());
         let running = xhuma::server::start(cfg).await.unwrap();
         let state = running.state.clone();
         let app = xhuma::app::router(state.clone(), None).layer(MockConnectInfo(PeerAddr(

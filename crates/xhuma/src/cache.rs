@@ -124,8 +124,25 @@ impl MemoryCache {
                 u32::try_from(k.1.len() + v.value.len() + 64).unwrap_or(u32::MAX)
             })
             .expire_after(PerEntryTtl)
+            .eviction_listener(|_key, _value, cause| {
+                // Replacements and explicit deletes are not evictions.
+                let reason = match cause {
+                    moka::notification::RemovalCause::Size => "size",
+                    moka::notification::RemovalCause::Expired => "expired",
+                    _ => return,
+                };
+                metrics::counter!("xhuma_cache_evictions_total", "reason" => reason).increment(1);
+            })
             .build();
         Self { inner }
+    }
+
+    /// `xhuma_cache_bytes` / `xhuma_cache_entries`, as moka accounts them now (evictions it
+    /// has not run yet are still counted).
+    #[allow(clippy::cast_precision_loss)]
+    fn publish_size(&self) {
+        metrics::gauge!("xhuma_cache_bytes").set(self.inner.weighted_size() as f64);
+        metrics::gauge!("xhuma_cache_entries").set(self.inner.entry_count() as f64);
     }
 
     /// Bytes currently accounted for (after pending evictions run).
@@ -154,15 +171,19 @@ impl CacheStore for MemoryCache {
         self.inner
             .insert((kind, key.to_owned()), Entry { value, ttl })
             .await;
+        self.publish_size();
         Ok(())
     }
 
     async fn delete(&self, kind: Kind, key: &str) -> Result<(), CacheError> {
         self.inner.invalidate(&(kind, key.to_owned())).await;
+        self.publish_size();
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
+        // Readiness is polled regularly: keep the size gauges current between writes.
+        self.publish_size();
         Ok(())
     }
 

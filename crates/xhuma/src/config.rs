@@ -308,6 +308,10 @@ pub struct SandboxModeConfig {
     /// Sandbox mode listens on loopback only; `true` allows another address (with a loud
     /// warning at start-up).
     pub allow_non_loopback: bool,
+    /// Serve the GP Connect bundles and PDS records of this directory (laid out as
+    /// `../shared/fixtures`) instead of the synthetic patients built into the binary (also
+    /// `--fixtures DIR`, `XHUMA_SANDBOX__FIXTURES`).
+    pub fixtures: Option<PathBuf>,
 }
 
 /// Why the configuration could not be loaded.

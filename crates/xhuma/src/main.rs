@@ -39,6 +39,10 @@ struct ServeArgs {
     /// Data directory (also XHUMA_DATA_DIR).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Sandbox mode: serve the bundles of this fixtures directory instead of the built-in
+    /// synthetic patients (also XHUMA_SANDBOX__FIXTURES).
+    #[arg(long, value_name = "DIR")]
+    fixtures: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -95,11 +99,17 @@ fn main() -> ExitCode {
             config,
             listen,
             data_dir,
-        }) => serve(config, listen, data_dir),
+            fixtures,
+        }) => serve(config, listen, data_dir, fixtures),
     }
 }
 
-fn serve(file: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<PathBuf>) -> ExitCode {
+fn serve(
+    file: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    fixtures: Option<PathBuf>,
+) -> ExitCode {
     let mut config = match xhuma::config::Config::load(file.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -112,6 +122,9 @@ fn serve(file: Option<PathBuf>, listen: Option<SocketAddr>, data_dir: Option<Pat
     }
     if let Some(d) = data_dir {
         config.data_dir = d;
+    }
+    if let Some(f) = fixtures {
+        config.sandbox.fixtures = Some(f);
     }
     // Unreadable trust anchors stop the start here; the server itself would only fail closed.
     if let Err(e) = xhuma::xua::Xua::from_config(&config) {

@@ -145,7 +145,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 }
 
 /// The sandbox patient that `examples/iti55-request.xml` asks for.
-pub const EXAMPLE_NHS_NUMBER: &str = "9690937278";
+pub const EXAMPLE_NHS_NUMBER: &str = "9990000018";
 
 /// What a user needs after start-up: endpoints, docs, metrics, and in sandbox mode a curl
 /// command for a sandbox patient.

@@ -48,6 +48,7 @@ impl Spine {
                     .map_err(|e| SpineSetupError::Key(e.to_string()))?;
                 let sandbox_cfg = SandboxConfig {
                     jwks: Some(key.jwks.clone()),
+                    fixtures_dir: config.sandbox.fixtures.clone(),
                     ..SandboxConfig::default()
                 };
                 let api_key = sandbox_cfg.api_key.clone();

@@ -63,6 +63,21 @@ pub fn convert(bytes: &[u8]) -> ccda_convert::Converted {
     ccda_convert::convert(bytes, &ccda_convert::ConvertOptions::default()).unwrap()
 }
 
+/// The synthetic GP Connect bundles the Spine sandbox embeds (crates/spine-sandbox/synthetic).
+pub fn synthetic_bundles() -> Vec<PathBuf> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spine-sandbox/synthetic/gpconnect"
+    );
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    out.sort();
+    out
+}
+
 pub fn short(p: &Path) -> String {
     p.strip_prefix(GPCONNECT).unwrap_or(p).display().to_string()
 }

@@ -36,6 +36,8 @@ pub async fn start(tweak: impl FnOnce(&mut SandboxConfig)) -> Env {
     let mut config = SandboxConfig {
         jwks: Some(key.jwks.clone()),
         slow_delay_ms: 1_000,
+        // These tests name the ../shared/fixtures patients.
+        fixtures_dir: Some(spine_sandbox::SHARED_FIXTURES_DIR.into()),
         ..SandboxConfig::default()
     };
     tweak(&mut config);
@@ -112,5 +114,5 @@ pub fn nhs(s: &str) -> nhs_spine::NhsNumber {
 }
 
 pub fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/{rel}", spine_sandbox::DEFAULT_FIXTURES_DIR)).unwrap()
+    std::fs::read(format!("{}/{rel}", spine_sandbox::SHARED_FIXTURES_DIR)).unwrap()
 }

@@ -26,6 +26,9 @@ pub async fn gateway(tweak: impl FnOnce(&mut Config)) -> Gw {
         ..Config::default()
     };
     cfg.limits.rate_per_second = 0;
+    // The end-to-end tests name the ../shared/fixtures patients (tests/standalone.rs runs the
+    // built-in synthetic ones).
+    cfg.sandbox.fixtures = Some(spine_sandbox::SHARED_FIXTURES_DIR.into());
     tweak(&mut cfg);
     let running = start(cfg).await.unwrap();
     let base = running.base_url();
@@ -142,13 +145,13 @@ pub fn envelope(action: &str, body: &str) -> String {
     )
 }
 
-/// The example request in the repository (9690937278 with that patient's demographics). For
+/// The ITI-55 request of the shared-fixtures patient 9690937278, with its demographics. For
 /// another NHS number the demographics are left out, so the query is by NHS number alone
 /// (they would not match that patient's PDS record).
 pub fn iti55_request(nhs: &str) -> String {
     let mut example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/iti55-request.xml"
+        "/tests/data/iti55-9690937278.xml"
     ))
     .unwrap();
     if nhs != "9690937278" {
