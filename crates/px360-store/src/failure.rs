@@ -77,12 +77,18 @@ mod tests {
             (Some("payload_unreadable"), "invalid: stored payload: EOF")
         );
         assert_eq!(FailureCode::of(&e, false), FailureCode::Invalid);
-        assert_eq!(FailureCode::of(&StoreError::NotFound, false).as_str(), "not_found");
+        assert_eq!(
+            FailureCode::of(&StoreError::NotFound, false).as_str(),
+            "not_found"
+        );
     }
 
     #[test]
     fn old_rows_keep_their_text() {
-        assert_eq!(split_failure("stored payload: boom"), (None, "stored payload: boom"));
+        assert_eq!(
+            split_failure("stored payload: boom"),
+            (None, "stored payload: boom")
+        );
         assert_eq!(split_failure("[Not a code] x"), (None, "[Not a code] x"));
         assert_eq!(split_failure("[] x"), (None, "[] x"));
         assert_eq!(split_failure("[code]"), (None, "[code]"));

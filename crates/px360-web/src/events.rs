@@ -10,7 +10,9 @@
 
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
-use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, mask, render, stamp, stamp_opt};
+use crate::page::{
+    Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, mask, render, stamp, stamp_opt,
+};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;

@@ -277,7 +277,12 @@ mod tests {
             .unwrap();
         let data: Vec<_> = parts.iter().filter(|p| p.data).collect();
         assert_eq!(data, [&Label::data("GMC121")]);
-        assert!(parts.iter().filter(|p| !p.data).all(|p| !p.text.contains("GMC")));
+        assert!(
+            parts
+                .iter()
+                .filter(|p| !p.data)
+                .all(|p| !p.text.contains("GMC"))
+        );
         assert!(parts.len() >= 2, "{parts:?}");
         assert_eq!(Tr(Lang::En).with_data("no-such-key", &[]), None);
     }

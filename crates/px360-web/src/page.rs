@@ -366,7 +366,10 @@ pub fn stamp(t: &Tr, ts: &str, zone: &str) -> Stamp {
             zone: Some(t.zone(tz.name())),
         },
         Err(_) => Stamp {
-            at: at.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M").to_string(),
+            at: at
+                .with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
             zone: Some(t.zone("UTC")),
         },
     }

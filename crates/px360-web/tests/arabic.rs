@@ -24,14 +24,23 @@ fn the_checker_passes_data_and_catches_stray_english() {
 
     // Each regression: one English word outside data, in text or a visible attribute.
     let cases = [
-        (r#"<p>لا توجد أحداث. Retry</p>"#, "p: \"لا توجد أحداث. Retry\""),
+        (
+            r#"<p>لا توجد أحداث. Retry</p>"#,
+            "p: \"لا توجد أحداث. Retry\"",
+        ),
         (r#"<td><span>Completed</span></td>"#, "span"),
         (r#"<nav aria-label="Pages"></nav>"#, "[aria-label]"),
         (r#"<input placeholder="Search">"#, "[placeholder]"),
-        (r#"<span class="badge" title="Pending">معلّق</span>"#, "[title]"),
+        (
+            r#"<span class="badge" title="Pending">معلّق</span>"#,
+            "[title]",
+        ),
         (r#"<img alt="Logo" src="x.png">"#, "[alt]"),
         (r#"<input type="submit" value="Save">"#, "[value]"),
-        (r#"<p>وقت <span class="px-zone">(Asia/Riyadh)</span></p>"#, "span"),
+        (
+            r#"<p>وقت <span class="px-zone">(Asia/Riyadh)</span></p>"#,
+            "span",
+        ),
         (r#"<p>Ébauche</p>"#, "p"),
     ];
     for (body, want) in cases {
@@ -59,9 +68,16 @@ async fn set(ui: &Ui, sql: &str, id: &str, value: &str) {
 async fn check(what: &str, r: reqwest::Response, status: u16) -> String {
     assert_eq!(r.status().as_u16(), status, "{what}");
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{what}: not an Arabic page");
+    assert!(
+        html.contains(r#"<html lang="ar" dir="rtl">"#),
+        "{what}: not an Arabic page"
+    );
     let stray = stray_latin(&html);
-    assert!(stray.is_empty(), "{what}: English outside data:\n{}", stray.join("\n"));
+    assert!(
+        stray.is_empty(),
+        "{what}: English outside data:\n{}",
+        stray.join("\n")
+    );
     html
 }
 
@@ -81,18 +97,34 @@ async fn arabic_pages_show_no_english_outside_data() {
     // and one the worker fails (its stored payload cannot be read): both coded by the worker.
     let warned = ui.event_with(&key, &rgh, "OP_CHECKIN", "ENC-W",
         json!({"department_code": "NOPE", "physician_licence": "ZZ999", "timestamp": "2025-03-01T10:00:00Z"})).await;
-    let failed = ui.event_with(&key, &rgh, "OP_SEEN", "ENC-F", json!({})).await;
-    set(&ui, "UPDATE inbound_events SET payload = $2 WHERE id = $1", &failed, "{broken").await;
+    let failed = ui
+        .event_with(&key, &rgh, "OP_SEEN", "ENC-F", json!({}))
+        .await;
+    set(
+        &ui,
+        "UPDATE inbound_events SET payload = $2 WHERE id = $1",
+        &failed,
+        "{broken",
+    )
+    .await;
     // Rows stored before codes existed: a parked event with a bare English error, warnings
     // without arguments and with a code the catalogue does not know.
-    let parked = ui.event_with(&key, &rgh, "OP_BOOKED", "ENC-P", json!({})).await;
+    let parked = ui
+        .event_with(&key, &rgh, "OP_BOOKED", "ENC-P", json!({}))
+        .await;
     ui.park(&parked).await;
-    let old = ui.event_with(&key, &rgh, "OP_CHECKOUT", "ENC-O", json!({})).await;
+    let old = ui
+        .event_with(&key, &rgh, "OP_CHECKOUT", "ENC-O", json!({}))
+        .await;
     // Enough further events for a second page (the pager).
     for i in 0..50 {
-        ui.event_with(&key, &rgh, "OP_BOOKED", &format!("ENC-B{i}"), json!({})).await;
+        ui.event_with(&key, &rgh, "OP_BOOKED", &format!("ENC-B{i}"), json!({}))
+            .await;
     }
-    ui.jobs.push_events(vec![warned.clone(), failed.clone(), old.clone()], None).await.unwrap();
+    ui.jobs
+        .push_events(vec![warned.clone(), failed.clone(), old.clone()], None)
+        .await
+        .unwrap();
     let (stop, worker) = ui.start_worker();
     ui.wait_status(&warned, "processed").await;
     ui.wait_status(&failed, "failed").await;
@@ -105,7 +137,10 @@ async fn arabic_pages_show_no_english_outside_data() {
             .fetch_one(&ui.db.pool)
             .await
             .unwrap();
-    assert!(stored.unwrap().starts_with("[payload_unreadable] "), "coded by the worker");
+    assert!(
+        stored.unwrap().starts_with("[payload_unreadable] "),
+        "coded by the worker"
+    );
     set(&ui, "UPDATE inbound_events SET warnings = $2 WHERE id = $1", &old,
         r#"[{"code":"unknown_department","detail":"no department with code X in this hospital"},{"code":"future_code","detail":"Something new happened"}]"#).await;
 
@@ -142,12 +177,33 @@ async fn arabic_pages_show_no_english_outside_data() {
     }
 
     // What the event pages show instead of English: the catalogue's sentences, the values as data.
-    let html = check("warned", ui.get(&jar, &format!("/ui/events/{warned}")).await, 200).await;
-    assert!(html.contains("لا يوجد طبيب برقم الترخيص") && html.contains(">ZZ999</bdi>"), "{html}");
-    let html = check("failed", ui.get(&jar, &format!("/ui/events/{failed}")).await, 200).await;
+    let html = check(
+        "warned",
+        ui.get(&jar, &format!("/ui/events/{warned}")).await,
+        200,
+    )
+    .await;
+    assert!(
+        html.contains("لا يوجد طبيب برقم الترخيص") && html.contains(">ZZ999</bdi>"),
+        "{html}"
+    );
+    let html = check(
+        "failed",
+        ui.get(&jar, &format!("/ui/events/{failed}")).await,
+        200,
+    )
+    .await;
     assert!(html.contains("تعذّرت قراءة بيانات الحدث المخزّنة"), "{html}");
-    let html = check("parked", ui.get(&jar, &format!("/ui/events/{parked}")).await, 200).await;
-    assert!(html.contains("stored payload: boom</code>"), "old text kept, as data");
+    let html = check(
+        "parked",
+        ui.get(&jar, &format!("/ui/events/{parked}")).await,
+        200,
+    )
+    .await;
+    assert!(
+        html.contains("stored payload: boom</code>"),
+        "old text kept, as data"
+    );
     let html = check("old", ui.get(&jar, &format!("/ui/events/{old}")).await, 200).await;
     assert!(html.contains(">future_code</bdi>") && html.contains(">Something new happened</bdi>"));
 
@@ -167,38 +223,109 @@ async fn arabic_pages_show_no_english_outside_data() {
     // Form errors, conflicts and refused requests.
     let posts: [(&str, &[(&str, &str)], u16); 5] = [
         ("/ui/account/name", &[("display_name", "")], 422),
-        ("/ui/account/password", &[("current_password", "wrong-password-here"), ("new_password", "a-new-password-long")], 422),
-        ("/ui/account/password", &[("current_password", common::ADMIN_PASSWORD), ("new_password", "short")], 422),
+        (
+            "/ui/account/password",
+            &[
+                ("current_password", "wrong-password-here"),
+                ("new_password", "a-new-password-long"),
+            ],
+            422,
+        ),
+        (
+            "/ui/account/password",
+            &[
+                ("current_password", common::ADMIN_PASSWORD),
+                ("new_password", "short"),
+            ],
+            422,
+        ),
         ("/ui/account/name", &[("unexpected", "x")], 422),
         ("replay", &[], 409),
     ];
     for (path, form, status) in posts {
-        let path = if path == "replay" { format!("/ui/events/{warned}/replay") } else { path.to_owned() };
-        check(&format!("POST {path}"), ui.post(&jar, &path, form).await, status).await;
+        let path = if path == "replay" {
+            format!("/ui/events/{warned}/replay")
+        } else {
+            path.to_owned()
+        };
+        check(
+            &format!("POST {path}"),
+            ui.post(&jar, &path, form).await,
+            status,
+        )
+        .await;
     }
+    let cross_site = ui
+        .http
+        .post(ui.url("/ui/account/name"))
+        .header("cookie", jar.header())
+        .header("origin", "https://elsewhere.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("display_name", "x")])
+        .send()
+        .await
+        .unwrap();
+    check("cross-site POST", cross_site, 403).await;
     check("404", ui.get(&jar, "/ui/no-such-page?lang=ar").await, 404).await;
-    check("404 event", ui.get(&jar, "/ui/events/nope?lang=ar").await, 404).await;
-    check("405", ui.get(&jar, &format!("/ui/events/{warned}/replay?lang=ar")).await, 405).await;
+    check(
+        "404 event",
+        ui.get(&jar, "/ui/events/nope?lang=ar").await,
+        404,
+    )
+    .await;
+    check(
+        "405",
+        ui.get(&jar, &format!("/ui/events/{warned}/replay?lang=ar"))
+            .await,
+        405,
+    )
+    .await;
 
     // A viewer: 403 pages and the reduced dashboard. A hospital without events: empty states.
-    ui.user("viewer", "viewer", Some("RGH"), Some("CARD"), None).await;
+    ui.user("viewer", "viewer", Some("RGH"), Some("CARD"), None)
+        .await;
     let mut viewer = ui.login("viewer", PASSWORD).await;
     viewer.0.insert("px360_lang".into(), "ar".into());
-    check("viewer 403", ui.get(&viewer, "/ui/events?lang=ar").await, 403).await;
-    check("viewer dashboard", ui.get(&viewer, "/ui/?lang=ar").await, 200).await;
+    check(
+        "viewer 403",
+        ui.get(&viewer, "/ui/events?lang=ar").await,
+        403,
+    )
+    .await;
+    check(
+        "viewer dashboard",
+        ui.get(&viewer, "/ui/?lang=ar").await,
+        200,
+    )
+    .await;
     check("viewer org", ui.get(&viewer, "/ui/org?lang=ar").await, 200).await;
-    ui.user("nph", "hospital_admin", Some("NPH"), None, None).await;
+    ui.user("nph", "hospital_admin", Some("NPH"), None, None)
+        .await;
     let mut nph = ui.login("nph", PASSWORD).await;
     nph.0.insert("px360_lang".into(), "ar".into());
     for p in ["/ui/", "/ui/events", "/ui/journeys"] {
-        check(&format!("empty {p}"), ui.get(&nph, &format!("{p}?lang=ar")).await, 200).await;
+        check(
+            &format!("empty {p}"),
+            ui.get(&nph, &format!("{p}?lang=ar")).await,
+            200,
+        )
+        .await;
     }
 
     // Signed out: the login page, a failed sign-in, the signed-out notice, the rate limit.
     let anon = Jar(std::iter::once(("px360_lang".to_owned(), "ar".to_owned())).collect());
     check("login", ui.get(&anon, "/ui/login?lang=ar").await, 200).await;
-    check("signed out", ui.get(&anon, "/ui/login?signed_out=1&lang=ar").await, 200).await;
-    let bad = [("username", "admin"), ("password", "wrong-password"), ("next", "/ui/")];
+    check(
+        "signed out",
+        ui.get(&anon, "/ui/login?signed_out=1&lang=ar").await,
+        200,
+    )
+    .await;
+    let bad = [
+        ("username", "admin"),
+        ("password", "wrong-password"),
+        ("next", "/ui/"),
+    ];
     check("login failed", ui.post(&anon, "/ui/login", &bad).await, 401).await;
     let mut limited = None;
     for _ in 0..10 {

@@ -75,77 +75,118 @@ async fn browser_account_and_events() {
     ] {
         let shot = |page: &str| format!("{lang}-{page}");
         // Sign in by typing into the form.
-        b.goto(&ui.url(&format!("/ui/login?lang={lang}"))).await.unwrap();
+        b.goto(&ui.url(&format!("/ui/login?lang={lang}")))
+            .await
+            .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         b.type_into("#username", "admin").await.unwrap();
         b.type_into("#password", &password).await.unwrap();
         b.screenshot(&shot("login")).await.unwrap();
-        b.click("form[action='/ui/login'] button[type=submit]").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/';").await.unwrap();
+        b.click("form[action='/ui/login'] button[type=submit]")
+            .await
+            .unwrap();
+        b.wait_until("return location.pathname === '/ui/';")
+            .await
+            .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         assert_eq!(b.attr("html", "lang").await.unwrap().as_deref(), Some(lang));
         b.screenshot(&shot("dashboard")).await.unwrap();
 
         // Events: the list, one with warnings, one whose processing failed.
         b.click("nav a[href='/ui/events']").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/events';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/events';")
+            .await
+            .unwrap();
         assert!(b.exists("#event-rows table").await.unwrap());
         b.screenshot(&shot("events")).await.unwrap();
-        b.goto(&ui.url(&format!("/ui/events/{warned}"))).await.unwrap();
+        b.goto(&ui.url(&format!("/ui/events/{warned}")))
+            .await
+            .unwrap();
         let warnings = b.text(".card ul.list-unstyled").await.unwrap();
-        assert!(warnings.contains("ZZ999") && warnings.contains("NOPE"), "{warnings}");
+        assert!(
+            warnings.contains("ZZ999") && warnings.contains("NOPE"),
+            "{warnings}"
+        );
         if lang == "ar" {
             assert!(warnings.contains("لا يوجد طبيب"), "{warnings}");
         } else {
             assert!(warnings.contains("No physician with licence"), "{warnings}");
         }
         b.screenshot(&shot("event-warnings")).await.unwrap();
-        b.goto(&ui.url(&format!("/ui/events/{failed}"))).await.unwrap();
+        b.goto(&ui.url(&format!("/ui/events/{failed}")))
+            .await
+            .unwrap();
         assert!(b.exists("code.px-data").await.unwrap());
         b.screenshot(&shot("event-failed")).await.unwrap();
 
         // My account: a new display name, typed and saved, then shown in the navigation.
         b.click("nav a[href='/ui/account']").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/account';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/account';")
+            .await
+            .unwrap();
         b.type_into("#display_name", name).await.unwrap();
-        b.click("form[action='/ui/account/name'] button").await.unwrap();
-        b.wait_until("return location.search.includes('saved=name');").await.unwrap();
+        b.click("form[action='/ui/account/name'] button")
+            .await
+            .unwrap();
+        b.wait_until("return location.search.includes('saved=name');")
+            .await
+            .unwrap();
         assert_eq!(b.text(".alert-success").await.unwrap(), saved_name);
         assert!(b.text("nav .navbar-text").await.unwrap().contains(name));
         b.screenshot(&shot("account-name-saved")).await.unwrap();
 
         // A wrong current password: the message next to that field, the field marked invalid.
         let next = format!("{password}-{lang}-next");
-        b.type_into("#current_password", "not-my-password").await.unwrap();
+        b.type_into("#current_password", "not-my-password")
+            .await
+            .unwrap();
         b.type_into("#new_password", &next).await.unwrap();
-        b.click("form[action='/ui/account/password'] button").await.unwrap();
+        b.click("form[action='/ui/account/password'] button")
+            .await
+            .unwrap();
         b.wait_until("return !!document.querySelector('#current_password.is-invalid');")
             .await
             .unwrap();
         assert_eq!(b.text("#current_password-error").await.unwrap(), wrong);
         assert_eq!(
-            b.attr("#current_password", "aria-describedby").await.unwrap().as_deref(),
+            b.attr("#current_password", "aria-describedby")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("current_password-error")
         );
-        assert!(b.eval("return document.querySelector('#current_password-error').offsetParent !== null;")
+        assert!(
+            b.eval(
+                "return document.querySelector('#current_password-error').offsetParent !== null;"
+            )
             .await
             .unwrap()
             .as_bool()
-            .unwrap_or(false), "the error is visible");
+            .unwrap_or(false),
+            "the error is visible"
+        );
         b.screenshot(&shot("account-wrong-password")).await.unwrap();
         // The right one: changed, and this browser stays signed in.
         b.type_into("#current_password", &password).await.unwrap();
         b.type_into("#new_password", &next).await.unwrap();
-        b.click("form[action='/ui/account/password'] button").await.unwrap();
-        b.wait_until("return location.search.includes('saved=password');").await.unwrap();
+        b.click("form[action='/ui/account/password'] button")
+            .await
+            .unwrap();
+        b.wait_until("return location.search.includes('saved=password');")
+            .await
+            .unwrap();
         assert!(b.exists(".alert-success").await.unwrap());
         assert!(!b.exists(".is-invalid").await.unwrap());
-        b.screenshot(&shot("account-password-changed")).await.unwrap();
+        b.screenshot(&shot("account-password-changed"))
+            .await
+            .unwrap();
         password = next;
 
         // Sign out.
         b.click("form[action='/ui/logout'] button").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/login';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/login';")
+            .await
+            .unwrap();
         assert!(b.exists(".alert-info").await.unwrap());
         b.screenshot(&shot("signed-out")).await.unwrap();
     }

@@ -15,15 +15,16 @@ const BRAND: &str = "PX360";
 const VISIBLE_ATTRS: [&str; 4] = ["title", "placeholder", "aria-label", "alt"];
 
 fn has_latin(s: &str) -> bool {
-    s.replace(BRAND, "")
-        .chars()
-        .any(|c| c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic()))
+    s.replace(BRAND, "").chars().any(|c| {
+        c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic())
+    })
 }
 
 fn exempt(el: &ElementRef) -> bool {
     let v = el.value();
     v.classes().any(|c| c == "px-data")
-        || v.attr("lang").is_some_and(|l| !l.to_ascii_lowercase().starts_with("ar"))
+        || v.attr("lang")
+            .is_some_and(|l| !l.to_ascii_lowercase().starts_with("ar"))
         || matches!(v.name(), "script" | "style" | "template")
 }
 
@@ -45,9 +46,11 @@ fn walk(el: ElementRef, out: &mut Vec<String>) {
     }
     let v = el.value();
     let button = v.name() == "button"
-        || (v.name() == "input"
-            && matches!(v.attr("type"), Some("submit" | "button" | "reset")));
-    for name in VISIBLE_ATTRS.iter().chain(if button { &["value"][..] } else { &[][..] }) {
+        || (v.name() == "input" && matches!(v.attr("type"), Some("submit" | "button" | "reset")));
+    for name in VISIBLE_ATTRS
+        .iter()
+        .chain(if button { &["value"][..] } else { &[][..] })
+    {
         if let Some(val) = v.attr(name)
             && has_latin(val)
         {
