@@ -384,8 +384,12 @@ impl Ui {
         hospital_id: &str,
         code: &str,
         encounter: &str,
-        payload: serde_json::Value,
+        mut payload: serde_json::Value,
     ) -> String {
+        // The contract requires the clinical time.
+        if let Some(o) = payload.as_object_mut() {
+            o.entry("timestamp").or_insert(json!("2025-03-01T10:00:00Z"));
+        }
         let ev = px360_domain::event::validate(
             &json!({"source_system": "EPIC", "event_code": code, "encounter_id": encounter,
                     "patient_identifier": "RGH-CARD-0001", "payload": payload}),
