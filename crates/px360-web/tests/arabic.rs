@@ -55,6 +55,9 @@ fn the_checker_passes_data_and_catches_stray_english() {
     assert!(stray_latin_fragment(r#"<p class="small">5 events shown</p>"#).len() == 1);
 }
 
+/// A form's fields as `(name, value)` pairs.
+type Form<'a> = [(&'a str, &'a str)];
+
 async fn set(ui: &Ui, sql: &str, id: &str, value: &str) {
     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(id)
@@ -221,7 +224,7 @@ async fn arabic_pages_show_no_english_outside_data() {
     assert_eq!(stray_latin_fragment(&frag), Vec::<String>::new());
 
     // Form errors, conflicts and refused requests.
-    let posts: [(&str, &[(&str, &str)], u16); 5] = [
+    let posts: [(&str, &Form, u16); 5] = [
         ("/ui/account/name", &[("display_name", "")], 422),
         (
             "/ui/account/password",

@@ -388,7 +388,8 @@ impl Ui {
     ) -> String {
         // The contract requires the clinical time.
         if let Some(o) = payload.as_object_mut() {
-            o.entry("timestamp").or_insert(json!("2025-03-01T10:00:00Z"));
+            o.entry("timestamp")
+                .or_insert(json!("2025-03-01T10:00:00Z"));
         }
         let ev = px360_domain::event::validate(
             &json!({"source_system": "EPIC", "event_code": code, "encounter_id": encounter,
