@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod dependents;
 pub mod employees;
 pub mod events;
+pub mod failure;
 pub mod journeys;
 pub mod org;
 pub mod page;

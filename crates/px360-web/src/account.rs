@@ -26,11 +26,25 @@ struct AccountPage {
     display_name: String,
     /// Catalogue key of the confirmation to show, if any.
     saved: Option<&'static str>,
-    /// Catalogue key of the error to show, if any.
-    error: Option<&'static str>,
+    /// The form error to show next to its field, if any.
+    error: Option<FieldError>,
 }
 
-fn page(req: &Req, s: &Session, error: Option<&'static str>) -> Result<Response, UiError> {
+/// A form error: the field it is shown next to and the catalogue key of its message.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub key: &'static str,
+}
+
+impl AccountPage {
+    /// The catalogue key of the error for `field`, if that field has one.
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.error.filter(|e| e.field == field).map(|e| e.key)
+    }
+}
+
+fn page(req: &Req, s: &Session, error: Option<FieldError>) -> Result<Response, UiError> {
     let saved = match req.param("saved") {
         Some("name") => Some("account-saved-name"),
         Some("password") => Some("account-saved-password"),
@@ -76,7 +90,14 @@ pub async fn save_name(
     .await;
     match result {
         Ok(_) => Ok(Redirect::to("/ui/account?saved=name").into_response()),
-        Err(ApiError::Validation(_)) => page(&req, &s, Some("account-name-invalid")),
+        Err(ApiError::Validation(_)) => page(
+            &req,
+            &s,
+            Some(FieldError {
+                field: "display_name",
+                key: "account-name-invalid",
+            }),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -110,12 +131,18 @@ pub async fn save_password(
             session::token_cookies(&st, &tokens, req.https),
         )),
         Err(ApiError::Validation(errs)) => {
-            let key = if errs.iter().any(|e| e.field == "current_password") {
-                "account-password-wrong"
+            let e = if errs.iter().any(|e| e.field == "current_password") {
+                FieldError {
+                    field: "current_password",
+                    key: "account-password-wrong",
+                }
             } else {
-                "account-password-weak"
+                FieldError {
+                    field: "new_password",
+                    key: "account-password-weak",
+                }
             };
-            page(&req, &s, Some(key))
+            page(&req, &s, Some(e))
         }
         Err(e) => Err(e.into()),
     }

@@ -6,7 +6,7 @@
 
 use crate::error::UiError;
 use crate::events::{EventRow, rows};
-use crate::i18n::Tr;
+use crate::i18n::{Label, Tr};
 use crate::page::{Chrome, Nav, Req, may_list_events, render};
 use crate::queries;
 use crate::session::Session;
@@ -29,7 +29,7 @@ pub struct Stat {
 struct Dashboard {
     chrome: Chrome,
     t: Tr,
-    scope_hospitals: Vec<String>,
+    scope_hospitals: Vec<Label>,
     scope_departments: Vec<String>,
     event_stats: Option<Vec<Stat>>,
     journey_stats: Vec<Stat>,
@@ -62,9 +62,9 @@ pub async fn page(
         None => Vec::new(),
     };
     let scope_hospitals = if f.hospital_id.is_none() {
-        vec![t.get("scope-group")]
+        vec![t.label("scope-group", "")]
     } else {
-        hospitals.iter().map(|h| h.name.clone()).collect()
+        hospitals.iter().map(|h| Label::data(&h.name)).collect()
     };
 
     let (event_stats, recent) = if may_list_events(p) {

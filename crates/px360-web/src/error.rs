@@ -28,6 +28,10 @@ pub enum UiError {
     Conflict(&'static str),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A request the server answered before any handler (a form that does not parse, a wrong
+    /// method, a body too large, the login rate limit): the status says which.
+    #[error("request refused: {0}")]
+    Request(StatusCode),
 }
 
 impl From<ApiError> for UiError {
@@ -64,6 +68,7 @@ impl UiError {
             UiError::Forbidden | UiError::CrossOrigin => StatusCode::FORBIDDEN,
             UiError::Conflict(_) => StatusCode::CONFLICT,
             UiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            UiError::Request(s) => *s,
         }
     }
 
@@ -74,6 +79,14 @@ impl UiError {
             UiError::CrossOrigin => ("error-403-title", "error-csrf-body"),
             UiError::Conflict(k) => ("error-409-title", k),
             UiError::Internal(_) => ("error-500-title", "error-500-body"),
+            UiError::Request(s) => match s.as_u16() {
+                429 => ("error-429-title", "error-429-body"),
+                404 => ("error-404-title", "error-404-body"),
+                405 => ("error-request-title", "error-405-body"),
+                413 => ("error-request-title", "error-413-body"),
+                500.. => ("error-500-title", "error-500-body"),
+                _ => ("error-request-title", "error-request-body"),
+            },
         }
     }
 }
@@ -122,21 +135,37 @@ pub fn render(req: &Req, session: Option<&Session>, e: &UiError) -> Response {
     }
 }
 
-/// Turns bare [`UiError`] responses into localised pages.
+/// Turns bare [`UiError`] responses into localised pages, and so does any other error answer
+/// that is not a page: axum's and the rate limiter's rejections carry English plain text.
 pub async fn pages(req: Request, next: Next) -> Response {
     let ctx = Req::of(&req);
     let session = req.extensions().get::<Session>().cloned();
     let resp = next.run(req).await;
-    let Some(Pending(e)) = resp.extensions().get::<Pending>().cloned() else {
-        return resp;
+    let e = match resp.extensions().get::<Pending>().cloned() {
+        Some(Pending(e)) => e,
+        None if is_bare_error(&resp) => std::sync::Arc::new(UiError::Request(resp.status())),
+        None => return resp,
     };
     let mut page = render(&ctx, session.as_ref(), &e);
-    // Keep cookies set on the way (a refreshed session, a language choice).
-    for v in resp.headers().get_all(axum::http::header::SET_COOKIE) {
-        page.headers_mut()
-            .append(axum::http::header::SET_COOKIE, v.clone());
+    // Keep cookies set on the way (a refreshed session, a language choice) and what tells a
+    // client when to retry or what is allowed.
+    use axum::http::header::{ALLOW, RETRY_AFTER, SET_COOKIE};
+    for name in [SET_COOKIE, RETRY_AFTER, ALLOW] {
+        for v in resp.headers().get_all(&name) {
+            page.headers_mut().append(&name, v.clone());
+        }
     }
     page
+}
+
+/// An error status whose body is not one of our HTML pages.
+fn is_bare_error(resp: &Response) -> bool {
+    let html = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    (resp.status().is_client_error() || resp.status().is_server_error()) && !html
 }
 
 /// Unknown `/ui/…` paths.

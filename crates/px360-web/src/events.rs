@@ -9,8 +9,10 @@
 //! API.
 
 use crate::error::UiError;
-use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, mask, render, when_in, when_in_opt};
+use crate::i18n::{Label, Tr};
+use crate::page::{
+    Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, mask, render, stamp, stamp_opt,
+};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -26,7 +28,7 @@ pub const STATUSES: [&str; 4] = ["received", "processed", "failed", "parked"];
 
 pub struct EventRow {
     pub id: String,
-    pub received: String,
+    pub received: Stamp,
     pub hospital: String,
     pub source: String,
     pub code: String,
@@ -49,7 +51,8 @@ pub async fn rows(
     Ok(events
         .into_iter()
         .map(|e| EventRow {
-            received: when_in(
+            received: stamp(
+                t,
                 &e.received_at,
                 zones.get(&e.hospital_id).map_or("UTC", String::as_str),
             ),
@@ -161,8 +164,28 @@ pub async fn list(
 }
 
 pub struct WarningView {
-    pub label: String,
+    pub label: Label,
+    pub detail: Vec<Label>,
+}
+
+/// A failed attempt's error: the catalogue's sentence for its stored code (absent for rows
+/// stored without one) and the technical detail, shown as data.
+pub struct ErrorView {
+    pub summary: Option<String>,
     pub detail: String,
+}
+
+impl ErrorView {
+    fn new(t: &Tr, stored: &str) -> ErrorView {
+        let (code, detail) = px360_store::failure::split_failure(stored);
+        ErrorView {
+            summary: code.and_then(|c| {
+                let l = t.label(&format!("event-error-{c}"), "");
+                (!l.data).then_some(l.text)
+            }),
+            detail: detail.to_owned(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -178,14 +201,14 @@ struct EventPage {
     patient: String,
     department_code: Option<String>,
     physician_licence: Option<String>,
-    occurred: String,
-    received: String,
-    processed: Option<String>,
-    next_attempt: Option<String>,
+    occurred: Stamp,
+    received: Stamp,
+    processed: Option<Stamp>,
+    next_attempt: Option<Stamp>,
     status_label: String,
     status_class: &'static str,
     attempts: i64,
-    last_error: Option<String>,
+    last_error: Option<ErrorView>,
     warnings: Vec<WarningView>,
     can_replay: bool,
     replayed: bool,
@@ -242,18 +265,18 @@ pub async fn detail(
         patient: mask(&e.patient_identifier),
         department_code: field("department_code"),
         physician_licence: field("physician_licence"),
-        occurred: when_in(&e.occurred_at, &zone),
-        received: when_in(&e.received_at, &zone),
-        processed: when_in_opt(e.processed_at.as_deref(), &zone),
-        next_attempt: when_in_opt(e.next_attempt_at.as_deref(), &zone),
+        occurred: stamp(&t, &e.occurred_at, &zone),
+        received: stamp(&t, &e.received_at, &zone),
+        processed: stamp_opt(&t, e.processed_at.as_deref(), &zone),
+        next_attempt: stamp_opt(&t, e.next_attempt_at.as_deref(), &zone),
         status_label: t.get(&format!("status-{}", e.status)),
         status_class: badge(&e.status),
         attempts: e.attempts,
-        last_error: e.last_error,
+        last_error: e.last_error.as_deref().map(|s| ErrorView::new(&t, s)),
         warnings: warnings
             .into_iter()
             .map(|w| WarningView {
-                label: t.get_or(&format!("warning-{}", w.code), &w.code),
+                label: t.label(&format!("warning-{}", w.code), &w.code),
                 detail: warning_detail(&t, &w),
             })
             .collect(),
@@ -264,27 +287,24 @@ pub async fn detail(
 }
 
 /// A warning's explanation from the catalogue, in the page's language, filled with the values
-/// the worker recorded. Warnings stored before the worker recorded those values keep their
-/// stored (English) text.
-fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> String {
+/// the worker recorded (those values are data). Warnings stored before the worker recorded
+/// them keep their stored (English) text, shown as data.
+fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> Vec<Label> {
     const NAMES: [&str; 3] = ["code", "licence", "event_code"];
     if w.args.is_empty() && w.code != "unknown_patient" {
-        return w.detail.clone();
+        return vec![Label::data(&w.detail)];
     }
-    let args: Vec<(
-        &'static str,
-        fluent_templates::fluent_bundle::FluentValue<'static>,
-    )> = NAMES
+    let args: Vec<(&'static str, String)> = NAMES
         .iter()
-        .filter_map(|n| Some((*n, w.args.get(*n)?.clone().into())))
+        .filter_map(|n| Some((*n, w.args.get(*n)?.clone())))
         .collect();
     // `no_matching_stage` has two texts: no template at all, or not in this journey.
     let key = match w.args.get("scope").map(String::as_str) {
         Some("journey") => format!("warning-detail-{}-journey", w.code),
         _ => format!("warning-detail-{}", w.code),
     };
-    let text = t.with(&key, &args);
-    if text == key { w.detail.clone() } else { text }
+    t.with_data(&key, &args)
+        .unwrap_or_else(|| vec![Label::data(&w.detail)])
 }
 
 /// `POST /ui/events/{id}/replay`: the API's replay rule (Operate on the event's hospital), the

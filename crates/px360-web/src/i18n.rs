@@ -86,6 +86,23 @@ impl Lang {
     }
 }
 
+/// Text for a page: a catalogue message in the page's language, or stored data shown as it is
+/// (`data`: templates wrap it in `<bdi class="px-data">`, the data-marking convention).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub text: String,
+    pub data: bool,
+}
+
+impl Label {
+    pub fn data(text: &str) -> Label {
+        Label {
+            text: text.to_owned(),
+            data: true,
+        }
+    }
+}
+
 /// Message lookup for one language; templates call `t.get("key")`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Lang);
@@ -105,6 +122,66 @@ impl Tr {
         LOCALES
             .try_lookup(self.0.id(), key)
             .unwrap_or_else(|| fallback.to_owned())
+    }
+
+    /// The message for `key`, or the stored `fallback` (a template name, an old row's English
+    /// text) marked as data, so the page shows it isolated as data rather than as a message.
+    pub fn label(&self, key: &str, fallback: &str) -> Label {
+        match LOCALES.try_lookup(self.0.id(), key) {
+            Some(text) => Label { text, data: false },
+            None => Label::data(fallback),
+        }
+    }
+
+    /// A time zone's name in this language (`tz-Asia-Riyadh`); zones the catalogue does not
+    /// name show their IANA name as data.
+    pub fn zone(&self, iana: &str) -> Label {
+        self.label(&format!("tz-{}", iana.replace('/', "-")), iana)
+    }
+
+    /// A message whose arguments are stored values (codes, licences): the text split into
+    /// catalogue parts and data parts, so that templates mark the values as data. `None` when
+    /// the catalogue has no such message.
+    pub fn with_data(&self, key: &str, args: &[(&'static str, String)]) -> Option<Vec<Label>> {
+        // Each value goes in as a private-use marker and is put back as a data part.
+        let marked: Vec<(&'static str, FluentValue<'static>)> = args
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (*k, FluentValue::from(format!("\u{E000}{i}\u{E001}"))))
+            .collect();
+        let map: HashMap<Cow<'static, str>, FluentValue> = marked
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
+            .collect();
+        let text = LOCALES.try_lookup_with_args(self.0.id(), key, &map)?;
+        let mut parts = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find('\u{E000}') {
+            let after = &rest[start + '\u{E000}'.len_utf8()..];
+            let Some(end) = after.find('\u{E001}') else {
+                break;
+            };
+            if start > 0 {
+                parts.push(Label {
+                    text: rest[..start].to_owned(),
+                    data: false,
+                });
+            }
+            let value = after[..end]
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| args.get(i))
+                .map_or("", |(_, v)| v.as_str());
+            parts.push(Label::data(value));
+            rest = &after[end + '\u{E001}'.len_utf8()..];
+        }
+        if !rest.is_empty() {
+            parts.push(Label {
+                text: rest.to_owned(),
+                data: false,
+            });
+        }
+        Some(parts)
     }
 
     /// A message with one numeric argument (plural rules apply, e.g. Arabic's six categories).
@@ -188,6 +265,26 @@ mod tests {
             Tr(Lang::En).count("events-count", "count", 1),
             "One event shown"
         );
+    }
+
+    #[test]
+    fn message_arguments_come_back_as_data() {
+        let parts = Tr(Lang::Ar)
+            .with_data(
+                "warning-detail-unknown_physician",
+                &[("licence", "GMC121".into())],
+            )
+            .unwrap();
+        let data: Vec<_> = parts.iter().filter(|p| p.data).collect();
+        assert_eq!(data, [&Label::data("GMC121")]);
+        assert!(
+            parts
+                .iter()
+                .filter(|p| !p.data)
+                .all(|p| !p.text.contains("GMC"))
+        );
+        assert!(parts.len() >= 2, "{parts:?}");
+        assert_eq!(Tr(Lang::En).with_data("no-such-key", &[]), None);
     }
 
     #[test]

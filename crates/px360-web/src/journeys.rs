@@ -4,8 +4,8 @@
 //! Patient identifiers are not shown: the encounter identifies the visit for operators.
 
 use crate::error::UiError;
-use crate::i18n::Tr;
-use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, badge, render, when_in, when_in_opt};
+use crate::i18n::{Label, Tr};
+use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, render, stamp, stamp_opt};
 use crate::queries;
 use crate::session::Session;
 use askama::Template;
@@ -16,20 +16,20 @@ use px360_api::{AppState, filter, own_scope};
 use px360_domain::rbac::{Action, Resource};
 
 pub struct StageChip {
-    pub label: String,
+    pub label: Label,
     pub status_label: String,
     pub class: &'static str,
 }
 
 pub struct JourneyRow {
-    pub template: String,
+    pub template: Label,
     pub encounter: String,
     pub hospital: String,
     pub department: String,
     pub status_label: String,
     pub status_class: &'static str,
-    pub started: String,
-    pub completed: Option<String>,
+    pub started: Stamp,
+    pub completed: Option<Stamp>,
     pub done: usize,
     pub total: usize,
     pub progress: String,
@@ -79,14 +79,14 @@ pub async fn list(
             let total = j.stages.len();
             let stored = templates.get(&j.template_code).cloned().unwrap_or_default();
             JourneyRow {
-                template: t.get_or(&format!("template-{}", j.template_code), &stored),
+                template: t.label(&format!("template-{}", j.template_code), &stored),
                 encounter: j.encounter_id,
                 hospital: name(&j.hospital_id),
                 department: j.department_id.as_deref().map(name).unwrap_or_default(),
                 status_label: t.get(&format!("journey-status-{}", j.status)),
                 status_class: badge(&j.status),
-                started: when_in(&j.started_at, &j.hospital_timezone),
-                completed: when_in_opt(j.completed_at.as_deref(), &j.hospital_timezone),
+                started: stamp(&t, &j.started_at, &j.hospital_timezone),
+                completed: stamp_opt(&t, j.completed_at.as_deref(), &j.hospital_timezone),
                 done,
                 total,
                 progress: t.with(
@@ -100,7 +100,7 @@ pub async fn list(
                     .stages
                     .into_iter()
                     .map(|s| StageChip {
-                        label: t.get_or(&format!("stage-{}", s.code), &s.name),
+                        label: t.label(&format!("stage-{}", s.code), &s.name),
                         status_label: t.get(&format!("stage-status-{}", s.status)),
                         class: badge(&s.status),
                     })

@@ -2,7 +2,7 @@
 //! them) physicians.
 
 use crate::error::UiError;
-use crate::i18n::Tr;
+use crate::i18n::{Label, Tr};
 use crate::page::{Chrome, Nav, Req, render};
 use crate::session::Session;
 use askama::Template;
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub struct HospitalRow {
     pub code: String,
     pub name: String,
-    pub timezone: String,
+    pub timezone: Label,
 }
 
 pub struct DepartmentRow {
@@ -53,6 +53,7 @@ pub async fn page(
     let scope = own_scope(p);
     st.authorize(p, &ctx, Resource::Hospital, Action::Read, scope, None)
         .await?;
+    let t = req.t();
     let f = filter(p);
     let hospitals = st.db.hospitals(f.hospital_id.as_deref()).await?;
     let departments = st.db.departments(&f).await?;
@@ -94,13 +95,13 @@ pub async fn page(
         .collect();
     render(&OrgPage {
         chrome: Chrome::new(&req, Some(&s), Nav::Org, "org-title"),
-        t: req.t(),
+        t,
         hospitals: hospitals
             .into_iter()
             .map(|h| HospitalRow {
                 code: h.code,
                 name: h.name,
-                timezone: h.timezone,
+                timezone: t.zone(&h.timezone),
             })
             .collect(),
         departments,

@@ -2,7 +2,7 @@
 //! (navigation, language switch, asset URLs), rendering, security headers and display helpers.
 
 use crate::assets;
-use crate::i18n::{LANG_COOKIE, Lang, Tr};
+use crate::i18n::{LANG_COOKIE, Label, Lang, Tr};
 use crate::session::Session;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::Uri;
@@ -344,6 +344,41 @@ pub fn when_in_opt(ts: Option<&str>, zone: &str) -> Option<String> {
     ts.map(|t| when_in(t, zone))
 }
 
+/// A timestamp for a page: wall-clock time in the hospital's zone (digits, data) and the zone's
+/// name in the page's language (`None`: the stored value did not parse and is shown as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub at: String,
+    pub zone: Option<Label>,
+}
+
+/// [`when_in`] for templates: the zone named from the catalogue (`macros.html`, `stamp`).
+pub fn stamp(t: &Tr, ts: &str, zone: &str) -> Stamp {
+    let Ok(at) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return Stamp {
+            at: ts.to_owned(),
+            zone: None,
+        };
+    };
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Stamp {
+            at: at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            zone: Some(t.zone(tz.name())),
+        },
+        Err(_) => Stamp {
+            at: at
+                .with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            zone: Some(t.zone("UTC")),
+        },
+    }
+}
+
+pub fn stamp_opt(t: &Tr, ts: Option<&str>, zone: &str) -> Option<Stamp> {
+    ts.map(|ts| stamp(t, ts, zone))
+}
+
 /// A patient identifier reduced to its last three characters. The prefix has a fixed length,
 /// so the identifier's length is not disclosed either.
 pub fn mask(id: &str) -> String {
@@ -398,6 +433,26 @@ mod tests {
             when_in("2026-01-31T09:30:00.000000Z", "Mars/Olympus"),
             "2026-01-31 09:30 (UTC)"
         );
+    }
+
+    #[test]
+    fn stamps_name_the_zone_in_the_page_language() {
+        let ts = "2026-01-31T09:30:00.000000Z";
+        let ar = stamp(&Tr(Lang::Ar), ts, "Asia/Riyadh");
+        assert_eq!(ar.at, "2026-01-31 12:30");
+        let zone = ar.zone.expect("zone");
+        assert!(!zone.data && !zone.text.contains("Riyadh"), "{zone:?}");
+        let en = stamp(&Tr(Lang::En), ts, "Asia/Riyadh").zone.expect("zone");
+        assert_ne!(en.text, zone.text);
+        // A zone the catalogue does not name is data; an unreadable zone is UTC, named.
+        assert_eq!(
+            stamp(&Tr(Lang::Ar), ts, "Pacific/Chatham").zone,
+            Some(Label::data("Pacific/Chatham"))
+        );
+        let utc = stamp(&Tr(Lang::Ar), ts, "Mars/Olympus");
+        assert_eq!(utc.at, "2026-01-31 09:30");
+        assert!(!utc.zone.expect("zone").data);
+        assert_eq!(stamp(&Tr(Lang::Ar), "garbage", "UTC").zone, None);
     }
 
     #[test]

@@ -244,7 +244,8 @@ async fn event_pages_hide_patient_data_and_filter_with_htmx() {
         "OP_CHECKIN",
         "ENC-H1",
         "GMC121",
-        "2025-03-01 13:00 (Asia/Riyadh)",
+        "2025-03-01 13:00</span>",
+        "(Riyadh time)",
         "Received",
     ] {
         assert!(html.contains(shown), "{shown}");

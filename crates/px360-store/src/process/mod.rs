@@ -134,6 +134,7 @@ impl Db {
             // Each event inside a savepoint: a failure rolls back only that event's work, and the
             // failure is recorded in the same transaction as its neighbours' success.
             let mut sp = tx.begin().await?;
+            let from_payload = payload.is_err();
             let applied = match payload {
                 Ok(p) => single::apply(&mut sp, worker, c, &p).await,
                 Err(e) => Err(e),
@@ -145,9 +146,10 @@ impl Db {
                 }
                 Err(e) => {
                     sp.rollback().await?;
+                    let code = crate::failure::FailureCode::of(&e, from_payload);
+                    let text = crate::failure::failure_text(code, &e.to_string());
                     let retry_in =
-                        crate::events::record_failure(&mut tx, worker, &c.id, &e.to_string())
-                            .await?;
+                        crate::events::record_failure(&mut tx, worker, &c.id, &text).await?;
                     Outcome::Failed {
                         error: e.to_string(),
                         retry_in,

@@ -94,6 +94,11 @@ replay-help = يعيد ضبط عدّاد المحاولات ويعيد الحد�
 replay-done = أُعيد ضبط الحدث وستتم معالجته مجددًا.
 replay-conflict = لا يمكن إعادة معالجة إلا الأحداث المعلّقة أو الفاشلة.
 back-to-events = العودة إلى الأحداث
+event-error-payload_unreadable = تعذّرت قراءة بيانات الحدث المخزّنة. لن تفيد إعادة المعالجة حتى يرسل النظام المصدر الحدث من جديد.
+event-error-invalid = يشير الحدث إلى قيمة مفقودة أو غير صحيحة.
+event-error-conflict = حدث تغيير آخر على السجل نفسه في الوقت ذاته؛ وعادةً ما تنجح المحاولة التالية.
+event-error-not_found = لم يعد شيء يحتاجه الحدث موجودًا.
+event-error-database = تعذّر على قاعدة البيانات إتمام العمل؛ وستُعاد محاولة معالجة الحدث.
 
 warning-unknown_department = قسم غير معروف
 warning-unknown_physician = طبيب غير معروف
@@ -144,6 +149,12 @@ error-500-title = حدث خطأ ما
 error-500-body = حدث خطأ داخلي وتم تسجيله.
 error-csrf-body = جاء هذا الطلب من موقع آخر فتم رفضه.
 error-home = الذهاب إلى لوحة المعلومات
+error-429-title = محاولات كثيرة جدًا
+error-429-body = يُرجى الانتظار دقيقة ثم المحاولة مرة أخرى.
+error-request-title = تعذّر فهم الطلب
+error-request-body = تعذّرت قراءة النموذج. ارجع وتحقق من الحقول ثم أرسله مرة أخرى.
+error-405-body = هذا العنوان لا يقبل هذا النوع من الطلبات.
+error-413-body = ما تم إرساله كبير جدًا.
 
 template-OUTPATIENT_VISIT = زيارة العيادات الخارجية
 template-INPATIENT_STAY = إقامة داخلية
@@ -174,3 +185,17 @@ account-change-password = تغيير كلمة المرور
 account-saved-password = تم تغيير كلمة المرور، وتم تسجيل خروج جلساتك الأخرى.
 account-password-wrong = كلمة المرور الحالية غير صحيحة.
 account-password-weak = يجب أن تتكون كلمة المرور الجديدة من 12 حرفًا على الأقل وأن تختلف عن الحالية.
+
+# Time zones by IANA name ("/" written "-"); other zones show their IANA name as data.
+tz-UTC = التوقيت العالمي
+tz-Etc-UTC = التوقيت العالمي
+tz-Asia-Riyadh = توقيت الرياض
+tz-Asia-Dubai = توقيت دبي
+tz-Asia-Kuwait = توقيت الكويت
+tz-Asia-Qatar = توقيت قطر
+tz-Asia-Bahrain = توقيت البحرين
+tz-Asia-Muscat = توقيت مسقط
+tz-Asia-Amman = توقيت عمّان
+tz-Asia-Baghdad = توقيت بغداد
+tz-Africa-Cairo = توقيت القاهرة
+tz-Europe-London = توقيت المملكة المتحدة

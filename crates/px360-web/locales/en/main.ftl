@@ -90,6 +90,11 @@ replay-help = Resets the attempt counter and hands the event back to the worker.
 replay-done = The event was reset and will be processed again.
 replay-conflict = Only parked or failed events can be replayed.
 back-to-events = Back to events
+event-error-payload_unreadable = The stored event data could not be read. Replaying will not help until the source sends the event again.
+event-error-invalid = The event refers to a value that is missing or malformed.
+event-error-conflict = Another change to the same record happened at the same time; the next attempt usually succeeds.
+event-error-not_found = Something the event needs no longer exists.
+event-error-database = The database could not complete the work; the event will be tried again.
 
 warning-unknown_department = Unknown department
 warning-unknown_physician = Unknown physician
@@ -140,6 +145,12 @@ error-500-title = Something went wrong
 error-500-body = An internal error occurred; it has been logged.
 error-csrf-body = This request came from another site and was refused.
 error-home = Go to the dashboard
+error-429-title = Too many attempts
+error-429-body = Please wait a minute, then try again.
+error-request-title = Request not understood
+error-request-body = The form could not be read. Go back, check the fields and send it again.
+error-405-body = This address does not accept that kind of request.
+error-413-body = What was sent is too large.
 
 # Names of the seeded journey templates and stages (other templates show their stored name).
 template-OUTPATIENT_VISIT = Outpatient visit
@@ -171,3 +182,17 @@ account-change-password = Change password
 account-saved-password = Your password has been changed; your other sessions have been signed out.
 account-password-wrong = The current password is incorrect.
 account-password-weak = The new password must be at least 12 characters and differ from the current one.
+
+# Time zones by IANA name ("/" written "-"); other zones show their IANA name as data.
+tz-UTC = UTC
+tz-Etc-UTC = UTC
+tz-Asia-Riyadh = Riyadh time
+tz-Asia-Dubai = Dubai time
+tz-Asia-Kuwait = Kuwait time
+tz-Asia-Qatar = Qatar time
+tz-Asia-Bahrain = Bahrain time
+tz-Asia-Muscat = Muscat time
+tz-Asia-Amman = Amman time
+tz-Asia-Baghdad = Baghdad time
+tz-Africa-Cairo = Cairo time
+tz-Europe-London = UK time

@@ -376,6 +376,39 @@ impl Ui {
         }
     }
 
+    /// Store an event with its own payload through one API key (`key_id`, from
+    /// `create_api_key`), as the intake endpoint does, and return its id.
+    pub async fn event_with(
+        &self,
+        key_id: &str,
+        hospital_id: &str,
+        code: &str,
+        encounter: &str,
+        mut payload: serde_json::Value,
+    ) -> String {
+        // The contract requires the clinical time.
+        if let Some(o) = payload.as_object_mut() {
+            o.entry("timestamp")
+                .or_insert(json!("2025-03-01T10:00:00Z"));
+        }
+        let ev = px360_domain::event::validate(
+            &json!({"source_system": "EPIC", "event_code": code, "encounter_id": encounter,
+                    "patient_identifier": "RGH-CARD-0001", "payload": payload}),
+            chrono_tz::Tz::UTC,
+        )
+        .unwrap();
+        let caller = Caller {
+            api_key_id: key_id.to_owned(),
+            hospital_id: hospital_id.to_owned(),
+            ip: None,
+            user_agent: None,
+        };
+        match self.db.intake_event(&caller, &ev).await.unwrap() {
+            Intake::Accepted(id) => id,
+            Intake::Duplicate(id) => panic!("duplicate {id}"),
+        }
+    }
+
     /// Put an event in the state the worker leaves it in after its last failed attempt.
     pub async fn park(&self, id: &str) {
         sqlx::query("UPDATE inbound_events SET status = 'parked', attempts = 5, last_error = 'stored payload: boom', next_attempt_at = NULL WHERE id = $1")
