@@ -346,6 +346,10 @@ impl AuditLog {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
         let _ = self.stop.send(true);
         self.pool.close().await;
+        let (done, stopped) = oneshot::channel();
+        if self.tx.send(Req::Close(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
         // Another AuditLog (a restarted gateway in the same process) may now open the spool.
         if let Ok(mut l) = self.lock.lock() {
             l.take();
