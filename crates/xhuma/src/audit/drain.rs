@@ -17,7 +17,8 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use tokio::sync::watch;
 
-use super::spool::{self, Counters, Line, Pos, StoredEvent};
+use super::AuditRow;
+use super::spool::{self, Counters, Line, Pos};
 
 /// Bytes read from the spool per database transaction.
 const CHUNK: u64 = 256 * 1024;
@@ -34,7 +35,7 @@ pub(crate) struct Drainer {
 }
 
 struct Chunk {
-    events: Vec<StoredEvent>,
+    events: Vec<AuditRow>,
     corrupt: u64,
     consumed: u64,
     /// The whole of `[offset, end)` was consumed.
@@ -203,8 +204,8 @@ mod tests {
     fn torn_tail_of_a_sealed_segment_is_skipped_and_counted() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("s.log");
-        let a = StoredEvent::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
-        let b = StoredEvent::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let a = AuditRow::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
+        let b = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
         let mut bytes = spool::encode(&a);
         let lb = spool::encode(&b);
         bytes.extend_from_slice(&lb[..lb.len() / 2]);
@@ -227,8 +228,8 @@ mod tests {
         // blocks written out of order after a gap of zeros, the rest never written).
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("s.log");
-        let a = StoredEvent::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
-        let b = StoredEvent::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let a = AuditRow::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
+        let b = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
         let mut bytes = spool::encode(&a);
         bytes.extend_from_slice(&[0; 300]);
         bytes.extend_from_slice(&spool::encode(&b));

@@ -28,11 +28,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{AuditError, AuditEvent};
+use super::{AuditError, AuditRow};
 
 /// Largest number of events committed with one fsync.
 const GROUP: usize = 1024;
@@ -40,56 +39,8 @@ const GROUP: usize = 1024;
 /// A position in the spool: (segment number, byte offset). Ordered lexicographically.
 pub(crate) type Pos = (u64, u64);
 
-/// An event as spooled and as inserted: owned strings, serialisable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredEvent {
-    pub id: String,
-    pub occurred_at: String,
-    pub category: String,
-    pub transaction: String,
-    pub outcome: String,
-    pub error_code: Option<String>,
-    pub patient_pseudonym: Option<String>,
-    pub user_id: Option<String>,
-    pub user_role: Option<String>,
-    pub organisation: Option<String>,
-    pub purpose_of_use: Option<String>,
-    pub message_id: Option<String>,
-    pub relates_to: Option<String>,
-    pub trace_id: Option<String>,
-    pub document_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub duration_ms: Option<i64>,
-}
-
-impl From<AuditEvent> for StoredEvent {
-    fn from(e: AuditEvent) -> Self {
-        Self {
-            id: e.id.to_string(),
-            occurred_at: e
-                .occurred_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            category: e.category.as_str().to_owned(),
-            transaction: e.transaction.to_owned(),
-            outcome: e.outcome,
-            error_code: e.error_code,
-            patient_pseudonym: e.patient_pseudonym,
-            user_id: e.user_id,
-            user_role: e.user_role,
-            organisation: e.organisation,
-            purpose_of_use: e.purpose_of_use,
-            message_id: e.message_id,
-            relates_to: e.relates_to,
-            trace_id: e.trace_id,
-            document_id: e.document_id,
-            client_addr: e.client_addr,
-            duration_ms: e.duration_ms,
-        }
-    }
-}
-
 /// One spool line for `e`, newline included.
-pub(crate) fn encode(e: &StoredEvent) -> Vec<u8> {
+pub(crate) fn encode(e: &AuditRow) -> Vec<u8> {
     // Serialising a struct of strings and integers cannot fail.
     let json = serde_json::to_vec(e).unwrap_or_default();
     let mut line = Vec::with_capacity(json.len() + 10);
@@ -105,7 +56,7 @@ pub(crate) fn encode(e: &StoredEvent) -> Vec<u8> {
 pub(crate) enum Line {
     /// Nothing but preallocation padding (NUL bytes).
     Padding,
-    Event(StoredEvent),
+    Event(AuditRow),
     /// Torn by a crash or damaged: the checksum fails.
     Corrupt,
 }
@@ -122,7 +73,7 @@ pub(crate) fn read_line(line: &[u8]) -> Line {
 }
 
 /// Reads one line (without its newline); `None` when torn or corrupted.
-pub(crate) fn decode(line: &[u8]) -> Option<StoredEvent> {
+pub(crate) fn decode(line: &[u8]) -> Option<AuditRow> {
     let (sum, rest) = (line.get(..8)?, line.get(8..)?);
     let json = rest.strip_prefix(b" ")?;
     if sum != checksum(json).as_bytes() {
@@ -477,14 +428,9 @@ impl Writer {
             Some(Ok(Ok(file))) => Ok(file),
             _ => prepare_segment(&self.dir, next, self.segment_bytes),
         };
-        let file = match spare {
-            Ok(f) => f,
-            Err(e) => {
-                // Tried again by the next rotation.
-                self.prepare_spare();
-                return Err(e);
-            }
-        };
+        // On an error (disk full) the next rotation prepares the segment itself again; no
+        // helper thread is started per failing commit.
+        let file = spare?;
         if let Some(old) = self.file.take() {
             // Not fsync'd: a crash before the truncation reaches the disk leaves zero padding,
             // which readers skip. Done before the new position is published, so the drainer
@@ -506,13 +452,13 @@ impl Writer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::audit::Category;
+    use crate::audit::{AuditEvent, Category};
 
     #[test]
     fn lines_round_trip_and_damage_is_detected() {
         let mut e = AuditEvent::new(Category::Transaction, "iti39", "success");
         e.message_id = Some("urn:uuid:with\nnewline and \u{1} control".into());
-        let s = StoredEvent::from(e);
+        let s = AuditRow::from(e);
         let line = encode(&s);
         assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);
         let body = &line[..line.len() - 1];
@@ -530,7 +476,7 @@ mod tests {
         open(dir, segment_bytes, Arc::new(Counters::default())).unwrap()
     }
 
-    fn append(tx: &mpsc::Sender<Req>, e: &StoredEvent) {
+    fn append(tx: &mpsc::Sender<Req>, e: &AuditRow) {
         let (done, rx) = oneshot::channel();
         let line = encode(e);
         tx.blocking_send(Req::Append {
@@ -541,7 +487,7 @@ mod tests {
         rx.blocking_recv().unwrap().unwrap();
     }
 
-    fn events_in(path: &Path) -> Vec<StoredEvent> {
+    fn events_in(path: &Path) -> Vec<AuditRow> {
         std::fs::read(path)
             .unwrap()
             .split(|b| *b == b'\n')
@@ -570,7 +516,7 @@ mod tests {
         for i in 0..3 {
             let mut e = AuditEvent::new(Category::Transaction, "iti38", "success");
             e.message_id = Some(format!("urn:uuid:{i}"));
-            let e = StoredEvent::from(e);
+            let e = AuditRow::from(e);
             append(&o.tx, &e);
             written.push(e);
         }
@@ -591,7 +537,7 @@ mod tests {
         // A group that does not fit in what is left starts the next segment first.
         let mut big = AuditEvent::new(Category::Transaction, "iti39", "success");
         big.document_id = Some("x".repeat(3000));
-        let big = StoredEvent::from(big);
+        let big = AuditRow::from(big);
         append(&o.tx, &big);
         append(&o.tx, &big);
         assert_eq!(events_in(&next), vec![big.clone()]);
@@ -613,7 +559,7 @@ mod tests {
 
     #[test]
     fn zero_fill_around_lines_is_padding_not_damage() {
-        let e = StoredEvent::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let e = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
         let line = encode(&e);
         let body = &line[..line.len() - 1];
         let mut padded = vec![0u8; 7];
