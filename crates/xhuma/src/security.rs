@@ -2,8 +2,9 @@
 //!
 //! * Mutual TLS: rustls (aws-lc-rs) with a `WebPkiClientVerifier` over the configured client
 //!   CA, so a client is authenticated by a certificate that chains to that CA and proves
-//!   possession of its key, not by the presence of a header. Handshakes run in their own
-//!   tasks with a deadline, so a slow or silent client cannot stall accepting others.
+//!   possession of its key, not by the presence of a header. Handshakes run in each
+//!   connection's task with a deadline (`listen.rs`), so a slow or silent client cannot stall
+//!   accepting others.
 //! * Per-client rate limiting (tower_governor) keyed by the peer IP address.
 //!
 //! Body size and time limits are applied by the handlers (see `soap.rs`), because on SOAP
@@ -16,15 +17,12 @@ use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
 use axum::http::Request;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::IncomingStream;
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
+use tokio::net::TcpListener;
 use tower_governor::GovernorError;
 use tower_governor::key_extractor::KeyExtractor;
 
@@ -36,12 +34,6 @@ pub struct PeerAddr(pub SocketAddr);
 
 impl Connected<IncomingStream<'_, TcpListener>> for PeerAddr {
     fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
         PeerAddr(*stream.remote_addr())
     }
 }
@@ -107,71 +99,6 @@ pub fn server_config(cfg: &TlsConfig) -> Result<rustls::ServerConfig, TlsSetupEr
         .map_err(|e| TlsSetupError::Invalid(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
-}
-
-/// A TLS listener for `axum::serve`: accepts TCP, completes handshakes concurrently, and
-/// yields only authenticated connections.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, config: rustls::ServerConfig) -> std::io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let acceptor = TlsAcceptor::from(Arc::new(config));
-        let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(x) => x,
-                    Err(_) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                if tx.is_closed() {
-                    break;
-                }
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let hs = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
-                    match hs.await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => {
-                            metrics::counter!("xhuma_tls_handshake_failures_total").increment(1);
-                            tracing::info!(error = %e, "TLS handshake refused");
-                        }
-                        Err(_) => {
-                            metrics::counter!("xhuma_tls_handshake_failures_total").increment(1);
-                        }
-                    }
-                });
-            }
-        });
-        Ok(Self { rx, local })
-    }
-}
-
-impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            // The accept loop only ends when this listener is dropped.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
 
 /// Rate-limit key: the peer IP from [`PeerAddr`]. Behind a reverse proxy every request has

@@ -5,7 +5,8 @@
 //! position the spool writer publishes. While the database is unreachable it keeps its place
 //! and retries with backoff (100 ms doubling to 5 s); the spool holds the backlog on disk, so
 //! memory does not grow with an outage. A line that fails its checksum (torn by a crash) is
-//! skipped and counted in `xhuma_audit_spool_corrupt_total`.
+//! skipped and counted in `xhuma_audit_spool_corrupt_total`; NUL padding (the zero fill of a
+//! preallocated segment that a crash left unsealed) is skipped silently.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ use std::time::Duration;
 use sqlx::AnyPool;
 use tokio::sync::watch;
 
-use super::spool::{self, Counters, Pos, StoredEvent};
+use super::AuditRow;
+use super::spool::{self, Counters, Line, Pos};
 
 /// Bytes read from the spool per database transaction.
 const CHUNK: u64 = 256 * 1024;
@@ -33,7 +35,7 @@ pub(crate) struct Drainer {
 }
 
 struct Chunk {
-    events: Vec<StoredEvent>,
+    events: Vec<AuditRow>,
     corrupt: u64,
     consumed: u64,
     /// The whole of `[offset, end)` was consumed.
@@ -116,11 +118,16 @@ impl Drainer {
                 .fetch_add(chunk.events.len() as u64 + chunk.corrupt, Ordering::AcqRel);
             self.cursor.1 += chunk.consumed;
             if sealed && chunk.at_end {
-                // Everything in the sealed segment is stored: it goes (compaction).
-                if let Err(e) = std::fs::remove_file(&path) {
+                // Everything in the sealed segment is stored: it goes (compaction). Off the
+                // async workers: the directory fsync waits for a file system journal commit.
+                let dir = self.dir.clone();
+                let removed = tokio::task::spawn_blocking(move || {
+                    std::fs::remove_file(&path).and_then(|()| spool::sync_dir(&dir))
+                })
+                .await;
+                if let Ok(Err(e)) = removed {
                     tracing::warn!(error = %e, "drained audit spool segment could not be removed");
                 }
-                let _ = spool::sync_dir(&self.dir);
                 self.cursor = (seg + 1, 0);
             }
             self.drained.send_replace(self.cursor);
@@ -168,15 +175,19 @@ fn read_chunk(path: &Path, offset: u64, end: Option<u64>) -> std::io::Result<Chu
         if line.is_empty() {
             continue;
         }
-        match spool::decode(line) {
-            Some(e) => chunk.events.push(e),
-            None => chunk.corrupt += 1,
+        match spool::read_line(line) {
+            Line::Event(e) => chunk.events.push(e),
+            Line::Corrupt => chunk.corrupt += 1,
+            Line::Padding => {}
         }
     }
     chunk.consumed = complete as u64;
     if sealed && complete < buf.len() && offset + buf.len() as u64 >= end {
-        // A sealed segment ending without a newline: the last line was torn by a crash.
-        chunk.corrupt += 1;
+        // A sealed segment ending without a newline: the last line was torn by a crash, or
+        // the rest is the zero fill of a segment that was never sealed.
+        if matches!(spool::read_line(&buf[complete..]), Line::Corrupt) {
+            chunk.corrupt += 1;
+        }
         chunk.consumed = buf.len() as u64;
     }
     chunk.at_end = offset + chunk.consumed >= end;
@@ -193,8 +204,8 @@ mod tests {
     fn torn_tail_of_a_sealed_segment_is_skipped_and_counted() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("s.log");
-        let a = StoredEvent::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
-        let b = StoredEvent::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let a = AuditRow::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
+        let b = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
         let mut bytes = spool::encode(&a);
         let lb = spool::encode(&b);
         bytes.extend_from_slice(&lb[..lb.len() / 2]);
@@ -209,5 +220,33 @@ mod tests {
             (c.corrupt, c.consumed, c.at_end),
             (1, bytes.len() as u64, true)
         );
+    }
+
+    #[test]
+    fn zero_fill_of_an_unsealed_segment_is_skipped_silently() {
+        // What a crash leaves: committed lines, then the preallocated zeros (one line's
+        // blocks written out of order after a gap of zeros, the rest never written).
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("s.log");
+        let a = AuditRow::from(AuditEvent::new(Category::Transaction, "iti38", "success"));
+        let b = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let mut bytes = spool::encode(&a);
+        bytes.extend_from_slice(&[0; 300]);
+        bytes.extend_from_slice(&spool::encode(&b));
+        bytes.extend_from_slice(&vec![0; 300 * 1024]);
+        std::fs::write(&p, &bytes).unwrap();
+        let mut events = Vec::new();
+        let mut offset = 0;
+        loop {
+            let c = read_chunk(&p, offset, None).unwrap();
+            assert_eq!(c.corrupt, 0);
+            events.extend(c.events);
+            offset += c.consumed;
+            if c.at_end {
+                break;
+            }
+        }
+        assert_eq!(events, vec![a, b]);
+        assert_eq!(offset, bytes.len() as u64);
     }
 }

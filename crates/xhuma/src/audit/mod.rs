@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 pub use spool::private_dir;
-use spool::{Counters, Pos, Req, StoredEvent};
+use spool::{Counters, Pos, Req};
 
 /// Inbound transaction or upstream call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +91,15 @@ impl AuditEvent {
     }
 }
 
-/// A row as read back (for tests and operators' tooling).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// An event as stored: a spool line's JSON, a database row, and what [`AuditLog::recent`]
+/// reads back. Owned strings (the id and timestamp in their stored text form).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AuditRow {
     pub id: String,
     pub occurred_at: String,
     pub category: String,
+    /// `transaction` in the spool's JSON (the column name avoids an SQL keyword).
+    #[serde(rename = "transaction")]
     pub transaction_name: String,
     pub outcome: String,
     pub error_code: Option<String>,
@@ -111,6 +114,32 @@ pub struct AuditRow {
     pub document_id: Option<String>,
     pub client_addr: Option<String>,
     pub duration_ms: Option<i64>,
+}
+
+impl From<AuditEvent> for AuditRow {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            id: e.id.to_string(),
+            occurred_at: e
+                .occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            category: e.category.as_str().to_owned(),
+            transaction_name: e.transaction.to_owned(),
+            outcome: e.outcome,
+            error_code: e.error_code,
+            patient_pseudonym: e.patient_pseudonym,
+            user_id: e.user_id,
+            user_role: e.user_role,
+            organisation: e.organisation,
+            purpose_of_use: e.purpose_of_use,
+            message_id: e.message_id,
+            relates_to: e.relates_to,
+            trace_id: e.trace_id,
+            document_id: e.document_id,
+            client_addr: e.client_addr,
+            duration_ms: e.duration_ms,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,7 +242,7 @@ impl AuditLog {
     /// disclosed by them, and a later [`AuditLog::record_durable`] covers them, since the
     /// spool commits in order). Waits only when the spool queue is full.
     pub async fn record(&self, event: AuditEvent) {
-        let line = spool::encode(&StoredEvent::from(event));
+        let line = spool::encode(&AuditRow::from(event));
         if self
             .tx
             .send(Req::Append { line, done: None })
@@ -228,7 +257,7 @@ impl AuditLog {
     /// Spools an event and waits until it (and everything spooled before it) is fsync'd.
     /// Call before disclosing anything; on an error, refuse the request.
     pub async fn record_durable(&self, event: AuditEvent) -> Result<(), AuditError> {
-        let line = spool::encode(&StoredEvent::from(event));
+        let line = spool::encode(&AuditRow::from(event));
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Req::Append {
@@ -346,6 +375,10 @@ impl AuditLog {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.flush()).await;
         let _ = self.stop.send(true);
         self.pool.close().await;
+        let (done, stopped) = oneshot::channel();
+        if self.tx.send(Req::Close(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
         // Another AuditLog (a restarted gateway in the same process) may now open the spool.
         if let Ok(mut l) = self.lock.lock() {
             l.take();

@@ -1,29 +1,37 @@
 //! The durable local spool: every audit event is appended here, and fsync'd, before the
 //! database sees it.
 //!
-//! Layout: `<spool dir>/segment-<20 digits>.log`, each an append-only sequence of lines
+//! Layout: `<spool dir>/segment-<20 digits>.log`, each a sequence of lines
 //! `<8 hex checksum> <JSON event>\n`. The checksum is the first four bytes of SHA-256 of the
 //! JSON, so a torn or corrupted line is recognised and skipped rather than mis-read. One
 //! dedicated thread owns the active segment and commits in groups: it takes every queued
 //! event, writes them with one `write`, calls `fdatasync` once and only then answers each
-//! waiting request (group commit: many requests share one fsync). After each commit it
-//! publishes the durable end of the active segment, which is as far as the drainer
-//! ([`super::drain`]) reads. A full segment is sealed and a new one started; the drainer
-//! deletes a sealed segment once every event in it is in the database. A start always opens
-//! a new segment, so a line torn by a crash is never appended to.
+//! waiting request (group commit: many requests share one fsync; requests arriving during an
+//! fsync form the next group). After each commit it publishes the durable end of the active
+//! segment, which is as far as the drainer ([`super::drain`]) reads. A full segment is sealed
+//! (truncated to its content) and the next one started; the drainer deletes a sealed segment
+//! once every event in it is in the database. A start always opens a new segment, so a line
+//! torn by a crash is never appended to.
+//!
+//! Segments are preallocated: a helper thread creates the next segment ahead of time, fills
+//! it with zeros and makes it and its directory entry durable. Commits then overwrite blocks
+//! that already exist, so `fdatasync` only writes data and flushes the disk cache; appending
+//! to a growing file made every `fdatasync` also commit the file system journal (the new file
+//! size and block allocation), which on ext4 took several milliseconds at the tail and set the
+//! latency of every disclosing answer. Readers treat NUL bytes around lines as padding (the
+//! zero-filled tail of a segment a crash left unsealed).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{AuditError, AuditEvent};
+use super::{AuditError, AuditRow};
 
 /// Largest number of events committed with one fsync.
 const GROUP: usize = 1024;
@@ -31,56 +39,8 @@ const GROUP: usize = 1024;
 /// A position in the spool: (segment number, byte offset). Ordered lexicographically.
 pub(crate) type Pos = (u64, u64);
 
-/// An event as spooled and as inserted: owned strings, serialisable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StoredEvent {
-    pub id: String,
-    pub occurred_at: String,
-    pub category: String,
-    pub transaction: String,
-    pub outcome: String,
-    pub error_code: Option<String>,
-    pub patient_pseudonym: Option<String>,
-    pub user_id: Option<String>,
-    pub user_role: Option<String>,
-    pub organisation: Option<String>,
-    pub purpose_of_use: Option<String>,
-    pub message_id: Option<String>,
-    pub relates_to: Option<String>,
-    pub trace_id: Option<String>,
-    pub document_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub duration_ms: Option<i64>,
-}
-
-impl From<AuditEvent> for StoredEvent {
-    fn from(e: AuditEvent) -> Self {
-        Self {
-            id: e.id.to_string(),
-            occurred_at: e
-                .occurred_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            category: e.category.as_str().to_owned(),
-            transaction: e.transaction.to_owned(),
-            outcome: e.outcome,
-            error_code: e.error_code,
-            patient_pseudonym: e.patient_pseudonym,
-            user_id: e.user_id,
-            user_role: e.user_role,
-            organisation: e.organisation,
-            purpose_of_use: e.purpose_of_use,
-            message_id: e.message_id,
-            relates_to: e.relates_to,
-            trace_id: e.trace_id,
-            document_id: e.document_id,
-            client_addr: e.client_addr,
-            duration_ms: e.duration_ms,
-        }
-    }
-}
-
 /// One spool line for `e`, newline included.
-pub(crate) fn encode(e: &StoredEvent) -> Vec<u8> {
+pub(crate) fn encode(e: &AuditRow) -> Vec<u8> {
     // Serialising a struct of strings and integers cannot fail.
     let json = serde_json::to_vec(e).unwrap_or_default();
     let mut line = Vec::with_capacity(json.len() + 10);
@@ -91,8 +51,29 @@ pub(crate) fn encode(e: &StoredEvent) -> Vec<u8> {
     line
 }
 
+/// What one line of a segment holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Line {
+    /// Nothing but preallocation padding (NUL bytes).
+    Padding,
+    Event(AuditRow),
+    /// Torn by a crash or damaged: the checksum fails.
+    Corrupt,
+}
+
+/// Reads one line (without its newline). NUL bytes around it are the zero fill of a
+/// preallocated segment (a crash can leave unwritten blocks before a written one).
+pub(crate) fn read_line(line: &[u8]) -> Line {
+    let start = line.iter().position(|b| *b != 0);
+    let end = line.iter().rposition(|b| *b != 0);
+    match (start, end) {
+        (Some(s), Some(e)) => decode(&line[s..=e]).map_or(Line::Corrupt, Line::Event),
+        _ => Line::Padding,
+    }
+}
+
 /// Reads one line (without its newline); `None` when torn or corrupted.
-pub(crate) fn decode(line: &[u8]) -> Option<StoredEvent> {
+pub(crate) fn decode(line: &[u8]) -> Option<AuditRow> {
     let (sum, rest) = (line.get(..8)?, line.get(8..)?);
     let json = rest.strip_prefix(b" ")?;
     if sum != checksum(json).as_bytes() {
@@ -167,6 +148,33 @@ pub(crate) fn private_append(path: &Path, create_new: bool) -> std::io::Result<F
     o.open(path)
 }
 
+/// Creates segment `n` in `dir` (0600), fills it with `bytes` zeros and makes the file and its
+/// directory entry durable, so that commits into it change no file system metadata. The number
+/// is only ever used once preparation has succeeded, so a file left by a failed preparation
+/// holds no events and is truncated and prepared again.
+pub(crate) fn prepare_segment(dir: &Path, n: u64, bytes: u64) -> std::io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let file = o.open(segment_path(dir, n))?;
+    // Written zeros, not `fallocate`: an allocated-but-unwritten extent is converted on first
+    // write, which is again a journal commit at `fdatasync`.
+    const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut at = 0u64;
+    while at < bytes {
+        let n = usize::try_from(bytes - at).map_or(ZEROS.len(), |r| r.min(ZEROS.len()));
+        file.write_all_at(&ZEROS[..n], at)?;
+        at += n as u64;
+    }
+    file.sync_all()?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
 /// Makes a created or removed directory entry durable.
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
@@ -181,6 +189,10 @@ pub(crate) enum Req {
     Sync(oneshot::Sender<Result<Pos, String>>),
     /// Seals the active segment (so the drainer can delete it once drained).
     Rotate,
+    /// Stops the writer once everything before it is committed, after the helper thread that
+    /// prepares the next segment has finished (so a spool reopened in the same process never
+    /// races it for a segment number).
+    Close(oneshot::Sender<()>),
 }
 
 /// Counters shared by the spool writer, the drainer and the health check.
@@ -239,7 +251,7 @@ pub(crate) fn open(
         let bytes = std::fs::read(segment_path(dir, n))?;
         found += bytes
             .split(|b| *b == b'\n')
-            .filter(|l| decode(l).is_some())
+            .filter(|l| matches!(read_line(l), Line::Event(_)))
             .count() as u64;
     }
     counters.spooled.store(found, Ordering::Release);
@@ -251,19 +263,20 @@ pub(crate) fn open(
         );
     }
     let active = existing.last().map_or(1, |n| n + 1);
-    let file = private_append(&segment_path(dir, active), true)?;
-    sync_dir(dir)?;
+    let file = prepare_segment(dir, active, segment_bytes)?;
     let (durable_tx, durable) = watch::channel((active, 0));
     let (tx, rx) = mpsc::channel(8192);
-    let writer = Writer {
+    let mut writer = Writer {
         dir: dir.to_path_buf(),
         segment_bytes,
         seg: active,
         file: Some(file),
         len: 0,
+        spare: None,
         durable: durable_tx,
         counters,
     };
+    writer.prepare_spare();
     std::thread::Builder::new()
         .name("audit-spool".into())
         .spawn(move || writer.run(rx))?;
@@ -282,7 +295,10 @@ struct Writer {
     /// `None` after a failed commit: the next commit starts a new segment, so nothing is
     /// appended after a possibly torn line.
     file: Option<File>,
+    /// Bytes of lines in the active segment (the file itself is preallocated, longer).
     len: u64,
+    /// Segment `seg + 1`, being prepared by a helper thread.
+    spare: Option<std::thread::JoinHandle<std::io::Result<File>>>,
     durable: watch::Sender<Pos>,
     counters: Arc<Counters>,
 }
@@ -292,6 +308,7 @@ impl Writer {
         let mut buf = Vec::with_capacity(256 * 1024);
         let mut waiters = Vec::new();
         let mut syncs = Vec::new();
+        let mut close = None;
         while let Some(first) = rx.blocking_recv() {
             let mut next = Some(first);
             let mut events = 0u64;
@@ -305,8 +322,9 @@ impl Writer {
                     }
                     Req::Sync(s) => syncs.push(s),
                     Req::Rotate => rotate = true,
+                    Req::Close(c) => close = Some(c),
                 }
-                if events < GROUP as u64 {
+                if events < GROUP as u64 && close.is_none() {
                     next = rx.try_recv().ok();
                 }
             }
@@ -327,9 +345,9 @@ impl Writer {
             for w in waiters.drain(..) {
                 let _ = w.send(answer.clone());
             }
-            if answer.is_ok() && (rotate || self.len >= self.segment_bytes) {
-                // A failed rotation leaves the active segment in place; it is retried on the
-                // next commit that finds the segment full.
+            if answer.is_ok() && rotate {
+                // A failed rotation leaves the active segment in place; it is retried when a
+                // group no longer fits.
                 if let Err(e) = self.rotate() {
                     tracing::warn!(error = %e, "audit spool segment could not be rotated");
                 }
@@ -339,22 +357,40 @@ impl Writer {
                 let _ = s.send(answer.clone().map(|()| pos));
             }
             buf.clear();
+            if close.is_some() {
+                break;
+            }
         }
-        // All senders dropped: the log was closed. Everything answered was already fsync'd.
+        // Closed, or all senders dropped. Everything answered was already fsync'd.
+        if let Some(spare) = self.spare.take() {
+            let _ = spare.join();
+        }
+        if let Some(c) = close {
+            let _ = c.send(());
+        }
     }
 
     fn commit(&mut self, buf: &[u8], events: u64) -> std::io::Result<()> {
         if self.file.is_none() {
             self.rotate()?;
         }
-        let Some(file) = self.file.as_mut() else {
-            return Err(std::io::Error::other("no active spool segment"));
-        };
         if buf.is_empty() {
             return Ok(());
         }
+        if self.len > 0 && self.len + buf.len() as u64 > self.segment_bytes {
+            // The group would outgrow the preallocated segment: start the next one. If that
+            // fails the group still goes into this one (growing it: slower, still durable).
+            if let Err(e) = self.rotate() {
+                tracing::warn!(error = %e, "audit spool segment could not be rotated");
+            }
+        }
+        let Some(file) = self.file.as_ref() else {
+            return Err(std::io::Error::other("no active spool segment"));
+        };
         let started = Instant::now();
-        let res = file.write_all(buf).and_then(|()| file.sync_data());
+        let res = file
+            .write_all_at(buf, self.len)
+            .and_then(|()| file.sync_data());
         metrics::histogram!("xhuma_audit_spool_commit_seconds")
             .record(started.elapsed().as_secs_f64());
         match res {
@@ -367,21 +403,47 @@ impl Writer {
                 Ok(())
             }
             Err(e) => {
+                // Sealed as it is: whatever was partly written lies beyond the durable end and
+                // is skipped as a torn line.
                 self.file = None;
                 Err(e)
             }
         }
     }
 
-    /// Seals the active segment and opens the next one.
+    /// Starts preparing segment `seg + 1` on a helper thread.
+    fn prepare_spare(&mut self) {
+        let (dir, n, bytes) = (self.dir.clone(), self.seg + 1, self.segment_bytes);
+        self.spare = std::thread::Builder::new()
+            .name("audit-spool-prep".into())
+            .spawn(move || prepare_segment(&dir, n, bytes))
+            .ok();
+    }
+
+    /// Seals the active segment (truncated to its lines) and makes segment `seg + 1` active:
+    /// the spare when its preparation succeeded, otherwise prepared here.
     fn rotate(&mut self) -> std::io::Result<()> {
         let next = self.seg + 1;
-        let file = private_append(&segment_path(&self.dir, next), true)?;
-        sync_dir(&self.dir)?;
+        let spare = match self.spare.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Ok(file))) => Ok(file),
+            _ => prepare_segment(&self.dir, next, self.segment_bytes),
+        };
+        // On an error (disk full) the next rotation prepares the segment itself again; no
+        // helper thread is started per failing commit.
+        let file = spare?;
+        if let Some(old) = self.file.take() {
+            // Not fsync'd: a crash before the truncation reaches the disk leaves zero padding,
+            // which readers skip. Done before the new position is published, so the drainer
+            // never reads a sealed segment's padding in normal operation.
+            if let Err(e) = old.set_len(self.len) {
+                tracing::warn!(error = %e, "sealed audit spool segment could not be truncated");
+            }
+        }
         self.file = Some(file);
         self.seg = next;
         self.len = 0;
         self.durable.send_replace((next, 0));
+        self.prepare_spare();
         Ok(())
     }
 }
@@ -390,13 +452,13 @@ impl Writer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::audit::Category;
+    use crate::audit::{AuditEvent, Category};
 
     #[test]
     fn lines_round_trip_and_damage_is_detected() {
         let mut e = AuditEvent::new(Category::Transaction, "iti39", "success");
         e.message_id = Some("urn:uuid:with\nnewline and \u{1} control".into());
-        let s = StoredEvent::from(e);
+        let s = AuditRow::from(e);
         let line = encode(&s);
         assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);
         let body = &line[..line.len() - 1];
@@ -408,6 +470,107 @@ mod tests {
         let i = flipped.len() / 2;
         flipped[i] ^= 0x01;
         assert_eq!(decode(&flipped), None);
+    }
+
+    fn spool(dir: &Path, segment_bytes: u64) -> Opened {
+        open(dir, segment_bytes, Arc::new(Counters::default())).unwrap()
+    }
+
+    fn append(tx: &mpsc::Sender<Req>, e: &AuditRow) {
+        let (done, rx) = oneshot::channel();
+        let line = encode(e);
+        tx.blocking_send(Req::Append {
+            line,
+            done: Some(done),
+        })
+        .unwrap();
+        rx.blocking_recv().unwrap().unwrap();
+    }
+
+    fn events_in(path: &Path) -> Vec<AuditRow> {
+        std::fs::read(path)
+            .unwrap()
+            .split(|b| *b == b'\n')
+            .filter_map(|l| match read_line(l) {
+                Line::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn close(tx: &mpsc::Sender<Req>) {
+        let (c, rx) = oneshot::channel();
+        tx.blocking_send(Req::Close(c)).unwrap();
+        rx.blocking_recv().unwrap();
+    }
+
+    #[test]
+    fn segments_are_preallocated_and_sealed_to_their_content() {
+        let t = tempfile::tempdir().unwrap();
+        let o = spool(t.path(), 4096);
+        let first = o.first;
+        let active = segment_path(t.path(), first);
+        // Zero-filled ahead of the commits, so an fdatasync changes no file size.
+        assert_eq!(std::fs::metadata(&active).unwrap().len(), 4096);
+        let mut written = Vec::new();
+        for i in 0..3 {
+            let mut e = AuditEvent::new(Category::Transaction, "iti38", "success");
+            e.message_id = Some(format!("urn:uuid:{i}"));
+            let e = AuditRow::from(e);
+            append(&o.tx, &e);
+            written.push(e);
+        }
+        assert_eq!(std::fs::metadata(&active).unwrap().len(), 4096);
+        assert_eq!(events_in(&active), written);
+        let lines: u64 = written.iter().map(|e| encode(e).len() as u64).sum();
+        assert_eq!(*o.durable.borrow(), (first, lines));
+
+        // Sealing truncates to the lines; the next segment was prepared ahead.
+        o.tx.blocking_send(Req::Rotate).unwrap();
+        let (s, rx) = oneshot::channel();
+        o.tx.blocking_send(Req::Sync(s)).unwrap();
+        assert_eq!(rx.blocking_recv().unwrap().unwrap(), (first + 1, 0));
+        assert_eq!(std::fs::metadata(&active).unwrap().len(), lines);
+        let next = segment_path(t.path(), first + 1);
+        assert_eq!(std::fs::metadata(&next).unwrap().len(), 4096);
+
+        // A group that does not fit in what is left starts the next segment first.
+        let mut big = AuditEvent::new(Category::Transaction, "iti39", "success");
+        big.document_id = Some("x".repeat(3000));
+        let big = AuditRow::from(big);
+        append(&o.tx, &big);
+        append(&o.tx, &big);
+        assert_eq!(events_in(&next), vec![big.clone()]);
+        assert_eq!(
+            events_in(&segment_path(t.path(), first + 2)),
+            vec![big.clone()]
+        );
+        close(&o.tx);
+        drop(o);
+
+        // A restart counts what is there and starts after the prepared segments.
+        let counters = Arc::new(Counters::default());
+        let o = open(t.path(), 4096, counters.clone()).unwrap();
+        assert_eq!(counters.spooled.load(Ordering::Acquire), 5);
+        assert_eq!(o.first, first);
+        assert!(o.durable.borrow().0 > first + 2);
+        close(&o.tx);
+    }
+
+    #[test]
+    fn zero_fill_around_lines_is_padding_not_damage() {
+        let e = AuditRow::from(AuditEvent::new(Category::Upstream, "pds", "success"));
+        let line = encode(&e);
+        let body = &line[..line.len() - 1];
+        let mut padded = vec![0u8; 7];
+        padded.extend_from_slice(body);
+        padded.extend_from_slice(&[0; 5]);
+        assert_eq!(read_line(&padded), Line::Event(e));
+        assert_eq!(read_line(&[0; 64]), Line::Padding);
+        assert_eq!(read_line(b""), Line::Padding);
+        let mut torn = body[..body.len() / 2].to_vec();
+        torn.extend_from_slice(&[0; 64]);
+        assert_eq!(read_line(&torn), Line::Corrupt);
     }
 
     #[test]

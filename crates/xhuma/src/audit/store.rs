@@ -13,7 +13,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
 use super::AuditError;
-use super::spool::StoredEvent;
+use super::AuditRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -156,7 +156,7 @@ fn insert_sql(rows: usize, sqlite: bool) -> String {
 }
 
 /// Inserts `batch` in one transaction; rows already present are left as they are.
-pub(crate) async fn insert(pool: &AnyPool, batch: &[StoredEvent]) -> Result<(), AuditError> {
+pub(crate) async fn insert(pool: &AnyPool, batch: &[AuditRow]) -> Result<(), AuditError> {
     let mut tx = pool.begin().await.map_err(db)?;
     let sqlite = tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
@@ -168,7 +168,7 @@ pub(crate) async fn insert(pool: &AnyPool, batch: &[StoredEvent]) -> Result<(), 
                 .bind(&e.id)
                 .bind(&e.occurred_at)
                 .bind(&e.category)
-                .bind(&e.transaction)
+                .bind(&e.transaction_name)
                 .bind(&e.outcome)
                 .bind(&e.error_code)
                 .bind(&e.patient_pseudonym)
