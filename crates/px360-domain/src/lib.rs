@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod event;
 pub mod journey;
+pub mod plan;
 pub mod rbac;
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text so that they sort lexically in SQLite
