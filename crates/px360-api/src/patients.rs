@@ -5,28 +5,18 @@ use crate::auth::Authed;
 use crate::auth::Ctx;
 use crate::error::ApiError;
 use crate::error::ApiResult;
-use crate::error::OnConstraint;
 use crate::filter;
 use crate::obj;
 use crate::own_scope;
-use crate::paging::before_param;
-use crate::paging::next_page_headers;
-use crate::users::User;
 use axum::Json;
 use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::HeaderMap;
 use px360_domain::event::FieldError;
 use px360_domain::rbac::Action;
 use px360_domain::rbac::Resource;
-use px360_domain::rbac::Role;
-use px360_domain::rbac::scope_for;
 use px360_store::StoreError;
-use px360_store::auth::NewUser;
-use px360_store::auth::insert_user;
-use px360_store::journeys::JourneyView;
 use px360_store::org::Patient;
 use px360_store::org::PatientFields;
 use px360_store::org::SoftDeletable;
@@ -36,7 +26,6 @@ use px360_store::org::update_patient as store_update_patient;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Page {
