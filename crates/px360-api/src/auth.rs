@@ -4,14 +4,15 @@
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use px360_domain::rbac::{Principal, Role};
 use px360_store::audit::AuditEntry;
 use px360_store::auth::AuthenticatedKey;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 /// HS256 signing material, shared by every process through the `settings` table.
@@ -55,10 +56,7 @@ pub struct Ctx {
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = crate::client_ip::of(&parts.extensions).map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -173,24 +171,24 @@ pub struct TokenResponse {
 }
 
 impl AppState {
-    fn access_token(&self, u: &px360_store::auth::User) -> ApiResult<String> {
+    fn access_token(&self, u: &px360_store::auth::UserRow) -> ApiResult<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: u.id.clone(),
-            role: u.role.clone(),
-            hid: u.hospital_id.clone(),
-            did: u.department_id.clone(),
+            sub: u.id.to_string(),
+            role: u.role.as_str().to_owned(),
+            hid: u.hospital_id.map(|h| h.to_string()),
+            did: u.department_id.map(|d| d.to_string()),
             iat: now,
             exp: now + self.cfg.access_ttl.num_seconds(),
             iss: ISSUER.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.keys.enc)
-            .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+            .map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 
     pub(crate) async fn tokens(
         &self,
-        u: &px360_store::auth::User,
+        u: &px360_store::auth::UserRow,
         family: Option<&str>,
     ) -> ApiResult<TokenResponse> {
         Ok(TokenResponse {
@@ -199,7 +197,7 @@ impl AppState {
             expires_in: self.cfg.access_ttl.num_seconds(),
             refresh_token: self
                 .db
-                .issue_refresh(&u.id, family, self.cfg.refresh_ttl)
+                .issue_refresh(&u.id.to_string(), family, self.cfg.refresh_ttl)
                 .await?,
         })
     }
@@ -210,13 +208,20 @@ impl AppState {
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem), (status = 429)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem), (status = 429),
+        (status = 503, body = crate::error::Problem, description = "database unavailable")))]
 pub async fn login(
     State(st): State<AppState>,
     ctx: Ctx,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let user = st.db.user_by_username(&req.username).await.ok();
+    // Only "no such user" is a failed login; a database outage answers 503 (it must not look
+    // like a wrong password, nor be audited as one).
+    let user = match st.db.user_by_username(&req.username).await {
+        Ok(u) => Some(u),
+        Err(px360_store::StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     let hash = match &user {
         Some(u) => u.password_hash.clone(),
         None => DUMMY_HASH
@@ -231,17 +236,18 @@ pub async fn login(
             .await
             .unwrap_or(false);
     match user {
-        Some(u) if ok && u.is_active != 0 => {
-            st.db.touch_login(&u.id).await?;
+        Some(u) if ok && u.is_active => {
+            let id = u.id.to_string();
+            st.db.touch_login(&id).await?;
             st.audit(AuditEntry {
                 actor_type: "user",
-                actor_id: Some(u.id.clone()),
+                actor_id: Some(id.clone()),
                 ip: ctx.ip,
                 user_agent: ctx.user_agent,
                 action: "login".into(),
                 object_type: Some("user"),
-                object_id: Some(u.id.clone()),
-                hospital_id: u.hospital_id.clone(),
+                object_id: Some(id),
+                hospital_id: u.hospital_id.map(|h| h.to_string()),
                 changes: None,
             })
             .await?;
@@ -251,12 +257,12 @@ pub async fn login(
         _ => {
             st.audit(AuditEntry {
                 actor_type: "anonymous",
-                actor_id: user.as_ref().map(|u| u.id.clone()),
+                actor_id: user.as_ref().map(|u| u.id.to_string()),
                 ip: ctx.ip,
                 user_agent: ctx.user_agent,
                 action: "login.failed".into(),
                 object_type: Some("user"),
-                object_id: user.as_ref().map(|u| u.id.clone()),
+                object_id: user.as_ref().map(|u| u.id.to_string()),
                 hospital_id: None,
                 changes: None,
             })
@@ -273,19 +279,22 @@ pub async fn refresh(
     State(st): State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let (user_id, family) = st
-        .db
-        .consume_refresh(&req.refresh_token)
-        .await
-        .map_err(|_| {
-            ApiError::Unauthenticated("refresh token invalid, expired, used or revoked")
-        })?;
-    let u = st
-        .db
-        .user(&user_id)
-        .await
-        .map_err(|_| ApiError::Unauthenticated("account no longer exists"))?;
-    if u.is_active == 0 {
+    use px360_store::StoreError;
+    let (user_id, family) =
+        st.db
+            .consume_refresh(&req.refresh_token)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    ApiError::Unauthenticated("refresh token invalid, expired, used or revoked")
+                }
+                e => e.into(),
+            })?;
+    let u = st.db.user(&user_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::Unauthenticated("account no longer exists"),
+        e => e.into(),
+    })?;
+    if !u.is_active {
         st.db.revoke_refresh_family(&family).await?;
         return Err(ApiError::Unauthenticated("account disabled"));
     }
@@ -374,4 +383,22 @@ impl KeyCache {
             map.clear();
         }
     }
+}
+
+/// Login (rate limited per client IP), refresh, logout and `GET /api/me`, with their OpenAPI
+/// operations.
+pub(crate) fn routes(cfg: &crate::ApiConfig) -> OpenApiRouter<AppState> {
+    let mut login = OpenApiRouter::new().routes(routes!(login));
+    if let Some(c) = tower_governor::governor::GovernorConfigBuilder::default()
+        .key_extractor(crate::client_ip::ClientIpKey)
+        .period(cfg.login_period)
+        .burst_size(cfg.login_burst)
+        .finish()
+    {
+        login = login.layer(tower_governor::GovernorLayer::new(c));
+    }
+    OpenApiRouter::new()
+        .merge(login)
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
 }

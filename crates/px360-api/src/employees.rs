@@ -1,9 +1,9 @@
 //! Employees: department-scoped staff records (read 20, create/update/delete 60).
 
 use crate::auth::{Authed, Ctx};
+use crate::authorize_move;
 use crate::error::{ApiError, ApiResult};
-use crate::org::require;
-use crate::org_admin::authorize_move;
+use crate::require;
 use crate::{AppState, check_optional, commit_audited, filter, obj, own_scope, set_fields};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,6 +13,8 @@ use px360_domain::rbac::{Action, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::employees::{Employee, EmployeeChanges, NewEmployee};
 use px360_store::org::{SoftDeletable, soft_delete};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(get, path = "/api/employees", tag = "organisation", responses((status = 200, body = Vec<Employee>)), security(("bearer" = [])))]
 pub async fn list_employees(
@@ -70,9 +72,7 @@ pub async fn create_employee(
     Json(b): Json<NewEmployee>,
 ) -> ApiResult<(StatusCode, Json<Employee>)> {
     // The department decides the hospital.
-    let dept = st.db.department(&b.department_id).await.map_err(|_| {
-        ApiError::Validation(vec![FieldError::new("department_id", "unknown department")])
-    })?;
+    let dept = crate::known_department(&st, &b.department_id).await?;
     st.authorize(
         &p,
         &ctx,
@@ -120,11 +120,13 @@ pub async fn update_employee(
     }
     if let Some(u) = &c.user_id {
         // Linking an account: it must exist and belong to the same hospital.
-        let user =
-            st.db.user(u).await.map_err(|_| {
+        let user = st.db.user(u).await.map_err(|e| match e {
+            px360_store::StoreError::NotFound => {
                 ApiError::Validation(vec![FieldError::new("user_id", "unknown user")])
-            })?;
-        if user.hospital_id.as_deref() != Some(e.hospital_id.as_str()) {
+            }
+            e => e.into(),
+        })?;
+        if user.hospital_id.map(|h| h.to_string()).as_deref() != Some(e.hospital_id.as_str()) {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "user_id",
                 "belongs to another hospital",
@@ -167,4 +169,11 @@ pub async fn delete_employee(
     );
     commit_audited(tx, &a).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This resource's routes with their OpenAPI operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_employees, create_employee))
+        .routes(routes!(get_employee, update_employee, delete_employee))
 }

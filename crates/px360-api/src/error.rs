@@ -1,10 +1,15 @@
-//! Errors as RFC 9457 problem+json. Internal details are logged (without bodies), never returned.
+//! Errors as RFC 9457 problem+json, through the one [`Problem`] type of `service-kit` (shared
+//! with Xhuma). Internal details are logged with their source chain (never bodies), never
+//! returned.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use px360_domain::event::FieldError;
 use px360_store::StoreError;
-use serde::Serialize;
+use px360_store::constraint::{Violation, ViolationKind};
+pub use service_kit::problem::Problem;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -16,6 +21,9 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A unique key is taken: 409 naming the field.
+    #[error("conflict on {field}")]
+    FieldConflict { field: String, message: String },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("validation failed")]
@@ -26,33 +34,19 @@ pub enum ApiError {
         object: &'static str,
         dependents: Vec<px360_store::dependents::Dependent>,
     },
+    /// The database (or another backing service) is unreachable: 503, so that an outage is
+    /// never mistaken for "unknown user" or "not found".
+    #[error("service unavailable")]
+    Unavailable(#[source] BoxError),
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<FieldErrorSchema>)]
-    pub errors: Vec<FieldError>,
-    /// On a refused delete (409): the live dependents by kind, e.g. `{"patients": 12}`.
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    #[schema(value_type = Option<Object>, example = json!({"departments": 4, "patients": 12}))]
-    pub dependents: serde_json::Map<String, serde_json::Value>,
-}
-
-/// One invalid field of a validation problem (`field` is a JSON path such as
-/// `payload.timestamp` or `stages[1].completing_event_code`).
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = FieldError)]
-pub struct FieldErrorSchema {
-    pub field: String,
-    pub message: String,
+impl ApiError {
+    /// An unexpected failure; `e` is kept as the source and logged, never sent.
+    pub fn internal(e: impl Into<BoxError>) -> Self {
+        ApiError::Internal(e.into())
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -61,39 +55,93 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(m) => ApiError::BadRequest(m),
-            other => ApiError::Internal(other.to_string()),
+            StoreError::Constraint(v) => ApiError::from_violation(&v),
+            StoreError::Unavailable(e) => ApiError::Unavailable(Box::new(e)),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
 }
 
+impl ApiError {
+    /// Default answer to a broken constraint: a taken unique key is 409, a missing referenced
+    /// object or a missing/invalid value is 422, each naming the column as the field.
+    fn from_violation(v: &Violation) -> Self {
+        let field = v.field().unwrap_or("body").to_owned();
+        match v.kind {
+            ViolationKind::Unique => ApiError::FieldConflict {
+                field,
+                message: "is already used by another object".into(),
+            },
+            ViolationKind::ForeignKey => {
+                ApiError::Validation(vec![FieldError::new(field, "refers to no existing object")])
+            }
+            ViolationKind::NotNull => {
+                ApiError::Validation(vec![FieldError::new(field, "is required")])
+            }
+            ViolationKind::Check => ApiError::Validation(vec![FieldError::new(
+                field,
+                "has a value that is not allowed",
+            )]),
+        }
+    }
+}
+
+/// Turn a specific broken constraint into a specific answer (as in launchbadge's
+/// realworld-axum-sqlx): `insert(..).await.on_constraint("users.username", |_| …)`. The
+/// constraint is named `table.column` (the last column of a composite key) on both engines.
+pub trait OnConstraint<T> {
+    fn on_constraint(
+        self,
+        key: &str,
+        f: impl FnOnce(&Violation) -> ApiError,
+    ) -> Result<T, ApiError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, StoreError> {
+    fn on_constraint(
+        self,
+        key: &str,
+        f: impl FnOnce(&Violation) -> ApiError,
+    ) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            StoreError::Constraint(v) if v.key().as_deref() == Some(key) => f(&v),
+            e => e.into(),
+        })
+    }
+}
+
+/// Log an error with its whole source chain (the chain carries no bodies: store and API errors
+/// name tables, columns and kinds only).
+fn log_chain(what: &str, e: &(dyn std::error::Error + 'static)) {
+    let mut chain = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        cur = s.source();
+    }
+    tracing::error!(error = %chain, "{what}");
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut dependents = serde_json::Map::new();
-        let (status, slug, title, detail, errors) = match self {
-            ApiError::Unauthenticated(d) => (
+        let p = match self {
+            ApiError::Unauthenticated(d) => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "Authentication required",
-                d.to_owned(),
-                vec![],
-            ),
-            ApiError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Forbidden",
-                "your role or scope does not allow this".to_owned(),
-                vec![],
-            ),
+            )
+            .detail(d),
+            ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                .detail("your role or scope does not allow this"),
             // Objects outside the caller's scope are reported as 404 too, so that their
             // existence is not disclosed.
-            ApiError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not-found",
-                "Not found",
-                "no such object in your scope".to_owned(),
-                vec![],
-            ),
-            ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", d, vec![]),
+            ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+                .detail("no such object in your scope"),
+            ApiError::Conflict(d) => Problem::conflict(d),
+            ApiError::FieldConflict { field, message } => {
+                Problem::conflict(format!("{field} {message}")).field(field, message)
+            }
             ApiError::Dependents {
                 object,
                 dependents: deps,
@@ -103,60 +151,53 @@ impl IntoResponse for ApiError {
                     .map(|d| format!("{} {}", d.count, d.kind))
                     .collect::<Vec<_>>()
                     .join(", ");
-                for d in deps {
-                    dependents.insert(d.kind.to_owned(), d.count.into());
-                }
-                (
+                let map: serde_json::Map<String, serde_json::Value> = deps
+                    .iter()
+                    .map(|d| (d.kind.to_owned(), d.count.into()))
+                    .collect();
+                Problem::new(
                     StatusCode::CONFLICT,
                     "has-dependents",
                     "Object has dependents",
-                    format!("the {object} still has live {list}: delete or move them first"),
-                    vec![],
                 )
+                .detail(format!(
+                    "the {object} still has live {list}: delete or move them first"
+                ))
+                .extension("dependents", map.into())
             }
-            ApiError::BadRequest(d) => (
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                "Bad request",
-                d,
-                vec![],
-            ),
-            ApiError::Validation(errs) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Validation failed",
-                format!("{} field(s) are invalid", errs.len()),
-                errs,
-            ),
-            ApiError::Internal(d) => {
-                tracing::error!(error = %d, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    "an internal error occurred; it has been logged".to_owned(),
-                    vec![],
+            ApiError::BadRequest(d) => Problem::bad_request(d),
+            ApiError::Validation(errs) => {
+                let n = errs.len();
+                Problem::validation(
+                    errs.into_iter()
+                        .map(|e| service_kit::problem::FieldError {
+                            field: e.field,
+                            message: e.message,
+                        })
+                        .collect(),
                 )
+                .detail(format!("{n} field(s) are invalid"))
+            }
+            ApiError::Unavailable(e) => {
+                log_chain("backing service unavailable", e.as_ref());
+                Problem::unavailable()
+            }
+            ApiError::Internal(e) => {
+                log_chain("internal error", e.as_ref());
+                Problem::internal()
             }
         };
-        let body = Problem {
-            kind: format!("https://px360.example/problems/{slug}"),
-            title: title.into(),
-            status: status.as_u16(),
-            detail,
-            errors,
-            dependents,
-        };
-        let mut resp = (status, axum::Json(body)).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        let status = p.status_code();
+        let mut resp = p.into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
         resp
     }

@@ -4,13 +4,16 @@
 
 use crate::auth::{Authed, Ctx, TokenResponse};
 use crate::error::{ApiError, ApiResult};
+use crate::users::{User, id_text};
 use crate::{AppState, commit_audited};
 use axum::Json;
 use axum::extract::State;
 use px360_domain::event::FieldError;
 use px360_store::StoreError;
-use px360_store::auth::{User, UserChanges, revoke_user_refresh, update_user};
+use px360_store::auth::{UserChanges, UserRow, revoke_user_refresh, update_user};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Shortest password accepted (the same rule as `PATCH /api/users/{id}`).
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -29,7 +32,7 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-async fn own_account(st: &AppState, p: &px360_domain::rbac::Principal) -> ApiResult<User> {
+async fn own_account(st: &AppState, p: &px360_domain::rbac::Principal) -> ApiResult<UserRow> {
     st.db
         .user(&p.user_id().to_string())
         .await
@@ -42,7 +45,7 @@ async fn own_account(st: &AppState, p: &px360_domain::rbac::Principal) -> ApiRes
 fn entry(
     p: &px360_domain::rbac::Principal,
     ctx: &Ctx,
-    u: &User,
+    u: &UserRow,
     changes: serde_json::Value,
 ) -> px360_store::audit::AuditEntry {
     AppState::entry(
@@ -50,8 +53,8 @@ fn entry(
         ctx,
         "update",
         "user",
-        &u.id,
-        u.hospital_id.as_deref(),
+        &u.id.to_string(),
+        id_text(u.hospital_id).as_deref(),
         changes,
     )
 }
@@ -79,7 +82,7 @@ pub async fn update_me(
         ..Default::default()
     };
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let updated = update_user(&mut *tx, &u.id, &changes, None, None).await?;
+    let updated = update_user(&mut *tx, &u.id.to_string(), &changes, None, None).await?;
     let e = entry(
         &p,
         &ctx,
@@ -87,7 +90,7 @@ pub async fn update_me(
         serde_json::json!({"fields": ["display_name"], "self_service": true}),
     );
     commit_audited(tx, &e).await?;
-    Ok(Json(updated))
+    Ok(Json(updated.into()))
 }
 
 /// Change the caller's own password. The current password is required; every refresh token of
@@ -115,8 +118,8 @@ pub async fn change_password(
             &ctx,
             "password_change.refused",
             "user",
-            &u.id,
-            u.hospital_id.as_deref(),
+            &u.id.to_string(),
+            id_text(u.hospital_id).as_deref(),
             serde_json::json!({"reason": "current password incorrect"}),
         ))
         .await;
@@ -143,10 +146,17 @@ pub async fn change_password(
     let pw = b.new_password;
     let hash = tokio::task::spawn_blocking(move || px360_store::auth::hash_password(&pw))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(ApiError::internal)??;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    update_user(&mut *tx, &u.id, &UserChanges::default(), Some(&hash), None).await?;
-    revoke_user_refresh(&mut *tx, &u.id).await?;
+    update_user(
+        &mut *tx,
+        &u.id.to_string(),
+        &UserChanges::default(),
+        Some(&hash),
+        None,
+    )
+    .await?;
+    revoke_user_refresh(&mut *tx, &u.id.to_string()).await?;
     let e = entry(
         &p,
         &ctx,
@@ -155,4 +165,11 @@ pub async fn change_password(
     );
     commit_audited(tx, &e).await?;
     Ok(Json(st.tokens(&u, None).await?))
+}
+
+/// `GET`/`PATCH /api/me` and `POST /api/me/password`, with their OpenAPI operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(crate::auth::me, update_me))
+        .routes(routes!(change_password))
 }

@@ -17,12 +17,16 @@ use serde::Deserialize;
 use service_kit::health::{Check, Report, Status};
 use std::time::Instant;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The process-wide Prometheus recorder (service-kit installs it once per process).
 pub fn metrics_handle() -> PrometheusHandle {
     service_kit::metrics::install()
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     (
         [(
@@ -61,6 +65,7 @@ pub struct Health {
 
 /// Liveness: the process answers HTTP. No dependency is checked, so a database outage takes
 /// the instance out of load balancing (`/health/` answers 503) without restarting it.
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "the process answers HTTP", body = String)))]
 pub async fn live() -> &'static str {
     "ok"
 }
@@ -194,4 +199,13 @@ impl utoipa::Modify for SecurityAddon {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
     }
+}
+
+/// `/health/`, `/metrics` and `/api/audit`, with their OpenAPI operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(live))
+        .routes(routes!(metrics))
+        .routes(routes!(audit_log))
 }

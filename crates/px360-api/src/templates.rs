@@ -4,7 +4,7 @@
 //! the stage list they started with.
 
 use crate::auth::{Authed, Ctx};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, OnConstraint};
 use crate::{AppState, commit_audited, obj, own_scope};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,6 +18,8 @@ use px360_store::templates::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A stage to add to an existing template.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -186,8 +188,11 @@ pub async fn create_template(
         return Err(ApiError::Validation(errs));
     }
     if let Some(h) = &b.hospital_id {
-        st.db.hospital(h).await.map_err(|_| {
-            ApiError::Validation(vec![FieldError::new("hospital_id", "unknown hospital")])
+        st.db.hospital(h).await.map_err(|e| match e {
+            StoreError::NotFound => {
+                ApiError::Validation(vec![FieldError::new("hospital_id", "unknown hospital")])
+            }
+            e => e.into(),
         })?;
     }
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
@@ -269,11 +274,10 @@ pub async fn update_stage(
     // The only unique key this update can break is the event code's (positions do not change).
     let s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::Conflict(
+        .on_constraint("stage_templates.completing_event_code", |_| {
+            ApiError::Conflict(
                 "completing_event_code is already used by another stage of this template".into(),
-            ),
-            e => e.into(),
+            )
         })?;
     let a = AppState::entry(
         &p,
@@ -364,4 +368,13 @@ pub async fn remove_stage(
     );
     commit_audited(tx, &a).await?;
     Ok(Json(updated))
+}
+
+/// This resource's routes with their OpenAPI operations.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(get_template, update_template))
+        .routes(routes!(add_stage))
+        .routes(routes!(update_stage, remove_stage))
 }

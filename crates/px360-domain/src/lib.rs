@@ -12,6 +12,7 @@ pub mod callcentre;
 pub mod event;
 pub mod feedback;
 pub mod journey;
+pub mod plan;
 pub mod qi;
 pub mod rbac;
 pub mod sla;

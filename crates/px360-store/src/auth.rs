@@ -4,32 +4,55 @@
 //! (both 256-bit random) with SHA-256, which is sufficient for high-entropy secrets and keeps the
 //! per-request API-key check cheap.
 
+use crate::row;
 use crate::{Db, Result, StoreError, new_id, now_ts, ts};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use chrono::{DateTime, Utc};
 use px360_domain::audit::hex;
+use px360_domain::rbac::Role;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Executor};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct User {
-    pub id: String,
+/// A user account as stored, typed. It carries the password hash, so it is not a response
+/// type: the API builds its JSON `User` from it.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: Uuid,
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub role: String,
-    pub hospital_id: Option<String>,
-    pub department_id: Option<String>,
-    /// 1 active, 0 disabled (integer: portable through sqlx::Any).
-    pub is_active: i64,
-    pub last_login_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(skip)]
-    #[schema(ignore)]
+    pub role: Role,
+    pub hospital_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub is_active: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub password_hash: String,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for UserRow {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
+            email: r.try_get("email")?,
+            role: row::named(r, "role", Role::parse)?,
+            hospital_id: row::opt_uuid(r, "hospital_id")?,
+            department_id: row::opt_uuid(r, "department_id")?,
+            is_active: row::flag(r, "is_active")?,
+            last_login_at: row::opt_time(r, "last_login_at")?,
+            created_at: row::time(r, "created_at")?,
+            updated_at: row::time(r, "updated_at")?,
+            password_hash: r.try_get("password_hash")?,
+        })
+    }
 }
 
 const USER_COLS: &str = "id, username, display_name, email, role, hospital_id, department_id, is_active, last_login_at, created_at, updated_at, password_hash";
@@ -77,7 +100,7 @@ pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     u: &NewUser,
     password_hash: &str,
-) -> Result<User> {
+) -> Result<UserRow> {
     let now = now_ts();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO users (id, username, display_name, email, password_hash, role, hospital_id, department_id, is_active, created_at, updated_at) \
@@ -96,46 +119,77 @@ pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct ApiKey {
-    pub id: String,
-    pub hospital_id: String,
+/// An integration API key as stored (without its hash).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub hospital_id: Uuid,
     pub name: String,
     pub prefix: String,
-    /// JSON array text of permitted `source_system` values.
-    pub source_systems: String,
-    pub created_by: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    /// Permitted `source_system` values (`"*"`: any); stored as JSON array text.
+    pub source_systems: Vec<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for ApiKeyRow {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        let systems: String = r.try_get("source_systems")?;
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            hospital_id: row::uuid(r, "hospital_id")?,
+            name: r.try_get("name")?,
+            prefix: r.try_get("prefix")?,
+            source_systems: serde_json::from_str(&systems).map_err(|e| {
+                sqlx::Error::ColumnDecode {
+                    index: "source_systems".into(),
+                    source: Box::new(e),
+                }
+            })?,
+            created_by: row::opt_uuid(r, "created_by")?,
+            created_at: row::time(r, "created_at")?,
+            last_used_at: row::opt_time(r, "last_used_at")?,
+            revoked_at: row::opt_time(r, "revoked_at")?,
+        })
+    }
 }
 
 const KEY_COLS: &str = "id, hospital_id, name, prefix, source_systems, created_by, created_at, last_used_at, revoked_at";
 
-#[derive(sqlx::FromRow)]
 struct KeyWithHash {
-    #[sqlx(flatten)]
-    key: ApiKey,
+    key: ApiKeyRow,
     key_hash: String,
     hospital_timezone: String,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for KeyWithHash {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            key: ApiKeyRow::from_row(r)?,
+            key_hash: r.try_get("key_hash")?,
+            hospital_timezone: r.try_get("hospital_timezone")?,
+        })
+    }
 }
 
 /// A presented key that authenticated, with what intake needs of its (live) hospital.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedKey {
-    pub key: ApiKey,
+    pub key: ApiKeyRow,
     /// IANA zone of the key's hospital: offset-less event timestamps are read in it.
     pub hospital_timezone: String,
 }
 
 /// An API key as presented: `px360_<prefix>_<secret>`.
 pub struct IssuedKey {
-    pub key: ApiKey,
+    pub key: ApiKeyRow,
     pub plaintext: String,
 }
 
 impl Db {
-    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+    pub async fn user_by_username(&self, username: &str) -> Result<UserRow> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLS} FROM users WHERE username = $1 AND deleted_at IS NULL"
         )))
@@ -145,7 +199,7 @@ impl Db {
         .ok_or(StoreError::NotFound)
     }
 
-    pub async fn user(&self, id: &str) -> Result<User> {
+    pub async fn user(&self, id: &str) -> Result<UserRow> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLS} FROM users WHERE id = $1 AND deleted_at IS NULL"
         )))
@@ -155,7 +209,7 @@ impl Db {
         .ok_or(StoreError::NotFound)
     }
 
-    pub async fn users(&self, f: &crate::org::ScopeFilter) -> Result<Vec<User>> {
+    pub async fn users(&self, f: &crate::org::ScopeFilter) -> Result<Vec<UserRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLS} FROM users WHERE deleted_at IS NULL AND ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR department_id = $2) ORDER BY username"
         )))
@@ -310,7 +364,7 @@ impl Db {
         }))
     }
 
-    pub async fn api_key(&self, id: &str) -> Result<ApiKey> {
+    pub async fn api_key(&self, id: &str) -> Result<ApiKeyRow> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {KEY_COLS} FROM api_keys WHERE id = $1"
         )))
@@ -320,7 +374,7 @@ impl Db {
         .ok_or(StoreError::NotFound)
     }
 
-    pub async fn api_keys(&self, hospital_id: Option<&str>) -> Result<Vec<ApiKey>> {
+    pub async fn api_keys(&self, hospital_id: Option<&str>) -> Result<Vec<ApiKeyRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {KEY_COLS} FROM api_keys WHERE ($1 IS NULL OR hospital_id = $1) ORDER BY created_at"
         )))
@@ -384,7 +438,7 @@ pub async fn update_user<'e, E: Executor<'e, Database = Any>>(
     c: &UserChanges,
     password_hash: Option<&str>,
     scope: Option<(Option<&str>, Option<&str>)>,
-) -> Result<User> {
+) -> Result<UserRow> {
     let (set_scope, h, d) = match scope {
         Some((h, d)) => (1i64, h, d),
         None => (0, None, None),

@@ -1,32 +1,60 @@
 //! Inbound integration events: durable intake with de-duplication, status and retry bookkeeping.
 
 use crate::audit::{AuditEntry, append_many};
+use crate::row;
 use crate::{Db, Result, StoreError, new_id, now_ts, ts};
+use chrono::{DateTime, Utc};
 use px360_domain::event::{EventStatus, InboundEvent, retry_delay};
-use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+/// A stored integration event, typed.
+#[derive(Debug, Clone)]
 pub struct EventRecord {
-    pub id: String,
-    pub hospital_id: String,
-    pub api_key_id: String,
+    pub id: Uuid,
+    pub hospital_id: Uuid,
+    pub api_key_id: Uuid,
     pub source_system: String,
     pub event_code: String,
     pub encounter_id: String,
     pub patient_identifier: String,
     /// Payload JSON text as received (validated).
     pub payload: String,
-    pub occurred_at: String,
-    pub received_at: String,
-    /// received | processed | failed | parked
-    pub status: String,
+    /// The event's clinical time.
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub status: EventStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     /// JSON array text of processing warnings.
     pub warnings: String,
-    pub next_attempt_at: Option<String>,
-    pub processed_at: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for EventRecord {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            hospital_id: row::uuid(r, "hospital_id")?,
+            api_key_id: row::uuid(r, "api_key_id")?,
+            source_system: r.try_get("source_system")?,
+            event_code: r.try_get("event_code")?,
+            encounter_id: r.try_get("encounter_id")?,
+            patient_identifier: r.try_get("patient_identifier")?,
+            payload: r.try_get("payload")?,
+            occurred_at: row::time(r, "occurred_at")?,
+            received_at: row::time(r, "received_at")?,
+            status: row::named(r, "status", EventStatus::parse)?,
+            attempts: r.try_get("attempts")?,
+            last_error: r.try_get("last_error")?,
+            warnings: r.try_get("warnings")?,
+            next_attempt_at: row::opt_time(r, "next_attempt_at")?,
+            processed_at: row::opt_time(r, "processed_at")?,
+        })
+    }
 }
 
 const EVENT_COLS: &str = "id, hospital_id, api_key_id, source_system, event_code, encounter_id, patient_identifier, payload, occurred_at, received_at, status, attempts, last_error, warnings, next_attempt_at, processed_at";
@@ -274,13 +302,13 @@ impl Db {
     pub async fn events(
         &self,
         hospital_id: Option<&str>,
-        status: Option<&str>,
+        status: Option<EventStatus>,
         before: Option<&crate::page::Cursor>,
         limit: i64,
     ) -> Result<crate::page::Page<EventRecord>> {
         let mut f = crate::page::Filters::default();
         f.eq("hospital_id", hospital_id);
-        f.eq("status", status);
+        f.eq("status", status.map(EventStatus::as_str));
         f.before("received_at", "id", before);
         let sql = format!(
             "SELECT {EVENT_COLS} FROM inbound_events {} ORDER BY received_at DESC, id DESC LIMIT ${}",
@@ -296,7 +324,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         Ok(crate::page::Page::from_rows(rows, limit, |e| {
-            crate::page::Cursor::new(&e.received_at, &e.id)
+            crate::page::Cursor::new(&ts(e.received_at), &e.id.to_string())
         }))
     }
 

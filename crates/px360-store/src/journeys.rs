@@ -2,88 +2,8 @@
 //! (which lives in `process`).
 
 use crate::{Db, Result, StoreError};
+pub use px360_domain::plan::{Processed, Warning};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// A processing warning. `code` and `args` are the stable, language-neutral part (the UI
-/// renders them from its message catalogue, `warning-detail-<code>`); `detail` is the English
-/// text for API clients and logs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct Warning {
-    pub code: String,
-    pub detail: String,
-    /// The values the message names (`code`, `licence`, `event_code`, and `scope` =
-    /// `template` | `journey` for `no_matching_stage`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub args: BTreeMap<String, String>,
-}
-
-impl Warning {
-    fn new(code: &str, detail: String, args: &[(&str, &str)]) -> Self {
-        Self {
-            code: code.into(),
-            detail,
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
-    }
-
-    pub(crate) fn unknown_department(code: &str) -> Self {
-        Self::new(
-            "unknown_department",
-            format!("no department with code {code} in this hospital"),
-            &[("code", code)],
-        )
-    }
-
-    pub(crate) fn unknown_physician(licence: &str) -> Self {
-        Self::new(
-            "unknown_physician",
-            format!("no physician with licence {licence} in this hospital"),
-            &[("licence", licence)],
-        )
-    }
-
-    /// The identifier itself is patient data: it stays out of the warning.
-    pub(crate) fn unknown_patient() -> Self {
-        Self::new(
-            "unknown_patient",
-            "no patient with this identifier in this hospital; journey kept under the identifier"
-                .into(),
-            &[],
-        )
-    }
-
-    /// No template at all has a stage completed by the event code.
-    pub(crate) fn no_template_stage(event_code: &str) -> Self {
-        Self::new(
-            "no_matching_stage",
-            format!("no journey template has a stage completed by {event_code}"),
-            &[("event_code", event_code), ("scope", "template")],
-        )
-    }
-
-    /// The encounter's journey has no stage completed by the event code.
-    pub(crate) fn no_journey_stage(event_code: &str) -> Self {
-        Self::new(
-            "no_matching_stage",
-            format!("journey has no stage completed by {event_code}"),
-            &[("event_code", event_code), ("scope", "journey")],
-        )
-    }
-
-    pub(crate) fn stage_already_completed(event_code: &str) -> Self {
-        Self::new(
-            "stage_already_completed",
-            format!(
-                "the stage completed by {event_code} was already completed by an earlier event"
-            ),
-            &[("event_code", event_code)],
-        )
-    }
-}
 
 /// What became of a claimed event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,13 +14,6 @@ pub enum Outcome {
         error: String,
         retry_in: Option<std::time::Duration>,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Processed {
-    pub warnings: Vec<Warning>,
-    pub completed_stage: Option<String>,
-    pub received_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -13,14 +13,17 @@ pub mod audit;
 pub mod auth;
 mod bulk;
 pub mod checkpoint;
+pub mod constraint;
 pub mod dependents;
 pub mod employees;
 pub mod events;
 pub mod failure;
 pub mod journeys;
+pub mod lookups;
 pub mod org;
 pub mod page;
 mod process;
+pub mod row;
 pub mod schedules;
 pub mod seed;
 pub mod templates;
@@ -43,6 +46,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A write broke a unique, foreign-key, not-null or check constraint.
+    #[error("constraint violation: {0:?}")]
+    Constraint(constraint::Violation),
+    /// The database is not reachable (pool closed or timed out, connection lost): the caller
+    /// should answer 503, never treat it as "no such object".
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
     #[error("migration error: {0}")]
@@ -55,12 +65,15 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict("an object with the same unique key already exists".into())
-            }
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                StoreError::Invalid("a referenced object does not exist".into())
-            }
+            sqlx::Error::Database(d) => match constraint::Violation::from_db(d.as_ref()) {
+                Some(v) => StoreError::Constraint(v),
+                None => StoreError::Db(e),
+            },
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
             _ => StoreError::Db(e),
         }
     }

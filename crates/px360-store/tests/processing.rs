@@ -9,64 +9,25 @@ use px360_store::events::{Caller, Intake};
 use px360_store::journeys::Outcome;
 use px360_store::{Backend, Db};
 
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-async fn admin() -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(PG_ADMIN)
-        .await
-        .unwrap()
-}
-
-/// A fresh database: a SQLite file in a temporary directory, or a PostgreSQL database with a
-/// unique name, dropped afterwards.
+/// A fresh migrated database on `backend`, dropped afterwards.
 struct TestDb {
     db: Db,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
+    tdb: px360_testkit::TestDb,
 }
 
 impl TestDb {
     async fn new(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("t.db").display());
-                Self {
-                    db: Db::connect(&url).await.unwrap(),
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => {
-                let name = format!("px360_store_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&admin().await)
-                    .await
-                    .unwrap();
-                let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-                Self {
-                    db: Db::connect(&url).await.unwrap(),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
+        let tdb = px360_testkit::TestDb::new(backend).await;
+        Self {
+            db: tdb.connect().await,
+            tdb,
         }
     }
 
     async fn drop(self) {
         self.db.pool.close().await;
         self.db.writer.close().await;
-        if let Some(name) = self.pg_name {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin().await)
-            .await
-            .unwrap();
-        }
+        self.tdb.drop_db().await;
     }
 }
 
@@ -202,7 +163,7 @@ async fn run(backend: Backend, set_wise: bool) -> Vec<String> {
             .await
             .unwrap();
     let caller = Caller {
-        api_key_id: key.key.id.clone(),
+        api_key_id: key.key.id.to_string(),
         hospital_id: hospital,
         ip: None,
         user_agent: None,

@@ -42,10 +42,7 @@ pub async fn protect(State(st): State<AppState>, req: Request, next: Next) -> Re
     }
     let ctx = Req::of(&req);
     let (parts, _) = req.into_parts();
-    let ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let ip = px360_api::client_ip::of(&parts.extensions).map(|ip| ip.to_string());
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)

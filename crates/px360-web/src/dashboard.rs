@@ -8,7 +8,6 @@ use crate::error::UiError;
 use crate::events::{EventRow, rows};
 use crate::i18n::{Label, Tr};
 use crate::page::{Chrome, Nav, Req, may_list_events, render};
-use crate::queries;
 use crate::session::Session;
 use askama::Template;
 use axum::extract::State;
@@ -86,7 +85,7 @@ pub async fn page(
         (None, None)
     };
 
-    let jc = queries::journey_counts(&st.db, &f).await?;
+    let jc = st.db.journey_counts(&f).await?;
     let journey_stats = [
         ("active", "journeys-active"),
         ("completed", "journeys-completed"),

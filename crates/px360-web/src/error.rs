@@ -39,7 +39,7 @@ impl From<ApiError> for UiError {
         match e {
             ApiError::NotFound => UiError::NotFound,
             ApiError::Forbidden => UiError::Forbidden,
-            ApiError::Internal(detail) => UiError::Internal(detail),
+            ApiError::Internal(e) | ApiError::Unavailable(e) => UiError::Internal(e.to_string()),
             // The UI calls no API code that answers anything else; keep the detail if it does.
             other => UiError::Internal(format!("{other:?}")),
         }

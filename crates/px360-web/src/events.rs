@@ -13,7 +13,6 @@ use crate::i18n::{Label, Tr};
 use crate::page::{
     Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, mask, render, stamp, stamp_opt,
 };
-use crate::queries;
 use crate::session::Session;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -23,6 +22,7 @@ use px360_api::{AppState, obj, own_hospital};
 use px360_domain::event::EventStatus;
 use px360_domain::rbac::{Action, Resource};
 use px360_store::events::EventRecord;
+use px360_store::ts;
 
 pub const STATUSES: [&str; 4] = ["received", "processed", "failed", "parked"];
 
@@ -46,23 +46,26 @@ pub async fn rows(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let names = queries::org_names(&st.db).await?;
-    let zones = queries::hospital_zones(&st.db).await?;
+    let names = st.db.org_names().await?;
+    let zones = st.db.hospital_zones().await?;
     Ok(events
         .into_iter()
-        .map(|e| EventRow {
-            received: stamp(
-                t,
-                &e.received_at,
-                zones.get(&e.hospital_id).map_or("UTC", String::as_str),
-            ),
-            hospital: names.get(&e.hospital_id).cloned().unwrap_or_default(),
-            status_label: t.get(&format!("status-{}", e.status)),
-            status_class: badge(&e.status),
-            id: e.id,
-            source: e.source_system,
-            code: e.event_code,
-            attempts: e.attempts,
+        .map(|e| {
+            let hid = e.hospital_id.to_string();
+            EventRow {
+                received: stamp(
+                    t,
+                    &ts(e.received_at),
+                    zones.get(&hid).map_or("UTC", String::as_str),
+                ),
+                hospital: names.get(&hid).cloned().unwrap_or_default(),
+                status_label: t.get(&format!("status-{}", e.status.as_str())),
+                status_class: badge(e.status.as_str()),
+                id: e.id.to_string(),
+                source: e.source_system,
+                code: e.event_code,
+                attempts: e.attempts,
+            }
         })
         .collect())
 }
@@ -112,10 +115,7 @@ pub async fn list(
     .await?;
     let t = req.t();
     // An unknown status shows everything rather than an error page.
-    let status = req
-        .param("status")
-        .and_then(EventStatus::parse)
-        .map(|s| s.as_str());
+    let status = req.param("status").and_then(EventStatus::parse);
     let before = crate::page::before(&req);
     // The scope filter comes from the principal on every page; the cursor is only a position.
     let h = p.scope().hospital_id().map(|h| h.to_string());
@@ -150,7 +150,7 @@ pub async fn list(
         .map(|v| StatusOption {
             value: v,
             label: t.get(&format!("status-{v}")),
-            selected: status == Some(v),
+            selected: status.map(EventStatus::as_str) == Some(v),
         })
         .collect();
     render(&EventsPage {
@@ -232,18 +232,20 @@ pub async fn detail(
     )
     .await?;
     let e = st.db.event(&id).await?;
-    let at = obj(&e.hospital_id, None);
+    let hid = e.hospital_id.to_string();
+    let at = obj(&hid, None);
     st.authorize(p, &ctx, Resource::Event, Action::Read, at, Some(&id))
         .await?;
     let t = req.t();
     // A soft-deleted hospital keeps its events readable; its name is then not shown.
-    let (hospital, zone) = match st.db.hospital(&e.hospital_id).await {
+    let (hospital, zone) = match st.db.hospital(&hid).await {
         Ok(h) => (h.name, h.timezone),
         Err(px360_store::StoreError::NotFound) => (
             String::new(),
-            queries::hospital_zones(&st.db)
+            st.db
+                .hospital_zones()
                 .await?
-                .remove(&e.hospital_id)
+                .remove(&hid)
                 .unwrap_or_else(|| "UTC".into()),
         ),
         Err(err) => return Err(err.into()),
@@ -254,10 +256,10 @@ pub async fn detail(
     let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let warnings: Vec<px360_store::journeys::Warning> =
         serde_json::from_str(&e.warnings).unwrap_or_default();
-    let replayable = matches!(e.status.as_str(), "parked" | "failed");
+    let replayable = matches!(e.status, EventStatus::Parked | EventStatus::Failed);
     render(&EventPage {
         chrome: Chrome::new(&req, Some(&s), Nav::Events, "event-title"),
-        id: e.id.clone(),
+        id: e.id.to_string(),
         hospital,
         source: e.source_system,
         code: e.event_code,
@@ -265,12 +267,12 @@ pub async fn detail(
         patient: mask(&e.patient_identifier),
         department_code: field("department_code"),
         physician_licence: field("physician_licence"),
-        occurred: stamp(&t, &e.occurred_at, &zone),
-        received: stamp(&t, &e.received_at, &zone),
-        processed: stamp_opt(&t, e.processed_at.as_deref(), &zone),
-        next_attempt: stamp_opt(&t, e.next_attempt_at.as_deref(), &zone),
-        status_label: t.get(&format!("status-{}", e.status)),
-        status_class: badge(&e.status),
+        occurred: stamp(&t, &ts(e.occurred_at), &zone),
+        received: stamp(&t, &ts(e.received_at), &zone),
+        processed: stamp_opt(&t, e.processed_at.map(ts).as_deref(), &zone),
+        next_attempt: stamp_opt(&t, e.next_attempt_at.map(ts).as_deref(), &zone),
+        status_label: t.get(&format!("status-{}", e.status.as_str())),
+        status_class: badge(e.status.as_str()),
         attempts: e.attempts,
         last_error: e.last_error.as_deref().map(|s| ErrorView::new(&t, s)),
         warnings: warnings
@@ -331,7 +333,7 @@ pub async fn replay(
         &ctx,
         Resource::Event,
         Action::Operate,
-        obj(&e.hospital_id, None),
+        obj(&e.hospital_id.to_string(), None),
         Some(&id),
     )
     .await?;
@@ -344,8 +346,8 @@ pub async fn replay(
         "event.replay",
         "inbound_event",
         &id,
-        Some(&e.hospital_id),
-        serde_json::json!({"previous_status": e.status, "via": "ui"}),
+        Some(&e.hospital_id.to_string()),
+        serde_json::json!({"previous_status": e.status.as_str(), "via": "ui"}),
     ))
     .await?;
     hand_back_to_worker(&st, &id).await;

@@ -6,7 +6,6 @@
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
 use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, badge, render, stamp, stamp_opt};
-use crate::queries;
 use crate::session::Session;
 use askama::Template;
 use axum::extract::State;
@@ -66,10 +65,7 @@ pub async fn list(
     let (templates, names) = if journeys.is_empty() {
         Default::default()
     } else {
-        (
-            queries::template_names(&st.db).await?,
-            queries::org_names(&st.db).await?,
-        )
+        (st.db.template_names().await?, st.db.org_names().await?)
     };
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     let rows = journeys

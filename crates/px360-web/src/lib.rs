@@ -21,7 +21,6 @@ mod journeys;
 mod login;
 mod org;
 pub mod page;
-mod queries;
 pub mod session;
 
 use axum::Router;
@@ -54,6 +53,7 @@ pub fn router(st: AppState) -> Router {
     // POST only: showing the form is free.
     let mut login = get(login::form).post(login::submit);
     if let Some(conf) = GovernorConfigBuilder::default()
+        .key_extractor(px360_api::client_ip::ClientIpKey)
         .period(st.cfg.login_period)
         .burst_size(st.cfg.login_burst)
         .methods(vec![Method::POST])
@@ -76,5 +76,10 @@ pub fn router(st: AppState) -> Router {
         .layer(from_fn_with_state(st.clone(), csrf::protect))
         .layer(from_fn(page::context))
         .layer(from_fn(page::security_headers))
+        // Outermost: the login limit and the audit read the resolved client address.
+        .layer(from_fn_with_state(
+            st.cfg.trusted_proxies.clone(),
+            px360_api::client_ip::resolve,
+        ))
         .with_state(st)
 }

@@ -66,7 +66,8 @@ pub async fn submit(
 ) -> Result<Response, UiError> {
     let given = f.username.trim().to_owned();
     let username = if given.contains('@') {
-        crate::queries::username_for_email(&st.db, &given)
+        st.db
+            .username_for_email(&given)
             .await?
             .unwrap_or_else(|| given.clone())
     } else {

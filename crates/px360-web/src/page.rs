@@ -10,8 +10,8 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use px360_api::integrations::{decode_cursor, encode_cursor};
 use px360_api::own_hospital;
+use px360_api::paging::{decode_cursor, encode_cursor};
 use px360_domain::rbac::{Action, Principal, Resource};
 use px360_store::page::Cursor;
 

@@ -136,10 +136,10 @@ pub async fn require(State(st): State<AppState>, mut req: Request, next: Next) -
         Err(px360_store::StoreError::NotFound) => return to_login(&ctx, &req, presented),
         Err(e) => return UiError::from(e).into_response(),
     };
-    let same_grant = user.role == p.role().as_str()
-        && user.hospital_id == p.scope().hospital_id().map(|u| u.to_string())
-        && user.department_id == p.scope().department_id().map(|u| u.to_string());
-    if user.is_active == 0 || !same_grant {
+    let same_grant = user.role == p.role()
+        && user.hospital_id == p.scope().hospital_id()
+        && user.department_id == p.scope().department_id();
+    if !user.is_active || !same_grant {
         return to_login(&ctx, &req, presented);
     }
     req.extensions_mut().insert(Session {

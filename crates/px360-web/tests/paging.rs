@@ -7,7 +7,7 @@
 mod common;
 
 use common::{Jar, Kind, PASSWORD, Ui};
-use px360_api::integrations::encode_cursor;
+use px360_api::paging::encode_cursor;
 use px360_store::page::Cursor;
 
 const PAGE: usize = 50;
@@ -44,7 +44,7 @@ async fn insert_events(ui: &Ui) -> Vec<Ev> {
             .create_api_key(&h, "paging", &["*".into()], None)
             .await
             .unwrap();
-        keys.insert(code, (h, k.key.id));
+        keys.insert(code, (h, k.key.id.to_string()));
     }
     let evs: Vec<Ev> = (0..130)
         .map(|i| Ev {

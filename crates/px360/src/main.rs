@@ -110,6 +110,12 @@ enum Cmd {
         /// Sustained integration events per second per client IP.
         #[arg(long, env = "PX360_EVENTS_PER_SECOND", default_value_t = 10_000)]
         events_per_second: u64,
+        /// Reverse proxies (comma-separated CIDRs or addresses) whose `X-Forwarded-For` /
+        /// `Forwarded` headers name the client for rate limits and the audit log. Empty: the
+        /// peer address is the client and those headers are ignored.
+        #[arg(long, env = "PX360_TRUSTED_PROXIES", default_value = "",
+              value_parser = px360_api::client_ip::TrustedProxies::parse)]
+        trusted_proxies: px360_api::client_ip::TrustedProxies,
     },
     /// Workers and scheduler only (share one PostgreSQL between machines).
     Worker,
@@ -192,12 +198,14 @@ async fn main() -> anyhow::Result<()> {
         login_burst: 10,
         events_burst: 20_000,
         events_per_second: 10_000,
+        trusted_proxies: Default::default(),
     }) {
         Cmd::Serve {
             listen,
             login_burst,
             events_burst,
             events_per_second,
+            trusted_proxies,
         } => {
             let admin = std::env::var("PX360_ADMIN_PASSWORD")
                 .ok()
@@ -214,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
             opts.api.login_burst = login_burst.max(1);
             opts.api.events_burst = events_burst.max(1);
             opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));
+            opts.api.trusted_proxies = trusted_proxies;
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             px360::serve(db, jobs, opts, listener, px360::shutdown_signal()).await
         }

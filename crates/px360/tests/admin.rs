@@ -7,23 +7,6 @@ mod common;
 use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_id, field_names};
 use serde_json::{Value, json};
 
-async fn send(
-    s: &TestServer,
-    tok: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    s.http
-        .request(method, s.url(path))
-        .bearer_auth(tok)
-        .header("User-Agent", "px360-admin-test")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn templates_and_validation(kind: Kind) {
     use reqwest::Method;
     let tdb = TestDb::new(kind).await;
@@ -36,7 +19,7 @@ async fn templates_and_validation(kind: Kind) {
     let r = s.post(&admin, "/api/users", json!({"username": "ha", "display_name": "HA", "password": "hospital admin pw", "role": "hospital_admin", "hospital_id": rgh})).await;
     assert_eq!(r.status(), 201);
     let ha = s.token("ha", "hospital admin pw").await;
-    let r = send(&s, &ha, Method::POST, "/api/journey-templates", json!({"code": "RGH_OP", "name": "RGH outpatient", "stages": [
+    let r = s.send(&ha, Method::POST, "/api/journey-templates", json!({"code": "RGH_OP", "name": "RGH outpatient", "stages": [
         {"code": "CHECKIN", "name": "Checked in", "completing_event_code": "OP_CHECKIN"},
         {"code": "SEEN", "name": "Seen", "completing_event_code": "OP_SEEN", "survey_template_ref": "survey:rgh-op"}]})).await;
     assert_eq!(r.status(), 201);
@@ -49,16 +32,16 @@ async fn templates_and_validation(kind: Kind) {
     assert_eq!(t["stages"][1]["position"], 2);
 
     // Bad input: each bad field named.
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        "/api/journey-templates",
-        json!({"code": "bad code", "name": "", "stages": [
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            "/api/journey-templates",
+            json!({"code": "bad code", "name": "", "stages": [
         {"code": "A", "name": "A", "completing_event_code": "X1"},
         {"code": "B", "name": "B", "completing_event_code": "X1"}]}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let p: Value = r.json().await.unwrap();
@@ -66,23 +49,23 @@ async fn templates_and_validation(kind: Kind) {
         field_names(&p),
         ["code", "name", "stages[1].completing_event_code"]
     );
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/hospitals/{rgh}"),
-        json!({"timezone": "Mars/Olympus"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/hospitals/{rgh}"),
+            json!({"timezone": "Mars/Olympus"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(field_names(&r.json().await.unwrap()), ["timezone"]);
-    let r = send(&s, &admin, Method::POST, "/api/employees", json!({"department_id": rd["CARD"], "employee_number": "E1", "given_name": " ", "family_name": "X"})).await;
+    let r = s.send(&admin, Method::POST, "/api/employees", json!({"department_id": rd["CARD"], "employee_number": "E1", "given_name": " ", "family_name": "X"})).await;
     assert_eq!(r.status(), 422);
     assert_eq!(field_names(&r.json().await.unwrap()), ["given_name"]);
-    let r = send(&s, &admin, Method::POST, "/api/employees", json!({"department_id": "nope", "employee_number": "E1", "given_name": "A", "family_name": "X"})).await;
+    let r = s.send(&admin, Method::POST, "/api/employees", json!({"department_id": "nope", "employee_number": "E1", "given_name": "A", "family_name": "X"})).await;
     assert_eq!(field_names(&r.json().await.unwrap()), ["department_id"]);
     // Duplicate template code: 409.
-    let r = send(&s, &ha, Method::POST, "/api/journey-templates", json!({"code": "RGH_OP", "name": "again", "stages": [{"code": "A", "name": "A", "completing_event_code": "Z1"}]})).await;
+    let r = s.send(&ha, Method::POST, "/api/journey-templates", json!({"code": "RGH_OP", "name": "again", "stages": [{"code": "A", "name": "A", "completing_event_code": "Z1"}]})).await;
     assert_eq!(r.status(), 409);
 
     // The worker prefers the hospital's own template; another hospital keeps the group one.
@@ -115,14 +98,14 @@ async fn templates_and_validation(kind: Kind) {
     // Stage edits are audited with actor, IP, user agent, object and change.
     let stage = t["stages"][0]["id"].as_str().unwrap();
     let tid = t["id"].as_str().unwrap();
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("/api/journey-templates/{tid}/stages/{stage}"),
-        json!({"name": "Arrived"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("/api/journey-templates/{tid}/stages/{stage}"),
+            json!({"name": "Arrived"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["name"], "Arrived");
     let got: Value = s
@@ -145,7 +128,7 @@ async fn templates_and_validation(kind: Kind) {
         .find(|a| a["action"] == "update" && a["object_id"] == stage)
         .expect("stage update audited");
     assert_eq!(rec["object_type"], "stage_template");
-    assert_eq!(rec["user_agent"], "px360-admin-test");
+    assert_eq!(rec["user_agent"], px360_testkit::http::USER_AGENT);
     assert!(rec["ip"].as_str().unwrap().starts_with("127.0.0.1"));
     assert!(rec["actor_id"].is_string());
     assert!(rec["changes"].as_str().unwrap().contains("Arrived"));
@@ -163,19 +146,19 @@ async fn updates_and_soft_deletes(kind: Kind) {
     let (rgh, rd) = s.hospital(&admin, "RGH").await;
 
     // Employee lifecycle.
-    let r = send(&s, &admin, Method::POST, "/api/employees", json!({"department_id": rd["CARD"], "employee_number": "E-900", "given_name": "Ann", "family_name": "Lee", "job_title": "Porter"})).await;
+    let r = s.send(&admin, Method::POST, "/api/employees", json!({"department_id": rd["CARD"], "employee_number": "E-900", "given_name": "Ann", "family_name": "Lee", "job_title": "Porter"})).await;
     assert_eq!(r.status(), 201);
     let e: Value = r.json().await.unwrap();
     let eid = e["id"].as_str().unwrap();
     assert_eq!(e["hospital_id"], rgh.as_str());
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/employees/{eid}"),
-        json!({"department_id": rd["ORTH"], "job_title": "Senior porter"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/employees/{eid}"),
+            json!({"department_id": rd["ORTH"], "job_title": "Senior porter"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let e: Value = r.json().await.unwrap();
     assert_eq!(
@@ -186,8 +169,7 @@ async fn updates_and_soft_deletes(kind: Kind) {
         (rd["ORTH"].as_str(), "Senior porter")
     );
     assert_eq!(
-        send(
-            &s,
+        s.send(
             &admin,
             Method::DELETE,
             &format!("/api/employees/{eid}"),
@@ -206,8 +188,7 @@ async fn updates_and_soft_deletes(kind: Kind) {
     let list: Value = s.get(&admin, "/api/employees").await.json().await.unwrap();
     assert!(list.as_array().unwrap().iter().all(|x| x["id"] != eid));
     assert_eq!(
-        send(
-            &s,
+        s.send(
             &admin,
             Method::DELETE,
             &format!("/api/employees/{eid}"),
@@ -231,33 +212,33 @@ async fn updates_and_soft_deletes(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/physicians/{ph}"),
-        json!({"department_id": nd["CARD"]}),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/physicians/{ph}"),
+            json!({"department_id": nd["CARD"]}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(field_names(&r.json().await.unwrap()), ["department_id"]);
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/physicians/{ph}"),
-        json!({"specialty": "Cardiology"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/physicians/{ph}"),
+            json!({"specialty": "Cardiology"}),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["specialty"], "Cardiology");
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/departments/{}", rd["GMED"]),
-        json!({"name": "General medicine"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/departments/{}", rd["GMED"]),
+            json!({"name": "General medicine"}),
+        )
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["name"], "General medicine");
 
     // Accounts: a Hospital Admin cannot raise a nurse to its own level, can change lower roles.
@@ -267,33 +248,33 @@ async fn updates_and_soft_deletes(kind: Kind) {
     let r = s.post(&ha, "/api/users", json!({"username": "nurse1", "display_name": "N", "password": "nurse password 1", "role": "nurse", "hospital_id": rgh, "department_id": rd["CARD"]})).await;
     let nurse: Value = r.json().await.unwrap();
     let nid = nurse["id"].as_str().unwrap().to_owned();
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("/api/users/{nid}"),
-        json!({"role": "hospital_admin", "hospital_id": rgh}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("/api/users/{nid}"),
+            json!({"role": "hospital_admin", "hospital_id": rgh}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("/api/users/{nid}"),
-        json!({"role": "nurse", "hospital_id": rgh}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("/api/users/{nid}"),
+            json!({"role": "nurse", "hospital_id": rgh}),
+        )
+        .await;
     assert_eq!(r.status(), 422, "a department role needs a department");
     assert_eq!(field_names(&r.json().await.unwrap()), ["role"]);
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("/api/users/{nid}"),
-        json!({"role": "department_manager", "hospital_id": rgh, "department_id": rd["CARD"]}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("/api/users/{nid}"),
+            json!({"role": "department_manager", "hospital_id": rgh, "department_id": rd["CARD"]}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.json::<Value>().await.unwrap()["role"],
@@ -302,14 +283,14 @@ async fn updates_and_soft_deletes(kind: Kind) {
 
     // Deactivation ends sessions: refresh and login both fail.
     let sess = s.login("nurse1", "nurse password 1").await;
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("/api/users/{nid}"),
-        json!({"is_active": false}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("/api/users/{nid}"),
+            json!({"is_active": false}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let r = s
         .http
@@ -329,8 +310,7 @@ async fn updates_and_soft_deletes(kind: Kind) {
     assert_eq!(r.status(), 401);
     // Soft delete; the PX Admin cannot delete itself.
     assert_eq!(
-        send(
-            &s,
+        s.send(
             &ha,
             Method::DELETE,
             &format!("/api/users/{nid}"),
@@ -351,8 +331,7 @@ async fn updates_and_soft_deletes(kind: Kind) {
     let me: Value = s.get(&admin, "/api/me").await.json().await.unwrap();
     let me_id = me["user_id"].as_str().or(me["id"].as_str()).unwrap();
     assert_eq!(
-        send(
-            &s,
+        s.send(
             &admin,
             Method::DELETE,
             &format!("/api/users/{me_id}"),

@@ -8,20 +8,6 @@ mod common;
 use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event_id, field_names};
 use serde_json::{Value, json};
 
-async fn send(
-    s: &TestServer,
-    tok: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut r = s.http.request(method, s.url(path)).bearer_auth(tok);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
 fn design_event(code: &str, encounter: &str, payload_json: Value) -> Value {
     json!({"source_system": "HIS", "event_code": code, "encounter_id": encounter,
            "patient_identifier": "RGH-CARD-0001", "payload_json": payload_json})
@@ -233,14 +219,9 @@ async fn deletes_with_dependents(kind: Kind) {
     assert_eq!(s.send_event(&key, &ev).await.status(), 202);
 
     // Refusals name the live dependents; nothing changes.
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/hospitals/{h}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(&admin, Method::DELETE, &format!("/api/hospitals/{h}"), None)
+        .await;
     assert_eq!(r.status(), 409);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let p: Value = r.json().await.unwrap();
@@ -250,14 +231,14 @@ async fn deletes_with_dependents(kind: Kind) {
         "{p}"
     );
     assert!(p["detail"].as_str().unwrap().contains("1 patients"), "{p}");
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/departments/{d}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::DELETE,
+            &format!("/api/departments/{d}"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 409);
     assert_eq!(
         r.json::<Value>().await.unwrap()["dependents"],
@@ -279,23 +260,23 @@ async fn deletes_with_dependents(kind: Kind) {
     );
 
     // Department: once empty of patients, its deletion deactivates its accounts.
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/patients/{patient}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::DELETE,
+            &format!("/api/patients/{patient}"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/departments/{d}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::DELETE,
+            &format!("/api/departments/{d}"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
     let r = s
         .http
@@ -315,36 +296,26 @@ async fn deletes_with_dependents(kind: Kind) {
     assert_eq!(r.status(), 401, "nor refresh a session");
 
     // Hospital: still refused while the (deactivated) account exists; then keys revoked at once.
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/hospitals/{h}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(&admin, Method::DELETE, &format!("/api/hospitals/{h}"), None)
+        .await;
     assert_eq!(r.status(), 409);
     assert_eq!(
         r.json::<Value>().await.unwrap()["dependents"],
         json!({"users": 1})
     );
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/users/{nurse_id}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{nurse_id}"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/hospitals/{h}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(&admin, Method::DELETE, &format!("/api/hospitals/{h}"), None)
+        .await;
     assert_eq!(r.status(), 204);
     let ev2 = json!({"source_system": "HIS", "event_code": "OP_BOOKED", "encounter_id": "DEL-E2",
                      "patient_identifier": "DEL-1", "payload": {"timestamp": "2026-01-31T12:30:00"}});
@@ -414,26 +385,26 @@ async fn self_service(kind: Kind) {
     let tok = session["access_token"].as_str().unwrap().to_owned();
 
     // Display name: a Viewer (lowest role) changes their own.
-    let r = send(
-        &s,
-        &tok,
-        Method::PATCH,
-        "/api/me",
-        Some(json!({"display_name": "  New Name "})),
-    )
-    .await;
+    let r = s
+        .send(
+            &tok,
+            Method::PATCH,
+            "/api/me",
+            Some(json!({"display_name": "  New Name "})),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let u: Value = r.json().await.unwrap();
     assert_eq!(u["display_name"], "New Name");
     assert!(u.get("password_hash").is_none());
-    let r = send(
-        &s,
-        &tok,
-        Method::PATCH,
-        "/api/me",
-        Some(json!({"display_name": " "})),
-    )
-    .await;
+    let r = s
+        .send(
+            &tok,
+            Method::PATCH,
+            "/api/me",
+            Some(json!({"display_name": " "})),
+        )
+        .await;
     assert_eq!(field_names(&r.json().await.unwrap()), ["display_name"]);
 
     // Password: the current one is required, the new one must be long enough.
@@ -447,11 +418,13 @@ async fn self_service(kind: Kind) {
             "new_password",
         ),
     ] {
-        let r = send(&s, &tok, Method::POST, "/api/me/password", Some(body)).await;
+        let r = s
+            .send(&tok, Method::POST, "/api/me/password", Some(body))
+            .await;
         assert_eq!(r.status(), 422);
         assert_eq!(field_names(&r.json().await.unwrap()), [field]);
     }
-    let r = send(&s, &tok, Method::POST, "/api/me/password",
+    let r = s.send(&tok, Method::POST, "/api/me/password",
         Some(json!({"current_password": "first password 123", "new_password": "second password 123"}))).await;
     assert_eq!(r.status(), 200);
     let fresh: Value = r.json().await.unwrap();
@@ -488,14 +461,14 @@ async fn self_service(kind: Kind) {
     s.login("selfie", "second password 123").await;
 
     // Deactivating or deleting oneself: 409, whatever the role (a Viewer may not manage users).
-    let r = send(
-        &s,
-        &tok,
-        Method::PATCH,
-        &format!("/api/users/{me_id}"),
-        Some(json!({"is_active": false})),
-    )
-    .await;
+    let r = s
+        .send(
+            &tok,
+            Method::PATCH,
+            &format!("/api/users/{me_id}"),
+            Some(json!({"is_active": false})),
+        )
+        .await;
     assert_eq!(r.status(), 409);
     let admin_id = s
         .get(&admin, "/api/me")
@@ -506,23 +479,23 @@ async fn self_service(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
-    let r = send(
-        &s,
-        &admin,
-        Method::PATCH,
-        &format!("/api/users/{admin_id}"),
-        Some(json!({"is_active": false})),
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::PATCH,
+            &format!("/api/users/{admin_id}"),
+            Some(json!({"is_active": false})),
+        )
+        .await;
     assert_eq!(r.status(), 409);
-    let r = send(
-        &s,
-        &admin,
-        Method::DELETE,
-        &format!("/api/users/{admin_id}"),
-        None,
-    )
-    .await;
+    let r = s
+        .send(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{admin_id}"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), 409);
 
     // Audited as changes of the account, without the passwords.

@@ -8,7 +8,7 @@
 
 mod common;
 use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer};
-use px360_api::integrations::{decode_cursor, encode_cursor};
+use px360_api::paging::{decode_cursor, encode_cursor};
 use px360_store::page::Cursor;
 use serde_json::{Value, json};
 
@@ -212,7 +212,7 @@ async fn events_paging(kind: Kind) {
             s.db.create_api_key(h, "paging", &["*".into()], None)
                 .await
                 .unwrap();
-        keys.insert(h.clone(), k.key.id);
+        keys.insert(h.clone(), k.key.id.to_string());
     }
 
     // 175 events of two hospitals, interleaved. Mostly five per timestamp (an intake batch),

@@ -10,33 +10,6 @@ use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, event, event_
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn send(
-    s: &TestServer,
-    tok: &str,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    s.http
-        .request(method, s.url(path))
-        .bearer_auth(tok)
-        .header("User-Agent", "px360-templates-test")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn delete(s: &TestServer, tok: &str, path: &str) -> reqwest::Response {
-    s.http
-        .delete(s.url(path))
-        .bearer_auth(tok)
-        .header("User-Agent", "px360-templates-test")
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Stage codes in list order, after checking the positions run 1..n in that order.
 fn stage_codes(t: &Value) -> Vec<String> {
     let stages = t["stages"].as_array().unwrap();
@@ -166,7 +139,7 @@ async fn add_and_remove(kind: Kind) {
     let stages = format!("/api/journey-templates/{tid}/stages");
 
     // In the middle: the stages from there on move down one.
-    let r = send(&s, &ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": "survey:x", "position": 2})).await;
+    let r = s.send(&ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": "survey:x", "position": 2})).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.unwrap();
     assert_eq!(stage_codes(&t), ["A", "X", "B", "C"]);
@@ -175,27 +148,27 @@ async fn add_and_remove(kind: Kind) {
     assert_eq!(x["survey_template_ref"], "survey:x");
     let x_id = stage_id(&t, "X");
     // No position: last. First position: everything moves.
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        &stages,
-        json!({"code": "Y", "name": "Stage Y", "completing_event_code": "ED_Y"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            &stages,
+            json!({"code": "Y", "name": "Stage Y", "completing_event_code": "ED_Y"}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     assert_eq!(
         stage_codes(&r.json().await.unwrap()),
         ["A", "X", "B", "C", "Y"]
     );
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        &stages,
-        json!({"code": "Z", "name": "Stage Z", "completing_event_code": "ED_Z", "position": 1}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            &stages,
+            json!({"code": "Z", "name": "Stage Z", "completing_event_code": "ED_Z", "position": 1}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     assert_eq!(
         stage_codes(&r.json().await.unwrap()),
@@ -203,14 +176,14 @@ async fn add_and_remove(kind: Kind) {
     );
 
     // Refusals name the field; nothing changes.
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        &stages,
-        json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_B"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            &stages,
+            json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_B"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let p: Value = r.json().await.unwrap();
@@ -222,14 +195,14 @@ async fn add_and_remove(kind: Kind) {
             .contains("stage B"),
         "{p}"
     );
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        &stages,
-        json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_D", "position": 8}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            &stages,
+            json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_D", "position": 8}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(field_names(&p), ["position"]);
@@ -240,9 +213,7 @@ async fn add_and_remove(kind: Kind) {
             .contains("between 1 and 7"),
         "{p}"
     );
-    let r = send(
-        &s,
-        &ha,
+    let r = s.send(&ha,
         Method::POST,
         &stages,
         json!({"code": "bad code", "name": " ", "completing_event_code": "ed d", "position": 0}),
@@ -253,14 +224,14 @@ async fn add_and_remove(kind: Kind) {
         field_names(&r.json().await.unwrap()),
         ["code", "name", "completing_event_code", "position"]
     );
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        "/api/journey-templates/no-such-template/stages",
-        json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_D"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            "/api/journey-templates/no-such-template/stages",
+            json!({"code": "D", "name": "Stage D", "completing_event_code": "ED_D"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
     let got: Value = s
         .get(&ha, &format!("/api/journey-templates/{tid}"))
@@ -272,7 +243,7 @@ async fn add_and_remove(kind: Kind) {
 
     // Remove from the middle: the gap closes, and only live stages are listed anywhere.
     let b_id = stage_id(&got, "B");
-    let r = delete(&s, &ha, &format!("{stages}/{b_id}")).await;
+    let r = s.delete(&ha, &format!("{stages}/{b_id}")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         stage_codes(&r.json().await.unwrap()),
@@ -308,33 +279,33 @@ async fn add_and_remove(kind: Kind) {
     assert!(deleted_at.is_some());
     // A removed stage is gone for edits too.
     assert_eq!(
-        delete(&s, &ha, &format!("{stages}/{b_id}")).await.status(),
+        s.delete(&ha, &format!("{stages}/{b_id}")).await.status(),
         404
     );
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("{stages}/{b_id}"),
-        json!({"name": "Back"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("{stages}/{b_id}"),
+            json!({"name": "Back"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
     // Its event code is free again (its position too: the new stage takes position 4).
-    let r = send(&s, &ha, Method::POST, &stages, json!({"code": "B2", "name": "Stage B again", "completing_event_code": "ED_B", "position": 4})).await;
+    let r = s.send(&ha, Method::POST, &stages, json!({"code": "B2", "name": "Stage B again", "completing_event_code": "ED_B", "position": 4})).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.unwrap();
     assert_eq!(stage_codes(&t), ["Z", "A", "X", "B2", "C", "Y"]);
     let b2_id = stage_id(&t, "B2");
     // Renaming a live stage's event code to another live stage's: a conflict naming the field.
-    let r = send(
-        &s,
-        &ha,
-        Method::PATCH,
-        &format!("{stages}/{x_id}"),
-        json!({"completing_event_code": "ED_C"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::PATCH,
+            &format!("{stages}/{x_id}"),
+            json!({"completing_event_code": "ED_C"}),
+        )
+        .await;
     assert_eq!(r.status(), 409);
     assert!(
         r.json::<Value>().await.unwrap()["detail"]
@@ -356,12 +327,9 @@ async fn add_and_remove(kind: Kind) {
         .map(|s| s["id"].as_str().unwrap().to_owned())
         .collect();
     for id in &ids[1..] {
-        assert_eq!(
-            delete(&s, &ha, &format!("{stages}/{id}")).await.status(),
-            200
-        );
+        assert_eq!(s.delete(&ha, &format!("{stages}/{id}")).await.status(), 200);
     }
-    let r = delete(&s, &ha, &format!("{stages}/{}", ids[0])).await;
+    let r = s.delete(&ha, &format!("{stages}/{}", ids[0])).await;
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(field_names(&p), ["stages"]);
@@ -384,17 +352,17 @@ async fn add_and_remove(kind: Kind) {
     let codes: Vec<String> = (1..=50).map(|n| format!("S{n}")).collect();
     let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
     let full = template(&s, &ha, "FULL_T", "FULL", &codes).await;
-    let r = send(
-        &s,
-        &ha,
-        Method::POST,
-        &format!(
-            "/api/journey-templates/{}/stages",
-            full["id"].as_str().unwrap()
-        ),
-        json!({"code": "S51", "name": "One too many", "completing_event_code": "FULL_S51"}),
-    )
-    .await;
+    let r = s
+        .send(
+            &ha,
+            Method::POST,
+            &format!(
+                "/api/journey-templates/{}/stages",
+                full["id"].as_str().unwrap()
+            ),
+            json!({"code": "S51", "name": "One too many", "completing_event_code": "FULL_S51"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(field_names(&r.json().await.unwrap()), ["stages"]);
 
@@ -417,7 +385,7 @@ async fn add_and_remove(kind: Kind) {
     let added = rec("create", &x_id);
     assert_eq!(added["object_type"], "stage_template");
     assert_eq!(added["hospital_id"], rgh.as_str());
-    assert_eq!(added["user_agent"], "px360-templates-test");
+    assert_eq!(added["user_agent"], px360_testkit::http::USER_AGENT);
     assert!(added["actor_id"].is_string());
     let changes: Value = serde_json::from_str(added["changes"].as_str().unwrap()).unwrap();
     assert_eq!(changes["journey_template_id"], tid.as_str());
@@ -481,12 +449,12 @@ async fn running_journey_keeps_stages(kind: Kind) {
         pairs(&[("A", "completed"), ("B", "pending"), ("C", "pending")])
     );
 
-    let r = delete(
-        &s,
-        &ha,
-        &format!("/api/journey-templates/{tid}/stages/{}", stage_id(&t, "B")),
-    )
-    .await;
+    let r = s
+        .delete(
+            &ha,
+            &format!("/api/journey-templates/{tid}/stages/{}", stage_id(&t, "B")),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let j = journey(&s, &admin, "ENC-RUN-1").await.unwrap();
     assert_eq!(
@@ -519,16 +487,14 @@ async fn new_journeys_get_live_stages(kind: Kind) {
     let key = s.api_key(&admin, &rgh, &["EPIC"]).await;
     let t = template(&s, &ha, "NEW_T", "NEW", &["A", "B", "C"]).await;
     let tid = t["id"].as_str().unwrap();
-    let r = delete(
-        &s,
-        &ha,
-        &format!("/api/journey-templates/{tid}/stages/{}", stage_id(&t, "B")),
-    )
-    .await;
+    let r = s
+        .delete(
+            &ha,
+            &format!("/api/journey-templates/{tid}/stages/{}", stage_id(&t, "B")),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let r = send(
-        &s,
-        &ha,
+    let r = s.send(&ha,
         Method::POST,
         &format!("/api/journey-templates/{tid}/stages"),
         json!({"code": "D", "name": "Stage D", "completing_event_code": "NEW_D", "position": 2}),
@@ -678,12 +644,12 @@ async fn migration_keeps_started_journeys(kind: Kind) {
     assert!(dup.is_err(), "live positions stay unique");
 
     // The migrated template can be edited; the journey keeps its stages and still progresses.
-    let r = delete(
-        &s,
-        &admin,
-        &format!("/api/journey-templates/{jt}/stages/{}", st[1]),
-    )
-    .await;
+    let r = s
+        .delete(
+            &admin,
+            &format!("/api/journey-templates/{jt}/stages/{}", st[1]),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(stage_codes(&r.json().await.unwrap()), ["A", "C"]);
     let key = s.api_key(&admin, &h, &["EPIC"]).await;

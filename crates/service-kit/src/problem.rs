@@ -10,7 +10,7 @@ use serde::Serialize;
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// A problem report. `type` is a stable URI naming the kind of problem.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -21,10 +21,15 @@ pub struct Problem {
     /// One entry per invalid request field, so a client can show every mistake at once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// RFC 9457 extension members of a problem type (e.g. PX360's `dependents` on a refused
+    /// delete), serialised next to the standard members.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(ignore)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A problem with one field of the request, named by a JSON Pointer–like path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -38,7 +43,28 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Add an extension member (RFC 9457 section 3.2).
+    pub fn extension(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extensions.insert(name.into(), value);
+        self
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(detail)
+    }
+
+    /// A dependency (database, queue) is not reachable: the client may retry later.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+        )
+        .detail("a backing service is unavailable; retry later")
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -124,6 +150,10 @@ mod tests {
         assert_eq!(v["status"], 422);
         assert_eq!(v["type"], "urn:problem:validation");
         assert_eq!(v["errors"][0]["field"], "event_code");
+        assert!(v.get("extensions").is_none());
+        let v =
+            serde_json::to_value(Problem::conflict("x").extension("dependents", 3.into())).unwrap();
+        assert_eq!(v["dependents"], 3);
         assert_eq!(
             p.into_response().headers()[header::CONTENT_TYPE],
             CONTENT_TYPE

@@ -3,10 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use secrecy::SecretString;
-use sqlx::Connection;
 use xhuma::audit::{AuditEvent, AuditLog, Category};
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 async fn suite(log: &AuditLog) {
     log.ping().await.unwrap();
@@ -74,13 +71,8 @@ async fn sqlite_backend_passes_the_suite_and_reopens() {
 
 #[tokio::test]
 async fn postgres_backend_passes_the_suite() {
-    let name = format!("xhuma_audit_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(PG_ADMIN).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = SecretString::from(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+    let (name, url) = px360_testkit::pg::create("xhuma_audit").await;
+    let url = SecretString::from(url);
     let dir = tempfile::tempdir().unwrap();
     let result = async {
         let log = AuditLog::open(Some(&url), dir.path()).await.unwrap();
@@ -92,12 +84,7 @@ async fn postgres_backend_passes_the_suite() {
         log.close().await;
     };
     let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(result)).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    px360_testkit::pg::drop(&name).await;
     if let Err(p) = outcome {
         std::panic::resume_unwind(p);
     }

@@ -10,9 +10,6 @@ use std::time::Duration;
 
 use common::*;
 use secrecy::SecretString;
-use sqlx::Connection;
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 async fn redis_cleanup(prefix: &str) {
     let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
@@ -33,21 +30,14 @@ async fn redis_cleanup(prefix: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flow_on_redis_cache_and_postgres_audit() {
-    let db = format!("xhuma_e2e_{}", uuid::Uuid::new_v4().simple());
+    let (db, db_url) = px360_testkit::pg::create("xhuma_e2e").await;
     let prefix = format!("xhuma-e2e-{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(PG_ADMIN).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db2 = db.clone();
+
     let prefix2 = prefix.clone();
     let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(async move {
         let gw = gateway(|c| {
             c.redis_url = Some(SecretString::from("redis://127.0.0.1:6379"));
-            c.database_url = Some(SecretString::from(format!(
-                "postgres://postgres@127.0.0.1:5432/{db2}"
-            )));
+            c.database_url = Some(SecretString::from(db_url.clone()));
             c.cache.key_prefix = prefix2.clone();
         })
         .await;
@@ -99,12 +89,7 @@ async fn flow_on_redis_cache_and_postgres_audit() {
     }))
     .await;
     redis_cleanup(&prefix).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    px360_testkit::pg::drop(&db).await;
     if let Err(p) = outcome {
         std::panic::resume_unwind(p);
     }

@@ -2,12 +2,12 @@
 //! multi-row statements. About a dozen statements per batch, whatever its size.
 
 use super::Claimed;
-use super::plan::{self, Journey, Known, Stage, Template, TemplateStage};
 use crate::bulk::{Marks, rows_per_statement};
 use crate::journeys::Processed;
 use crate::{Backend, Result, StoreError, now_ts};
 use px360_domain::event::EventPayload;
 use px360_domain::journey::StageStatus;
+use px360_domain::plan::{self, Journey, Known, Stage, Template, TemplateStage};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::{BTreeSet, HashSet};

@@ -1,41 +1,27 @@
 //! Applying claimed integration events to patient journeys.
 //!
 //! A job's batch is claimed with one statement, then applied set-wise ([`batch`]): one query per
-//! kind of reference data, every decision in memory ([`plan`]), multi-row writes; about a dozen
+//! kind of reference data, every decision in memory (`px360_domain::plan`), multi-row writes; about a dozen
 //! statements for the whole batch instead of a dozen per event. When that path cannot be used
 //! (a stored payload no longer parses, another worker started one of the same journeys at the
 //! same moment, a statement fails), the batch is applied event by event ([`single`]), each
 //! inside its own savepoint, so one bad event fails alone and its neighbours still complete.
 
 mod batch;
-mod plan;
 mod single;
-
-#[cfg(test)]
-mod tests;
 
 use crate::journeys::Outcome;
 use crate::{Backend, Db, Result, StoreError, now_ts};
 use px360_domain::event::EventPayload;
 use sqlx::{AnyConnection, Connection, Row};
 
-/// An event claimed for processing.
-#[derive(Debug, Clone)]
-pub(crate) struct Claimed {
-    pub id: String,
-    pub hospital_id: String,
-    pub event_code: String,
-    pub encounter_id: String,
-    pub patient_identifier: String,
-    pub payload: String,
-    pub received_at: String,
-}
+/// An event claimed for processing (the planner's input type).
+pub(crate) use px360_domain::plan::PlanEvent as Claimed;
 
-impl Claimed {
-    fn payload(&self) -> Result<EventPayload> {
-        serde_json::from_str(&self.payload)
-            .map_err(|e| StoreError::Invalid(format!("stored payload: {e}")))
-    }
+/// The stored payload of a claimed event.
+fn payload_of(c: &Claimed) -> Result<EventPayload> {
+    serde_json::from_str(&c.payload)
+        .map_err(|e| StoreError::Invalid(format!("stored payload: {e}")))
 }
 
 impl Db {
@@ -98,7 +84,7 @@ impl Db {
             }
             tokio::time::sleep(h).await;
         }
-        let parsed: Vec<Result<EventPayload>> = claimed.iter().map(Claimed::payload).collect();
+        let parsed: Vec<Result<EventPayload>> = claimed.iter().map(payload_of).collect();
         if set_wise && parsed.iter().all(|p| p.is_ok()) {
             let events: Vec<(&Claimed, &EventPayload)> = claimed
                 .iter()

@@ -17,83 +17,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
-pub const ADMIN_PASSWORD: &str = "admin-password-for-tests-only";
+pub use px360_testkit::{ADMIN_PASSWORD, Kind, TestDb};
 pub const PASSWORD: &str = "user-password-for-tests";
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-/// A database that exists for one test. PostgreSQL databases are dropped on `Drop`, also when
-/// the test panics.
-pub struct TestDb {
-    pub url: String,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDb {
-    pub async fn new(kind: Kind) -> Self {
-        match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("px360.db").display());
-                TestDb {
-                    url,
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            Kind::Postgres => {
-                let name = format!("px360_web_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::any::install_default_drivers();
-                let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(PG_ADMIN)
-                    .await
-                    .unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                TestDb {
-                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime: use a runtime of its own on another thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                sqlx::any::install_default_drivers();
-                if let Ok(mut c) =
-                    <sqlx::AnyConnection as sqlx::Connection>::connect(PG_ADMIN).await
-                {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut c)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 pub struct Opts {
     pub login_burst: u32,
@@ -158,8 +83,7 @@ impl Ui {
     pub async fn start_with(kind: Kind, o: Opts) -> Self {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let tdb = TestDb::new(kind).await;
-        let db = Db::connect(&tdb.url).await.unwrap();
-        db.seed_demo(Some(ADMIN_PASSWORD)).await.unwrap();
+        let db = tdb.seeded().await;
         let cfg = ApiConfig {
             login_burst: o.login_burst,
             login_period: Duration::from_secs(60),
@@ -347,7 +271,7 @@ impl Ui {
         )
         .await
         .unwrap();
-        u.id
+        u.id.to_string()
     }
 
     /// Store an integration event for a hospital (as the intake endpoint does) and return its id.
@@ -365,7 +289,7 @@ impl Ui {
         }), chrono_tz::Tz::UTC)
         .unwrap();
         let caller = Caller {
-            api_key_id: key.key.id,
+            api_key_id: key.key.id.to_string(),
             hospital_id: h,
             ip: None,
             user_agent: None,

@@ -1,79 +1,14 @@
 //! Test harness: a real database per test (SQLite in a temp dir, or a uniquely named PostgreSQL
 //! database on 127.0.0.1:5432 dropped afterwards) and the real server on a random loopback port.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use px360_store::Db;
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-pub const ADMIN_PASSWORD: &str = "admin-password-for-tests-only";
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-pub struct TestDb {
-    pub url: String,
-    kind: Kind,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDb {
-    pub async fn new(kind: Kind) -> Self {
-        match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("px360.db").display());
-                TestDb {
-                    url,
-                    kind,
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            Kind::Postgres => {
-                let name = format!("px360_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::any::install_default_drivers();
-                let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(PG_ADMIN)
-                    .await
-                    .unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                TestDb {
-                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-                    kind,
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
-        }
-    }
-
-    pub async fn drop_db(self) {
-        if let Some(name) = &self.pg_name {
-            let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(PG_ADMIN)
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        }
-    }
-
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-}
+pub use px360_testkit::http::{Api, event_id, field_names};
+pub use px360_testkit::{ADMIN_PASSWORD, Kind, TestDb};
 
 pub struct TestServer {
     pub base: String,
@@ -81,6 +16,8 @@ pub struct TestServer {
     /// The server's job queue (tests run extra workers and the sweeper on it).
     pub jobs: px360_worker::queue::JobQueue,
     pub http: reqwest::Client,
+    /// JSON request helpers (bearer token, test `User-Agent`).
+    pub api: Api,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -89,6 +26,8 @@ pub struct ServerOpts {
     pub worker: bool,
     pub beat: bool,
     pub login_burst: u32,
+    /// `--trusted-proxies` (comma-separated CIDRs; empty: none).
+    pub trusted_proxies: String,
 }
 
 impl Default for ServerOpts {
@@ -97,6 +36,7 @@ impl Default for ServerOpts {
             worker: true,
             beat: true,
             login_burst: 10_000,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -111,6 +51,8 @@ impl TestServer {
         opts.worker_concurrency = Some(if o.worker { 2 } else { 0 });
         opts.api.login_burst = o.login_burst;
         opts.api.login_period = Duration::from_secs(60);
+        opts.api.trusted_proxies =
+            px360_api::client_ip::TrustedProxies::parse(&o.trusted_proxies).unwrap();
         let jobs = px360::open_jobs(url, &opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -125,6 +67,7 @@ impl TestServer {
             },
         ));
         TestServer {
+            api: Api::new(base.clone()),
             base,
             db,
             jobs,
@@ -149,41 +92,37 @@ impl TestServer {
     }
 
     pub async fn login(&self, user: &str, password: &str) -> Value {
-        let r = self
-            .http
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"username": user, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "login {user}");
-        r.json().await.unwrap()
+        self.api.login(user, password).await
     }
 
     pub async fn token(&self, user: &str, password: &str) -> String {
-        self.login(user, password).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.api.token(user, password).await
+    }
+
+    pub async fn send(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: impl Into<Option<Value>>,
+    ) -> reqwest::Response {
+        self.api.send(token, method, path, body).await
     }
 
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.api.get(token, path).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.api.post(token, path, body).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.api.patch(token, path, body).await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> reqwest::Response {
+        self.api.delete(token, path).await
     }
 
     /// Hospital id, and department ids by code, of a seeded hospital.
@@ -294,22 +233,4 @@ macro_rules! both_backends {
             }
         }
     };
-}
-
-/// The `event_id` of an intake answer (202 accepted or 200 duplicate).
-pub async fn event_id(r: reqwest::Response) -> String {
-    r.json::<serde_json::Value>().await.unwrap()["event_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// The `field` of each entry of a problem+json `errors` array, in order.
-pub fn field_names(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect()
 }

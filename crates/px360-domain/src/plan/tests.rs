@@ -1,9 +1,8 @@
 //! The journey rules of batch processing, without a database.
 
-use super::Claimed;
-use super::plan::{Journey, Known, Stage, Template, TemplateStage, plan};
-use px360_domain::event::EventPayload;
-use px360_domain::journey::StageStatus;
+use super::{Journey, Known, PlanEvent as Claimed, Stage, Template, TemplateStage, plan};
+use crate::event::EventPayload;
+use crate::journey::StageStatus;
 use uuid::Uuid;
 
 fn event(id: &str, hospital: &str, code: &str, encounter: &str) -> Claimed {
@@ -53,7 +52,7 @@ fn known() -> Known {
     k
 }
 
-fn codes(e: &[(String, crate::journeys::Processed)]) -> Vec<Vec<&str>> {
+fn codes(e: &[(String, super::Processed)]) -> Vec<Vec<&str>> {
     e.iter()
         .map(|(_, p)| p.warnings.iter().map(|w| w.code.as_str()).collect())
         .collect()

@@ -1,22 +1,37 @@
-//! Integration events (API-key authenticated intake; status, listing and replay for operators)
-//! and API-key management.
+//! Integration events: API-key authenticated intake (rate limited per client IP), status, keyset-paged list, replay.
 
-use crate::auth::{Authed, Ctx, KeyAuth};
-use crate::error::{ApiError, ApiResult};
-use crate::{AppState, obj, own_hospital};
+use crate::AppState;
+use crate::auth::Authed;
+use crate::auth::Ctx;
+use crate::auth::KeyAuth;
+use crate::error::ApiError;
+use crate::error::ApiResult;
+use crate::own_hospital;
+use crate::paging::before_param;
+use crate::paging::next_page_headers;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::Path;
+use axum::extract::Query;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use px360_domain::event::{FieldError, validate};
-use px360_domain::rbac::{Action, Resource};
-use px360_store::auth::ApiKey;
-use px360_store::events::{Caller, EventRecord, Intake};
-use px360_store::page::Cursor;
-use serde::{Deserialize, Serialize};
+use axum::http::header::HeaderMap;
+use chrono::DateTime;
+use chrono::Utc;
+use px360_domain::event::EventStatus;
+use px360_domain::event::FieldError;
+use px360_domain::event::validate;
+use px360_domain::rbac::Action;
+use px360_domain::rbac::ObjectScope;
+use px360_domain::rbac::Resource;
+use px360_store::events::Caller;
+use px360_store::events::EventRecord;
+use px360_store::events::Intake;
+use serde::Deserialize;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EventAccepted {
@@ -111,8 +126,11 @@ pub async fn post_event(
         metrics::counter!("px360_events_rejected_total").increment(1);
         ApiError::Validation(errs)
     })?;
-    let allowed: Vec<String> = serde_json::from_str(&key.source_systems).unwrap_or_default();
-    if !allowed.iter().any(|s| s == "*" || s == &ev.source_system) {
+    if !key
+        .source_systems
+        .iter()
+        .any(|s| s == "*" || s == &ev.source_system)
+    {
         metrics::counter!("px360_events_rejected_total").increment(1);
         return Err(ApiError::Validation(vec![FieldError::new(
             "source_system",
@@ -120,8 +138,8 @@ pub async fn post_event(
         )]));
     }
     let caller = Caller {
-        api_key_id: key.id.clone(),
-        hospital_id: key.hospital_id.clone(),
+        api_key_id: key.id.to_string(),
+        hospital_id: key.hospital_id.to_string(),
         ip: ctx.ip,
         user_agent: ctx.user_agent,
     };
@@ -141,7 +159,7 @@ pub async fn post_event(
         }
         Intake::Duplicate(id) => {
             metrics::counter!("px360_events_duplicate_total").increment(1);
-            let status = st.db.event(&id).await?.status;
+            let status = st.db.event(&id).await?.status.as_str().to_owned();
             Ok((
                 StatusCode::OK,
                 Json(EventAccepted {
@@ -157,19 +175,26 @@ pub async fn post_event(
 /// Event status for operators (payload withheld: it may carry patient data).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EventStatusView {
-    pub id: String,
-    pub hospital_id: String,
+    pub id: Uuid,
+    pub hospital_id: Uuid,
     pub source_system: String,
     pub event_code: String,
     pub encounter_id: String,
-    pub status: String,
+    #[schema(value_type = String, example = "processed")]
+    pub status: EventStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub warnings: serde_json::Value,
-    pub received_at: String,
-    pub next_attempt_at: Option<String>,
-    pub processed_at: Option<String>,
+    #[serde(with = "crate::time_format")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time_format::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub processed_at: Option<DateTime<Utc>>,
 }
 
 impl From<EventRecord> for EventStatusView {
@@ -204,7 +229,7 @@ pub async fn get_event(
         &ctx,
         Resource::Event,
         Action::Read,
-        obj(&e.hospital_id, None),
+        ObjectScope::new(Some(e.hospital_id), None),
         Some(&id),
     )
     .await?;
@@ -220,85 +245,6 @@ pub struct EventQuery {
     /// Opaque cursor from the previous page's `X-Next-Cursor` header (or its `Link: rel="next"`):
     /// this page then holds the events strictly older than the last event of that page.
     pub before: Option<String>,
-}
-
-/// Keyset paging of the list endpoints (`GET /api/integrations/events`, `GET /api/journeys`).
-///
-/// A cursor is base64url (no padding) of a [`Cursor`] key: a storage timestamp and a row id,
-/// never patient data. It only says where the next page starts; the caller's scope filter is
-/// applied to every page, so a cursor taken from anywhere shows nothing outside that scope. The
-/// next page is announced in headers (`Link: <…>; rel="next"` and `X-Next-Cursor`, both absent
-/// on the last page) so that the body stays the plain JSON array it always was.
-pub fn encode_cursor(c: &Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(c.key())
-}
-
-/// A cursor issued by [`encode_cursor`], or `None` for anything else.
-pub fn decode_cursor(s: &str) -> Option<Cursor> {
-    // An issued cursor is under 100 characters; longer input is not worth decoding.
-    if s.len() > 256 {
-        return None;
-    }
-    let key = URL_SAFE_NO_PAD.decode(s).ok()?;
-    Cursor::from_key(std::str::from_utf8(&key).ok()?)
-}
-
-/// The `before` query parameter: absent, or a cursor this API issued; anything else is a field
-/// error naming `before` (the handlers answer 422 with it, next to their other field errors).
-pub(crate) fn before_param(before: Option<&str>) -> Result<Option<Cursor>, FieldError> {
-    before
-        .map(|s| {
-            decode_cursor(s).ok_or_else(|| {
-                FieldError::new(
-                    "before",
-                    "is not a cursor issued by this list (take it from the X-Next-Cursor or Link header of the previous page)",
-                )
-            })
-        })
-        .transpose()
-}
-
-/// `Link: <path?filters&before=…&limit=…>; rel="next"` and `X-Next-Cursor` for the page after
-/// this one; no headers on the last page. `filters` are the list's other query parameters, so
-/// the link continues the same list.
-pub(crate) fn next_page_headers(
-    path: &str,
-    filters: &[(&str, Option<&str>)],
-    next: Option<&Cursor>,
-    limit: i64,
-) -> ApiResult<HeaderMap> {
-    let mut h = HeaderMap::new();
-    let Some(next) = next else {
-        return Ok(h);
-    };
-    let cursor = encode_cursor(next);
-    let mut query: Vec<String> = filters
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", query_escape(v))))
-        .collect();
-    query.push(format!("before={cursor}"));
-    query.push(format!("limit={limit}"));
-    let link = format!("<{path}?{}>; rel=\"next\"", query.join("&"));
-    // Every part is ASCII by construction (escaped values, base64url, digits).
-    let value = |v: String| {
-        HeaderValue::try_from(v).map_err(|e| ApiError::Internal(format!("paging header: {e}")))
-    };
-    h.insert(header::LINK, value(link)?);
-    h.insert(HeaderName::from_static("x-next-cursor"), value(cursor)?);
-    Ok(h)
-}
-
-/// Percent-encoding of a query value (RFC 3986 unreserved characters pass unchanged).
-fn query_escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[utoipa::path(get, path = "/api/integrations/events", tag = "integrations", params(EventQuery),
@@ -326,14 +272,16 @@ pub async fn list_events(
     )
     .await?;
     let mut errs = Vec::new();
-    if let Some(s) = &q.status
-        && px360_domain::event::EventStatus::parse(s).is_none()
-    {
-        errs.push(FieldError::new(
-            "status",
-            "must be one of received, processed, failed, parked",
-        ));
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => px360_domain::event::EventStatus::parse(s).or_else(|| {
+            errs.push(FieldError::new(
+                "status",
+                "must be one of received, processed, failed, parked",
+            ));
+            None
+        }),
+    };
     let before = before_param(q.before.as_deref()).unwrap_or_else(|e| {
         errs.push(e);
         None
@@ -346,7 +294,7 @@ pub async fn list_events(
     let h = p.scope().hospital_id().map(|h| h.to_string());
     let page = st
         .db
-        .events(h.as_deref(), q.status.as_deref(), before.as_ref(), limit)
+        .events(h.as_deref(), status, before.as_ref(), limit)
         .await?;
     let headers = next_page_headers(
         "/api/integrations/events",
@@ -373,14 +321,14 @@ pub async fn replay_event(
         &ctx,
         Resource::Event,
         Action::Operate,
-        obj(&e.hospital_id, None),
+        ObjectScope::new(Some(e.hospital_id), None),
         Some(&id),
     )
     .await?;
     if !st.db.reset_for_replay(&id).await? {
         return Err(ApiError::Conflict(format!(
             "event is {}; only parked or failed events can be replayed",
-            e.status
+            e.status.as_str()
         )));
     }
     st.audit(AppState::entry(
@@ -389,8 +337,8 @@ pub async fn replay_event(
         "event.replay",
         "inbound_event",
         &id,
-        Some(&e.hospital_id),
-        serde_json::json!({"previous_status": e.status}),
+        Some(&e.hospital_id.to_string()),
+        serde_json::json!({"previous_status": e.status.as_str()}),
     ))
     .await?;
     if let Err(e) = st.jobs.push_events(vec![id.clone()], None).await {
@@ -400,180 +348,20 @@ pub async fn replay_event(
     Ok((StatusCode::ACCEPTED, Json(st.db.event(&id).await?.into())))
 }
 
-#[utoipa::path(get, path = "/api/api-keys", tag = "integrations", responses((status = 200, body = Vec<ApiKey>)), security(("bearer" = [])))]
-pub async fn list_api_keys(
-    State(st): State<AppState>,
-    Authed(p): Authed,
-    ctx: Ctx,
-) -> ApiResult<Json<Vec<ApiKey>>> {
-    st.authorize(
-        &p,
-        &ctx,
-        Resource::ApiKey,
-        Action::Read,
-        own_hospital(&p),
-        None,
-    )
-    .await?;
-    let h = p.scope().hospital_id().map(|h| h.to_string());
-    Ok(Json(st.db.api_keys(h.as_deref()).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct NewApiKey {
-    pub hospital_id: Option<String>,
-    pub name: String,
-    /// Permitted `source_system` values (`"*"` for any).
-    pub source_systems: Vec<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IssuedApiKey {
-    #[serde(flatten)]
-    pub key: ApiKey,
-    /// Shown once; only a hash is stored.
-    pub api_key: String,
-}
-
-#[utoipa::path(post, path = "/api/api-keys", tag = "integrations", request_body = NewApiKey, responses((status = 201, body = IssuedApiKey)), security(("bearer" = [])))]
-pub async fn create_api_key(
-    State(st): State<AppState>,
-    Authed(p): Authed,
-    ctx: Ctx,
-    Json(b): Json<NewApiKey>,
-) -> ApiResult<(StatusCode, Json<IssuedApiKey>)> {
-    let hospital = b
-        .hospital_id
-        .clone()
-        .or_else(|| p.scope().hospital_id().map(|h| h.to_string()))
-        .ok_or_else(|| ApiError::Validation(vec![FieldError::new("hospital_id", "is required")]))?;
-    st.authorize(
-        &p,
-        &ctx,
-        Resource::ApiKey,
-        Action::Create,
-        obj(&hospital, None),
-        Some(&hospital),
-    )
-    .await?;
-    crate::org::require("name", &b.name)?;
-    if b.source_systems.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "source_systems",
-            "must list at least one source system (or \"*\")",
-        )]));
+/// Intake (rate limited per client IP), status, list and replay, with their OpenAPI operations.
+pub(crate) fn routes(cfg: &crate::ApiConfig) -> OpenApiRouter<AppState> {
+    let mut intake = OpenApiRouter::new().routes(routes!(post_event));
+    if let Some(c) = tower_governor::governor::GovernorConfigBuilder::default()
+        .key_extractor(crate::client_ip::ClientIpKey)
+        .period(cfg.events_period)
+        .burst_size(cfg.events_burst)
+        .finish()
+    {
+        intake = intake.layer(tower_governor::GovernorLayer::new(c));
     }
-    st.db.hospital(&hospital).await?;
-    let issued = st
-        .db
-        .create_api_key(
-            &hospital,
-            &b.name,
-            &b.source_systems,
-            Some(&p.user_id().to_string()),
-        )
-        .await?;
-    st.audit(AppState::entry(
-        &p,
-        &ctx,
-        "create",
-        "api_key",
-        &issued.key.id,
-        Some(&hospital),
-        serde_json::json!({"name": b.name, "source_systems": b.source_systems}),
-    ))
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IssuedApiKey {
-            key: issued.key,
-            api_key: issued.plaintext,
-        }),
-    ))
-}
-
-#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "integrations", responses((status = 204), (status = 404)), security(("bearer" = [])))]
-pub async fn revoke_api_key(
-    State(st): State<AppState>,
-    Authed(p): Authed,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let k = st.db.api_key(&id).await?;
-    st.authorize(
-        &p,
-        &ctx,
-        Resource::ApiKey,
-        Action::Delete,
-        obj(&k.hospital_id, None),
-        Some(&id),
-    )
-    .await?;
-    st.db.revoke_api_key(&id).await?;
-    st.key_cache.clear();
-    st.audit(AppState::entry(
-        &p,
-        &ctx,
-        "delete",
-        "api_key",
-        &id,
-        Some(&k.hospital_id),
-        serde_json::json!({"revoked": true}),
-    ))
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod paging_tests {
-    use super::*;
-
-    fn cursor() -> Cursor {
-        Cursor::new(
-            "2025-03-01T10:00:00.000000Z",
-            "0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-        )
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_anything_else() {
-        let c = cursor();
-        let s = encode_cursor(&c);
-        assert!(
-            s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            "{s}"
-        );
-        assert_eq!(decode_cursor(&s), Some(c));
-        for bad in ["", "!!", "aGVsbG8", &format!("{s}=="), &"A".repeat(300)] {
-            assert_eq!(decode_cursor(bad), None, "{bad:?}");
-        }
-        let e = before_param(Some("nope")).unwrap_err();
-        assert_eq!(e.field, "before");
-        assert_eq!(before_param(None).unwrap(), None);
-    }
-
-    #[test]
-    fn next_page_headers_keep_the_filters() {
-        let c = cursor();
-        let h = next_page_headers(
-            "/api/journeys",
-            &[("patient_id", Some("a b&c/é")), ("status", None)],
-            Some(&c),
-            20,
-        )
-        .unwrap();
-        let enc = encode_cursor(&c);
-        assert_eq!(
-            h[header::LINK],
-            format!(
-                "</api/journeys?patient_id=a%20b%26c%2F%C3%A9&before={enc}&limit=20>; rel=\"next\""
-            )
-        );
-        assert_eq!(h["x-next-cursor"], enc.as_str());
-        // The last page: no headers at all.
-        let h = next_page_headers("/api/journeys", &[], None, 20).unwrap();
-        assert!(h.is_empty());
-    }
+    OpenApiRouter::new()
+        .merge(intake)
+        .routes(routes!(list_events))
+        .routes(routes!(get_event))
+        .routes(routes!(replay_event))
 }

@@ -1,17 +1,118 @@
-//! The pure half of batch processing: from the claimed events and what the database holds
-//! about them ([`Known`]), decide every change ([`Plan`]). No I/O, so the journey rules are
-//! tested here without a database, and the batch writer only turns the plan into statements.
+//! The pure half of batch event processing: from the claimed events and what the database
+//! holds about them ([`Known`]), decide every change ([`Plan`]). No I/O, so the journey rules
+//! are tested here without a database; `px360-store` loads [`Known`] and turns the plan into
+//! statements. The processing warnings and per-event results live here too, as the planner and
+//! the store's event-by-event path both produce them.
 
-use super::Claimed;
-use crate::journeys::{Processed, Warning};
-use px360_domain::event::EventPayload;
-use px360_domain::journey::{Outcome as StageOutcome, StageState, StageStatus, apply};
-use std::collections::{HashMap, HashSet};
+use crate::event::EventPayload;
+use crate::journey::{Outcome as StageOutcome, StageState, StageStatus, apply};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
+
+/// A claimed event as the planner reads it (the payload is parsed separately).
+#[derive(Debug, Clone)]
+pub struct PlanEvent {
+    pub id: String,
+    pub hospital_id: String,
+    pub event_code: String,
+    pub encounter_id: String,
+    pub patient_identifier: String,
+    /// Payload JSON text as stored.
+    pub payload: String,
+    pub received_at: String,
+}
+
+/// A processing warning. `code` and `args` are the stable, language-neutral part (the UI
+/// renders them from its message catalogue, `warning-detail-<code>`); `detail` is the English
+/// text for API clients and logs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Warning {
+    pub code: String,
+    pub detail: String,
+    /// The values the message names (`code`, `licence`, `event_code`, and `scope` =
+    /// `template` | `journey` for `no_matching_stage`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+}
+
+impl Warning {
+    fn new(code: &str, detail: String, args: &[(&str, &str)]) -> Self {
+        Self {
+            code: code.into(),
+            detail,
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    pub fn unknown_department(code: &str) -> Self {
+        Self::new(
+            "unknown_department",
+            format!("no department with code {code} in this hospital"),
+            &[("code", code)],
+        )
+    }
+
+    pub fn unknown_physician(licence: &str) -> Self {
+        Self::new(
+            "unknown_physician",
+            format!("no physician with licence {licence} in this hospital"),
+            &[("licence", licence)],
+        )
+    }
+
+    /// The identifier itself is patient data: it stays out of the warning.
+    pub fn unknown_patient() -> Self {
+        Self::new(
+            "unknown_patient",
+            "no patient with this identifier in this hospital; journey kept under the identifier"
+                .into(),
+            &[],
+        )
+    }
+
+    /// No template at all has a stage completed by the event code.
+    pub fn no_template_stage(event_code: &str) -> Self {
+        Self::new(
+            "no_matching_stage",
+            format!("no journey template has a stage completed by {event_code}"),
+            &[("event_code", event_code), ("scope", "template")],
+        )
+    }
+
+    /// The encounter's journey has no stage completed by the event code.
+    pub fn no_journey_stage(event_code: &str) -> Self {
+        Self::new(
+            "no_matching_stage",
+            format!("journey has no stage completed by {event_code}"),
+            &[("event_code", event_code), ("scope", "journey")],
+        )
+    }
+
+    pub fn stage_already_completed(event_code: &str) -> Self {
+        Self::new(
+            "stage_already_completed",
+            format!(
+                "the stage completed by {event_code} was already completed by an earlier event"
+            ),
+            &[("event_code", event_code)],
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    pub warnings: Vec<Warning>,
+    pub completed_stage: Option<String>,
+    pub received_at: String,
+}
 
 /// What the database holds about a batch's events, loaded in one query per kind.
 #[derive(Debug, Default)]
-pub(crate) struct Known {
+pub struct Known {
     /// (hospital id, department code) → department id.
     pub departments: HashMap<(String, String), String>,
     /// (hospital id, licence number) of live physicians.
@@ -25,7 +126,7 @@ pub(crate) struct Known {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Template {
+pub struct Template {
     pub id: String,
     /// `None` = group-wide.
     pub hospital_id: Option<String>,
@@ -34,7 +135,7 @@ pub(crate) struct Template {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct TemplateStage {
+pub struct TemplateStage {
     pub id: String,
     pub position: i64,
     pub completing_event_code: String,
@@ -42,7 +143,7 @@ pub(crate) struct TemplateStage {
 
 /// A journey instance as the plan leaves it.
 #[derive(Debug, Clone)]
-pub(crate) struct Journey {
+pub struct Journey {
     pub id: String,
     pub hospital_id: String,
     pub encounter_id: String,
@@ -58,7 +159,7 @@ pub(crate) struct Journey {
 
 /// What a journey started by this batch records about the event that started it.
 #[derive(Debug, Clone)]
-pub(crate) struct NewJourney {
+pub struct NewJourney {
     pub department_id: Option<String>,
     pub patient_id: Option<String>,
     pub patient_identifier: String,
@@ -67,7 +168,7 @@ pub(crate) struct NewJourney {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Stage {
+pub struct Stage {
     pub id: Uuid,
     pub template_stage_id: String,
     pub position: i64,
@@ -82,7 +183,7 @@ pub(crate) struct Stage {
 }
 
 #[derive(Debug)]
-pub(crate) struct Plan {
+pub struct Plan {
     /// Every journey the batch touched or loaded; `new` and `changed` say what to write.
     pub journeys: Vec<Journey>,
     /// Per event, in arrival order.
@@ -91,7 +192,7 @@ pub(crate) struct Plan {
 
 /// Apply events in order. Later events of the batch see the changes of earlier ones (a journey
 /// started two events ago, a stage just completed), exactly as one-by-one processing would.
-pub(crate) fn plan(events: &[(&Claimed, &EventPayload)], known: Known) -> Plan {
+pub fn plan(events: &[(&PlanEvent, &EventPayload)], known: Known) -> Plan {
     let Known {
         departments,
         physicians,
@@ -227,13 +328,13 @@ fn choose_template<'t>(
 
 fn start(
     t: &Template,
-    e: &Claimed,
+    e: &PlanEvent,
     department_id: Option<String>,
     patient_id: Option<String>,
     started_at: String,
 ) -> Journey {
     Journey {
-        id: crate::new_id(),
+        id: Uuid::now_v7().to_string(),
         hospital_id: e.hospital_id.clone(),
         encounter_id: e.encounter_id.clone(),
         template_id: t.id.clone(),
@@ -261,3 +362,6 @@ fn start(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests;
