@@ -94,7 +94,8 @@ async fn arabic_pages_show_no_english_outside_data() {
         .await
         .unwrap()
         .key
-        .id;
+        .id
+        .to_string();
 
     // A processed event with warnings (unknown department and physician) through the worker,
     // and one the worker fails (its stored payload cannot be read): both coded by the worker.

@@ -28,7 +28,8 @@ async fn browser_account_and_events() {
         .await
         .unwrap()
         .key
-        .id;
+        .id
+        .to_string();
     let warned = ui
         .event_with(
             &key,

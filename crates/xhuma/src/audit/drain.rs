@@ -176,7 +176,7 @@ fn read_chunk(path: &Path, offset: u64, end: Option<u64>) -> std::io::Result<Chu
             continue;
         }
         match spool::read_line(line) {
-            Line::Event(e) => chunk.events.push(e),
+            Line::Event(e) => chunk.events.push(*e),
             Line::Corrupt => chunk.corrupt += 1,
             Line::Padding => {}
         }

@@ -56,7 +56,7 @@ pub(crate) fn encode(e: &AuditRow) -> Vec<u8> {
 pub(crate) enum Line {
     /// Nothing but preallocation padding (NUL bytes).
     Padding,
-    Event(AuditRow),
+    Event(Box<AuditRow>),
     /// Torn by a crash or damaged: the checksum fails.
     Corrupt,
 }
@@ -67,7 +67,9 @@ pub(crate) fn read_line(line: &[u8]) -> Line {
     let start = line.iter().position(|b| *b != 0);
     let end = line.iter().rposition(|b| *b != 0);
     match (start, end) {
-        (Some(s), Some(e)) => decode(&line[s..=e]).map_or(Line::Corrupt, Line::Event),
+        (Some(s), Some(e)) => {
+            decode(&line[s..=e]).map_or(Line::Corrupt, |row| Line::Event(Box::new(row)))
+        }
         _ => Line::Padding,
     }
 }
@@ -163,7 +165,7 @@ pub(crate) fn prepare_segment(dir: &Path, n: u64, bytes: u64) -> std::io::Result
     let file = o.open(segment_path(dir, n))?;
     // Written zeros, not `fallocate`: an allocated-but-unwritten extent is converted on first
     // write, which is again a journal commit at `fdatasync`.
-    const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
     let mut at = 0u64;
     while at < bytes {
         let n = usize::try_from(bytes - at).map_or(ZEROS.len(), |r| r.min(ZEROS.len()));
@@ -492,7 +494,7 @@ mod tests {
             .unwrap()
             .split(|b| *b == b'\n')
             .filter_map(|l| match read_line(l) {
-                Line::Event(e) => Some(e),
+                Line::Event(e) => Some(*e),
                 _ => None,
             })
             .collect()
@@ -565,7 +567,7 @@ mod tests {
         let mut padded = vec![0u8; 7];
         padded.extend_from_slice(body);
         padded.extend_from_slice(&[0; 5]);
-        assert_eq!(read_line(&padded), Line::Event(e));
+        assert_eq!(read_line(&padded), Line::Event(Box::new(e)));
         assert_eq!(read_line(&[0; 64]), Line::Padding);
         assert_eq!(read_line(b""), Line::Padding);
         let mut torn = body[..body.len() / 2].to_vec();
