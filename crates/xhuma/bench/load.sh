@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load benchmark of the release build with wrk (a real load generator), embedded sandbox mode.
+# Load benchmark of the release build with wrk (a real load generator), embedded sandbox mode
+# serving ../shared/fixtures (its large records are the ones worth measuring).
 #
 #   crates/xhuma/bench/load.sh            # from the repository root
 #   DURATION=30s crates/xhuma/bench/load.sh
@@ -32,7 +33,7 @@ cargo build --release -p xhuma >/dev/null
 
 start() { # port data-dir extra-env...
   local port="$1" dir="$2"; shift 2
-  env RUST_LOG=warn XHUMA_LIMITS__RATE_PER_SECOND=0 "$@" \
+  env RUST_LOG=warn XHUMA_LIMITS__RATE_PER_SECOND=0 XHUMA_SANDBOX__FIXTURES="$ROOT/../shared/fixtures" "$@" \
     "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$dir" >"$dir.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 100); do
