@@ -165,7 +165,7 @@ async fn xhuma_load(http: &reqwest::Client, base: &str) {
 }
 
 /// Login, an API key, and a few integration events through the queue.
-async fn px360_load(http: &reqwest::Client, base: &str) {
+async fn px360_load(http: &reqwest::Client, base: &str, round: usize) {
     let login: Value = http
         .post(format!("{base}/api/auth/login"))
         .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
@@ -211,7 +211,7 @@ async fn px360_load(http: &reqwest::Client, base: &str) {
             .post(format!("{base}/api/integrations/events/"))
             .header("X-API-Key", &key)
             .json(&json!({
-                "source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": format!("MON-{n}"),
+                "source_system": "EPIC", "event_code": "OP_CHECKIN", "encounter_id": format!("MON-{round}-{n}"),
                 "patient_identifier": "RGH-CARD-0001",
                 "payload": { "physician_licence": "GMC121", "department_code": "CARD",
                              "timestamp": "2025-03-01T10:00:00Z" }
@@ -219,7 +219,9 @@ async fn px360_load(http: &reqwest::Client, base: &str) {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 202);
+        let status = r.status();
+        let body = r.text().await.unwrap_or_default();
+        assert_eq!(status, 202, "event {n}: {body}");
     }
 }
 
@@ -315,9 +317,9 @@ async fn every_panel_and_recording_rule_returns_data() {
     wait_http(&http, &format!("{prom_url}/-/ready"), &mut prom).await;
 
     // The load, twice a few seconds apart so rates see increases between scrapes.
-    for _ in 0..2 {
+    for round in 0..2 {
         xhuma_load(&http, &xbase).await;
-        px360_load(&http, &pbase).await;
+        px360_load(&http, &pbase, round).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
 
