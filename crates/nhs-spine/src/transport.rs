@@ -5,6 +5,9 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use opentelemetry::trace::TraceContextExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use rand::Rng;
 use reqwest::StatusCode;
 
@@ -150,13 +153,41 @@ impl Upstream {
 
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Attempt {
         let started = Instant::now();
+        let (client, request) = request.timeout(self.config.timeout()).build_split();
+        // A client span per attempt, child of the caller's (the inbound request's) span. No
+        // URL or query: PDS URLs carry the NHS number.
+        let span = tracing::info_span!(
+            "upstream",
+            otel.name = %format_args!("{} {}", self.name, request.as_ref().map_or("GET", |r| r.method().as_str())),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            upstream = self.name,
+            server.address = request.as_ref().ok().and_then(|r| r.url().host_str()).unwrap_or_default(),
+            http.response.status_code = tracing::field::Empty,
+        );
         let result = async {
-            let resp = request.timeout(self.config.timeout()).send().await?;
+            let mut request = request?;
+            if let Some(tp) = traceparent(&span) {
+                request.headers_mut().insert("traceparent", tp);
+            }
+            let resp = client.execute(request).await?;
             let status = resp.status();
             let body = resp.bytes().await?;
             Ok::<_, reqwest::Error>(RawResponse { status, body })
         }
+        .instrument(span.clone())
         .await;
+        match &result {
+            Ok(r) => {
+                span.record("http.response.status_code", r.status.as_u16());
+                if r.status.is_server_error() {
+                    span.record("otel.status_code", "error");
+                }
+            }
+            Err(_) => {
+                span.record("otel.status_code", "error");
+            }
+        }
         metrics::histogram!("spine_upstream_duration_seconds", "upstream" => self.name)
             .record(started.elapsed().as_secs_f64());
         match result {
@@ -203,4 +234,22 @@ impl Upstream {
         let cap = exp.min(self.config.backoff_max_ms);
         Duration::from_millis(rand::rng().random_range(0..=cap))
     }
+}
+
+/// The W3C `traceparent` naming `span`, so the upstream (or its proxy) continues the trace;
+/// `None` when no OpenTelemetry layer is installed.
+fn traceparent(span: &tracing::Span) -> Option<reqwest::header::HeaderValue> {
+    let cx = span.context();
+    let otel = cx.span();
+    let sc = otel.span_context();
+    if !sc.is_valid() {
+        return None;
+    }
+    reqwest::header::HeaderValue::from_str(&format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    ))
+    .ok()
 }
