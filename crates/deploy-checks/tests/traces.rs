@@ -336,12 +336,11 @@ async fn xhuma_request_is_one_trace_over_its_upstream_calls() {
 
     let lines = log_lines(&log);
     request_lines(&lines, &request_id, caller_trace);
-    // An upstream call's line names its own span, under the same trace and request.
     let all = received.lock().unwrap().clone();
     assert_no_patient_data(
         &log,
         &all,
-        &["9990000018", "PEMBERTON", "Envelope", "PRPA_IN201305UV02"],
+        &["9990000018", "PEMBERTON", "19480314", "Envelope"],
     );
 
     // An unusable caller id (digits only: it could be an NHS number) is replaced, and a
@@ -487,8 +486,8 @@ async fn px360_event_post_is_traced_and_logged_by_request_id() {
             "RGH-CARD-0001",
             "ENC-TRACE-77",
             ADMIN_PASSWORD,
-            &api_key,
-            &token,
+            api_key.as_str(),
+            token.as_str(),
         ],
     );
     px360.assert_running();

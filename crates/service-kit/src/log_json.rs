@@ -136,6 +136,8 @@ where
                 line.insert("request_id".into(), rid.into());
             }
             // No extension guard is held here: reading the OpenTelemetry context locks them.
+            // `get_default` inside an event callback sees the global dispatcher (what `init`
+            // installs); under a scoped one (`set_default`) it sees none, and the ids are left out.
             let id = leaf.id();
             let otel = tracing::dispatcher::get_default(|d| {
                 tracing_opentelemetry::get_otel_context(&id, d)
