@@ -5,6 +5,9 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use opentelemetry::trace::TraceContextExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use rand::Rng;
 use reqwest::StatusCode;
 
@@ -150,13 +153,41 @@ impl Upstream {
 
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Attempt {
         let started = Instant::now();
+        let (client, request) = request.timeout(self.config.timeout()).build_split();
+        // A client span per attempt, child of the caller's (the inbound request's) span. No
+        // URL or query: PDS URLs carry the NHS number.
+        let span = tracing::info_span!(
+            "upstream",
+            otel.name = %format_args!("{} {}", self.name, request.as_ref().map_or("GET", |r| r.method().as_str())),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            upstream = self.name,
+            server.address = request.as_ref().ok().and_then(|r| r.url().host_str()).unwrap_or_default(),
+            http.response.status_code = tracing::field::Empty,
+        );
         let result = async {
-            let resp = request.timeout(self.config.timeout()).send().await?;
+            let mut request = request?;
+            if let Some(tp) = traceparent(&span) {
+                request.headers_mut().insert("traceparent", tp);
+            }
+            let resp = client.execute(request).await?;
             let status = resp.status();
             let body = resp.bytes().await?;
             Ok::<_, reqwest::Error>(RawResponse { status, body })
         }
+        .instrument(span.clone())
         .await;
+        match &result {
+            Ok(r) => {
+                span.record("http.response.status_code", r.status.as_u16());
+                if r.status.is_server_error() {
+                    span.record("otel.status_code", "error");
+                }
+            }
+            Err(_) => {
+                span.record("otel.status_code", "error");
+            }
+        }
         metrics::histogram!("spine_upstream_duration_seconds", "upstream" => self.name)
             .record(started.elapsed().as_secs_f64());
         match result {
@@ -202,5 +233,100 @@ impl Upstream {
             .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
         let cap = exp.min(self.config.backoff_max_ms);
         Duration::from_millis(rand::rng().random_range(0..=cap))
+    }
+}
+
+/// The W3C `traceparent` naming `span`, so the upstream (or its proxy) continues the trace;
+/// `None` when no OpenTelemetry layer is installed.
+fn traceparent(span: &tracing::Span) -> Option<reqwest::header::HeaderValue> {
+    let cx = span.context();
+    let otel = cx.span();
+    let sc = otel.span_context();
+    if !sc.is_valid() {
+        return None;
+    }
+    reqwest::header::HeaderValue::from_str(&format!(
+        "00-{}-{}-{:02x}",
+        sc.trace_id(),
+        sc.span_id(),
+        sc.trace_flags().to_u8()
+    ))
+    .ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tracing::Instrument;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::Upstream;
+    use crate::config::ResilienceConfig;
+
+    /// One HTTP/1.1 exchange on loopback: returns the request head the client sent.
+    async fn one_exchange(listener: tokio::net::TcpListener) -> String {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed mid-request");
+            head.extend_from_slice(&buf[..n]);
+        }
+        sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&head).to_lowercase()
+    }
+
+    /// The upstream call is a child span of the caller's span, and its `traceparent` names
+    /// that child span in the caller's trace.
+    #[tokio::test]
+    async fn upstream_calls_send_traceparent_of_a_child_span() {
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let dispatch = tracing::Dispatch::new(subscriber);
+        let _guard = tracing::dispatcher::set_default(&dispatch);
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/Patient/9990000018", listener.local_addr().unwrap());
+        let server = tokio::spawn(one_exchange(listener));
+        let up = Upstream::new("pds", reqwest::Client::new(), ResilienceConfig::default());
+        let request = tracing::info_span!("request");
+        let trace_id = request.context().span().span_context().trace_id();
+        let resp = up
+            .call(|| up.http.get(&url))
+            .instrument(request.clone())
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        let head = server.await.unwrap();
+        let tp = head
+            .lines()
+            .find_map(|l| l.strip_prefix("traceparent: "))
+            .unwrap_or_else(|| panic!("no traceparent in {head}"));
+        let parts: Vec<&str> = tp.trim().split('-').collect();
+        assert_eq!(parts.len(), 4, "{tp}");
+        assert_eq!(parts[0], "00");
+        assert_eq!(parts[1], trace_id.to_string());
+        // The upstream call's own span, not the caller's.
+        let request_span_id = request.context().span().span_context().span_id();
+        assert_ne!(parts[2], request_span_id.to_string());
+        assert_eq!(parts[2].len(), 16);
+    }
+
+    /// Without an OpenTelemetry layer nothing is invented.
+    #[tokio::test]
+    async fn no_traceparent_without_tracing() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let server = tokio::spawn(one_exchange(listener));
+        let up = Upstream::new("sds", reqwest::Client::new(), ResilienceConfig::default());
+        up.call(|| up.http.get(&url)).await.unwrap();
+        assert!(!server.await.unwrap().contains("traceparent"));
     }
 }

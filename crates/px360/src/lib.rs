@@ -146,7 +146,10 @@ pub async fn serve(
             stop_rx.clone(),
         )));
     }
-    let app = px360_api::router(st.clone()).merge(px360_web::router(st));
+    // Outermost, over API and web alike: every answer names its request id (service-kit).
+    let app = px360_api::router(st.clone())
+        .merge(px360_web::router(st))
+        .layer(axum::middleware::from_fn(service_kit::request::context));
     tracing::info!(addr = %listener.local_addr()?, worker = %opts.worker_id, jobs = jobs.backend(), "px360.listening");
     axum::serve(
         listener,

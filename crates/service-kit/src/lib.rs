@@ -1,12 +1,15 @@
 //! Shared server plumbing for the Xhuma gateway and PX360, written once: structured logging
-//! and OpenTelemetry traces ([`telemetry`]), the Prometheus endpoint ([`metrics`]), readiness
+//! and OpenTelemetry traces ([`telemetry`]), the request id and trace context of every request
+//! ([`request`]), the Prometheus endpoint ([`metrics`]), readiness
 //! reports ([`health`]), RFC 9457 problem responses ([`problem`]), TLS provider set-up
 //! ([`crypto`]) and graceful shutdown ([`shutdown_signal`]).
 
 pub mod crypto;
 pub mod health;
+mod log_json;
 pub mod metrics;
 pub mod problem;
+pub mod request;
 pub mod telemetry;
 
 /// Resolves when the process is asked to stop (Ctrl-C, or SIGTERM from an orchestrator), so

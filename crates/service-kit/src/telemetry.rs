@@ -78,42 +78,49 @@ pub fn init(
 
     let fmt_layer = match config.format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(crate::log_json::JsonLines)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
 
-    let (otel_layer, provider) = match &config.otlp_endpoint {
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service)
+        .build();
+    let provider = match &config.otlp_endpoint {
         Some(endpoint) => {
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_endpoint(endpoint)
                 .build()
                 .map_err(|e| TelemetryError::Otlp(e.to_string()))?;
-            let resource = opentelemetry_sdk::Resource::builder()
-                .with_service_name(service)
-                .build();
-            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            opentelemetry_sdk::trace::SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(resource)
-                .build();
-            let tracer = provider.tracer(service);
-            (
-                Some(tracing_opentelemetry::layer().with_tracer(tracer)),
-                Some(provider),
-            )
+                .build()
         }
-        None => (None, None),
+        // No exporter: spans still get trace and span ids (for the logs, and to pass a
+        // caller's trace on upstream), but are recorded only when the caller's trace is sampled.
+        None => opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_sampler(opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(
+                opentelemetry_sdk::trace::Sampler::AlwaysOff,
+            )))
+            .with_resource(resource)
+            .build(),
     };
+    let otel_layer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer(service))
+        .with_location(false)
+        .with_threads(false);
 
     tracing_subscriber::registry()
         .with(filter)
-        .with(fmt_layer)
         .with(otel_layer)
+        .with(crate::log_json::RequestIdLayer)
+        .with(fmt_layer)
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard {
+        provider: Some(provider),
+    })
 }

@@ -13,9 +13,7 @@ use ihe_messaging::{ResponderConfig, SoapFault};
 use service_kit::problem::Problem;
 use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::audit::{AuditEvent, Category};
 use crate::flow::Flow;
@@ -151,45 +149,15 @@ pub fn router(state: Arc<AppState>, rate: Option<RateLimit>) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()
         }))
-        // The request id set below, echoed in the answer's `X-Request-ID`.
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            // Spans carry the method, a path with no patient data (the preview path's NHS
-            // number is replaced by its route template; query strings are never recorded) and
-            // the request id, so every log line of a request can be found from its answer.
-            TraceLayer::new_for_http().make_span_with(
-                |req: &axum::http::Request<axum::body::Body>| {
-                    let path = req.uri().path();
-                    let route = if path.starts_with("/preview/") {
-                        "/preview/{nhs_number}"
-                    } else {
-                        path
-                    };
-                    let request_id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id)
-                },
-            ),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        // A caller's own X-Request-ID is dropped, not trusted: it could carry anything (an NHS
-        // number) into the logs. Callers correlate by the id we answer with, or wsa:MessageID.
-        .layer(axum::middleware::map_request(drop_request_id))
+        // The request id (a caller's well-formed `X-Request-ID`, else a new one) in every
+        // answer and log line, the caller's W3C trace continued, and the request's root span,
+        // named by method and route template (the preview path's NHS number never appears).
+        .layer(axum::middleware::from_fn(service_kit::request::context))
         // Outermost, so every answer has it (404s, panics and rate-limit answers included).
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-}
-
-const REQUEST_ID: &str = "x-request-id";
-
-async fn drop_request_id(mut req: axum::extract::Request) -> axum::extract::Request {
-    req.headers_mut().remove(REQUEST_ID);
-    req
 }
 
 fn no_store() -> SetResponseHeaderLayer<HeaderValue> {

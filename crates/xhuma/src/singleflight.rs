@@ -69,7 +69,9 @@ where
             match map.get(&key) {
                 Some(f) => (f.clone(), false),
                 None => {
-                    let fut = work();
+                    // The work runs in the leader's span, so its upstream calls stay in the
+                    // leader's trace.
+                    let fut = tracing::Instrument::in_current_span(work());
                     let flights = self.flights.clone();
                     let k = key.clone();
                     // Spawned while the lock is held, so the task's removal cannot run

@@ -85,8 +85,8 @@ async fn a_copied_binary_serves_the_quick_start_from_an_empty_directory() {
         assert!(Instant::now() < deadline, "xhuma never became ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Every answer names its request id; a caller's own id is not trusted (it could carry
-    // anything into the logs), so the gateway always answers with one it made.
+    // Every answer names its request id; a caller's id that is only digits (what an NHS
+    // number looks like) is not kept, so the gateway answers with one it made.
     let r = http
         .get(format!("{base}/health/live"))
         .header("x-request-id", "9990000018")
