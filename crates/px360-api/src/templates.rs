@@ -112,7 +112,7 @@ impl From<StageEditError> for ApiError {
 }
 
 /// Where a template lives for writes: group-wide templates need a group scope (PX Admin).
-fn location(t_hospital: Option<&str>) -> ObjectScope {
+pub fn location(t_hospital: Option<&str>) -> ObjectScope {
     match t_hospital {
         None => ObjectScope::Group,
         Some(h) => obj(h, None),
