@@ -104,13 +104,16 @@ impl OwnPostgres {
 
     fn command(&self, tool: &str) -> Command {
         let exe = self.bin.join(tool);
-        if self.as_postgres {
+        let mut c = if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(exe);
             c
         } else {
             Command::new(exe)
-        }
+        };
+        // The `postgres` user may not be allowed into the test's working directory.
+        c.current_dir(self._dir.path());
+        c
     }
 
     fn run(&self, tool: &str, args: &[&str]) {

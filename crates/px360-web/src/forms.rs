@@ -25,7 +25,8 @@ impl Errors {
     }
 
     /// The messages of fields the form does not show next to a field (`shown`): a summary.
-    pub fn others(&self, shown: &[&str]) -> Vec<String> {
+    pub fn others<'a>(&self, shown: impl AsRef<[&'a str]>) -> Vec<String> {
+        let shown = shown.as_ref();
         self.0
             .iter()
             .filter(|(f, _)| !shown.contains(&f.as_str()))

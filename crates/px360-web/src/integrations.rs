@@ -57,7 +57,8 @@ pub struct TestResult {
     pub id: String,
     pub status_label: String,
     pub status_class: &'static str,
-    pub warnings: i64,
+    /// "n processing warnings", when there are any.
+    pub warnings: Option<String>,
     pub done: bool,
 }
 
@@ -249,7 +250,8 @@ async fn test_result(
         id: e.id.to_string(),
         status_label: t.get(&format!("status-{}", e.status.as_str())),
         status_class: badge(e.status.as_str()),
-        warnings: warnings.len() as i64,
+        warnings: (!warnings.is_empty())
+            .then(|| t.count("int-test-warnings", "count", warnings.len() as i64)),
         done: e.status != EventStatus::Received,
     }))
 }

@@ -241,6 +241,18 @@ struct DetailPage {
 }
 
 impl DetailPage {
+    /// Errors not shown next to a field of the form they belong to (a stage's place, the
+    /// template's last stage): shown above the stages.
+    fn summary(&self) -> Vec<String> {
+        match self.errors_of.as_str() {
+            "add" => self
+                .errors
+                .others(["code", "name", "completing_event_code", "position"]),
+            "name" => self.errors.others(["name"]),
+            _ => self.errors.others(["name", "completing_event_code"]),
+        }
+    }
+
     fn error(&self, form: &str, field: &str) -> Option<&str> {
         if self.errors_of == form {
             self.errors.get(field)
