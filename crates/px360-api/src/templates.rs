@@ -9,13 +9,13 @@ use crate::{AppState, commit_audited, obj, own_scope};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
-use chrono::{DateTime, Utc};
 use px360_store::templates::{
-    self as store, MAX_STAGES, NewJourneyTemplate, NewStageTemplate, StageChanges,
-    StageEditError, TemplateChanges,
+    self as store, MAX_STAGES, NewJourneyTemplate, NewStageTemplate, StageChanges, StageEditError,
+    TemplateChanges,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;

@@ -86,7 +86,9 @@ impl OwnPostgres {
         let log = pg._dir.path().join("server.log").display().to_string();
         pg.run(
             "pg_ctl",
-            &["-D", &data, "-o", &opts, "-l", &log, "-w", "-t", "60", "start"],
+            &[
+                "-D", &data, "-o", &opts, "-l", &log, "-w", "-t", "60", "start",
+            ],
         );
         pg.running = true;
         // Ready for TCP connections (pg_ctl -w waits for the socket, not always for TCP).

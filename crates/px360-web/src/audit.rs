@@ -103,8 +103,15 @@ pub async fn page(
     ctx: Ctx,
 ) -> Result<Response, UiError> {
     let p = &s.principal;
-    st.authorize(p, &ctx, Resource::Audit, Action::Read, own_hospital(p), None)
-        .await?;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::Audit,
+        Action::Read,
+        own_hospital(p),
+        None,
+    )
+    .await?;
     let t = req.t();
     let text = |k: &str| req.param(k).unwrap_or("").trim().to_owned();
     let (actor, action, object, from, to) = (
@@ -221,7 +228,9 @@ pub async fn page(
         }
         format!("/ui/audit?{}", q.finish())
     };
-    let older = more.then(|| rows.last().map(|r| link(Some(r.seq)))).flatten();
+    let older = more
+        .then(|| rows.last().map(|r| link(Some(r.seq))))
+        .flatten();
     let newest = before.map(|_| link(None));
     let chain = chain_state();
     let chain_text = match (chain.records, &chain.detail) {

@@ -66,7 +66,10 @@ pub fn from_api(
             })
             .collect(),
         ApiError::FieldConflict { field, .. } => {
-            vec![one(&field, format!("{prefix}-error-{}-taken", rule_name(&field)))]
+            vec![one(
+                &field,
+                format!("{prefix}-error-{}-taken", rule_name(&field)),
+            )]
         }
         // The conflicts these forms can meet name the event code (a stage's, within its
         // template); anything else is shown above the form.

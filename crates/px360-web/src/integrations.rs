@@ -197,7 +197,10 @@ async fn page(
         .flat_map(|jt| jt.stages.into_iter().map(|s| s.completing_event_code))
         .collect();
     event_codes.dedup();
-    let first_code = event_codes.first().cloned().unwrap_or_else(|| "OP_CHECKIN".into());
+    let first_code = event_codes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "OP_CHECKIN".into());
     let body = example(&first_code, "HIS");
     let base = base_url(req, h);
     let test = match req.param("test_event") {
@@ -273,8 +276,15 @@ pub async fn list(
     h: HeaderMap,
 ) -> Result<Response, UiError> {
     let p = &s.principal;
-    st.authorize(p, &ctx, Resource::ApiKey, Action::Read, own_hospital(p), None)
-        .await?;
+    st.authorize(
+        p,
+        &ctx,
+        Resource::ApiKey,
+        Action::Read,
+        own_hospital(p),
+        None,
+    )
+    .await?;
     page(&st, &req, &s, &h, none()).await
 }
 

@@ -14,10 +14,10 @@ use crate::page::{Chrome, Nav, Req, render};
 use crate::session::Session;
 use askama::Template;
 use axum::Form;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use px360_api::AppState;
 use px360_api::auth::{Authed, Ctx};
 use px360_api::own_scope;
@@ -47,7 +47,11 @@ pub struct TemplateItem {
     pub stages: Vec<StageItem>,
 }
 
-fn item(t: &Tr, names: &std::collections::HashMap<String, String>, jt: JourneyTemplate) -> TemplateItem {
+fn item(
+    t: &Tr,
+    names: &std::collections::HashMap<String, String>,
+    jt: JourneyTemplate,
+) -> TemplateItem {
     TemplateItem {
         id: jt.id.to_string(),
         label: t.label(&format!("template-{}", jt.code), &jt.name),
@@ -208,9 +212,10 @@ pub async fn create(
             survey_template_ref: None,
         }],
     };
-    match api::create_template(State(st.clone()), Authed(s.principal), ctx, Json(b)).await
-    {
-        Ok((_, Json(t))) => Ok(Redirect::to(&format!("/ui/templates/{}?saved=created", t.id)).into_response()),
+    match api::create_template(State(st.clone()), Authed(s.principal), ctx, Json(b)).await {
+        Ok((_, Json(t))) => {
+            Ok(Redirect::to(&format!("/ui/templates/{}?saved=created", t.id)).into_response())
+        }
         Err(e) => {
             let errors = from_api(&req.t(), "tpl", e, |field| {
                 // The first stage's fields sit under their own names on this form.
@@ -360,9 +365,9 @@ async fn after(
     add: AddStageForm,
 ) -> Result<Response, UiError> {
     match result {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/ui/templates/{}?saved={saved}", at.id)).into_response(),
-        ),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/ui/templates/{}?saved={saved}", at.id)).into_response())
+        }
         Err(e) => {
             let errors = from_api(&at.req.t(), "tpl", e, str::to_owned)?;
             let shown = Shown {
@@ -401,7 +406,20 @@ pub async fn rename(
     )
     .await
     .map(|_| ());
-    after(At { st: &st, req: &req, s: &s, ctx: &ctx, id: &id }, r, "name", "name", AddStageForm::default()).await
+    after(
+        At {
+            st: &st,
+            req: &req,
+            s: &s,
+            ctx: &ctx,
+            id: &id,
+        },
+        r,
+        "name",
+        "name",
+        AddStageForm::default(),
+    )
+    .await
 }
 
 pub async fn add_stage(
@@ -430,7 +448,20 @@ pub async fn add_stage(
     )
     .await
     .map(|_| ());
-    after(At { st: &st, req: &req, s: &s, ctx: &ctx, id: &id }, r, "added", "add", f).await
+    after(
+        At {
+            st: &st,
+            req: &req,
+            s: &s,
+            ctx: &ctx,
+            id: &id,
+        },
+        r,
+        "added",
+        "add",
+        f,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -463,7 +494,20 @@ pub async fn edit_stage(
     )
     .await
     .map(|_| ());
-    after(At { st: &st, req: &req, s: &s, ctx: &ctx, id: &id }, r, "stage", &stage_id, AddStageForm::default()).await
+    after(
+        At {
+            st: &st,
+            req: &req,
+            s: &s,
+            ctx: &ctx,
+            id: &id,
+        },
+        r,
+        "stage",
+        &stage_id,
+        AddStageForm::default(),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -493,7 +537,20 @@ pub async fn move_stage(
     )
     .await
     .map(|_| ());
-    after(At { st: &st, req: &req, s: &s, ctx: &ctx, id: &id }, r, "moved", &stage_id, AddStageForm::default()).await
+    after(
+        At {
+            st: &st,
+            req: &req,
+            s: &s,
+            ctx: &ctx,
+            id: &id,
+        },
+        r,
+        "moved",
+        &stage_id,
+        AddStageForm::default(),
+    )
+    .await
 }
 
 pub async fn remove_stage(
@@ -511,5 +568,18 @@ pub async fn remove_stage(
     )
     .await
     .map(|_| ());
-    after(At { st: &st, req: &req, s: &s, ctx: &ctx, id: &id }, r, "removed", &stage_id, AddStageForm::default()).await
+    after(
+        At {
+            st: &st,
+            req: &req,
+            s: &s,
+            ctx: &ctx,
+            id: &id,
+        },
+        r,
+        "removed",
+        &stage_id,
+        AddStageForm::default(),
+    )
+    .await
 }

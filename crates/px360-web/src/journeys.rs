@@ -91,11 +91,7 @@ pub async fn list(
                 status_label: t.get(&format!("journey-status-{}", j.status.as_str())),
                 status_class: badge(j.status.as_str()),
                 started: stamp(&t, &ts(j.started_at), &j.hospital_timezone),
-                completed: stamp_opt(
-                    &t,
-                    j.completed_at.map(ts).as_deref(),
-                    &j.hospital_timezone,
-                ),
+                completed: stamp_opt(&t, j.completed_at.map(ts).as_deref(), &j.hospital_timezone),
                 done,
                 total,
                 progress: t.with(

@@ -59,7 +59,9 @@ async fn browser_admin_pages() {
         b.type_into("#new-stage_code", "ADMIT").await.unwrap();
         b.type_into("#new-stage_name", "Admitted").await.unwrap();
         // A wrong event code first: the error is shown next to its field.
-        b.type_into("#new-stage_event_code", "ds admit").await.unwrap();
+        b.type_into("#new-stage_event_code", "ds admit")
+            .await
+            .unwrap();
         b.screenshot(&shot("templates")).await.unwrap();
         b.click("form[action='/ui/templates'] button[type=submit]")
             .await
@@ -69,9 +71,12 @@ async fn browser_admin_pages() {
             .unwrap();
         assert!(b.exists("#new-stage_event_code-error").await.unwrap());
         b.screenshot(&shot("template-error")).await.unwrap();
-        b.type_into("#new-stage_event_code", &format!("DS_ADMIT_{}", lang.to_uppercase()))
-            .await
-            .unwrap();
+        b.type_into(
+            "#new-stage_event_code",
+            &format!("DS_ADMIT_{}", lang.to_uppercase()),
+        )
+        .await
+        .unwrap();
         b.click("form[action='/ui/templates'] button[type=submit]")
             .await
             .unwrap();
@@ -81,9 +86,12 @@ async fn browser_admin_pages() {
         // A second stage, then moved in front of the first.
         b.type_into("#add-code", "BOOKED").await.unwrap();
         b.type_into("#add-name", "Booked").await.unwrap();
-        b.type_into("#add-completing_event_code", &format!("DS_BOOKED_{}", lang.to_uppercase()))
-            .await
-            .unwrap();
+        b.type_into(
+            "#add-completing_event_code",
+            &format!("DS_BOOKED_{}", lang.to_uppercase()),
+        )
+        .await
+        .unwrap();
         b.click("form[action$='/stages'] button[type=submit]")
             .await
             .unwrap();
@@ -100,7 +108,10 @@ async fn browser_admin_pages() {
             preview.find("2.").expect("second"),
         );
         assert!(booked < admitted, "{preview}");
-        assert!(preview.contains(&format!("DS_BOOKED_{}", lang.to_uppercase())), "{preview}");
+        assert!(
+            preview.contains(&format!("DS_BOOKED_{}", lang.to_uppercase())),
+            "{preview}"
+        );
         b.screenshot(&shot("template-edit")).await.unwrap();
 
         // Integrations: issue a key, the secret once, then a test event.
@@ -127,7 +138,9 @@ async fn browser_admin_pages() {
             .unwrap();
         assert!(secret.as_str().unwrap_or("").starts_with("px360_"));
         // The copy buttons appear (progressive enhancement) where the Clipboard API exists.
-        b.screenshot(&shot("integrations-key-issued")).await.unwrap();
+        b.screenshot(&shot("integrations-key-issued"))
+            .await
+            .unwrap();
         b.eval(&format!(
             "var s = document.querySelector('#test-code'); s.value = 'OP_BOOKED'; \
              var k = document.querySelector('#test-key'); \
@@ -142,7 +155,9 @@ async fn browser_admin_pages() {
             .await
             .unwrap();
         assert!(b.exists("#test a[href^='/ui/events/']").await.unwrap());
-        b.screenshot(&shot("integrations-test-event")).await.unwrap();
+        b.screenshot(&shot("integrations-test-event"))
+            .await
+            .unwrap();
         b.click("#test a[href^='/ui/events/']").await.unwrap();
         b.wait_until("return location.pathname.startsWith('/ui/events/');")
             .await
@@ -170,7 +185,12 @@ async fn browser_admin_pages() {
         b.wait_until("return location.search.includes('action=integration.');")
             .await
             .unwrap();
-        assert!(b.text("table").await.unwrap().contains("integration.test_event"));
+        assert!(
+            b.text("table")
+                .await
+                .unwrap()
+                .contains("integration.test_event")
+        );
         b.eval("document.querySelector('details').open = true; return true;")
             .await
             .unwrap();
