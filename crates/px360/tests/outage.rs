@@ -66,7 +66,9 @@ both_backends!(outage_is_503_not_unknown_user);
 #[tokio::test(flavor = "multi_thread")]
 async fn stopped_postgres_is_503_not_unknown_user() {
     let Some(mut pg) = px360_testkit::pg_server::OwnPostgres::start().await else {
-        panic!("no PostgreSQL server binaries (apt postgresql) to start a server of the test's own");
+        panic!(
+            "no PostgreSQL server binaries (apt postgresql) to start a server of the test's own"
+        );
     };
     let s = TestServer::start(
         &pg.url,
