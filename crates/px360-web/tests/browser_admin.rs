@@ -15,6 +15,17 @@ use common::{ADMIN_PASSWORD, Kind, Ui};
 
 const TEST: &str = "browser_admin_pages";
 
+/// Submit a form as its submit button would (`requestSubmit`: validation and the submit event
+/// included); clicking a button at the edge of the window can land on another element.
+async fn submit(b: &Browser, form: &str) -> browser_test::Result<()> {
+    let sel = serde_json::to_string(form).unwrap();
+    b.eval(&format!(
+        "document.querySelector({sel}).requestSubmit(); return true;"
+    ))
+    .await
+    .map(|_| ())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_admin_pages() {
     let Some(b) = Browser::start(TEST).await else {
@@ -36,9 +47,7 @@ async fn browser_admin_pages() {
             .unwrap();
         b.type_into("#username", "admin").await.unwrap();
         b.type_into("#password", ADMIN_PASSWORD).await.unwrap();
-        b.click("form[action='/ui/login'] button[type=submit]")
-            .await
-            .unwrap();
+        submit(&b, "form[action='/ui/login']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/';")
             .await
             .unwrap();
@@ -63,9 +72,7 @@ async fn browser_admin_pages() {
             .await
             .unwrap();
         b.screenshot(&shot("templates")).await.unwrap();
-        b.click("form[action='/ui/templates'] button[type=submit]")
-            .await
-            .unwrap();
+        submit(&b, "form[action='/ui/templates']").await.unwrap();
         b.wait_until("return !!document.querySelector('#new-stage_event_code.is-invalid');")
             .await
             .unwrap();
@@ -77,9 +84,7 @@ async fn browser_admin_pages() {
         )
         .await
         .unwrap();
-        b.click("form[action='/ui/templates'] button[type=submit]")
-            .await
-            .unwrap();
+        submit(&b, "form[action='/ui/templates']").await.unwrap();
         b.wait_until("return location.search.includes('saved=created');")
             .await
             .unwrap();
@@ -92,13 +97,11 @@ async fn browser_admin_pages() {
         )
         .await
         .unwrap();
-        b.click("form[action$='/stages'] button[type=submit]")
-            .await
-            .unwrap();
+        submit(&b, "form[action$='/stages']").await.unwrap();
         b.wait_until("return location.search.includes('saved=added');")
             .await
             .unwrap();
-        b.click("form[action$='/move'] button").await.unwrap();
+        submit(&b, "form[action$='/move']").await.unwrap();
         b.wait_until("return location.search.includes('saved=moved');")
             .await
             .unwrap();
@@ -126,7 +129,7 @@ async fn browser_admin_pages() {
         .unwrap();
         b.type_into("#key-name", key_name).await.unwrap();
         b.type_into("#key-source_systems", "THEATRE").await.unwrap();
-        b.click("form[action='/ui/integrations/keys'] button[type=submit]")
+        submit(&b, "form[action='/ui/integrations/keys']")
             .await
             .unwrap();
         b.wait_until("return !!document.querySelector('#issued-secret');")
@@ -148,7 +151,7 @@ async fn browser_admin_pages() {
         ))
         .await
         .unwrap();
-        b.click("form[action='/ui/integrations/test-event'] button")
+        submit(&b, "form[action='/ui/integrations/test-event']")
             .await
             .unwrap();
         b.wait_until("return location.search.includes('test_event=');")
@@ -158,13 +161,19 @@ async fn browser_admin_pages() {
         b.screenshot(&shot("integrations-test-event"))
             .await
             .unwrap();
-        b.click("#test a[href^='/ui/events/']").await.unwrap();
+        let event = b
+            .attr("#test a[href^='/ui/events/']", "href")
+            .await
+            .unwrap()
+            .unwrap();
+        b.goto(&ui.url(&event)).await.unwrap();
         b.wait_until("return location.pathname.startsWith('/ui/events/');")
             .await
             .unwrap();
         b.screenshot(&shot("test-event")).await.unwrap();
         b.goto(&ui.url("/ui/integrations")).await.unwrap();
-        b.click("a[href$='/revoke']").await.unwrap();
+        let revoke = b.attr("a[href$='/revoke']", "href").await.unwrap().unwrap();
+        b.goto(&ui.url(&revoke)).await.unwrap();
         b.wait_until("return location.pathname.endsWith('/revoke');")
             .await
             .unwrap();
@@ -179,9 +188,7 @@ async fn browser_admin_pages() {
             .unwrap();
         assert!(b.exists("#audit-chain.alert-success").await.unwrap());
         b.type_into("#f-action", "integration.").await.unwrap();
-        b.click("form[action='/ui/audit'] button[type=submit]")
-            .await
-            .unwrap();
+        submit(&b, "form[action='/ui/audit']").await.unwrap();
         b.wait_until("return location.search.includes('action=integration.');")
             .await
             .unwrap();
@@ -196,7 +203,7 @@ async fn browser_admin_pages() {
             .unwrap();
         b.screenshot(&shot("audit")).await.unwrap();
 
-        b.click("form[action='/ui/logout'] button").await.unwrap();
+        submit(&b, "form[action='/ui/logout']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/login';")
             .await
             .unwrap();
