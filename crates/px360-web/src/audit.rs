@@ -177,7 +177,7 @@ pub async fn page(
             let actor = match r.actor_id.as_ref() {
                 Some(id) => Label::data(users.get(id).unwrap_or(id)),
                 None => Label {
-                    text: t.get("audit-actor-none"),
+                    text: t.get("event-none"),
                     data: false,
                 },
             };

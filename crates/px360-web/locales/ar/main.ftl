@@ -337,4 +337,3 @@ audit-ip = العنوان
 audit-agent = المتصفح أو العميل
 audit-changes = التغييرات
 audit-hash = بصمة السلسلة
-audit-actor-none = —

@@ -326,4 +326,3 @@ audit-ip = Address
 audit-agent = Browser or client
 audit-changes = Changes
 audit-hash = Chain hash
-audit-actor-none = —
