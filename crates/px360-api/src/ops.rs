@@ -119,7 +119,8 @@ pub async fn health(State(st): State<AppState>) -> Report {
         (Ok(Some((Some(last), by))), Ok(pending)) => Check::with(
             Status::Ok,
             format!(
-                "sweep_last_run_at={last} by={} maintenance_jobs_pending={pending}",
+                "sweep_last_run_at={} by={} maintenance_jobs_pending={pending}",
+                px360_store::ts(last),
                 by.unwrap_or_default()
             ),
             t.elapsed(),

@@ -9,17 +9,85 @@ use crate::{AppState, commit_audited, obj, own_scope};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::templates::{
-    JourneyTemplate, MAX_STAGES, NewJourneyTemplate, NewStageTemplate, StageChanges,
-    StageEditError, StageTemplate, TemplateChanges,
+    self as store, MAX_STAGES, NewJourneyTemplate, NewStageTemplate, StageChanges, StageEditError,
+    TemplateChanges,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// A stage of a journey template, as answered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StageTemplate {
+    pub id: Uuid,
+    pub journey_template_id: Uuid,
+    pub position: i64,
+    pub code: String,
+    pub name: String,
+    /// Event code that completes this stage (unique within the template).
+    pub completing_event_code: String,
+    pub survey_template_ref: Option<String>,
+    #[serde(with = "crate::time_format")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::StageTemplate> for StageTemplate {
+    fn from(s: store::StageTemplate) -> Self {
+        Self {
+            id: s.id,
+            journey_template_id: s.journey_template_id,
+            position: s.position,
+            code: s.code,
+            name: s.name,
+            completing_event_code: s.completing_event_code,
+            survey_template_ref: s.survey_template_ref,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A journey template with its live stages in order, as answered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JourneyTemplate {
+    pub id: Uuid,
+    /// `null` = group-wide template.
+    pub hospital_id: Option<Uuid>,
+    pub code: String,
+    pub name: String,
+    #[serde(with = "crate::time_format")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time_format")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+    pub stages: Vec<StageTemplate>,
+}
+
+impl From<store::JourneyTemplate> for JourneyTemplate {
+    fn from(t: store::JourneyTemplate) -> Self {
+        Self {
+            id: t.id,
+            hospital_id: t.hospital_id,
+            code: t.code,
+            name: t.name,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            stages: t.stages.into_iter().map(Into::into).collect(),
+        }
+    }
+}
 
 /// A stage to add to an existing template.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -44,7 +112,7 @@ impl From<StageEditError> for ApiError {
 }
 
 /// Where a template lives for writes: group-wide templates need a group scope (PX Admin).
-fn location(t_hospital: Option<&str>) -> ObjectScope {
+pub fn location(t_hospital: Option<&str>) -> ObjectScope {
     match t_hospital {
         None => ObjectScope::Group,
         Some(h) => obj(h, None),
@@ -78,20 +146,30 @@ pub async fn list_templates(
     )
     .await?;
     let only = p.scope().hospital_id().map(|h| h.to_string());
-    Ok(Json(st.db.journey_templates(only.as_deref()).await?))
+    Ok(Json(
+        st.db
+            .journey_templates(only.as_deref())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
-async fn load(
+/// Load a template and check `action` on it (out of scope: 404; role too low: 403). Shared with
+/// the web UI's template pages.
+pub async fn load(
     st: &AppState,
     p: &Principal,
     ctx: &Ctx,
     id: &str,
     action: Action,
-) -> ApiResult<JourneyTemplate> {
+) -> ApiResult<store::JourneyTemplate> {
     let t = st.db.journey_template(id).await?;
+    let h = t.hospital_id.map(|h| h.to_string());
     let loc = match action {
-        Action::Read => read_location(p, t.hospital_id.as_deref()),
-        _ => location(t.hospital_id.as_deref()),
+        Action::Read => read_location(p, h.as_deref()),
+        _ => location(h.as_deref()),
     };
     st.authorize(p, ctx, Resource::JourneyTemplate, action, loc, Some(id))
         .await?;
@@ -105,10 +183,11 @@ pub async fn get_template(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JourneyTemplate>> {
-    Ok(Json(load(&st, &p, &ctx, &id, Action::Read).await?))
+    Ok(Json(load(&st, &p, &ctx, &id, Action::Read).await?.into()))
 }
 
-fn code_ok(v: &str) -> bool {
+/// The rule for template, stage and event codes (shared with the web UI's forms).
+pub fn code_ok(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
         && v.bytes()
@@ -119,7 +198,7 @@ const CODE: &str = "must be 1-64 characters of A-Z, 0-9 and _";
 
 /// Field checks of one stage; `prefix` places the field names (`stages[1].` in a new template,
 /// empty for a stage added on its own).
-fn stage_errors(s: &NewStageTemplate, prefix: &str, errs: &mut Vec<FieldError>) {
+pub fn stage_errors(s: &NewStageTemplate, prefix: &str, errs: &mut Vec<FieldError>) {
     if !code_ok(&s.code) {
         errs.push(FieldError::new(format!("{prefix}code"), CODE));
     }
@@ -137,7 +216,8 @@ fn stage_errors(s: &NewStageTemplate, prefix: &str, errs: &mut Vec<FieldError>) 
     }
 }
 
-fn validate(t: &NewJourneyTemplate) -> Vec<FieldError> {
+/// Every field error of a new template (shared with the web UI's form).
+pub fn validate(t: &NewJourneyTemplate) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if !code_ok(&t.code) {
         errs.push(FieldError::new("code", CODE));
@@ -207,12 +287,12 @@ pub async fn create_template(
         &ctx,
         "create",
         "journey_template",
-        &t.id,
-        t.hospital_id.as_deref(),
+        &t.id.to_string(),
+        t.hospital_id.map(|h| h.to_string()).as_deref(),
         serde_json::json!({"code": t.code, "name": t.name, "stages": stages}),
     );
     commit_audited(tx, &a).await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 #[utoipa::path(patch, path = "/api/journey-templates/{id}", tag = "journeys", request_body = TemplateChanges, responses((status = 200, body = JourneyTemplate), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -233,12 +313,12 @@ pub async fn update_template(
         "update",
         "journey_template",
         &id,
-        t.hospital_id.as_deref(),
+        t.hospital_id.map(|h| h.to_string()).as_deref(),
         serde_json::to_value(&c).unwrap_or_default(),
     );
     commit_audited(tx, &a).await?;
     updated.stages = t.stages;
-    Ok(Json(updated))
+    Ok(Json(updated.into()))
 }
 
 #[utoipa::path(patch, path = "/api/journey-templates/{id}/stages/{stage_id}", tag = "journeys", request_body = StageChanges, responses((status = 200, body = StageTemplate), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -267,29 +347,43 @@ pub async fn update_stage(
             "must be 1-64 characters of A-Z, 0-9 and _",
         ));
     }
+    // The upper bound depends on the stages live when the transaction runs: the store checks it.
+    if c.position.is_some_and(|p| p < 1) {
+        errs.push(FieldError::new("position", "must be 1 or more when given"));
+    }
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    // The only unique key this update can break is the event code's (positions do not change).
-    let s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c)
+    // The only unique key this update can break is the event code's (a move renumbers the
+    // positions without collisions).
+    let mut s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c)
         .await
         .on_constraint("stage_templates.completing_event_code", |_| {
             ApiError::Conflict(
                 "completing_event_code is already used by another stage of this template".into(),
             )
         })?;
+    let mut from = None;
+    if let Some(position) = c.position {
+        let (moved, previous) =
+            px360_store::templates::move_stage(&mut tx, &id, &stage_id, position).await?;
+        from = Some(previous);
+        if let Some(now) = moved.stages.into_iter().find(|x| x.id == s.id) {
+            s = now;
+        }
+    }
     let a = AppState::entry(
         &p,
         &ctx,
         "update",
         "stage_template",
         &stage_id,
-        t.hospital_id.as_deref(),
-        serde_json::json!({"journey_template_id": id, "changes": c}),
+        t.hospital_id.map(|h| h.to_string()).as_deref(),
+        serde_json::json!({"journey_template_id": id, "changes": c, "previous_position": from}),
     );
     commit_audited(tx, &a).await?;
-    Ok(Json(s))
+    Ok(Json(s.into()))
 }
 
 #[utoipa::path(post, path = "/api/journey-templates/{id}/stages", tag = "journeys", request_body = NewStage, responses((status = 201, description = "The template with its stages renumbered", body = JourneyTemplate), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -324,8 +418,8 @@ pub async fn add_stage(
         &ctx,
         "create",
         "stage_template",
-        &added.id,
-        t.hospital_id.as_deref(),
+        &added.id.to_string(),
+        t.hospital_id.map(|h| h.to_string()).as_deref(),
         serde_json::json!({
             "journey_template_id": id,
             "position": added.position,
@@ -336,7 +430,7 @@ pub async fn add_stage(
         }),
     );
     commit_audited(tx, &a).await?;
-    Ok((StatusCode::CREATED, Json(updated)))
+    Ok((StatusCode::CREATED, Json(updated.into())))
 }
 
 /// Answers 200 with the template (not 204 like other deletes) because the positions of the
@@ -357,7 +451,7 @@ pub async fn remove_stage(
         "delete",
         "stage_template",
         &stage_id,
-        t.hospital_id.as_deref(),
+        t.hospital_id.map(|h| h.to_string()).as_deref(),
         serde_json::json!({
             "journey_template_id": id,
             "soft_delete": true,
@@ -367,7 +461,7 @@ pub async fn remove_stage(
         }),
     );
     commit_audited(tx, &a).await?;
-    Ok(Json(updated))
+    Ok(Json(updated.into()))
 }
 
 /// This resource's routes with their OpenAPI operations.

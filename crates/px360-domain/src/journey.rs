@@ -30,6 +30,28 @@ impl StageStatus {
     }
 }
 
+/// A journey instance's status: active until its last pending stage is completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JourneyStatus {
+    Active,
+    Completed,
+}
+
+impl JourneyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JourneyStatus::Active => "active",
+            JourneyStatus::Completed => "completed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Completed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageState {
     pub stage_instance_id: Uuid,

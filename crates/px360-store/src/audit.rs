@@ -288,3 +288,75 @@ impl Db {
         Ok(v.checked - before)
     }
 }
+
+/// What the audit log viewer asks for: every given criterion must hold.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only records of this hospital (the viewer's scope; `None` = all).
+    pub hospital_id: Option<String>,
+    /// The actor's id (a user id or an API key id).
+    pub actor_id: Option<String>,
+    /// The action, or a prefix of it ending in `.` (`event.` = every event action).
+    pub action: Option<String>,
+    /// An object id, or an object type (`api_key`, `journey_template`, …).
+    pub object: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `%` and `_` in a LIKE prefix stand for themselves.
+fn like_prefix(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl Db {
+    /// A page of audit records matching `f`, newest first, strictly older than sequence number
+    /// `before`; returns the rows and whether older ones exist (keyset paging on `seq`).
+    pub async fn audit_page(
+        &self,
+        f: &AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<AuditRecord>, bool)> {
+        let action_like = f
+            .action
+            .as_deref()
+            .filter(|a| a.ends_with('.'))
+            .map(like_prefix);
+        let action_exact = f.action.as_deref().filter(|a| !a.ends_with('.'));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUDIT_COLS} FROM audit_log WHERE seq < $1 \
+             AND ($2 IS NULL OR hospital_id = $2) \
+             AND ($3 IS NULL OR actor_id = $3) \
+             AND ($4 IS NULL OR action = $4) \
+             AND ($5 IS NULL OR action LIKE $5 ESCAPE '\\') \
+             AND ($6 IS NULL OR object_id = $6 OR object_type = $6) \
+             AND ($7 IS NULL OR at >= $7) \
+             AND ($8 IS NULL OR at < $8) \
+             ORDER BY seq DESC LIMIT $9"
+        )))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(&f.hospital_id)
+        .bind(&f.actor_id)
+        .bind(action_exact)
+        .bind(action_like)
+        .bind(&f.object)
+        .bind(f.from.map(crate::ts))
+        .bind(f.to.map(crate::ts))
+        .bind(limit.saturating_add(1))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut records = rows.iter().map(record).collect::<Result<Vec<_>>>()?;
+        let more = records.len() as i64 > limit;
+        records.truncate(limit.max(0) as usize);
+        Ok((records, more))
+    }
+}

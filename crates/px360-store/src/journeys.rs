@@ -1,9 +1,13 @@
 //! Journey instances as read by the API and UI, and the outcome types of event processing
 //! (which lives in `process`).
 
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, StoreError, row, ts};
+use chrono::{DateTime, Utc};
+pub use px360_domain::journey::{JourneyStatus, StageStatus};
 pub use px360_domain::plan::{Processed, Warning};
-use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
 
 /// What became of a claimed event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,51 +20,95 @@ pub enum Outcome {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+/// A journey's stage as stored, typed.
+#[derive(Debug, Clone)]
 pub struct StageView {
-    pub id: String,
+    pub id: Uuid,
     pub position: i64,
     pub code: String,
     pub name: String,
     pub completing_event_code: String,
     pub survey_template_ref: Option<String>,
-    pub status: String,
-    /// Clinical time: the `timestamp` of the event that completed the stage (UTC).
-    pub completed_at: Option<String>,
-    /// When PX360 recorded the completion (the worker's processing moment, UTC).
-    pub completed_recorded_at: Option<String>,
-    pub completed_by_event_id: Option<String>,
+    pub status: StageStatus,
+    /// Clinical time: the `timestamp` of the event that completed the stage.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When PX360 recorded the completion (the worker's processing moment).
+    pub completed_recorded_at: Option<DateTime<Utc>>,
+    pub completed_by_event_id: Option<Uuid>,
 }
 
-#[derive(sqlx::FromRow)]
-struct StageRow {
-    journey_instance_id: String,
-    #[sqlx(flatten)]
+impl<'r> sqlx::FromRow<'r, AnyRow> for StageView {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            position: r.try_get("position")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            completing_event_code: r.try_get("completing_event_code")?,
+            survey_template_ref: r.try_get("survey_template_ref")?,
+            status: row::named(r, "status", StageStatus::parse)?,
+            completed_at: row::opt_time(r, "completed_at")?,
+            completed_recorded_at: row::opt_time(r, "completed_recorded_at")?,
+            completed_by_event_id: row::opt_uuid(r, "completed_by_event_id")?,
+        })
+    }
+}
+
+struct StageOfJourney {
+    journey_instance_id: Uuid,
     stage: StageView,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+impl<'r> sqlx::FromRow<'r, AnyRow> for StageOfJourney {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            journey_instance_id: row::uuid(r, "journey_instance_id")?,
+            stage: StageView::from_row(r)?,
+        })
+    }
+}
+
+/// A journey instance as stored, typed, with its stages in order.
+#[derive(Debug, Clone)]
 pub struct JourneyView {
-    pub id: String,
-    pub hospital_id: String,
-    pub department_id: Option<String>,
-    pub patient_id: Option<String>,
+    pub id: Uuid,
+    pub hospital_id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
     pub encounter_id: String,
     pub template_code: String,
-    pub status: String,
-    /// Clinical time: the `timestamp` of the event that started the journey (UTC).
-    pub started_at: String,
-    /// Clinical time of the event that completed the last stage (UTC).
-    pub completed_at: Option<String>,
-    /// When PX360 recorded the start (the worker's processing moment, UTC).
-    pub started_recorded_at: Option<String>,
+    pub status: JourneyStatus,
+    /// Clinical time: the `timestamp` of the event that started the journey.
+    pub started_at: DateTime<Utc>,
+    /// Clinical time of the event that completed the last stage.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When PX360 recorded the start (the worker's processing moment).
+    pub started_recorded_at: Option<DateTime<Utc>>,
     /// When PX360 recorded the completion.
-    pub completed_recorded_at: Option<String>,
+    pub completed_recorded_at: Option<DateTime<Utc>>,
     /// The hospital's IANA time zone, in which lists show these times.
-    #[schema(example = "Asia/Riyadh")]
     pub hospital_timezone: String,
-    #[sqlx(skip)]
     pub stages: Vec<StageView>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for JourneyView {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            hospital_id: row::uuid(r, "hospital_id")?,
+            department_id: row::opt_uuid(r, "department_id")?,
+            patient_id: row::opt_uuid(r, "patient_id")?,
+            encounter_id: r.try_get("encounter_id")?,
+            template_code: r.try_get("template_code")?,
+            status: row::named(r, "status", JourneyStatus::parse)?,
+            started_at: row::time(r, "started_at")?,
+            completed_at: row::opt_time(r, "completed_at")?,
+            started_recorded_at: row::opt_time(r, "started_recorded_at")?,
+            completed_recorded_at: row::opt_time(r, "completed_recorded_at")?,
+            hospital_timezone: r.try_get("hospital_timezone")?,
+            stages: Vec::new(),
+        })
+    }
 }
 
 impl Db {
@@ -95,7 +143,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         let mut page = crate::page::Page::from_rows(rows, limit, |j| {
-            crate::page::Cursor::new(&j.started_at, &j.id)
+            crate::page::Cursor::new(&ts(j.started_at), &j.id.to_string())
         });
         let js = &mut page.rows;
         if js.is_empty() {
@@ -108,9 +156,9 @@ impl Db {
              FROM stage_instances si JOIN stage_templates st ON st.id = si.stage_template_id WHERE si.journey_instance_id IN ({}) ORDER BY si.position",
             marks.join(", ")
         );
-        let mut q = sqlx::query_as::<_, StageRow>(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, StageOfJourney>(sqlx::AssertSqlSafe(sql));
         for j in js.iter() {
-            q = q.bind(j.id.clone());
+            q = q.bind(j.id.to_string());
         }
         for row in q.fetch_all(&self.pool).await? {
             if let Some(j) = js.iter_mut().find(|j| j.id == row.journey_instance_id) {

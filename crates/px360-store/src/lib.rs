@@ -65,6 +65,9 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if server_going_away(d.code().as_deref()) => {
+                StoreError::Unavailable(e)
+            }
             sqlx::Error::Database(d) => match constraint::Violation::from_db(d.as_ref()) {
                 Some(v) => StoreError::Constraint(v),
                 None => StoreError::Db(e),
@@ -77,6 +80,14 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Db(e),
         }
     }
+}
+
+/// PostgreSQL's answers when the server is stopping, starting or lost (SQLSTATE class 08
+/// "connection exception", 57P01-57P03 "admin/crash shutdown, cannot connect now"): a pooled
+/// connection to a server being stopped gets these instead of an I/O error, and they are an
+/// outage (503), not an internal error.
+fn server_going_away(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -2,8 +2,9 @@
 //! slot already moved on. This is what makes a schedule run once across several processes, each
 //! of which owns a cron timer (apalis-cron fires in every process that runs the beat role).
 
-use crate::{Db, Result, ts};
+use crate::{Db, Result, row, ts};
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 
 impl Db {
     /// Try to claim the slot of schedule `name` due at `at`; true when this caller must run it.
@@ -18,14 +19,15 @@ impl Db {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         // A read first: most ticks find nothing due and should not queue for the SQLite writer.
-        let next: Option<String> =
-            sqlx::query_scalar("SELECT next_run_at FROM schedules WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let next = sqlx::query("SELECT next_run_at FROM schedules WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| row::time(&r, "next_run_at"))
+            .transpose()?;
         let at_ts = ts(at);
         match next {
-            Some(n) if n > at_ts => return Ok(false),
+            Some(n) if n > at => return Ok(false),
             Some(_) => {}
             None => {
                 sqlx::query("INSERT INTO schedules (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
@@ -47,15 +49,18 @@ impl Db {
         Ok(r.rows_affected() == 1)
     }
 
+    /// When schedule `name` last ran and which process ran it (`None`: never claimed).
     pub async fn schedule_last_run(
         &self,
         name: &str,
-    ) -> Result<Option<(Option<String>, Option<String>)>> {
-        Ok(
-            sqlx::query_as("SELECT last_run_at, last_run_by FROM schedules WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+    ) -> Result<Option<(Option<DateTime<Utc>>, Option<String>)>> {
+        let r = sqlx::query("SELECT last_run_at, last_run_by FROM schedules WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.map(|r| -> sqlx::Result<_> {
+            Ok((row::opt_time(&r, "last_run_at")?, r.try_get("last_run_by")?))
+        })
+        .transpose()?)
     }
 }

@@ -9,10 +9,14 @@
 //! `stage_instances` still reference it. Only live stages are listed, numbered 1..n without gaps,
 //! and copied into new journeys.
 
+use crate::row;
 use crate::{Db, Result, StoreError, new_id, now_ts};
+use chrono::{DateTime, Utc};
 use px360_domain::event::FieldError;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, AnyConnection, Executor, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row, Transaction};
+use uuid::Uuid;
 
 /// Most live stages a template may have, at creation and after adding stages.
 pub const MAX_STAGES: usize = 50;
@@ -37,31 +41,62 @@ fn rule(field: &str, message: impl Into<String>) -> StageEditError {
     StageEditError::Rule(FieldError::new(field, message))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+/// A stage template as stored, typed.
+#[derive(Debug, Clone)]
 pub struct StageTemplate {
-    pub id: String,
-    pub journey_template_id: String,
+    pub id: Uuid,
+    pub journey_template_id: Uuid,
     pub position: i64,
     pub code: String,
     pub name: String,
     /// Event code that completes this stage (unique within the template).
     pub completing_event_code: String,
     pub survey_template_ref: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+impl<'r> sqlx::FromRow<'r, AnyRow> for StageTemplate {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            journey_template_id: row::uuid(r, "journey_template_id")?,
+            position: r.try_get("position")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            completing_event_code: r.try_get("completing_event_code")?,
+            survey_template_ref: r.try_get("survey_template_ref")?,
+            created_at: row::time(r, "created_at")?,
+            updated_at: row::time(r, "updated_at")?,
+        })
+    }
+}
+
+/// A journey template as stored, typed, with its live stages in order.
+#[derive(Debug, Clone)]
 pub struct JourneyTemplate {
-    pub id: String,
-    /// `null` = group-wide template.
-    pub hospital_id: Option<String>,
+    pub id: Uuid,
+    /// `None` = group-wide template.
+    pub hospital_id: Option<Uuid>,
     pub code: String,
     pub name: String,
-    pub created_at: String,
-    pub updated_at: String,
-    #[sqlx(skip)]
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub stages: Vec<StageTemplate>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for JourneyTemplate {
+    fn from_row(r: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row::uuid(r, "id")?,
+            hospital_id: row::opt_uuid(r, "hospital_id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            created_at: row::time(r, "created_at")?,
+            updated_at: row::time(r, "updated_at")?,
+            stages: Vec::new(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -95,6 +130,9 @@ pub struct StageChanges {
     pub name: Option<String>,
     pub completing_event_code: Option<String>,
     pub survey_template_ref: Option<String>,
+    /// Move the stage to this 1-based place among the template's stages (the stages in between
+    /// shift by one). Journeys already started keep their order.
+    pub position: Option<i64>,
 }
 
 const JT_COLS: &str = "id, hospital_id, code, name, created_at, updated_at";
@@ -122,7 +160,7 @@ pub async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ST_COLS}"
         )))
         .bind(new_id())
-        .bind(&jt.id)
+        .bind(jt.id.to_string())
         .bind(i as i64 + 1)
         .bind(&s.code)
         .bind(&s.name)
@@ -304,7 +342,7 @@ pub async fn remove_stage(
     let live = live_stages(tx, template_id).await?;
     let removed = live
         .iter()
-        .find(|s| s.id == stage_id)
+        .find(|s| s.id.to_string() == stage_id)
         .cloned()
         .ok_or(StoreError::NotFound)?;
     if live.len() == 1 {
@@ -325,6 +363,53 @@ pub async fn remove_stage(
     shift_from(tx, template_id, removed.position + 1, -1, &now).await?;
     jt.stages = live_stages(tx, template_id).await?;
     Ok((jt, removed))
+}
+
+/// Move a live stage to the 1-based `position` among the template's live stages; the stages in
+/// between shift by one. Journeys already started keep their own order. Returns the template
+/// with its live stages renumbered, and the moved stage's previous position.
+pub async fn move_stage(
+    tx: &mut Transaction<'static, Any>,
+    template_id: &str,
+    stage_id: &str,
+    position: i64,
+) -> std::result::Result<(JourneyTemplate, i64), StageEditError> {
+    let now = now_ts();
+    let mut jt = lock_template(tx, template_id, &now).await?;
+    let mut live = live_stages(tx, template_id).await?;
+    let from = live
+        .iter()
+        .position(|s| s.id.to_string() == stage_id)
+        .ok_or(StoreError::NotFound)?;
+    let last = live.len() as i64;
+    if !(1..=last).contains(&position) {
+        return Err(rule(
+            "position",
+            format!("must be between 1 and {last} (the template has {last} stages)"),
+        ));
+    }
+    let previous = live[from].position;
+    let moved = live.remove(from);
+    live.insert((position - 1) as usize, moved);
+    // Park every live stage at its negated position (cannot collide: live positions are >= 1),
+    // then number them in the new order.
+    sqlx::query(
+        "UPDATE stage_templates SET position = -position, updated_at = $2 \
+         WHERE journey_template_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(template_id)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    for (i, s) in live.iter().enumerate() {
+        sqlx::query("UPDATE stage_templates SET position = $2 WHERE id = $1")
+            .bind(s.id.to_string())
+            .bind(i as i64 + 1)
+            .execute(&mut **tx)
+            .await?;
+    }
+    jt.stages = live_stages(tx, template_id).await?;
+    Ok((jt, previous))
 }
 
 impl Db {

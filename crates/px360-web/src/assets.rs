@@ -19,6 +19,8 @@ pub const BOOTSTRAP_CSS: &str = "vendor/bootstrap-5.3.9/bootstrap.min.css";
 pub const BOOTSTRAP_RTL_CSS: &str = "vendor/bootstrap-5.3.9/bootstrap.rtl.min.css";
 pub const HTMX_JS: &str = "vendor/htmx-4.0.1/htmx.min.js";
 pub const APP_CSS: &str = "app.css";
+/// "Copy" buttons of the integrations page (progressive enhancement).
+pub const COPY_JS: &str = "copy.js";
 
 /// The versioned URL of an embedded asset (`/ui/assets/<path>?v=<first 16 hex of SHA-256>`).
 pub fn url(path: &str) -> String {

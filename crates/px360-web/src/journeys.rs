@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::response::Response;
 use px360_api::auth::Ctx;
 use px360_api::{AppState, filter, own_scope};
+use px360_domain::journey::StageStatus;
 use px360_domain::rbac::{Action, Resource};
+use px360_store::ts;
 
 pub struct StageChip {
     pub label: Label,
@@ -71,18 +73,25 @@ pub async fn list(
     let rows = journeys
         .into_iter()
         .map(|j| {
-            let done = j.stages.iter().filter(|s| s.status == "completed").count();
+            let done = j
+                .stages
+                .iter()
+                .filter(|s| s.status == StageStatus::Completed)
+                .count();
             let total = j.stages.len();
             let stored = templates.get(&j.template_code).cloned().unwrap_or_default();
             JourneyRow {
                 template: t.label(&format!("template-{}", j.template_code), &stored),
                 encounter: j.encounter_id,
-                hospital: name(&j.hospital_id),
-                department: j.department_id.as_deref().map(name).unwrap_or_default(),
-                status_label: t.get(&format!("journey-status-{}", j.status)),
-                status_class: badge(&j.status),
-                started: stamp(&t, &j.started_at, &j.hospital_timezone),
-                completed: stamp_opt(&t, j.completed_at.as_deref(), &j.hospital_timezone),
+                hospital: name(&j.hospital_id.to_string()),
+                department: j
+                    .department_id
+                    .map(|d| name(&d.to_string()))
+                    .unwrap_or_default(),
+                status_label: t.get(&format!("journey-status-{}", j.status.as_str())),
+                status_class: badge(j.status.as_str()),
+                started: stamp(&t, &ts(j.started_at), &j.hospital_timezone),
+                completed: stamp_opt(&t, j.completed_at.map(ts).as_deref(), &j.hospital_timezone),
                 done,
                 total,
                 progress: t.with(
@@ -97,8 +106,8 @@ pub async fn list(
                     .into_iter()
                     .map(|s| StageChip {
                         label: t.label(&format!("stage-{}", s.code), &s.name),
-                        status_label: t.get(&format!("stage-status-{}", s.status)),
-                        class: badge(&s.status),
+                        status_label: t.get(&format!("stage-status-{}", s.status.as_str())),
+                        class: badge(s.status.as_str()),
                     })
                     .collect(),
             }

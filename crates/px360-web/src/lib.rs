@@ -12,11 +12,15 @@
 
 mod account;
 pub mod assets;
+mod audit;
 mod csrf;
 mod dashboard;
 pub mod error;
 mod events;
+mod forms;
 pub mod i18n;
+mod integrations;
+mod journey_templates;
 mod journeys;
 mod login;
 mod org;
@@ -46,6 +50,40 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))
+        // Administration: journey templates, integrations, audit log.
+        .route(
+            "/ui/templates",
+            get(journey_templates::list).post(journey_templates::create),
+        )
+        .route("/ui/templates/{id}", get(journey_templates::detail))
+        .route("/ui/templates/{id}/name", post(journey_templates::rename))
+        .route(
+            "/ui/templates/{id}/stages",
+            post(journey_templates::add_stage),
+        )
+        .route(
+            "/ui/templates/{id}/stages/{stage_id}",
+            post(journey_templates::edit_stage),
+        )
+        .route(
+            "/ui/templates/{id}/stages/{stage_id}/move",
+            post(journey_templates::move_stage),
+        )
+        .route(
+            "/ui/templates/{id}/stages/{stage_id}/remove",
+            post(journey_templates::remove_stage),
+        )
+        .route("/ui/integrations", get(integrations::list))
+        .route("/ui/integrations/keys", post(integrations::create_key))
+        .route(
+            "/ui/integrations/keys/{id}/revoke",
+            get(integrations::confirm_revoke).post(integrations::revoke),
+        )
+        .route(
+            "/ui/integrations/test-event",
+            post(integrations::test_event),
+        )
+        .route("/ui/audit", get(audit::page))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 

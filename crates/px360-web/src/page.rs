@@ -166,6 +166,10 @@ pub enum Nav {
     Journeys,
     Org,
     Account,
+    // Administration (journey templates, integrations, audit log).
+    Templates,
+    Integrations,
+    Audit,
 }
 
 pub struct NavLink {
@@ -204,6 +208,14 @@ impl Chrome {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
+                // Administration: shown to the roles that may read each (as the API decides).
+                v.push((Nav::Templates, "/ui/templates", "nav-templates"));
+                if p.may(Resource::ApiKey, Action::Read, &own_hospital(p)) {
+                    v.push((Nav::Integrations, "/ui/integrations", "nav-integrations"));
+                }
+                if p.may(Resource::Audit, Action::Read, &own_hospital(p)) {
+                    v.push((Nav::Audit, "/ui/audit", "nav-audit"));
+                }
                 v.push((Nav::Account, "/ui/account", "nav-account"));
                 v.into_iter()
                     .map(|(n, href, key)| NavLink {

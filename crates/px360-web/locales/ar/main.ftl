@@ -199,3 +199,141 @@ tz-Asia-Amman = توقيت عمّان
 tz-Asia-Baghdad = توقيت بغداد
 tz-Africa-Cairo = توقيت القاهرة
 tz-Europe-London = توقيت المملكة المتحدة
+
+# --- الإدارة: قوالب الرحلات، التكاملات، سجل التدقيق (brief "admin") ---
+nav-templates = قوالب الرحلات
+nav-integrations = التكاملات
+nav-audit = سجل التدقيق
+tpl-title = قوالب الرحلات
+tpl-edit-title = قالب رحلة
+tpl-running-note = تحتفظ الرحلات الجارية بالمراحل التي بدأت بها؛ تنطبق التغييرات هنا على الرحلات التي تبدأ من الآن.
+tpl-none = لا توجد قوالب رحلات بعد.
+tpl-owner = يتبع
+tpl-group-wide = جميع المستشفيات (على مستوى المجموعة)
+tpl-preview = تسلسل المراحل
+tpl-new = قالب رحلة جديد
+tpl-code = رمز القالب
+tpl-name = اسم القالب
+tpl-first-stage = المرحلة الأولى (أضف المراحل الأخرى في صفحة القالب)
+tpl-stage-code = رمز المرحلة
+tpl-stage-name = اسم المرحلة
+tpl-stage-event = رمز الحدث المُكمِل
+tpl-code-help = تتكون الرموز من الأحرف اللاتينية الكبيرة والأرقام والشرطة السفلية.
+tpl-create = إنشاء القالب
+tpl-back = → جميع قوالب الرحلات
+tpl-completed-by = يكتمل بالحدث
+tpl-stages = المراحل
+tpl-col-position = الترتيب
+tpl-col-actions = الترتيب والحذف
+tpl-save = حفظ
+tpl-move-earlier = نقل مكانًا واحدًا إلى الأمام
+tpl-move-later = نقل مكانًا واحدًا إلى الخلف
+tpl-remove = حذف
+tpl-add-stage = إضافة مرحلة
+tpl-add-position = الموضع
+tpl-position-last = في النهاية
+tpl-position-before = قبل المرحلة
+tpl-add = إضافة المرحلة
+tpl-rename = إعادة تسمية القالب
+tpl-saved-created = تم إنشاء القالب. أضف مراحله الأخرى أدناه.
+tpl-saved-name = تم حفظ اسم القالب.
+tpl-saved-stage = تم حفظ المرحلة.
+tpl-saved-added = تمت إضافة المرحلة.
+tpl-saved-moved = تم نقل المرحلة.
+tpl-saved-removed = تم حذف المرحلة؛ تحتفظ بها الرحلات الجارية.
+tpl-error-code = استخدم من 1 إلى 64 حرفًا: أحرفًا لاتينية كبيرة وأرقامًا وشرطة سفلية.
+tpl-error-code-taken = يستخدم قالب آخر هذا الرمز.
+tpl-error-name = أدخل اسمًا من 1 إلى 200 حرف.
+tpl-error-completing_event_code = استخدم من 1 إلى 64 حرفًا لاتينيًا كبيرًا أو رقمًا أو شرطة سفلية، غير مستخدم لمرحلة أخرى في هذا القالب.
+tpl-error-completing_event_code-taken = رمز الحدث هذا يُكمل مرحلة أخرى في هذا القالب.
+tpl-error-stages = يضم القالب من 1 إلى 50 مرحلة، ولا يمكن حذف مرحلته الأخيرة.
+tpl-error-position = اختر موضعًا بين المرحلة الأولى والأخيرة.
+tpl-error-hospital_id = اختر مستشفى تديره.
+tpl-error-form = تعذر إجراء التغيير. أعد تحميل الصفحة وحاول مرة أخرى.
+int-title = التكاملات
+int-keys = مفاتيح الواجهة البرمجية
+int-no-keys = لا توجد مفاتيح بعد.
+int-prefix = بادئة المفتاح
+int-systems = الأنظمة المصدر
+int-systems-help = افصل بين الأنظمة بفواصل؛ النجمة * تسمح بأي نظام.
+int-created = تاريخ الإصدار
+int-last-used = آخر استخدام
+int-state = الحالة
+int-live = نشط
+int-revoked-at = مُلغى
+int-revoke = إلغاء…
+int-new-key = إصدار مفتاح
+int-key-name = اسم المفتاح (مثل النظام المرسِل)
+int-issue = إصدار المفتاح
+int-issued = المفتاح الجديد:
+int-issued-once = انسخ المفتاح الآن: يُعرض هذه المرة فقط ولا يمكن استرجاعه (لا يُحفظ إلا بصمته).
+int-secret = المفتاح
+int-copy = نسخ
+int-copied = تم النسخ
+int-curl-ready = جاهز للتشغيل: أرسل حدثًا بهذا المفتاح
+int-revoked = تم إلغاء المفتاح؛ تُرفض الأحداث المرسلة به من الآن.
+int-revoke-title = إلغاء مفتاح
+int-revoke-warning = ستُرفض الأنظمة التي تستخدم هذا المفتاح فورًا. لا يمكن التراجع عن ذلك: أصدر مفتاحًا جديدًا بدلًا منه.
+int-revoke-confirm = إلغاء المفتاح
+int-cancel = رجوع
+int-back = → التكاملات
+int-already-revoked = هذا المفتاح مُلغى بالفعل.
+int-contract = عقد الأحداث
+int-contract-intro = ترسل أنظمة المستشفى حدثًا واحدًا بصيغة جيسون لكل خطوة سريرية إلى نقطة استقبال الأحداث.
+int-contract-auth = المصادقة بالمفتاح في الترويسة
+int-contract-fields = الحقول المطلوبة:
+int-contract-time = الطابع الزمني في الحمولة هو الوقت السريري؛ وإن خلا من فرق التوقيت يُقرأ بتوقيت المستشفى.
+int-contract-answers = الردود: 202 مقبول، 200 تكرار لحدث سابق، 422 حقول غير صالحة (كل حقل باسمه)، 401 مفتاح غير معروف أو مُلغى.
+int-contract-docs = العقد الكامل مع الأمثلة:
+int-test = إرسال حدث تجريبي
+int-test-help = يرسل حدثًا نموذجيًا بالمفتاح المختار عبر مسار الاستقبال نفسه الذي تستخدمه أنظمة المستشفى، ثم يعرض كيف عولج.
+int-test-key = المفتاح
+int-test-code = رمز الحدث
+int-test-send = إرسال الحدث التجريبي
+int-test-result = نتيجة الحدث التجريبي:
+int-test-open = فتح الحدث
+int-test-no-key = أصدر مفتاحًا أولًا.
+int-test-revoked = هذا المفتاح مُلغى.
+int-test-invalid = رُفض الحدث النموذجي: تحقق من أن المفتاح يسمح بنظام مصدر ومن صحة رمز الحدث.
+int-test-warnings = { $count ->
+    [zero] لا توجد تحذيرات معالجة.
+    [one] تحذير معالجة واحد.
+    [two] تحذيرا معالجة.
+    [few] { $count } تحذيرات معالجة.
+    [many] { $count } تحذيرًا.
+   *[other] { $count } تحذير معالجة.
+}
+int-error-name = أدخل اسمًا.
+int-error-source_systems = اذكر نظامًا مصدرًا واحدًا على الأقل، أو النجمة *.
+int-error-hospital_id = اختر مستشفى.
+int-error-form = تعذر إصدار المفتاح. أعد تحميل الصفحة وحاول مرة أخرى.
+audit-title = سجل التدقيق
+audit-chain = سلسلة التدقيق
+audit-chain-pending = لم يُتحقق منها بعد (يجري التحقق عند التشغيل وكل بضع دقائق).
+audit-chain-ok = { $count ->
+    [zero] سليمة: لا توجد سجلات.
+    [one] سليمة: تم التحقق من سجل واحد.
+    [two] سليمة: تم التحقق من سجلين.
+    [few] سليمة: تم التحقق من { $count } سجلات.
+    [many] سليمة: تم التحقق من { $count } سجلًا.
+   *[other] سليمة: تم التحقق من { $count } سجل.
+}
+audit-chain-broken = معطوبة: تم التلاعب بسجل التدقيق. أبلغ مسؤول أمن المعلومات.
+audit-actor = المنفِّذ
+audit-action = الإجراء
+audit-object = الكائن
+audit-from = من (التوقيت العالمي)
+audit-to = حتى (التوقيت العالمي)
+audit-time-invalid = أدخل تاريخًا ووقتًا.
+audit-filter = تصفية
+audit-clear = مسح
+audit-filter-help = المنفِّذ: اسم المستخدم أو المعرّف. الإجراء: مطابق تمامًا أو بادئة تنتهي بنقطة. الكائن: معرّف أو نوع.
+audit-none = لا توجد سجلات مطابقة.
+audit-seq = الرقم
+audit-at = الوقت
+audit-details = التفاصيل
+audit-show = عرض
+audit-ip = العنوان
+audit-agent = المتصفح أو العميل
+audit-changes = التغييرات
+audit-hash = بصمة السلسلة
