@@ -104,21 +104,19 @@ impl FromRequestParts<AppState> for Authed {
 /// Verify an access token (signature, issuer, expiry, claims) into its principal, and whether
 /// the account must change its password first. The web UI's session uses this too.
 pub fn verify_access(st: &AppState, token: &str) -> ApiResult<(Principal, bool)> {
-    {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[ISSUER]);
-        let claims = jsonwebtoken::decode::<Claims>(token, &st.keys.dec, &v)
-            .map_err(|_| ApiError::Unauthenticated("access token invalid or expired"))?
-            .claims;
-        let bad = || ApiError::Unauthenticated("access token invalid or expired");
-        let role = Role::parse(&claims.role).ok_or_else(bad)?;
-        let sub = Uuid::parse_str(&claims.sub).map_err(|_| bad())?;
-        let hid = parse_opt_uuid(&claims.hid).ok_or_else(bad)?;
-        let did = parse_opt_uuid(&claims.did).ok_or_else(bad)?;
-        Principal::new(sub, role, hid, did)
-            .map(|p| (p, claims.pwc))
-            .map_err(|_| bad())
-    }
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    let claims = jsonwebtoken::decode::<Claims>(token, &st.keys.dec, &v)
+        .map_err(|_| ApiError::Unauthenticated("access token invalid or expired"))?
+        .claims;
+    let bad = || ApiError::Unauthenticated("access token invalid or expired");
+    let role = Role::parse(&claims.role).ok_or_else(bad)?;
+    let sub = Uuid::parse_str(&claims.sub).map_err(|_| bad())?;
+    let hid = parse_opt_uuid(&claims.hid).ok_or_else(bad)?;
+    let did = parse_opt_uuid(&claims.did).ok_or_else(bad)?;
+    Principal::new(sub, role, hid, did)
+        .map(|p| (p, claims.pwc))
+        .map_err(|_| bad())
 }
 
 fn bearer(h: &HeaderMap) -> Option<&str> {

@@ -127,17 +127,16 @@ pub async fn create(
         .require("name", &b.name)
         .finish()?;
     let h = st.db.hospital(&hospital).await?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let d = insert_department(&mut **tx, &hospital, &b.code, &b.name).await?;
-        let a = Audit {
-            action: "create",
-            id: d.id,
-            hospital: h.id,
-            changes: serde_json::json!({"code": d.code, "name": d.name}),
-        };
-        Ok((d, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let d = insert_department(&mut *tx, &hospital, &b.code, &b.name).await?;
+    let a = Audit {
+        action: "create",
+        id: d.id,
+        hospital: h.id,
+        changes: serde_json::json!({"code": d.code, "name": d.name}),
+    };
+    scoped::commit(tx, p, ctx, &d, a).await?;
+    Ok(d)
 }
 
 #[utoipa::path(post, path = "/api/departments", tag = "organisation", request_body = NewDepartment, responses((status = 201, body = Department)), security(("bearer" = [])))]
@@ -172,17 +171,16 @@ pub async fn update(
 ) -> ApiResult<DepartmentRow> {
     let d = load(st, p, ctx, id, Action::Update).await?;
     Checks::new().optional("name", c.name.as_deref()).finish()?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let updated = store_update_department(&mut **tx, id, c).await?;
-        let a = Audit {
-            action: "update",
-            id: d.id,
-            hospital: d.hospital_id,
-            changes: serde_json::to_value(c).unwrap_or_default(),
-        };
-        Ok((updated, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let updated = store_update_department(&mut *tx, id, c).await?;
+    let a = Audit {
+        action: "update",
+        id: d.id,
+        hospital: d.hospital_id,
+        changes: serde_json::to_value(c).unwrap_or_default(),
+    };
+    scoped::commit(tx, p, ctx, &updated, a).await?;
+    Ok(updated)
 }
 
 #[utoipa::path(patch, path = "/api/departments/{id}", tag = "organisation", request_body = DepartmentChanges, responses((status = 200, body = Department), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]

@@ -132,18 +132,16 @@ pub async fn create(
         .require("family_name", &b.family_name)
         .optional("job_title", b.job_title.as_deref())
         .finish()?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let e =
-            px360_store::employees::insert(&mut **tx, &dept.hospital_id.to_string(), b).await?;
-        let a = Audit {
-            action: "create",
-            id: e.id,
-            hospital: dept.hospital_id,
-            changes: serde_json::json!({"employee_number": e.employee_number, "department_id": e.department_id}),
-        };
-        Ok((e, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let e = px360_store::employees::insert(&mut *tx, &dept.hospital_id.to_string(), b).await?;
+    let a = Audit {
+        action: "create",
+        id: e.id,
+        hospital: dept.hospital_id,
+        changes: serde_json::json!({"employee_number": e.employee_number, "department_id": e.department_id}),
+    };
+    scoped::commit(tx, p, ctx, &e, a).await?;
+    Ok(e)
 }
 
 #[utoipa::path(post, path = "/api/employees", tag = "organisation", request_body = NewEmployee, responses((status = 201, body = Employee), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -199,17 +197,16 @@ pub async fn update(
             )]));
         }
     }
-    scoped::audited(st, p, ctx, async |tx| {
-        let updated = px360_store::employees::update(&mut **tx, id, c).await?;
-        let a = Audit {
-            action: "update",
-            id: e.id,
-            hospital: e.hospital_id,
-            changes: set_fields(c),
-        };
-        Ok((updated, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let updated = px360_store::employees::update(&mut *tx, id, c).await?;
+    let a = Audit {
+        action: "update",
+        id: e.id,
+        hospital: e.hospital_id,
+        changes: set_fields(c),
+    };
+    scoped::commit(tx, p, ctx, &updated, a).await?;
+    Ok(updated)
 }
 
 #[utoipa::path(patch, path = "/api/employees/{id}", tag = "organisation", request_body = EmployeeChanges, responses((status = 200, body = Employee), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]

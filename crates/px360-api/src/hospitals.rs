@@ -144,17 +144,16 @@ pub async fn create(
         .as_deref()
         .and_then(|t| t.parse().ok())
         .unwrap_or(chrono_tz::Europe::London);
-    scoped::audited(st, p, ctx, async |tx| {
-        let h = insert_hospital(&mut **tx, &b.code, &b.name, tz).await?;
-        let a = Audit {
-            action: "create",
-            id: h.id,
-            hospital: h.id,
-            changes: serde_json::json!({"code": h.code, "name": h.name}),
-        };
-        Ok((h, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let h = insert_hospital(&mut *tx, &b.code, &b.name, tz).await?;
+    let a = Audit {
+        action: "create",
+        id: h.id,
+        hospital: h.id,
+        changes: serde_json::json!({"code": h.code, "name": h.name}),
+    };
+    scoped::commit(tx, p, ctx, &h, a).await?;
+    Ok(h)
 }
 
 #[utoipa::path(post, path = "/api/hospitals", tag = "organisation", request_body = NewHospital, responses((status = 201, body = Hospital), (status = 403), (status = 422, body = crate::error::Problem)), security(("bearer" = [])))]
@@ -193,17 +192,16 @@ pub async fn update(
         .optional("timezone", c.timezone.as_deref())
         .timezone(c.timezone.as_deref())
         .finish()?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let updated = store_update_hospital(&mut **tx, id, c).await?;
-        let a = Audit {
-            action: "update",
-            id: h.id,
-            hospital: h.id,
-            changes: serde_json::to_value(c).unwrap_or_default(),
-        };
-        Ok((updated, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let updated = store_update_hospital(&mut *tx, id, c).await?;
+    let a = Audit {
+        action: "update",
+        id: h.id,
+        hospital: h.id,
+        changes: serde_json::to_value(c).unwrap_or_default(),
+    };
+    scoped::commit(tx, p, ctx, &updated, a).await?;
+    Ok(updated)
 }
 
 #[utoipa::path(patch, path = "/api/hospitals/{id}", tag = "organisation", request_body = HospitalChanges, responses((status = 200, body = Hospital), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]

@@ -14,8 +14,8 @@ use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::http::StatusCode;
-use px360_domain::event::FieldError;
 use chrono::{DateTime, Utc};
+use px360_domain::event::FieldError;
 use px360_domain::rbac::Action;
 use px360_domain::rbac::ObjectScope;
 use px360_domain::rbac::Principal;
@@ -170,10 +170,12 @@ fn check_fields(c: Checks, f: &PatientFields) -> Checks {
     if let Some(d) = f.date_of_birth.as_deref()
         && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
     {
-        c = c.error(FieldError::new("date_of_birth", "must be a date (YYYY-MM-DD)"));
+        c = c.error(FieldError::new(
+            "date_of_birth",
+            "must be a date (YYYY-MM-DD)",
+        ));
     }
-    if f
-        .preferred_language
+    if f.preferred_language
         .as_deref()
         .is_some_and(|l| LanguageCode::parse(l).is_none())
     {
@@ -207,7 +209,10 @@ pub async fn create(
         b.fields.department_id = p.scope().department_id().map(|d| d.to_string());
     }
     let hospital = match (&b.hospital_id, &b.fields.department_id) {
-        (_, Some(d)) => crate::known_department(st, d).await?.hospital_id.to_string(),
+        (_, Some(d)) => crate::known_department(st, d)
+            .await?
+            .hospital_id
+            .to_string(),
         (Some(h), None) => h.clone(),
         (None, None) => p
             .scope()
@@ -233,17 +238,16 @@ pub async fn create(
     )
     .await?;
     check_fields(Checks::new().require("mrn", &b.mrn), &b.fields).finish()?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let pt = insert_patient(&mut **tx, &hospital, &b.mrn, &b.fields).await?;
-        let a = Audit {
-            action: "create",
-            id: pt.id,
-            hospital: pt.hospital_id,
-            changes: changed_fields(&b.fields),
-        };
-        Ok((pt, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let pt = insert_patient(&mut *tx, &hospital, &b.mrn, &b.fields).await?;
+    let a = Audit {
+        action: "create",
+        id: pt.id,
+        hospital: pt.hospital_id,
+        changes: changed_fields(&b.fields),
+    };
+    scoped::commit(tx, p, ctx, &pt, a).await?;
+    Ok(pt)
 }
 
 #[utoipa::path(post, path = "/api/patients", tag = "patients", request_body = NewPatient, responses((status = 201, body = Patient), (status = 409)), security(("bearer" = [])))]
@@ -280,17 +284,16 @@ pub async fn update(
         )
         .await?;
     }
-    scoped::audited(st, p, ctx, async |tx| {
-        let updated = store_update_patient(&mut **tx, id, f).await?;
-        let a = Audit {
-            action: "update",
-            id: pt.id,
-            hospital: pt.hospital_id,
-            changes: changed_fields(f),
-        };
-        Ok((updated, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let updated = store_update_patient(&mut *tx, id, f).await?;
+    let a = Audit {
+        action: "update",
+        id: pt.id,
+        hospital: pt.hospital_id,
+        changes: changed_fields(f),
+    };
+    scoped::commit(tx, p, ctx, &updated, a).await?;
+    Ok(updated)
 }
 
 #[utoipa::path(patch, path = "/api/patients/{id}", tag = "patients", request_body = PatientFields, responses((status = 200, body = Patient)), security(("bearer" = [])))]

@@ -122,17 +122,16 @@ pub async fn create(
         .require("family_name", &b.family_name)
         .optional("specialty", b.specialty.as_deref())
         .finish()?;
-    scoped::audited(st, p, ctx, async |tx| {
-        let ph = insert_physician(&mut **tx, &dept.hospital_id.to_string(), b).await?;
-        let a = Audit {
-            action: "create",
-            id: ph.id,
-            hospital: dept.hospital_id,
-            changes: serde_json::json!({"licence_number": ph.licence_number, "department_id": ph.department_id}),
-        };
-        Ok((ph, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let ph = insert_physician(&mut *tx, &dept.hospital_id.to_string(), b).await?;
+    let a = Audit {
+        action: "create",
+        id: ph.id,
+        hospital: dept.hospital_id,
+        changes: serde_json::json!({"licence_number": ph.licence_number, "department_id": ph.department_id}),
+    };
+    scoped::commit(tx, p, ctx, &ph, a).await?;
+    Ok(ph)
 }
 
 #[utoipa::path(post, path = "/api/physicians", tag = "organisation", request_body = NewPhysician, responses((status = 201, body = Physician)), security(("bearer" = [])))]
@@ -183,17 +182,16 @@ pub async fn update(
         )
         .await?;
     }
-    scoped::audited(st, p, ctx, async |tx| {
-        let updated = store_update_physician(&mut **tx, id, c).await?;
-        let a = Audit {
-            action: "update",
-            id: ph.id,
-            hospital: ph.hospital_id,
-            changes: set_fields(c),
-        };
-        Ok((updated, a))
-    })
-    .await
+    let mut tx = scoped::begin(st).await?;
+    let updated = store_update_physician(&mut *tx, id, c).await?;
+    let a = Audit {
+        action: "update",
+        id: ph.id,
+        hospital: ph.hospital_id,
+        changes: set_fields(c),
+    };
+    scoped::commit(tx, p, ctx, &updated, a).await?;
+    Ok(updated)
 }
 
 #[utoipa::path(patch, path = "/api/physicians/{id}", tag = "organisation", request_body = PhysicianChanges, responses((status = 200, body = Physician), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]

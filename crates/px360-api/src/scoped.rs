@@ -52,17 +52,20 @@ pub struct Audit {
     pub changes: serde_json::Value,
 }
 
-/// Run `write` in a transaction and commit it together with its audit record. The write must
-/// start with a write statement (SQLite takes its lock up front); on an error the transaction
-/// is dropped, i.e. rolled back.
-pub async fn audited<T: Scoped>(
-    st: &AppState,
+/// Start a write transaction (its first statement must be a write: SQLite takes its lock up
+/// front). Dropping it without [`commit`] rolls it back.
+pub async fn begin(st: &AppState) -> ApiResult<Tx> {
+    Ok(st.db.writer.begin().await.map_err(StoreError::from)?)
+}
+
+/// Commit a write on `obj` together with its audit record (the object type is the resource's).
+pub async fn commit<T: Scoped>(
+    tx: Tx,
     p: &Principal,
     ctx: &Ctx,
-    write: impl AsyncFnOnce(&mut Tx) -> ApiResult<(T, Audit)>,
-) -> ApiResult<T> {
-    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let (obj, a) = write(&mut tx).await?;
+    _obj: &T,
+    a: Audit,
+) -> ApiResult<()> {
     let e = AppState::entry(
         p,
         ctx,
@@ -72,8 +75,7 @@ pub async fn audited<T: Scoped>(
         Some(&a.hospital.to_string()),
         a.changes,
     );
-    commit_audited(tx, &e).await?;
-    Ok(obj)
+    commit_audited(tx, &e).await
 }
 
 /// Soft-delete a loaded object under the dependents rule (see `px360_store::dependents`): a
@@ -143,8 +145,10 @@ impl Checks {
         if let Some(v) = v
             && (v.trim().is_empty() || v.len() > 200)
         {
-            self.0
-                .push(FieldError::new(field, "must be 1-200 characters when given"));
+            self.0.push(FieldError::new(
+                field,
+                "must be 1-200 characters when given",
+            ));
         }
         self
     }

@@ -104,10 +104,14 @@ pub fn grantable_roles(p: &Principal) -> Vec<Role> {
         .filter(|r| {
             let h = p.scope().hospital_id();
             let d = p.scope().department_id();
-            [scope_for(*r, None, None), scope_for(*r, h, None), scope_for(*r, h, d)]
-                .into_iter()
-                .flatten()
-                .any(|s| p.may_grant(*r, &s))
+            [
+                scope_for(*r, None, None),
+                scope_for(*r, h, None),
+                scope_for(*r, h, d),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|s| p.may_grant(*r, &s))
         })
         .collect()
 }
@@ -148,15 +152,8 @@ pub async fn create_user(
 
 /// Create an account: the API's and the web form's one path (same checks, grant rule, audit).
 pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, u: &NewUser) -> ApiResult<UserRow> {
-    st.authorize(
-        p,
-        ctx,
-        Resource::User,
-        Action::Create,
-        own_scope(p),
-        None,
-    )
-    .await?;
+    st.authorize(p, ctx, Resource::User, Action::Create, own_scope(p), None)
+        .await?;
     let mut errs = Vec::new();
     if u.display_name.trim().is_empty() || u.display_name.len() > 200 {
         errs.push(FieldError::new(
@@ -225,12 +222,13 @@ pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, u: &NewUser) -> Api
         hospital_id: hid,
         department_id: did,
     };
-    let created = insert_user(&mut *tx, &row, &hash)
-        .await
-        .on_constraint("users.username", |_| ApiError::FieldConflict {
-            field: "username".into(),
-            message: "is taken".into(),
-        })?;
+    let created =
+        insert_user(&mut *tx, &row, &hash)
+            .await
+            .on_constraint("users.username", |_| ApiError::FieldConflict {
+                field: "username".into(),
+                message: "is taken".into(),
+            })?;
     px360_store::audit::append(
         &mut tx,
         &AppState::entry(

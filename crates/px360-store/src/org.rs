@@ -358,9 +358,11 @@ pub async fn insert_employee<'e, E: Executor<'e, Database = Any>>(
 fn channels_json(c: &Option<Vec<String>>) -> Result<Option<String>> {
     c.as_ref()
         .map(|v| {
-            ContactChannels::parse(v).map(|c| c.to_json()).map_err(|bad| {
-                StoreError::Invalid(format!("contact_channels: unknown channel {bad:?}"))
-            })
+            ContactChannels::parse(v)
+                .map(|c| c.to_json())
+                .map_err(|bad| {
+                    StoreError::Invalid(format!("contact_channels: unknown channel {bad:?}"))
+                })
         })
         .transpose()
 }
@@ -617,7 +619,12 @@ impl Db {
         .await?)
     }
 
-    pub async fn patients(&self, f: &ScopeFilter, limit: i64, offset: i64) -> Result<Vec<PatientRow>> {
+    pub async fn patients(
+        &self,
+        f: &ScopeFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<PatientRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLS} FROM patients WHERE deleted_at IS NULL AND ($1 IS NULL OR hospital_id = $1) AND ($2 IS NULL OR department_id = $2) ORDER BY id LIMIT $3 OFFSET $4"
         )))

@@ -3,6 +3,7 @@
 
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
+use crate::org_pages::OrgKind;
 use crate::page::{Chrome, Nav, Req, render};
 use crate::session::Session;
 use askama::Template;
@@ -11,7 +12,6 @@ use axum::response::Response;
 use px360_api::auth::Ctx;
 use px360_api::{AppState, filter, own_scope};
 use px360_domain::rbac::{Action, Resource};
-use crate::org_pages::OrgKind;
 use std::collections::HashMap;
 use uuid::Uuid;
 

@@ -251,7 +251,9 @@ pub fn field_key(e: &FieldError) -> &'static str {
         "must be 1-200 characters when given" => "orgadm-err-length",
         _ if m.starts_with("must be an IANA") => "orgadm-err-timezone",
         "is already used by another object" | "is taken" => "orgadm-err-taken",
-        "refers to no existing object" | "unknown department" | "unknown user"
+        "refers to no existing object"
+        | "unknown department"
+        | "unknown user"
         | "must be a UUID" => "orgadm-err-unknown",
         "must be at least 12 characters" => "orgadm-err-password",
         "belongs to another hospital" | "does not match the department's hospital" => {
@@ -298,20 +300,17 @@ pub fn refusal(t: &Tr, e: ApiError) -> Refusal {
         ApiError::Dependents { dependents, .. } => {
             let list = dependents
                 .iter()
-                .map(|d| {
-                    format!(
-                        "{} {}",
-                        d.count,
-                        t.get(&format!("orgadm-dep-{}", d.kind))
-                    )
-                })
+                .map(|d| format!("{} {}", d.count, t.get(&format!("orgadm-dep-{}", d.kind))))
                 .collect::<Vec<_>>()
                 .join(t.get("orgadm-list-sep").as_str());
             Refusal::Form(
                 StatusCode::CONFLICT,
                 t.with(
                     "orgadm-has-dependents",
-                    &[("list", fluent_templates::fluent_bundle::FluentValue::from(list))],
+                    &[(
+                        "list",
+                        fluent_templates::fluent_bundle::FluentValue::from(list),
+                    )],
                 ),
             )
         }

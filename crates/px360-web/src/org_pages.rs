@@ -23,7 +23,7 @@ use px360_api::{AppState, filter, own_scope};
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::employees::{EmployeeChanges, EmployeeRow, NewEmployee};
 use px360_store::org::{
-    Channel, DepartmentChanges, DepartmentRow, HospitalChanges, HospitalRow, Listed, ListQuery,
+    Channel, DepartmentChanges, DepartmentRow, HospitalChanges, HospitalRow, ListQuery,
     NewPhysician, PatientFields, PatientRow, PhysicianChanges, PhysicianRow,
 };
 use std::collections::HashMap;
@@ -270,7 +270,10 @@ pub async fn list(
                         Cell::data(e.job_title.as_deref().unwrap_or("")),
                         Cell::data(&names.department(Some(e.department_id))),
                     ],
-                    edit: edit(px360_api::obj_of(e.hospital_id, Some(e.department_id)), e.id),
+                    edit: edit(
+                        px360_api::obj_of(e.hospital_id, Some(e.department_id)),
+                        e.id,
+                    ),
                 })
                 .collect();
             (
@@ -340,12 +343,7 @@ pub async fn list(
 
 /// May `p` open this kind's list at all? The API's list gate (denials audited); hospitals are
 /// administered by PX Admins only.
-async fn gate_list(
-    st: &AppState,
-    p: &Principal,
-    ctx: &Ctx,
-    kind: OrgKind,
-) -> Result<(), UiError> {
+async fn gate_list(st: &AppState, p: &Principal, ctx: &Ctx, kind: OrgKind) -> Result<(), UiError> {
     let scope = match kind {
         OrgKind::Hospitals => ObjectScope::Group,
         _ => own_scope(p),
@@ -419,7 +417,9 @@ pub async fn create(
                 name: form.get("name"),
                 timezone: form.opt("timezone"),
             };
-            px360_api::hospitals::create(&st, p, &ctx, &b).await.map(drop)
+            px360_api::hospitals::create(&st, p, &ctx, &b)
+                .await
+                .map(drop)
         }
         OrgKind::Departments => {
             let b = px360_api::departments::NewDepartment {
@@ -452,7 +452,9 @@ pub async fn create(
                 job_title: form.opt("job_title"),
                 user_id: None,
             };
-            px360_api::employees::create(&st, p, &ctx, &b).await.map(drop)
+            px360_api::employees::create(&st, p, &ctx, &b)
+                .await
+                .map(drop)
         }
         OrgKind::Patients => {
             let b = px360_api::patients::NewPatient {
@@ -460,7 +462,9 @@ pub async fn create(
                 mrn: form.get("mrn"),
                 fields: patient_fields(&form),
             };
-            px360_api::patients::create(&st, p, &ctx, &b).await.map(drop)
+            px360_api::patients::create(&st, p, &ctx, &b)
+                .await
+                .map(drop)
         }
         OrgKind::Users => crate::people::create(&st, p, &ctx, &form).await,
     };
@@ -561,8 +565,9 @@ fn fields(t: &Tr, kind: OrgKind, names: &Names, v: &FormData, new: bool) -> Vec<
         OrgKind::Departments => {
             if new {
                 out.push(
-                    Field::text(t, "hospital_id", "col-hospital", "", true)
-                        .kind(Kind::Select(names.hospital_options(&v.get("hospital_id"), None))),
+                    Field::text(t, "hospital_id", "col-hospital", "", true).kind(Kind::Select(
+                        names.hospital_options(&v.get("hospital_id"), None),
+                    )),
                 );
                 out.push(Field::code(t, "code", "col-code", &v.get("code")));
             }
@@ -578,9 +583,27 @@ fn fields(t: &Tr, kind: OrgKind, names: &Names, v: &FormData, new: bool) -> Vec<
                     &v.get("licence_number"),
                 ));
             }
-            out.push(Field::text(t, "given_name", "orgadm-given-name", &v.get("given_name"), true));
-            out.push(Field::text(t, "family_name", "orgadm-family-name", &v.get("family_name"), true));
-            out.push(Field::text(t, "specialty", "col-specialty", &v.get("specialty"), false));
+            out.push(Field::text(
+                t,
+                "given_name",
+                "orgadm-given-name",
+                &v.get("given_name"),
+                true,
+            ));
+            out.push(Field::text(
+                t,
+                "family_name",
+                "orgadm-family-name",
+                &v.get("family_name"),
+                true,
+            ));
+            out.push(Field::text(
+                t,
+                "specialty",
+                "col-specialty",
+                &v.get("specialty"),
+                false,
+            ));
         }
         OrgKind::Employees => {
             out.push(dept(true));
@@ -592,21 +615,57 @@ fn fields(t: &Tr, kind: OrgKind, names: &Names, v: &FormData, new: bool) -> Vec<
                     &v.get("employee_number"),
                 ));
             }
-            out.push(Field::text(t, "given_name", "orgadm-given-name", &v.get("given_name"), true));
-            out.push(Field::text(t, "family_name", "orgadm-family-name", &v.get("family_name"), true));
-            out.push(Field::text(t, "job_title", "orgadm-col-job-title", &v.get("job_title"), false));
+            out.push(Field::text(
+                t,
+                "given_name",
+                "orgadm-given-name",
+                &v.get("given_name"),
+                true,
+            ));
+            out.push(Field::text(
+                t,
+                "family_name",
+                "orgadm-family-name",
+                &v.get("family_name"),
+                true,
+            ));
+            out.push(Field::text(
+                t,
+                "job_title",
+                "orgadm-col-job-title",
+                &v.get("job_title"),
+                false,
+            ));
         }
         OrgKind::Patients => {
             out.push(dept(true));
             if new {
                 out.push(Field::code(t, "mrn", "orgadm-col-mrn", &v.get("mrn")));
             }
-            out.push(Field::text(t, "given_name", "orgadm-given-name", &v.get("given_name"), false));
-            out.push(Field::text(t, "family_name", "orgadm-family-name", &v.get("family_name"), false));
+            out.push(Field::text(
+                t,
+                "given_name",
+                "orgadm-given-name",
+                &v.get("given_name"),
+                false,
+            ));
+            out.push(Field::text(
+                t,
+                "family_name",
+                "orgadm-family-name",
+                &v.get("family_name"),
+                false,
+            ));
             out.push(Field {
                 ltr: true,
-                ..Field::text(t, "date_of_birth", "orgadm-date-of-birth", &v.get("date_of_birth"), false)
-                    .kind(Kind::Date)
+                ..Field::text(
+                    t,
+                    "date_of_birth",
+                    "orgadm-date-of-birth",
+                    &v.get("date_of_birth"),
+                    false,
+                )
+                .kind(Kind::Date)
             });
             out.push(
                 Field::text(t, "preferred_language", "orgadm-col-language", "", true).kind(
@@ -703,7 +762,10 @@ async fn current(
                 ("given_name", pt.given_name.unwrap_or_default()),
                 ("family_name", pt.family_name.unwrap_or_default()),
                 ("date_of_birth", pt.date_of_birth.unwrap_or_default()),
-                ("preferred_language", pt.preferred_language.as_str().to_owned()),
+                (
+                    "preferred_language",
+                    pt.preferred_language.as_str().to_owned(),
+                ),
                 ("email", pt.email.unwrap_or_default()),
                 ("phone", pt.phone.unwrap_or_default()),
             ];
@@ -718,10 +780,7 @@ async fn current(
         OrgKind::Users => crate::people::current(st, p, ctx, id).await?,
     };
     Ok(FormData(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
     ))
 }
 
@@ -900,21 +959,26 @@ pub async fn op(
     };
     match result {
         Ok(()) if what == "deleted" => Ok(done(kind, what)),
-        Ok(()) => Ok(Redirect::to(&format!("{}/{id}?done={what}", kind.list_path())).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("{}/{id}?done={what}", kind.list_path())).into_response())
+        }
         Err(e) => {
             let t = req.t();
             let v = current(&st, p, &ctx, kind, &id).await?;
             let mut page = edit_page(&st, &req, &s, kind, &id, &v).await?;
-            if let ApiError::Validation(errs) = &e {
-                // The reset's password field lives in its own small form.
-                for a in page.actions.iter_mut() {
-                    if let Some(f) = a.field.as_mut()
-                        && let Some(fe) = errs.iter().find(|x| x.field == "password")
-                    {
-                        f.error = Some(crate::org_form::field_message(&t, fe));
-                        return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
-                    }
-                }
+            // The reset's password field lives in its own small form.
+            let reset_error = match &e {
+                ApiError::Validation(errs) => errs
+                    .iter()
+                    .find(|x| x.field == "password")
+                    .map(|fe| crate::org_form::field_message(&t, fe)),
+                _ => None,
+            };
+            if let Some(msg) = reset_error
+                && let Some(f) = page.actions.iter_mut().find_map(|a| a.field.as_mut())
+            {
+                f.error = Some(msg);
+                return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
             }
             refused(&t, page, e)
         }

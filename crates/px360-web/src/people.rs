@@ -51,12 +51,13 @@ pub fn rows(t: &Tr, p: &Principal, names: &Names, users: &[UserRow]) -> Vec<List
             } else {
                 "orgadm-inactive"
             };
-            let editable = p.may(
-                Resource::User,
-                Action::Update,
-                &ObjectScope::new(u.hospital_id, u.department_id),
-            ) && px360_domain::rbac::scope_for(u.role, u.hospital_id, u.department_id)
-                .is_ok_and(|s| p.may_grant(u.role, &s));
+            let editable =
+                p.may(
+                    Resource::User,
+                    Action::Update,
+                    &ObjectScope::new(u.hospital_id, u.department_id),
+                ) && px360_domain::rbac::scope_for(u.role, u.hospital_id, u.department_id)
+                    .is_ok_and(|s| p.may_grant(u.role, &s));
             ListRow {
                 cells: vec![
                     Cell::code(&u.username),
@@ -78,9 +79,20 @@ pub fn rows(t: &Tr, p: &Principal, names: &Names, users: &[UserRow]) -> Vec<List
 pub fn fields(t: &Tr, p: &Principal, names: &Names, v: &FormData, new: bool) -> Vec<Field> {
     let mut out = Vec::new();
     if new {
-        out.push(Field::code(t, "username", "orgadm-col-username", &v.get("username")));
+        out.push(Field::code(
+            t,
+            "username",
+            "orgadm-col-username",
+            &v.get("username"),
+        ));
     }
-    out.push(Field::text(t, "display_name", "account-display-name", &v.get("display_name"), true));
+    out.push(Field::text(
+        t,
+        "display_name",
+        "account-display-name",
+        &v.get("display_name"),
+        true,
+    ));
     out.push(Field {
         ltr: true,
         ..Field::text(t, "email", "orgadm-email", &v.get("email"), false).kind(Kind::Email)
@@ -122,8 +134,9 @@ pub fn fields(t: &Tr, p: &Principal, names: &Names, v: &FormData, new: bool) -> 
         .is_none()
         .then(|| t.get("orgadm-none"));
     out.push(
-        Field::text(t, "hospital_id", "col-hospital", "", false)
-            .kind(Kind::Select(names.hospital_options(&v.get("hospital_id"), none_h))),
+        Field::text(t, "hospital_id", "col-hospital", "", false).kind(Kind::Select(
+            names.hospital_options(&v.get("hospital_id"), none_h),
+        )),
     );
     let none_d = p
         .scope()

@@ -43,7 +43,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 /// claims). Whether a password change is pending is read from the account itself in
 /// [`require`], which also sees resets made after the token was issued.
 pub async fn verify(st: &AppState, token: &str) -> Option<Principal> {
-    px360_api::auth::verify_access(st, token).ok().map(|(p, _)| p)
+    px360_api::auth::verify_access(st, token)
+        .ok()
+        .map(|(p, _)| p)
 }
 
 /// `Set-Cookie` values for a fresh token pair.
@@ -140,8 +142,10 @@ pub async fn require(State(st): State<AppState>, mut req: Request, next: Next) -
     if user.must_change_password && !req.uri().path().starts_with("/ui/account") {
         let resp = if ctx.hx {
             let mut r = StatusCode::FORBIDDEN.into_response();
-            r.headers_mut()
-                .insert("hx-redirect", HeaderValue::from_static("/ui/account?must=1"));
+            r.headers_mut().insert(
+                "hx-redirect",
+                HeaderValue::from_static("/ui/account?must=1"),
+            );
             r
         } else {
             Redirect::to("/ui/account?must=1").into_response()
