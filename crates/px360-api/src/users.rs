@@ -102,12 +102,14 @@ pub fn grantable_roles(p: &Principal) -> Vec<Role> {
     Role::ALL
         .into_iter()
         .filter(|r| {
-            let h = p.scope().hospital_id();
-            let d = p.scope().department_id();
+            // Any hospital/department inside the caller's own scope will do: a placeholder
+            // stands for "one of theirs" below the level the caller is scoped at.
+            let h = p.scope().hospital_id().unwrap_or(Uuid::nil());
+            let d = p.scope().department_id().unwrap_or(Uuid::nil());
             [
                 scope_for(*r, None, None),
-                scope_for(*r, h, None),
-                scope_for(*r, h, d),
+                scope_for(*r, Some(h), None),
+                scope_for(*r, Some(h), Some(d)),
             ]
             .into_iter()
             .flatten()
