@@ -42,6 +42,16 @@ struct Claims {
     iat: i64,
     exp: i64,
     iss: String,
+    /// Password change required (an administrator's reset): until then only the account's own
+    /// endpoints answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pwc: bool,
+}
+
+/// What a token that requires a password change may still call: the account's own profile and
+/// password, and the token endpoints.
+fn allowed_before_password_change(path: &str) -> bool {
+    path == "/api/me" || path == "/api/me/password" || path.starts_with("/api/auth/")
 }
 
 const ISSUER: &str = "px360";
@@ -83,20 +93,30 @@ impl FromRequestParts<AppState> for Authed {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated(
             "send Authorization: Bearer <access token>",
         ))?;
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[ISSUER]);
-        let claims = jsonwebtoken::decode::<Claims>(token, &st.keys.dec, &v)
-            .map_err(|_| ApiError::Unauthenticated("access token invalid or expired"))?
-            .claims;
-        let bad = || ApiError::Unauthenticated("access token invalid or expired");
-        let role = Role::parse(&claims.role).ok_or_else(bad)?;
-        let sub = Uuid::parse_str(&claims.sub).map_err(|_| bad())?;
-        let hid = parse_opt_uuid(&claims.hid).ok_or_else(bad)?;
-        let did = parse_opt_uuid(&claims.did).ok_or_else(bad)?;
-        Principal::new(sub, role, hid, did)
-            .map(Authed)
-            .map_err(|_| bad())
+        let (p, must_change) = verify_access(st, token)?;
+        if must_change && !allowed_before_password_change(parts.uri.path()) {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        Ok(Authed(p))
     }
+}
+
+/// Verify an access token (signature, issuer, expiry, claims) into its principal, and whether
+/// the account must change its password first. The web UI's session uses this too.
+pub fn verify_access(st: &AppState, token: &str) -> ApiResult<(Principal, bool)> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    let claims = jsonwebtoken::decode::<Claims>(token, &st.keys.dec, &v)
+        .map_err(|_| ApiError::Unauthenticated("access token invalid or expired"))?
+        .claims;
+    let bad = || ApiError::Unauthenticated("access token invalid or expired");
+    let role = Role::parse(&claims.role).ok_or_else(bad)?;
+    let sub = Uuid::parse_str(&claims.sub).map_err(|_| bad())?;
+    let hid = parse_opt_uuid(&claims.hid).ok_or_else(bad)?;
+    let did = parse_opt_uuid(&claims.did).ok_or_else(bad)?;
+    Principal::new(sub, role, hid, did)
+        .map(|p| (p, claims.pwc))
+        .map_err(|_| bad())
 }
 
 fn bearer(h: &HeaderMap) -> Option<&str> {
@@ -181,6 +201,7 @@ impl AppState {
             iat: now,
             exp: now + self.cfg.access_ttl.num_seconds(),
             iss: ISSUER.into(),
+            pwc: u.must_change_password,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.keys.enc)
             .map_err(|e| ApiError::internal(format!("jwt: {e}")))

@@ -17,6 +17,10 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// An administrator reset the account's password: only `/api/me`, `/api/me/password` and
+    /// `/api/auth/*` answer until the user has chosen a new one.
+    #[error("password change required")]
+    PasswordChangeRequired,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -134,6 +138,12 @@ impl IntoResponse for ApiError {
             .detail(d),
             ApiError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
                 .detail("your role or scope does not allow this"),
+            ApiError::PasswordChangeRequired => Problem::new(
+                StatusCode::FORBIDDEN,
+                "password-change-required",
+                "Password change required",
+            )
+            .detail("an administrator reset your password: choose a new one with POST /api/me/password first"),
             // Objects outside the caller's scope are reported as 404 too, so that their
             // existence is not disclosed.
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod paging;
 pub mod patients;
 pub mod physicians;
+pub mod scoped;
 pub mod templates;
 pub mod time_format;
 pub mod users;
@@ -208,7 +209,9 @@ pub(crate) async fn commit_audited(mut tx: px360_store::Tx, e: &AuditEntry) -> A
     Ok(())
 }
 
-/// Field checks for partial updates: a present text field must be 1-200 characters.
+/// Field checks for partial updates: a present text field must be 1-200 characters (the
+/// organisation resources use [`scoped::Checks`], which collects every error).
+#[allow(dead_code)]
 pub(crate) fn check_optional(fields: &[(&str, Option<&str>)]) -> ApiResult<()> {
     let errs: Vec<_> = fields
         .iter()
@@ -274,6 +277,11 @@ pub fn filter(p: &Principal) -> ScopeFilter {
         hospital_id: p.scope().hospital_id().map(|u| u.to_string()),
         department_id: p.scope().department_id().map(|u| u.to_string()),
     }
+}
+
+/// Where a typed row lives, as an object location.
+pub fn obj_of(hospital: Uuid, department: Option<Uuid>) -> ObjectScope {
+    ObjectScope::new(Some(hospital), department)
 }
 
 pub fn obj(hospital: &str, department: Option<&str>) -> ObjectScope {
@@ -358,7 +366,7 @@ pub(crate) async fn authorize_move(
     object_id: &str,
 ) -> ApiResult<()> {
     let dept = known_department(st, department_id).await?;
-    if dept.hospital_id != hospital_id {
+    if dept.hospital_id.to_string() != hospital_id {
         return Err(ApiError::Validation(vec![
             px360_domain::event::FieldError::new("department_id", "belongs to another hospital"),
         ]));
@@ -368,7 +376,7 @@ pub(crate) async fn authorize_move(
         ctx,
         resource,
         Action::Update,
-        obj(&dept.hospital_id, Some(&dept.id)),
+        obj_of(dept.hospital_id, Some(dept.id)),
         Some(object_id),
     )
     .await
@@ -378,7 +386,7 @@ pub(crate) async fn authorize_move(
 pub(crate) async fn known_department(
     st: &AppState,
     id: &str,
-) -> ApiResult<px360_store::org::Department> {
+) -> ApiResult<px360_store::org::DepartmentRow> {
     st.db.department(id).await.map_err(|e| match e {
         px360_store::StoreError::NotFound => {
             ApiError::Validation(vec![px360_domain::event::FieldError::new(

@@ -157,6 +157,12 @@ pub async fn change_password(
     )
     .await?;
     revoke_user_refresh(&mut *tx, &u.id.to_string()).await?;
+    // Their own choice now: a reset's "change at next sign-in" is satisfied.
+    px360_store::auth::set_must_change_password(&mut *tx, &u.id.to_string(), false).await?;
+    let u = px360_store::auth::UserRow {
+        must_change_password: false,
+        ..u
+    };
     let e = entry(
         &p,
         &ctx,

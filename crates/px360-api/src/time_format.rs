@@ -19,3 +19,8 @@ pub mod option {
         }
     }
 }
+
+/// A time zone as its IANA name (`"Asia/Riyadh"`), as the stored text was.
+pub fn zone<S: Serializer>(tz: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
+}

@@ -29,15 +29,16 @@ use px360_domain::rbac::Role;
 use px360_domain::rbac::Scope;
 use px360_domain::rbac::scope_for;
 use px360_store::StoreError;
-use px360_store::auth::NewUser;
+use px360_store::auth::NewUser as NewUserRow;
 use px360_store::auth::UserChanges;
 use px360_store::auth::UserRow;
 use px360_store::auth::insert_user;
 use px360_store::auth::revoke_user_refresh;
+use px360_store::auth::set_must_change_password;
 use px360_store::auth::update_user as store_update_user;
 use px360_store::org::SoftDeletable;
 use px360_store::org::soft_delete;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -82,6 +83,41 @@ impl From<UserRow> for User {
     }
 }
 
+/// A new account as a request gives it (validated into the store's typed `NewUser`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password: String,
+    #[schema(example = "nurse")]
+    pub role: String,
+    pub hospital_id: Option<String>,
+    pub department_id: Option<String>,
+}
+
+/// The roles `p` may grant at some scope (strictly lower than their own, PX Admin: any): what
+/// a form offers. The chosen role and scope are checked again on submit.
+pub fn grantable_roles(p: &Principal) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| {
+            // Any hospital/department inside the caller's own scope will do: a placeholder
+            // stands for "one of theirs" below the level the caller is scoped at.
+            let h = p.scope().hospital_id().unwrap_or(Uuid::nil());
+            let d = p.scope().department_id().unwrap_or(Uuid::nil());
+            [
+                scope_for(*r, None, None),
+                scope_for(*r, Some(h), None),
+                scope_for(*r, Some(h), Some(d)),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|s| p.may_grant(*r, &s))
+        })
+        .collect()
+}
+
 /// Optional id as the audit log and the text-keyed store queries take it.
 pub(crate) fn id_text(id: Option<Uuid>) -> Option<String> {
     id.map(|u| u.to_string())
@@ -112,16 +148,21 @@ pub async fn create_user(
     ctx: Ctx,
     Json(u): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    st.authorize(
-        &p,
-        &ctx,
-        Resource::User,
-        Action::Create,
-        own_scope(&p),
-        None,
-    )
-    .await?;
+    let created = create(&st, &p, &ctx, &u).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Create an account: the API's and the web form's one path (same checks, grant rule, audit).
+pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, u: &NewUser) -> ApiResult<UserRow> {
+    st.authorize(p, ctx, Resource::User, Action::Create, own_scope(p), None)
+        .await?;
     let mut errs = Vec::new();
+    if u.display_name.trim().is_empty() || u.display_name.len() > 200 {
+        errs.push(FieldError::new(
+            "display_name",
+            "is required (1-200 characters)",
+        ));
+    }
     let role = Role::parse(&u.role);
     if role.is_none() {
         errs.push(FieldError::new("role", "unknown role"));
@@ -149,8 +190,8 @@ pub async fn create_user(
     let scope = scope_for(role, hid, did)
         .map_err(|e| ApiError::Validation(vec![FieldError::new("role", e.to_string())]))?;
     if let (Some(h), Some(d)) = (&u.hospital_id, &u.department_id) {
-        let dept = crate::known_department(&st, d).await?;
-        if &dept.hospital_id != h {
+        let dept = crate::known_department(st, d).await?;
+        if &dept.hospital_id.to_string() != h {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "department_id",
                 "belongs to another hospital",
@@ -159,8 +200,8 @@ pub async fn create_user(
     }
     if !p.may_grant(role, &scope) {
         st.authorize(
-            &p,
-            &ctx,
+            p,
+            ctx,
             Resource::User,
             Action::Create,
             px360_domain::rbac::ObjectScope::Group,
@@ -175,18 +216,26 @@ pub async fn create_user(
         .await
         .map_err(ApiError::internal)??;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let created = insert_user(&mut *tx, &u, &hash)
-        .await
-        .on_constraint("users.username", |_| ApiError::FieldConflict {
-            field: "username".into(),
-            message: "is taken".into(),
-        })?;
-    let created = User::from(created);
+    let row = NewUserRow {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        role,
+        hospital_id: hid,
+        department_id: did,
+    };
+    let created =
+        insert_user(&mut *tx, &row, &hash)
+            .await
+            .on_constraint("users.username", |_| ApiError::FieldConflict {
+                field: "username".into(),
+                message: "is taken".into(),
+            })?;
     px360_store::audit::append(
         &mut tx,
         &AppState::entry(
-            &p,
-            &ctx,
+            p,
+            ctx,
             "create",
             "user",
             &created.id.to_string(),
@@ -196,7 +245,7 @@ pub async fn create_user(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(created)
 }
 
 fn uuid_field(field: &'static str, v: &Option<String>) -> ApiResult<Option<Uuid>> {
@@ -255,6 +304,19 @@ pub async fn update_user(
     Path(id): Path<String>,
     Json(c): Json<UserChanges>,
 ) -> ApiResult<Json<User>> {
+    Ok(Json(update(&st, &p, &ctx, &id, &c).await?.into()))
+}
+
+/// Change an account: the API's and the web form's one path. A new password set by someone
+/// else (an administrator's reset) must be changed by the user at their next sign-in.
+pub async fn update(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: &str,
+    c: &UserChanges,
+) -> ApiResult<UserRow> {
+    let (st, p, ctx, id, c) = (st, *p, ctx, id.to_owned(), c);
     // Checked before the gate: the caller's own account is always theirs to know about, and
     // the answer should say why (409), not that their role is too low (403).
     if p.user_id().to_string() == id && (is_rescope(&c) || c.is_active == Some(false)) {
@@ -262,7 +324,7 @@ pub async fn update_user(
             "you cannot change the role, scope or active state of your own account".into(),
         ));
     }
-    let (u, _, _) = load(&st, &p, &ctx, &id, Action::Update).await?;
+    let (u, _, _) = load(st, &p, ctx, &id, Action::Update).await?;
     let mut errs = Vec::new();
     if let Some(n) = &c.display_name
         && (n.trim().is_empty() || n.len() > 200)
@@ -311,8 +373,8 @@ pub async fn update_user(
         let scope = scope_for(role, h, d)
             .map_err(|e| ApiError::Validation(vec![FieldError::new("role", e.to_string())]))?;
         if let (Some(hs), Some(ds)) = (&c.hospital_id, &c.department_id) {
-            let dept = crate::known_department(&st, ds).await?;
-            if &dept.hospital_id != hs {
+            let dept = crate::known_department(st, ds).await?;
+            if &dept.hospital_id.to_string() != hs {
                 return Err(ApiError::Validation(vec![FieldError::new(
                     "department_id",
                     "belongs to another hospital",
@@ -320,7 +382,7 @@ pub async fn update_user(
             }
         }
         if !p.may_grant(role, &scope) {
-            deny(&st, &p, &ctx, Action::Update, &id).await;
+            deny(st, &p, ctx, Action::Update, &id).await;
             return Err(ApiError::Forbidden);
         }
         Some((c.hospital_id.as_deref(), c.department_id.as_deref()))
@@ -336,19 +398,27 @@ pub async fn update_user(
         None => None,
     };
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let updated = store_update_user(&mut *tx, &id, &c, hash.as_deref(), scope_cols).await?;
+    let updated = store_update_user(&mut *tx, &id, c, hash.as_deref(), scope_cols).await?;
     // Sessions end when the password, the role/scope or the active state change; access tokens
     // already issued stay valid for their remaining lifetime (at most 10 minutes).
     if hash.is_some() || rescope || c.is_active == Some(false) {
         revoke_user_refresh(&mut *tx, &id).await?;
     }
-    let mut changes = set_fields(&c);
+    // Someone else's new password is a reset: the user chooses their own at next sign-in.
+    let reset = hash.is_some() && p.user_id().to_string() != id;
+    if reset {
+        set_must_change_password(&mut *tx, &id, true).await?;
+    }
+    let mut changes = set_fields(c);
+    if reset {
+        changes["must_change_password"] = serde_json::json!(true);
+    }
     if let Some(r) = &c.role {
         changes["role"] = serde_json::json!(r);
     }
     let e = AppState::entry(
         &p,
-        &ctx,
+        ctx,
         "update",
         "user",
         &id,
@@ -356,7 +426,10 @@ pub async fn update_user(
         changes,
     );
     commit_audited(tx, &e).await?;
-    Ok(Json(updated.into()))
+    Ok(UserRow {
+        must_change_password: updated.must_change_password || reset,
+        ..updated
+    })
 }
 
 fn is_rescope(c: &UserChanges) -> bool {
@@ -377,26 +450,43 @@ pub async fn delete_user(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    delete(&st, &p, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Soft-delete an account (never one's own) and end its sessions.
+pub async fn delete(st: &AppState, p: &Principal, ctx: &Ctx, id: &str) -> ApiResult<()> {
     if p.user_id().to_string() == id {
         return Err(ApiError::Conflict(
             "you cannot delete your own account".into(),
         ));
     }
-    let (u, _, _) = load(&st, &p, &ctx, &id, Action::Delete).await?;
+    let (u, _, _) = load(st, p, ctx, id, Action::Delete).await?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    soft_delete(&mut *tx, SoftDeletable::User, &id).await?;
-    revoke_user_refresh(&mut *tx, &id).await?;
+    soft_delete(&mut *tx, SoftDeletable::User, id).await?;
+    revoke_user_refresh(&mut *tx, id).await?;
     let e = AppState::entry(
-        &p,
-        &ctx,
+        p,
+        ctx,
         "delete",
         "user",
-        &id,
+        id,
         id_text(u.hospital_id).as_deref(),
         serde_json::json!({"soft_delete": true, "username": u.username}),
     );
-    commit_audited(tx, &e).await?;
-    Ok(StatusCode::NO_CONTENT)
+    commit_audited(tx, &e).await
+}
+
+/// Load an account for `action`: the gate, then the grant rule (only accounts the caller could
+/// have created are theirs to change).
+pub async fn load_for(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> ApiResult<UserRow> {
+    load(st, p, ctx, id, action).await.map(|(u, _, _)| u)
 }
 
 /// This resource's routes with their OpenAPI operations.

@@ -33,6 +33,9 @@ pub struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by an administrator's password reset: the user must choose a new password before
+    /// doing anything else.
+    pub must_change_password: bool,
     pub password_hash: String,
 }
 
@@ -50,12 +53,13 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for UserRow {
             last_login_at: row::opt_time(r, "last_login_at")?,
             created_at: row::time(r, "created_at")?,
             updated_at: row::time(r, "updated_at")?,
+            must_change_password: row::flag(r, "must_change_password")?,
             password_hash: r.try_get("password_hash")?,
         })
     }
 }
 
-const USER_COLS: &str = "id, username, display_name, email, role, hospital_id, department_id, is_active, last_login_at, created_at, updated_at, password_hash";
+pub(crate) const USER_COLS: &str = "id, username, display_name, email, role, hospital_id, department_id, is_active, last_login_at, created_at, updated_at, must_change_password, password_hash";
 
 pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
@@ -85,15 +89,16 @@ pub fn sha256_hex(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+/// A validated new account (the API's JSON request is `px360_api::users::NewUser`; its
+/// password is hashed before this exists).
+#[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub password: String,
-    pub role: String,
-    pub hospital_id: Option<String>,
-    pub department_id: Option<String>,
+    pub role: Role,
+    pub hospital_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
 }
 
 pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(
@@ -111,9 +116,9 @@ pub async fn insert_user<'e, E: Executor<'e, Database = Any>>(
     .bind(&u.display_name)
     .bind(&u.email)
     .bind(password_hash)
-    .bind(&u.role)
-    .bind(&u.hospital_id)
-    .bind(&u.department_id)
+    .bind(u.role.as_str())
+    .bind(u.hospital_id.map(|h| h.to_string()))
+    .bind(u.department_id.map(|d| d.to_string()))
     .bind(now)
     .fetch_one(ex)
     .await?)
@@ -476,5 +481,20 @@ pub async fn revoke_user_refresh<'e, E: Executor<'e, Database = Any>>(
     .bind(now_ts())
     .execute(ex)
     .await?;
+    Ok(())
+}
+
+/// Set or clear the "must change password at next sign-in" flag (an administrator's reset sets
+/// it, the user's own change clears it).
+pub async fn set_must_change_password<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    user_id: &str,
+    must: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET must_change_password = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(i64::from(must))
+        .execute(ex)
+        .await?;
     Ok(())
 }

@@ -104,6 +104,25 @@ impl<'a> Filters<'a> {
         }
     }
 
+    /// A fixed condition of the calling query (a literal, e.g. `deleted_at IS NULL`).
+    pub(crate) fn raw(&mut self, cond: &'static str) {
+        self.conds.push(cond.to_owned());
+    }
+
+    /// Case-insensitive substring search over `columns` (any may match) with a pattern made by
+    /// [`like_pattern`]. `LOWER(…) LIKE` behaves the same on both engines.
+    pub(crate) fn like(&mut self, columns: &[&'static str], pattern: Option<&'a str>) {
+        if let Some(p) = pattern {
+            self.binds.push(p);
+            let n = self.binds.len();
+            let any: Vec<String> = columns
+                .iter()
+                .map(|c| format!("LOWER({c}) LIKE ${n} ESCAPE '\\'"))
+                .collect();
+            self.conds.push(format!("({})", any.join(" OR ")));
+        }
+    }
+
     /// `WHERE …` (or nothing) for the conditions so far.
     pub(crate) fn sql(&self) -> String {
         if self.conds.is_empty() {
@@ -122,6 +141,24 @@ impl<'a> Filters<'a> {
     pub(crate) fn binds(&self) -> &[&'a str] {
         &self.binds
     }
+}
+
+/// `%text%` in lower case, with `%`, `_` and the escape character taken literally; `None` for a
+/// blank search (no filter).
+pub fn like_pattern(search: &str) -> Option<String> {
+    let s = search.trim().to_lowercase();
+    if s.is_empty() {
+        return None;
+    }
+    let mut out = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    Some(out)
 }
 
 #[cfg(test)]
@@ -171,6 +208,20 @@ mod tests {
         assert!(p.next.is_none());
         let p = Page::from_rows(Vec::<u32>::new(), 2, key);
         assert!(p.rows.is_empty() && p.next.is_none());
+    }
+
+    #[test]
+    fn search_patterns_are_literal() {
+        assert_eq!(like_pattern("  "), None);
+        assert_eq!(like_pattern("Card").as_deref(), Some("%card%"));
+        assert_eq!(like_pattern("50%_a\\").as_deref(), Some("%50\\%\\_a\\\\%"));
+        let mut f = Filters::default();
+        f.raw("deleted_at IS NULL");
+        f.like(&["code", "name"], Some("%x%"));
+        assert_eq!(
+            f.sql(),
+            "WHERE deleted_at IS NULL AND (LOWER(code) LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\')"
+        );
     }
 
     #[test]

@@ -114,15 +114,17 @@ impl Db {
             }
         }
         for (hi, (hcode, hname)) in HOSPITALS.iter().enumerate() {
-            let h = insert_hospital(&mut *tx, hcode, hname, "Asia/Riyadh").await?;
+            let h = insert_hospital(&mut *tx, hcode, hname, chrono_tz::Asia::Riyadh).await?;
+            let hid = h.id.to_string();
             for (di, (dcode, dname)) in DEPARTMENTS.iter().enumerate() {
-                let d = insert_department(&mut *tx, &h.id, dcode, dname).await?;
+                let d = insert_department(&mut *tx, &hid, dcode, dname).await?;
+                let did = d.id.to_string();
                 for k in 1..=2 {
                     insert_physician(
                         &mut *tx,
-                        &h.id,
+                        &hid,
                         &NewPhysician {
-                            department_id: d.id.clone(),
+                            department_id: did.clone(),
                             licence_number: format!("GMC{}{}{k}", hi + 1, di + 1),
                             given_name: format!("Demo{k}"),
                             family_name: format!("{dname} Physician"),
@@ -133,8 +135,8 @@ impl Db {
                 }
                 insert_employee(
                     &mut *tx,
-                    &h.id,
-                    &d.id,
+                    &hid,
+                    &did,
                     &format!("E{hcode}{dcode}1"),
                     "Demo",
                     "Nurse",
@@ -144,10 +146,10 @@ impl Db {
                 for k in 1..=3 {
                     insert_patient(
                         &mut *tx,
-                        &h.id,
+                        &hid,
                         &format!("{hcode}-{dcode}-{k:04}"),
                         &PatientFields {
-                            department_id: Some(d.id.clone()),
+                            department_id: Some(did.clone()),
                             given_name: Some("Demo".into()),
                             family_name: Some(format!("Patient {k}")),
                             preferred_language: Some(if k == 2 {
@@ -176,8 +178,7 @@ impl Db {
                 username: "admin".into(),
                 display_name: "PX Administrator".into(),
                 email: None,
-                password: String::new(),
-                role: "px_admin".into(),
+                role: px360_domain::rbac::Role::PxAdmin,
                 hospital_id: None,
                 department_id: None,
             },

@@ -28,6 +28,8 @@ struct AccountPage {
     saved: Option<&'static str>,
     /// The form error to show next to its field, if any.
     error: Option<FieldError>,
+    /// An administrator reset the password: a new one must be chosen before anything else.
+    must_change: bool,
 }
 
 /// A form error: the field it is shown next to and the catalogue key of its message.
@@ -56,6 +58,7 @@ fn page(req: &Req, s: &Session, error: Option<FieldError>) -> Result<Response, U
         display_name: s.display_name.clone(),
         saved: saved.filter(|_| error.is_none()),
         error,
+        must_change: req.param("must").is_some(),
     })?;
     if error.is_some() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -38,7 +38,7 @@ impl From<ApiError> for UiError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::NotFound => UiError::NotFound,
-            ApiError::Forbidden => UiError::Forbidden,
+            ApiError::Forbidden | ApiError::PasswordChangeRequired => UiError::Forbidden,
             ApiError::Internal(e) | ApiError::Unavailable(e) => UiError::Internal(e.to_string()),
             // The UI calls no API code that answers anything else; keep the detail if it does.
             other => UiError::Internal(format!("{other:?}")),

@@ -239,7 +239,7 @@ pub async fn detail(
     let t = req.t();
     // A soft-deleted hospital keeps its events readable; its name is then not shown.
     let (hospital, zone) = match st.db.hospital(&hid).await {
-        Ok(h) => (h.name, h.timezone),
+        Ok(h) => (h.name, h.timezone.name().to_owned()),
         Err(px360_store::StoreError::NotFound) => (
             String::new(),
             st.db

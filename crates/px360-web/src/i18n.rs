@@ -243,6 +243,7 @@ mod tests {
             ("code", FluentValue::from("CARD")),
             ("licence", FluentValue::from("GMC1")),
             ("event_code", FluentValue::from("OP_SEEN")),
+            ("list", FluentValue::from("2")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

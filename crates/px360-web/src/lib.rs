@@ -24,7 +24,10 @@ mod journey_templates;
 mod journeys;
 mod login;
 mod org;
+mod org_form;
+mod org_pages;
 pub mod page;
+mod people;
 pub mod session;
 
 use axum::Router;
@@ -47,6 +50,17 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/events/{id}/replay", post(events::replay))
         .route("/ui/journeys", get(journeys::list))
         .route("/ui/org", get(org::page))
+        // Organisation and people administration (org_pages.rs, people.rs).
+        .route("/ui/org/{kind}", get(org_pages::list))
+        .route(
+            "/ui/org/{kind}/new",
+            get(org_pages::new_form).post(org_pages::create),
+        )
+        .route(
+            "/ui/org/{kind}/{id}",
+            get(org_pages::edit_form).post(org_pages::update),
+        )
+        .route("/ui/org/{kind}/{id}/{op}", post(org_pages::op))
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))

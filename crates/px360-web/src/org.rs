@@ -1,8 +1,9 @@
 //! Organisation in the principal's scope: hospitals, departments and (for roles that may read
-//! them) physicians.
+//! them) physicians; the hub linking to the administration pages the user may open.
 
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
+use crate::org_pages::OrgKind;
 use crate::page::{Chrome, Nav, Req, render};
 use crate::session::Session;
 use askama::Template;
@@ -12,6 +13,7 @@ use px360_api::auth::Ctx;
 use px360_api::{AppState, filter, own_scope};
 use px360_domain::rbac::{Action, Resource};
 use std::collections::HashMap;
+use uuid::Uuid;
 
 pub struct HospitalRow {
     pub code: String,
@@ -41,6 +43,8 @@ struct OrgPage {
     hospitals: Vec<HospitalRow>,
     departments: Vec<DepartmentRow>,
     physicians: Option<Vec<PhysicianRow>>,
+    /// The administration pages this user may open (label, href).
+    admin: Vec<(String, String)>,
 }
 
 pub async fn page(
@@ -57,15 +61,12 @@ pub async fn page(
     let f = filter(p);
     let hospitals = st.db.hospitals(f.hospital_id.as_deref()).await?;
     let departments = st.db.departments(&f).await?;
-    let hname: HashMap<&str, &str> = hospitals
+    let hname: HashMap<Uuid, &str> = hospitals.iter().map(|h| (h.id, h.name.as_str())).collect();
+    let dname: HashMap<Uuid, &str> = departments
         .iter()
-        .map(|h| (h.id.as_str(), h.name.as_str()))
+        .map(|d| (d.id, d.name.as_str()))
         .collect();
-    let dname: HashMap<&str, &str> = departments
-        .iter()
-        .map(|d| (d.id.as_str(), d.name.as_str()))
-        .collect();
-    let name = |m: &HashMap<&str, &str>, id: &str| m.get(id).copied().unwrap_or("").to_owned();
+    let name = |m: &HashMap<Uuid, &str>, id: Uuid| m.get(&id).copied().unwrap_or("").to_owned();
     // Physicians need level 20: viewers see the structure only.
     let physicians = if p.may(Resource::Physician, Action::Read, &scope) {
         Some(
@@ -77,8 +78,8 @@ pub async fn page(
                     name: format!("{} {}", ph.given_name, ph.family_name),
                     licence: ph.licence_number,
                     specialty: ph.specialty.unwrap_or_default(),
-                    department: name(&dname, &ph.department_id),
-                    hospital: name(&hname, &ph.hospital_id),
+                    department: name(&dname, ph.department_id),
+                    hospital: name(&hname, ph.hospital_id),
                 })
                 .collect(),
         )
@@ -90,7 +91,7 @@ pub async fn page(
         .map(|d| DepartmentRow {
             code: d.code.clone(),
             name: d.name.clone(),
-            hospital: name(&hname, &d.hospital_id),
+            hospital: name(&hname, d.hospital_id),
         })
         .collect();
     render(&OrgPage {
@@ -101,10 +102,22 @@ pub async fn page(
             .map(|h| HospitalRow {
                 code: h.code,
                 name: h.name,
-                timezone: t.zone(&h.timezone),
+                timezone: t.zone(h.timezone.name()),
             })
             .collect(),
         departments,
         physicians,
+        admin: [
+            OrgKind::Hospitals,
+            OrgKind::Departments,
+            OrgKind::Physicians,
+            OrgKind::Employees,
+            OrgKind::Patients,
+            OrgKind::Users,
+        ]
+        .into_iter()
+        .filter(|k| k.visible(p))
+        .map(|k| (t.get(&format!("orgadm-hub-{}", k.slug())), k.list_path()))
+        .collect(),
     })
 }

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use px360_api::AppState;
-use px360_api::auth::{Authed, RefreshRequest, TokenResponse};
+use px360_api::auth::{RefreshRequest, TokenResponse};
 use px360_domain::rbac::Principal;
 
 pub const ACCESS_COOKIE: &str = "px360_session";
@@ -39,18 +39,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     }
 }
 
-/// Verify an access token exactly as the API does, by running its bearer-token extractor.
+/// Verify an access token exactly as the API does (its own verification: key, issuer, expiry,
+/// claims). Whether a password change is pending is read from the account itself in
+/// [`require`], which also sees resets made after the token was issued.
 pub async fn verify(st: &AppState, token: &str) -> Option<Principal> {
-    let value = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
-    let (mut parts, ()) = axum::http::Request::builder()
-        .header(header::AUTHORIZATION, value)
-        .body(())
-        .ok()?
-        .into_parts();
-    Authed::from_request_parts(&mut parts, st)
-        .await
+    px360_api::auth::verify_access(st, token)
         .ok()
-        .map(|a| a.0)
+        .map(|(p, _)| p)
 }
 
 /// `Set-Cookie` values for a fresh token pair.
@@ -141,6 +136,21 @@ pub async fn require(State(st): State<AppState>, mut req: Request, next: Next) -
         && user.department_id == p.scope().department_id();
     if !user.is_active || !same_grant {
         return to_login(&ctx, &req, presented);
+    }
+    // After an administrator's reset the account may only choose its new password (the
+    // account page) until it has.
+    if user.must_change_password && !req.uri().path().starts_with("/ui/account") {
+        let resp = if ctx.hx {
+            let mut r = StatusCode::FORBIDDEN.into_response();
+            r.headers_mut().insert(
+                "hx-redirect",
+                HeaderValue::from_static("/ui/account?must=1"),
+            );
+            r
+        } else {
+            Redirect::to("/ui/account?must=1").into_response()
+        };
+        return with_cookies(resp, set);
     }
     req.extensions_mut().insert(Session {
         principal: p,

@@ -262,10 +262,9 @@ impl Ui {
                 username: username.into(),
                 display_name: format!("{username} display"),
                 email: email.map(str::to_owned),
-                password: String::new(),
-                role: role.into(),
-                hospital_id: h,
-                department_id: d,
+                role: px360_domain::rbac::Role::parse(role).expect("role"),
+                hospital_id: h.map(|h| h.parse().expect("uuid")),
+                department_id: d.map(|d| d.parse().expect("uuid")),
             },
             &hash_password(PASSWORD).unwrap(),
         )
