@@ -385,18 +385,22 @@ impl Db {
         Ok(invitation_row(&r)?)
     }
 
-    /// A page of invitations (newest first), of one hospital or all, with the address each went
-    /// to: in clear when `unmasked`, otherwise masked.
+    /// A page of invitations (newest first), of one hospital (and department, through the
+    /// journey) or all, with the address each went to: in clear when `unmasked`, otherwise
+    /// masked.
     pub async fn survey_invitations(
         &self,
         hospital: Option<Uuid>,
+        department: Option<Uuid>,
         before: Option<&Cursor>,
         limit: i64,
         unmasked: bool,
     ) -> Result<Page<InvitationListed>> {
         let mut w = crate::page::Filters::default();
         let h = hospital.map(|h| h.to_string());
+        let d = department.map(|d| d.to_string());
         w.eq("i.hospital_id", h.as_deref());
+        w.eq("ji.department_id", d.as_deref());
         w.before("i.created_at", "i.id", before);
         let cols = COLS
             .split(", ")
@@ -405,7 +409,8 @@ impl Db {
             .join(", ");
         let sql = format!(
             "SELECT {cols}, p.email AS p_email, p.phone AS p_phone FROM survey_invitations i \
-             LEFT JOIN patients p ON p.id = i.patient_id {} ORDER BY i.created_at DESC, i.id DESC LIMIT {}",
+             LEFT JOIN patients p ON p.id = i.patient_id \
+             LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id {} ORDER BY i.created_at DESC, i.id DESC LIMIT {}",
             w.sql(),
             limit.clamp(0, 1000) + 1
         );

@@ -13,6 +13,7 @@
 //! token, all of which lead to the same invitation.
 
 pub mod contacts;
+pub mod demo;
 pub mod invitations;
 pub mod optouts;
 pub mod outbox;

@@ -131,17 +131,16 @@ impl Db {
         channel: Channel,
         source: OptOutSource,
     ) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        // First statement a write (SQLite write lock up front): the opt-out insert is inside
-        // `record`, preceded only by this read of the patient's hospital on the same connection.
         let hospital: String =
             sqlx::query_scalar("SELECT hospital_id FROM patients WHERE id = $1")
                 .bind(patient_id.to_string())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&self.pool)
                 .await?
                 .ok_or(crate::StoreError::NotFound)?;
         let hospital = Uuid::parse_str(&hospital)
             .map_err(|_| crate::StoreError::Invalid("patient hospital id".into()))?;
+        // `record` starts with the opt-out insert: the transaction's first statement is a write.
+        let mut tx = self.writer.begin().await?;
         let new = record(&mut tx, actor, patient_id, hospital, channel, source).await?;
         tx.commit().await?;
         Ok(new)

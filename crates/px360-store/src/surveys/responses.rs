@@ -280,19 +280,29 @@ impl Db {
         Ok(response_row(&r)?)
     }
 
-    /// A page of responses, newest first (by last change), of one hospital or all.
+    /// A page of responses, newest first (by last change), of one hospital (and department,
+    /// through the journey) or all.
     pub async fn survey_responses(
         &self,
         hospital: Option<Uuid>,
+        department: Option<Uuid>,
         before: Option<&Cursor>,
         limit: i64,
     ) -> Result<Page<SurveyResponse>> {
         let mut w = crate::page::Filters::default();
         let h = hospital.map(|h| h.to_string());
-        w.eq("hospital_id", h.as_deref());
-        w.before("updated_at", "id", before);
+        let d = department.map(|d| d.to_string());
+        w.eq("r.hospital_id", h.as_deref());
+        w.eq("ji.department_id", d.as_deref());
+        w.before("r.updated_at", "r.id", before);
+        let cols = COLS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {COLS} FROM survey_responses {} ORDER BY updated_at DESC, id DESC LIMIT {}",
+            "SELECT {cols} FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
+             LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id {} ORDER BY r.updated_at DESC, r.id DESC LIMIT {}",
             w.sql(),
             limit.clamp(0, 1000) + 1
         );
