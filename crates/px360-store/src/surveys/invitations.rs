@@ -408,7 +408,7 @@ impl Db {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone FROM survey_invitations i \
+            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone, ji.department_id AS ji_department_id FROM survey_invitations i \
              LEFT JOIN patients p ON p.id = i.patient_id \
              LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id {} ORDER BY i.created_at DESC, i.id DESC LIMIT {}",
             w.sql(),
@@ -436,6 +436,7 @@ impl Db {
                 })
             });
             out.push(InvitationListed {
+                department_id: row::opt_uuid(r, "ji_department_id")?,
                 invitation: inv,
                 address,
             });
@@ -507,6 +508,8 @@ impl Db {
 pub struct InvitationListed {
     #[serde(flatten)]
     pub invitation: Invitation,
+    /// The journey's department.
+    pub department_id: Option<Uuid>,
     pub address: Option<String>,
 }
 
