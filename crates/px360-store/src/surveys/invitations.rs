@@ -172,6 +172,8 @@ pub struct TriggerReport {
     pub skipped: usize,
     /// Stages another worker decided first.
     pub raced: usize,
+    /// Stages the scan found (at most its limit: equal to it, more may be pending).
+    pub found: usize,
 }
 
 /// A recorded decision, as returned to the worker.
@@ -236,7 +238,9 @@ impl Db {
         limit: i64,
     ) -> Result<TriggerReport> {
         let mut report = TriggerReport::default();
-        for stage in self.survey_pending_stages(since, limit).await? {
+        let pending = self.survey_pending_stages(since, limit).await?;
+        report.found = pending.len();
+        for stage in pending {
             match self.survey_decide(worker, &stage, now).await? {
                 None => report.raced += 1,
                 Some(d) if d.invitation.decision == "send" => report.sent += 1,
