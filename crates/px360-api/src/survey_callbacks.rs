@@ -5,8 +5,8 @@
 //!
 //! Nothing of a callback body is logged: it carries phone numbers and message text.
 
-use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+use crate::error::{ApiError, ApiResult};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,7 +33,10 @@ pub struct SurveyCallbackConfig {
 }
 
 fn url(st: &AppState, path: &str) -> String {
-    format!("{}{path}", st.cfg.surveys.public_base_url.trim_end_matches('/'))
+    format!(
+        "{}{path}",
+        st.cfg.surveys.public_base_url.trim_end_matches('/')
+    )
 }
 
 fn signature<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -42,7 +45,8 @@ fn signature<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 fn forbidden(what: &str) -> ApiError {
     // Counted: a stream of failing signatures is an attack or a misconfiguration.
-    metrics::counter!("px360_survey_callback_rejected_total", "kind" => what.to_owned()).increment(1);
+    metrics::counter!("px360_survey_callback_rejected_total", "kind" => what.to_owned())
+        .increment(1);
     ApiError::Forbidden
 }
 
@@ -79,7 +83,12 @@ pub async fn twilio_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let token = st.cfg.surveys.twilio_auth_token.as_ref().ok_or(ApiError::NotFound)?;
+    let token = st
+        .cfg
+        .surveys
+        .twilio_auth_token
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
     let update = twilio::status_callback(
         token,
         &url(&st, TWILIO_STATUS),
@@ -106,7 +115,12 @@ pub async fn twilio_inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let token = st.cfg.surveys.twilio_auth_token.as_ref().ok_or(ApiError::NotFound)?;
+    let token = st
+        .cfg
+        .surveys
+        .twilio_auth_token
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
     let opt_out = twilio::inbound_opt_out(
         token,
         &url(&st, TWILIO_INBOUND),
@@ -137,7 +151,12 @@ pub async fn whatsapp_verify(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<String> {
-    let token = st.cfg.surveys.meta_verify_token.as_ref().ok_or(ApiError::NotFound)?;
+    let token = st
+        .cfg
+        .surveys
+        .meta_verify_token
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
     let pairs: Vec<(String, String)> = form_pairs(q.as_deref().unwrap_or(""));
     meta_webhook::verify_subscription(token, &pairs)
         .map(str::to_owned)
@@ -161,12 +180,18 @@ pub async fn whatsapp_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let secret = st.cfg.surveys.meta_app_secret.as_ref().ok_or(ApiError::NotFound)?;
-    let events = meta_webhook::parse_webhook(secret, &body, signature(&headers, "x-hub-signature-256"))
-        .map_err(|e| match e {
-            meta_webhook::WebhookError::Signature(_) => forbidden("meta_signature"),
-            e => ApiError::BadRequest(e.to_string()),
-        })?;
+    let secret = st
+        .cfg
+        .surveys
+        .meta_app_secret
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
+    let events =
+        meta_webhook::parse_webhook(secret, &body, signature(&headers, "x-hub-signature-256"))
+            .map_err(|e| match e {
+                meta_webhook::WebhookError::Signature(_) => forbidden("meta_signature"),
+                e => ApiError::BadRequest(e.to_string()),
+            })?;
     for u in &events.statuses {
         apply_status(&st, u).await?;
     }

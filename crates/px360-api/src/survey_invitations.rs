@@ -41,8 +41,15 @@ pub async fn list_survey_invitations(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<(HeaderMap, Json<Vec<InvitationListed>>)> {
-    st.authorize(&p, &ctx, Resource::SurveyInvitation, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyInvitation,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     let before = before_param(q.before.as_deref()).map_err(|e| ApiError::Validation(vec![e]))?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let page = st
@@ -103,8 +110,15 @@ pub async fn list_local_outbox(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<LocalMessage>>> {
-    st.authorize(&p, &ctx, Resource::SurveyInvitation, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyInvitation,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     if !sees_contacts(&p) || p.scope().department_id().is_some() {
         return Err(ApiError::Forbidden);
     }

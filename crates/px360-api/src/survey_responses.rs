@@ -25,8 +25,15 @@ pub async fn list_survey_responses(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<(HeaderMap, Json<Vec<SurveyResponse>>)> {
-    st.authorize(&p, &ctx, Resource::SurveyResponse, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyResponse,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     let before = before_param(q.before.as_deref()).map_err(|e| ApiError::Validation(vec![e]))?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let page = st
@@ -73,14 +80,23 @@ pub async fn list_survey_events(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<SurveyEvent>>> {
-    st.authorize(&p, &ctx, Resource::SurveyResponse, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyResponse,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     // Events are per hospital: a department-scoped reader sees none it could not place.
     if p.scope().department_id().is_some() {
         return Err(ApiError::Forbidden);
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    Ok(Json(st.db.survey_events(p.scope().hospital_id(), limit).await?))
+    Ok(Json(
+        st.db.survey_events(p.scope().hospital_id(), limit).await?,
+    ))
 }
 
 pub fn routes() -> OpenApiRouter<crate::AppState> {

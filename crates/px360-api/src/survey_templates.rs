@@ -55,12 +55,12 @@ impl From<SurveyTemplateError> for ApiError {
             SurveyTemplateError::Lifecycle(LifecycleError::Archived) => {
                 ApiError::Conflict("the template is archived".into())
             }
-            SurveyTemplateError::Lifecycle(LifecycleError::AlreadyPublished) => {
-                ApiError::Conflict("this version is already published; edit to start a new draft".into())
-            }
-            SurveyTemplateError::Lifecycle(LifecycleError::Publish(PublishError::Invalid(issues))) => {
-                ApiError::Validation(issue_fields(&issues))
-            }
+            SurveyTemplateError::Lifecycle(LifecycleError::AlreadyPublished) => ApiError::Conflict(
+                "this version is already published; edit to start a new draft".into(),
+            ),
+            SurveyTemplateError::Lifecycle(LifecycleError::Publish(PublishError::Invalid(
+                issues,
+            ))) => ApiError::Validation(issue_fields(&issues)),
             SurveyTemplateError::Lifecycle(LifecycleError::Publish(PublishError::BadVersion)) => {
                 ApiError::Conflict("bad version".into())
             }
@@ -106,8 +106,15 @@ async fn load(
         Action::Read => read_location(p, t.hospital_id),
         _ => location(t.hospital_id),
     };
-    st.authorize(p, ctx, Resource::SurveyTemplate, action, loc, Some(&id.to_string()))
-        .await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::SurveyTemplate,
+        action,
+        loc,
+        Some(&id.to_string()),
+    )
+    .await?;
     Ok(t)
 }
 
@@ -119,8 +126,15 @@ pub async fn list_survey_templates(
     Authed(p): Authed,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<SurveyTemplate>>> {
-    st.authorize(&p, &ctx, Resource::SurveyTemplate, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyTemplate,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     Ok(Json(st.db.survey_templates(p.scope().hospital_id()).await?))
 }
 
@@ -151,8 +165,15 @@ pub async fn create_survey_template(
     if b.hospital_id.is_none() {
         b.hospital_id = p.scope().hospital_id();
     }
-    st.authorize(&p, &ctx, Resource::SurveyTemplate, Action::Create, location(b.hospital_id), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::SurveyTemplate,
+        Action::Create,
+        location(b.hospital_id),
+        None,
+    )
+    .await?;
     let t = st
         .db
         .create_survey_template(&actor(&p, &ctx), &b)
@@ -162,9 +183,9 @@ pub async fn create_survey_template(
                 if v.kind == px360_store::constraint::ViolationKind::Unique =>
             {
                 ApiError::FieldConflict {
-                field: "code".into(),
-                message: "is already used by another survey template in this scope".into(),
-            }
+                    field: "code".into(),
+                    message: "is already used by another survey template in this scope".into(),
+                }
             }
             e => e.into(),
         })?;
@@ -183,7 +204,11 @@ pub async fn update_survey_template(
     Json(b): Json<SurveyTemplateChanges>,
 ) -> ApiResult<Json<SurveyTemplate>> {
     load(&st, &p, &ctx, id, Action::Update).await?;
-    Ok(Json(st.db.update_survey_template(&actor(&p, &ctx), id, &b).await?))
+    Ok(Json(
+        st.db
+            .update_survey_template(&actor(&p, &ctx), id, &b)
+            .await?,
+    ))
 }
 
 /// The outcome of a preview: the content as patients would see it and what still blocks
@@ -257,7 +282,9 @@ pub async fn archive_survey_template(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<SurveyTemplate>> {
     load(&st, &p, &ctx, id, Action::Update).await?;
-    Ok(Json(st.db.archive_survey_template(&actor(&p, &ctx), id).await?))
+    Ok(Json(
+        st.db.archive_survey_template(&actor(&p, &ctx), id).await?,
+    ))
 }
 
 pub fn routes() -> OpenApiRouter<crate::AppState> {

@@ -33,12 +33,7 @@ pub const TEMPLATES: [TemplateSpec; 3] = [
             ("BOOKED", "Appointment booked", "OP_BOOKED", None),
             ("CHECKED_IN", "Checked in", "OP_CHECKIN", None),
             ("SEEN", "Seen by clinician", "OP_SEEN", None),
-            (
-                "CHECKED_OUT",
-                "Checked out",
-                "OP_CHECKOUT",
-                None,
-            ),
+            ("CHECKED_OUT", "Checked out", "OP_CHECKOUT", None),
         ],
     ),
     (
@@ -53,12 +48,7 @@ pub const TEMPLATES: [TemplateSpec; 3] = [
                 "IP_DISCHARGE_PLANNED",
                 None,
             ),
-            (
-                "DISCHARGED",
-                "Discharged",
-                "IP_DISCHARGE",
-                None,
-            ),
+            ("DISCHARGED", "Discharged", "IP_DISCHARGE", None),
         ],
     ),
     (

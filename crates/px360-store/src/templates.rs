@@ -196,7 +196,9 @@ pub async fn update_stage(
         survey_ref(conn, hospital.as_deref(), Some(r))
             .await
             .map_err(|e| match e {
-                StageEditError::Rule(f) => StoreError::Invalid(format!("{}: {}", f.field, f.message)),
+                StageEditError::Rule(f) => {
+                    StoreError::Invalid(format!("{}: {}", f.field, f.message))
+                }
                 StageEditError::Store(e) => e,
             })?;
     }
@@ -318,7 +320,12 @@ pub async fn add_stage(
             ));
         }
     };
-    let survey = survey_ref(tx, jt.hospital_id.as_deref(), s.survey_template_ref.as_deref()).await?;
+    let survey = survey_ref(
+        tx,
+        jt.hospital_id.as_deref(),
+        s.survey_template_ref.as_deref(),
+    )
+    .await?;
     shift_from(tx, template_id, position, 1, &now).await?;
     let added: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO stage_templates (id, journey_template_id, position, code, name, completing_event_code, survey_template_ref, created_at, updated_at) \

@@ -11,13 +11,13 @@
 
 use chrono::Utc;
 use px360_delivery::{
-    DeliveryConfig, EmailAddress, EmailContent, OutboundMessage, PhoneNumber, Providers,
-    SendError, TokenBucket, WhatsAppContent,
+    DeliveryConfig, EmailAddress, EmailContent, OutboundMessage, PhoneNumber, Providers, SendError,
+    TokenBucket, WhatsAppContent,
 };
+use px360_domain::survey::channel::Channel;
 use px360_store::Db;
 use px360_store::surveys::Language;
 use px360_store::surveys::outbox::{LocalDelivery, OutboxJob};
-use px360_domain::survey::channel::Channel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, watch};
@@ -124,7 +124,11 @@ fn delivery_language(l: Language) -> px360_delivery::Language {
 }
 
 impl SurveyWorker {
-    pub fn new(db: Db, id: impl Into<String>, cfg: SurveyConfig) -> Result<Self, SurveyWorkerError> {
+    pub fn new(
+        db: Db,
+        id: impl Into<String>,
+        cfg: SurveyConfig,
+    ) -> Result<Self, SurveyWorkerError> {
         let providers = Providers::from_config(&cfg.delivery)?;
         let buckets = cfg.delivery.buckets(Instant::now())?;
         Ok(Self {
@@ -182,15 +186,15 @@ impl SurveyWorker {
         }
         for job in &jobs {
             match self.send(job).await? {
-                Sent::Sent => round.sent += 1,
-                Sent::Retry => round.retried += 1,
-                Sent::Failed => round.failed += 1,
+                Sending::Sent => round.sent += 1,
+                Sending::Retry => round.retried += 1,
+                Sending::Failed => round.failed += 1,
             }
         }
         Ok(round)
     }
 
-    async fn send(&self, job: &OutboxJob) -> Result<Sent, SurveyWorkerError> {
+    async fn send(&self, job: &OutboxJob) -> Result<Sending, SurveyWorkerError> {
         let link = format!(
             "{}/s/{}",
             self.cfg.public_base_url.trim_end_matches('/'),
@@ -209,19 +213,19 @@ impl SurveyWorker {
                 )
                 .await?;
             metrics::counter!("px360_survey_messages_total", "channel" => job.channel.as_str(), "provider" => "local", "outcome" => "sent").increment(1);
-            return Ok(Sent::Sent);
+            return Ok(Sending::Sent);
         };
         let message = match self.message(job, &text) {
             Ok(m) => m,
             Err(kind) => {
                 self.db.survey_outbox_failed(job, kind).await?;
-                return Ok(Sent::Failed);
+                return Ok(Sending::Failed);
             }
         };
         if let Err(e) = message.validate(Utc::now(), self.cfg.max_sms_segments) {
             let _ = e;
             self.db.survey_outbox_failed(job, "refused").await?;
-            return Ok(Sent::Failed);
+            return Ok(Sending::Failed);
         }
         self.acquire(delivery_channel(job.channel)).await;
         match provider.send(&message).await {
@@ -230,7 +234,7 @@ impl SurveyWorker {
                     .survey_outbox_sent(job, provider.name(), &receipt.provider_message_id)
                     .await?;
                 metrics::counter!("px360_survey_messages_total", "channel" => job.channel.as_str(), "provider" => provider.name(), "outcome" => "sent").increment(1);
-                Ok(Sent::Sent)
+                Ok(Sending::Sent)
             }
             Err(e) => self.failed(job, provider.name(), e).await,
         }
@@ -241,26 +245,27 @@ impl SurveyWorker {
         job: &OutboxJob,
         provider: &'static str,
         e: SendError,
-    ) -> Result<Sent, SurveyWorkerError> {
+    ) -> Result<Sending, SurveyWorkerError> {
         // The error kind only: provider texts may echo parts of the request.
         tracing::warn!(outbox_id = %job.id, provider, kind = e.kind(), attempts = job.attempts, "survey.send_failed");
         if matches!(e, SendError::OptedOut { .. }) {
             self.db.survey_outbox_opted_out(job, provider).await?;
-            return Ok(Sent::Failed);
+            return Ok(Sending::Failed);
         }
         let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
         let jitter: f64 = rand::random();
         match self.cfg.delivery.retry.decide(attempts, &e, jitter) {
             px360_delivery::Decision::RetryAfter(d) => {
-                let at = Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(1));
+                let at = Utc::now()
+                    + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(1));
                 self.db.survey_outbox_retry(job, at, e.kind()).await?;
                 metrics::counter!("px360_survey_messages_total", "channel" => job.channel.as_str(), "provider" => provider, "outcome" => "retry").increment(1);
-                Ok(Sent::Retry)
+                Ok(Sending::Retry)
             }
             px360_delivery::Decision::GiveUp => {
                 self.db.survey_outbox_failed(job, e.kind()).await?;
                 metrics::counter!("px360_survey_messages_total", "channel" => job.channel.as_str(), "provider" => provider, "outcome" => "failed").increment(1);
-                Ok(Sent::Failed)
+                Ok(Sending::Failed)
             }
         }
     }
@@ -320,7 +325,7 @@ impl SurveyWorker {
     }
 }
 
-enum Sent {
+enum Sending {
     Sent,
     Retry,
     Failed,
@@ -352,7 +357,8 @@ impl Texts {
             Language::En => (
                 format!("{}{title} – {h}", if reminder { "Reminder: " } else { "" }),
                 format!("Thank you for visiting {h}."),
-                "Please tell us about your experience in a short survey (about 2 minutes):".to_owned(),
+                "Please tell us about your experience in a short survey (about 2 minutes):"
+                    .to_owned(),
                 "Reply STOP to receive no more surveys by text.".to_owned(),
                 "Take the survey",
                 "Do not send me surveys",
@@ -425,4 +431,3 @@ pub async fn run(worker: Arc<SurveyWorker>, mut shutdown: watch::Receiver<bool>)
         }
     }
 }
-

@@ -39,7 +39,12 @@ struct Twilio {
 
 impl Twilio {
     fn forms(&self) -> Vec<Vec<(String, String)>> {
-        self.got.lock().unwrap().iter().map(|(_, f)| f.clone()).collect()
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect()
     }
 }
 
@@ -51,11 +56,18 @@ async fn twilio_messages(State(t): State<Twilio>, uri: Uri, body: Bytes) -> (Sta
         g.len()
     };
     if uri.path() != format!("/2010-04-01/Accounts/{SID}/Messages.json") {
-        return (StatusCode::NOT_FOUND, json!({"code": 20404, "message": "not found", "status": 404}).to_string());
+        return (
+            StatusCode::NOT_FOUND,
+            json!({"code": 20404, "message": "not found", "status": 404}).to_string(),
+        );
     }
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     if get("To").is_none() || get("Body").is_none() {
-        return (StatusCode::BAD_REQUEST, json!({"code": 21604, "message": "To and Body are required", "status": 400}).to_string());
+        return (
+            StatusCode::BAD_REQUEST,
+            json!({"code": 21604, "message": "To and Body are required", "status": 400})
+                .to_string(),
+        );
     }
     (
         StatusCode::CREATED,
@@ -90,22 +102,32 @@ impl Smtp {
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect();
         v.sort();
-        v.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+        v.iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 }
 
 fn certs(dir: &Path) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        SanType,
+    };
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "px360-worker test CA");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca.distinguished_name
+        .push(DnType::CommonName, "px360-worker test CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
     let leaf_key = KeyPair::generate().unwrap();
     let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    leaf.subject_alt_names.push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
     std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
     std::fs::write(dir.join("server.pem"), leaf_cert.pem()).unwrap();
@@ -117,7 +139,8 @@ async fn start_smtp() -> Smtp {
     let dir = tempfile::tempdir().unwrap();
     certs(dir.path());
     std::fs::create_dir(dir.path().join("mail")).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../px360-delivery/tests/support/smtp_server.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../px360-delivery/tests/support/smtp_server.py");
     let mut child = tokio::process::Command::new("python3")
         .arg(script)
         .arg(dir.path().join("server.pem"))
@@ -129,12 +152,23 @@ async fn start_smtp() -> Smtp {
         .spawn()
         .expect("python3 with aiosmtpd (pip install aiosmtpd)");
     let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(20), BufReader::new(child.stdout.take().unwrap()).read_line(&mut line))
-        .await
-        .expect("aiosmtpd started")
-        .unwrap();
-    let port = line.trim().strip_prefix("PORT=").and_then(|p| p.parse().ok()).expect("PORT=n (is aiosmtpd installed?)");
-    Smtp { _child: child, port, dir }
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line),
+    )
+    .await
+    .expect("aiosmtpd started")
+    .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("PORT=")
+        .and_then(|p| p.parse().ok())
+        .expect("PORT=n (is aiosmtpd installed?)");
+    Smtp {
+        _child: child,
+        port,
+        dir,
+    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -147,7 +181,10 @@ async fn setting_up(kind: Backend) -> (px360_testkit::TestDb, Db, Caller) {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    let key = db.create_api_key(&hospital, "t", &["*".into()], None).await.unwrap();
+    let key = db
+        .create_api_key(&hospital, "t", &["*".into()], None)
+        .await
+        .unwrap();
     let caller = Caller {
         api_key_id: key.key.id.to_string(),
         hospital_id: hospital,
@@ -240,7 +277,10 @@ async fn drain(w: &SurveyWorker) {
 
 fn token_in(text: &str) -> String {
     let i = text.find("/s/").expect("a survey link") + 3;
-    text[i..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+    text[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect()
 }
 
 // ---------------------------------------------------------------- the chain
@@ -253,7 +293,16 @@ async fn chain(kind: Backend) {
     set_contacts(&db, "RGH-ED-0001", r#"["sms","email"]"#).await;
     set_contacts(&db, "RGH-ED-0002", r#"["email"]"#).await;
     let p3 = set_contacts(&db, "RGH-ED-0003", r#"["sms"]"#).await;
-    assert!(db.survey_opt_out(&Actor::system("test"), p3, Channel::Sms, OptOutSource::Staff).await.unwrap());
+    assert!(
+        db.survey_opt_out(
+            &Actor::system("test"),
+            p3,
+            Channel::Sms,
+            OptOutSource::Staff
+        )
+        .await
+        .unwrap()
+    );
 
     emergency_visit(&db, &caller, "enc-1", "RGH-ED-0001").await;
     emergency_visit(&db, &caller, "enc-2", "RGH-ED-0002").await;
@@ -262,7 +311,10 @@ async fn chain(kind: Backend) {
     drain(&w).await;
 
     // Decisions, with their reasons.
-    let page = db.survey_invitations(None, None, None, 50, true).await.unwrap();
+    let page = db
+        .survey_invitations(None, None, None, 50, true)
+        .await
+        .unwrap();
     let skips: Vec<&str> = page
         .rows
         .iter()
@@ -279,13 +331,27 @@ async fn chain(kind: Backend) {
     sent.sort();
     assert_eq!(sent, vec![Channel::Sms, Channel::Email]);
     // Addresses in clear for this reader, masked otherwise.
-    let masked = db.survey_invitations(None, None, None, 50, false).await.unwrap();
-    assert!(masked.rows.iter().filter_map(|l| l.address.as_deref()).all(|a| a.contains('…')));
+    let masked = db
+        .survey_invitations(None, None, None, 50, false)
+        .await
+        .unwrap();
+    assert!(
+        masked
+            .rows
+            .iter()
+            .filter_map(|l| l.address.as_deref())
+            .all(|a| a.contains('…'))
+    );
 
     // SMS to the loopback Twilio, once, to the patient's number, with the link.
     let sms = twilio.forms();
     assert_eq!(sms.len(), 1, "one SMS");
-    let get = |f: &Vec<(String, String)>, k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let get = |f: &Vec<(String, String)>, k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
     assert_eq!(get(&sms[0], "To"), phone_of(&db, "RGH-ED-0001").await);
     let sms_body = get(&sms[0], "Body");
     assert!(sms_body.contains("https://px.example.org/s/"), "{sms_body}");
@@ -294,7 +360,11 @@ async fn chain(kind: Backend) {
     let mails = smtp.received();
     assert_eq!(mails.len(), 1, "one email");
     assert!(mails[0].contains("X-Was-TLS: True"));
-    assert!(mails[0].contains("X-Rcpt: demo.rgh.ed.2@example.org"), "{}", &mails[0][..200]);
+    assert!(
+        mails[0].contains("X-Rcpt: demo.rgh.ed.2@example.org"),
+        "{}",
+        &mails[0][..200]
+    );
 
     // The patient answers through the SMS link: partial, then a negative submission.
     let token = token_in(&sms_body);
@@ -302,28 +372,54 @@ async fn chain(kind: Backend) {
     let link = db.survey_by_token(&token).await.unwrap();
     assert_eq!(link.version.version, 1);
     let missing = db
-        .survey_save_partial(&token, &Submission::from_pairs([("recommend", "3")]).unwrap())
+        .survey_save_partial(
+            &token,
+            &Submission::from_pairs([("recommend", "3")]).unwrap(),
+        )
         .await
         .unwrap();
     assert!(missing.contains(&"overall".to_owned()), "{missing:?}");
     let bad = db
-        .survey_submit(&token, &Submission::from_pairs([("recommend", "3")]).unwrap())
+        .survey_submit(
+            &token,
+            &Submission::from_pairs([("recommend", "3")]).unwrap(),
+        )
         .await;
-    assert!(matches!(bad, Err(px360_store::surveys::responses::AnswerError::Invalid(_))));
+    assert!(matches!(
+        bad,
+        Err(px360_store::surveys::responses::AnswerError::Invalid(_))
+    ));
     let done = db
         .survey_submit(
             &token,
-            &Submission::from_pairs([("recommend", "3"), ("improve", "waiting"), ("overall", "2"), ("listened", "usually")]).unwrap(),
+            &Submission::from_pairs([
+                ("recommend", "3"),
+                ("improve", "waiting"),
+                ("overall", "2"),
+                ("listened", "usually"),
+            ])
+            .unwrap(),
         )
         .await
         .unwrap();
     assert!(done.negative);
     assert_eq!(done.scores.nps, Some(3));
     let again = db
-        .survey_submit(&token, &Submission::from_pairs([("recommend", "9")]).unwrap())
+        .survey_submit(
+            &token,
+            &Submission::from_pairs([("recommend", "9")]).unwrap(),
+        )
         .await;
-    assert!(matches!(again, Err(px360_store::surveys::responses::AnswerError::Token(TokenError::Used))));
-    assert!(matches!(db.survey_by_token(&"0".repeat(64)).await, Err(TokenError::Unknown)));
+    assert!(matches!(
+        again,
+        Err(px360_store::surveys::responses::AnswerError::Token(
+            TokenError::Used
+        ))
+    ));
+    assert!(matches!(
+        db.survey_by_token(&"0".repeat(64)).await,
+        Err(TokenError::Unknown)
+    ));
     let events = db.survey_events(None, 10).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].response_id, done.response_id);
@@ -332,13 +428,26 @@ async fn chain(kind: Backend) {
     // The answer stopped the reminder of that invitation.
     let inv = db.survey_invitation(link.invitation.id).await.unwrap();
     let rows = db.survey_outbox_rows(inv.id).await.unwrap();
-    assert!(rows.iter().skip(1).all(|m| m.status == OutboxStatus::Cancelled), "{rows:?}");
+    assert!(
+        rows.iter()
+            .skip(1)
+            .all(|m| m.status == OutboxStatus::Cancelled),
+        "{rows:?}"
+    );
 
     // A duplicate completion (the departure event again, from another source system) and a
     // replayed scan decide and send nothing more.
-    apply(&db, &caller, &[ev("CERNER", "ED_DEPARTURE", "enc-1", "RGH-ED-0001")]).await;
+    apply(
+        &db,
+        &caller,
+        &[ev("CERNER", "ED_DEPARTURE", "enc-1", "RGH-ED-0001")],
+    )
+    .await;
     drain(&w).await;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_invitations").fetch_one(&db.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_invitations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 3);
     assert_eq!(twilio.forms().len(), 1);
     assert_eq!(smtp.received().len(), 1);
@@ -420,7 +529,10 @@ async fn killed_mid_send(kind: Backend) {
     let next = SurveyWorker::new(db.clone(), "next", cfg).unwrap();
     // Within the lease nothing is taken over; after it, the message goes out once.
     drain(&next).await;
-    assert!(twilio.forms().is_empty(), "taken over before the lease expired");
+    assert!(
+        twilio.forms().is_empty(),
+        "taken over before the lease expired"
+    );
     tokio::time::sleep(Duration::from_millis(5200)).await;
     drain(&next).await;
     assert_eq!(twilio.forms().len(), 1);

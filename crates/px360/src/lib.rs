@@ -117,7 +117,11 @@ fn spawn_background(
         )),
     ];
     if opts.worker_concurrency != Some(0) {
-        match px360_worker::surveys::SurveyWorker::new(db.clone(), opts.worker_id.clone(), opts.surveys.clone()) {
+        match px360_worker::surveys::SurveyWorker::new(
+            db.clone(),
+            opts.worker_id.clone(),
+            opts.surveys.clone(),
+        ) {
             Ok(w) => v.push(tokio::spawn(px360_worker::surveys::run(
                 std::sync::Arc::new(w),
                 stop.clone(),

@@ -142,7 +142,12 @@ async fn add_and_remove(kind: Kind) {
     let r = s.send(&ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": "survey:x", "position": 2})).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("survey_template_ref"));
-    let surveys: Value = s.get(&ha, "/api/survey-templates").await.json().await.unwrap();
+    let surveys: Value = s
+        .get(&ha, "/api/survey-templates")
+        .await
+        .json()
+        .await
+        .unwrap();
     let survey = surveys[0]["id"].as_str().unwrap().to_owned();
     // In the middle: the stages from there on move down one.
     let r = s.send(&ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": survey, "position": 2})).await;

@@ -168,7 +168,13 @@ mod tests {
         assert!(i.reachable.contains(Channel::Email) && i.reachable.contains(Channel::Sms));
         assert!(!i.reachable.contains(Channel::Whatsapp));
         assert_eq!(i.preferred, None);
-        let i = contact_info(None, Some("+966500000001"), r#"["whatsapp","post"]"#, none, true);
+        let i = contact_info(
+            None,
+            Some("+966500000001"),
+            r#"["whatsapp","post"]"#,
+            none,
+            true,
+        );
         assert!(i.reachable.contains(Channel::Whatsapp) && !i.reachable.contains(Channel::Sms));
         assert_eq!(i.preferred, Some(Channel::Whatsapp));
         let i = contact_info(Some(" "), None, "not json", none, false);

@@ -9,21 +9,51 @@ use px360_domain::survey::condition::{ShowIf, Test};
 use px360_domain::survey::content::SurveyContent;
 use px360_domain::survey::key::Key;
 use px360_domain::survey::negative::{NegativeCondition, NegativeRule};
-use px360_domain::survey::question::{Bilingual, ChoiceOption, Frequency, Question, QuestionKind, Subject};
+use px360_domain::survey::question::{
+    Bilingual, ChoiceOption, Frequency, Question, QuestionKind, Subject,
+};
 use px360_domain::survey::trigger::{PolicyRaw, TriggerPolicy};
 
 /// (survey code, name, English title, Arabic title, journey template code, stage code)
 const DEMO: [(&str, &str, &str, &str, &str, &str); 3] = [
-    ("emergency-experience", "Emergency visit experience", "Your emergency visit", "زيارتك لقسم الطوارئ", "EMERGENCY_VISIT", "DEPARTED"),
-    ("outpatient-experience", "Outpatient visit experience", "Your outpatient visit", "زيارتك للعيادات الخارجية", "OUTPATIENT_VISIT", "CHECKED_OUT"),
-    ("inpatient-experience", "Inpatient stay experience", "Your hospital stay", "إقامتك في المستشفى", "INPATIENT_STAY", "DISCHARGED"),
+    (
+        "emergency-experience",
+        "Emergency visit experience",
+        "Your emergency visit",
+        "زيارتك لقسم الطوارئ",
+        "EMERGENCY_VISIT",
+        "DEPARTED",
+    ),
+    (
+        "outpatient-experience",
+        "Outpatient visit experience",
+        "Your outpatient visit",
+        "زيارتك للعيادات الخارجية",
+        "OUTPATIENT_VISIT",
+        "CHECKED_OUT",
+    ),
+    (
+        "inpatient-experience",
+        "Inpatient stay experience",
+        "Your hospital stay",
+        "إقامتك في المستشفى",
+        "INPATIENT_STAY",
+        "DISCHARGED",
+    ),
 ];
 
 fn key(s: &str) -> Result<Key> {
     Key::parse(s).map_err(|_| StoreError::Invalid(format!("demo survey key {s}")))
 }
 
-fn q(k: &str, en: &str, ar: &str, kind: QuestionKind, required: bool, subject: Subject) -> Result<Question> {
+fn q(
+    k: &str,
+    en: &str,
+    ar: &str,
+    kind: QuestionKind,
+    required: bool,
+    subject: Subject,
+) -> Result<Question> {
     Ok(Question {
         key: key(k)?,
         text: Bilingual::new(en, ar),
@@ -65,11 +95,39 @@ pub fn content(title_en: &str, title_ar: &str) -> Result<SurveyContent> {
     Ok(SurveyContent::new(
         Bilingual::new(title_en, title_ar),
         vec![
-            q("recommend", "How likely are you to recommend this hospital to friends or family?", "ما مدى احتمال أن توصي بهذا المستشفى لأصدقائك أو عائلتك؟", QuestionKind::Nps, true, Subject::None)?,
+            q(
+                "recommend",
+                "How likely are you to recommend this hospital to friends or family?",
+                "ما مدى احتمال أن توصي بهذا المستشفى لأصدقائك أو عائلتك؟",
+                QuestionKind::Nps,
+                true,
+                Subject::None,
+            )?,
             why,
-            q("overall", "Overall, how would you rate your care?", "بشكل عام، كيف تقيّم الرعاية التي تلقيتها؟", QuestionKind::Rating, true, Subject::Department)?,
-            q("listened", "How often did the doctor listen carefully to you?", "كم مرة استمع إليك الطبيب باهتمام؟", QuestionKind::Frequency, true, Subject::Physician)?,
-            q("explained", "Were your medicines and next steps explained to you?", "هل شُرحت لك أدويتك والخطوات التالية؟", QuestionKind::YesNo, false, Subject::Physician)?,
+            q(
+                "overall",
+                "Overall, how would you rate your care?",
+                "بشكل عام، كيف تقيّم الرعاية التي تلقيتها؟",
+                QuestionKind::Rating,
+                true,
+                Subject::Department,
+            )?,
+            q(
+                "listened",
+                "How often did the doctor listen carefully to you?",
+                "كم مرة استمع إليك الطبيب باهتمام؟",
+                QuestionKind::Frequency,
+                true,
+                Subject::Physician,
+            )?,
+            q(
+                "explained",
+                "Were your medicines and next steps explained to you?",
+                "هل شُرحت لك أدويتك والخطوات التالية؟",
+                QuestionKind::YesNo,
+                false,
+                Subject::Physician,
+            )?,
             q(
                 "wait",
                 "How long did you wait to be seen?",
@@ -84,7 +142,14 @@ pub fn content(title_en: &str, title_ar: &str) -> Result<SurveyContent> {
                 false,
                 Subject::Stage,
             )?,
-            q("comment", "Is there anything else you would like to tell us?", "هل هناك أي شيء آخر تودّ إخبارنا به؟", QuestionKind::FreeText { max_length: 2000 }, false, Subject::None)?,
+            q(
+                "comment",
+                "Is there anything else you would like to tell us?",
+                "هل هناك أي شيء آخر تودّ إخبارنا به؟",
+                QuestionKind::FreeText { max_length: 2000 },
+                false,
+                Subject::None,
+            )?,
         ],
         NegativeRule {
             conditions: vec![

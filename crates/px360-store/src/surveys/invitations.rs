@@ -320,10 +320,7 @@ impl Db {
                 }
             }
         };
-        let language = contact
-            .as_ref()
-            .map(|c| c.language)
-            .unwrap_or(Language::En);
+        let language = contact.as_ref().map(|c| c.language).unwrap_or(Language::En);
         let messages = match &outcome {
             Outcome::Skip(reason) => {
                 sqlx::query(
@@ -338,7 +335,17 @@ impl Db {
                 0
             }
             Outcome::Send(inv) => {
-                record_send(&mut tx, id, stage, version.as_ref(), contact.as_ref(), language, inv, &now_s).await?
+                record_send(
+                    &mut tx,
+                    id,
+                    stage,
+                    version.as_ref(),
+                    contact.as_ref(),
+                    language,
+                    inv,
+                    &now_s,
+                )
+                .await?
             }
         };
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -20,8 +20,8 @@ pub mod outbox;
 pub mod responses;
 pub mod templates;
 
-use crate::audit::AuditEntry;
 use crate::StoreError;
+use crate::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 
 pub use px360_domain::survey::channel::Channel;

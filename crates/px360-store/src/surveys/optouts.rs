@@ -131,12 +131,11 @@ impl Db {
         channel: Channel,
         source: OptOutSource,
     ) -> Result<bool> {
-        let hospital: String =
-            sqlx::query_scalar("SELECT hospital_id FROM patients WHERE id = $1")
-                .bind(patient_id.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(crate::StoreError::NotFound)?;
+        let hospital: String = sqlx::query_scalar("SELECT hospital_id FROM patients WHERE id = $1")
+            .bind(patient_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
         let hospital = Uuid::parse_str(&hospital)
             .map_err(|_| crate::StoreError::Invalid("patient hospital id".into()))?;
         // `record` starts with the opt-out insert: the transaction's first statement is a write.

@@ -462,7 +462,12 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((row::named(r, "status", OutboxStatus::parse)?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    row::named(r, "status", OutboxStatus::parse)?,
+                    r.try_get("n")?,
+                ))
+            })
             .collect::<sqlx::Result<_>>()
             .map_err(Into::into)
     }

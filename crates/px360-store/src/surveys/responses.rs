@@ -123,7 +123,9 @@ fn response_row(r: &AnyRow) -> sqlx::Result<SurveyResponse> {
             .map(|s| decode("nps_category", &format!("\"{s}\"")))
             .transpose()?,
         is_negative: row::flag(r, "is_negative")?,
-        negative_reasons: reasons.map(|s| decode("negative_reasons", &s)).transpose()?,
+        negative_reasons: reasons
+            .map(|s| decode("negative_reasons", &s))
+            .transpose()?,
         started_at: row::time(r, "started_at")?,
         updated_at: row::time(r, "updated_at")?,
         submitted_at: row::opt_time(r, "submitted_at")?,
@@ -185,7 +187,11 @@ impl Db {
             &link,
             complete.answers(),
             false,
-            Some((&scores, negative.as_ref().map(|n| n.reasons.as_slice()), now)),
+            Some((
+                &scores,
+                negative.as_ref().map(|n| n.reasons.as_slice()),
+                now,
+            )),
         )
         .await?;
         let inv = &link.invitation;
@@ -321,7 +327,11 @@ impl Db {
     }
 
     /// Survey domain events, newest first, of one hospital or all.
-    pub async fn survey_events(&self, hospital: Option<Uuid>, limit: i64) -> Result<Vec<SurveyEvent>> {
+    pub async fn survey_events(
+        &self,
+        hospital: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<SurveyEvent>> {
         let h = hospital.map(|h| h.to_string());
         let rows = sqlx::query(
             "SELECT id, hospital_id, kind, response_id, invitation_id, template_id, payload, created_at, consumed_at \
@@ -351,7 +361,11 @@ impl Db {
     }
 }
 
-type Final<'a> = (&'a ResponseScores, Option<&'a [NegativeReason]>, DateTime<Utc>);
+type Final<'a> = (
+    &'a ResponseScores,
+    Option<&'a [NegativeReason]>,
+    DateTime<Utc>,
+);
 
 /// Insert or update the invitation's one response row.
 async fn upsert(

@@ -189,7 +189,12 @@ async fn lock(tx: &mut crate::Tx, id: Uuid, now: &str) -> Result<SurveyTemplate>
     Ok(template_row(&r)?)
 }
 
-async fn write_back(tx: &mut crate::Tx, t: &Template, name: &str, policy: &TriggerPolicy) -> Result<SurveyTemplate> {
+async fn write_back(
+    tx: &mut crate::Tx,
+    t: &Template,
+    name: &str,
+    policy: &TriggerPolicy,
+) -> Result<SurveyTemplate> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE survey_templates SET name = $2, status = $3, version = $4, published_version = $5, content = $6, policy = $7 \
          WHERE id = $1 RETURNING {COLS}"
