@@ -32,9 +32,12 @@ const SID: &str = "AC0123456789abcdef0123456789abcdef";
 
 // ---------------------------------------------------------------- loopback Twilio
 
+type Form = Vec<(String, String)>;
+
 #[derive(Clone, Default)]
 struct Twilio {
-    got: Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>,
+    /// (path, form) of every request.
+    got: Arc<Mutex<Vec<(String, Form)>>>,
 }
 
 impl Twilio {
