@@ -22,6 +22,7 @@ mod login;
 mod org;
 pub mod page;
 pub mod session;
+pub mod survey_page;
 
 use axum::Router;
 use axum::http::Method;
