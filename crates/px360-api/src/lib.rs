@@ -19,6 +19,10 @@ pub mod ops;
 pub mod paging;
 pub mod patients;
 pub mod physicians;
+pub mod survey_callbacks;
+pub mod survey_invitations;
+pub mod survey_responses;
+pub mod survey_templates;
 pub mod templates;
 pub mod time_format;
 pub mod users;
@@ -49,6 +53,8 @@ pub struct ApiConfig {
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client (rate limits,
     /// audit); empty: the peer address is the client.
     pub trusted_proxies: client_ip::TrustedProxies,
+    /// Survey provider callbacks and links (see `survey_callbacks`).
+    pub surveys: survey_callbacks::SurveyCallbackConfig,
 }
 
 impl Default for ApiConfig {
@@ -61,6 +67,7 @@ impl Default for ApiConfig {
             events_burst: 20_000,
             events_period: Duration::from_micros(100),
             trusted_proxies: client_ip::TrustedProxies::default(),
+            surveys: survey_callbacks::SurveyCallbackConfig::default(),
         }
     }
 }
@@ -131,10 +138,10 @@ impl AppState {
                 own_hospital == Some(*hospital_id)
             }
             (
-                Resource::Hospital | Resource::JourneyTemplate,
+                Resource::Hospital | Resource::JourneyTemplate | Resource::SurveyTemplate,
                 ObjectScope::Hospital { hospital_id },
             ) => own_hospital == Some(*hospital_id),
-            (Resource::JourneyTemplate, ObjectScope::Group) => true,
+            (Resource::JourneyTemplate | Resource::SurveyTemplate, ObjectScope::Group) => true,
             _ => false,
         }
     }
@@ -255,6 +262,9 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::ApiKey => "api_key",
         Resource::Event => "inbound_event",
         Resource::Audit => "audit",
+        Resource::SurveyTemplate => "survey_template",
+        Resource::SurveyInvitation => "survey_invitation",
+        Resource::SurveyResponse => "survey_response",
     }
 }
 
@@ -310,6 +320,10 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(events::routes(cfg))
         .merge(api_keys::routes())
         .merge(ops::routes())
+        .merge(survey_templates::routes())
+        .merge(survey_invitations::routes())
+        .merge(survey_responses::routes())
+        .merge(survey_callbacks::routes(cfg))
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -272,6 +272,14 @@ pub enum Resource {
     ApiKey,
     Event,
     Audit,
+    /// Survey templates: group-wide or owned by a hospital (organisation data, like journey
+    /// templates).
+    SurveyTemplate,
+    /// Survey invitations (send decisions): patient data; addresses are masked below PX
+    /// Coordinator.
+    SurveyInvitation,
+    /// Survey responses and their domain events: patient data.
+    SurveyResponse,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,6 +314,11 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (ApiKey, Read | Create | Delete) => 80,
         (Event, Read | Operate) => 50,
         (Audit, Read) => 80,
+        (SurveyTemplate, Read) => 10,
+        (SurveyTemplate, Create | Update) => 50,
+        (SurveyInvitation | SurveyResponse, Read) => 20,
+        // Recording an opt-out on the patient's request.
+        (SurveyInvitation, Update) => 30,
         _ => return None,
     })
 }

@@ -37,7 +37,7 @@ pub const TEMPLATES: [TemplateSpec; 3] = [
                 "CHECKED_OUT",
                 "Checked out",
                 "OP_CHECKOUT",
-                Some("survey:outpatient-experience"),
+                None,
             ),
         ],
     ),
@@ -57,7 +57,7 @@ pub const TEMPLATES: [TemplateSpec; 3] = [
                 "DISCHARGED",
                 "Discharged",
                 "IP_DISCHARGE",
-                Some("survey:inpatient-experience"),
+                None,
             ),
         ],
     ),
@@ -72,7 +72,7 @@ pub const TEMPLATES: [TemplateSpec; 3] = [
                 "DEPARTED",
                 "Departed (admitted or discharged)",
                 "ED_DEPARTURE",
-                Some("survey:emergency-experience"),
+                None,
             ),
         ],
     ),
@@ -99,6 +99,8 @@ impl Db {
             .rows_affected();
         if claimed == 0 {
             tx.rollback().await?;
+            // A demo database seeded before surveys existed gets the demo surveys now.
+            self.seed_demo_surveys().await?;
             return Ok(None);
         }
         let now = now_ts();
@@ -155,6 +157,14 @@ impl Db {
                             } else {
                                 "en".into()
                             }),
+                            // Demo addresses (example.org, reserved numbers): the default
+                            // configuration delivers to the local outbox only.
+                            email: Some(format!(
+                                "demo.{}.{}.{k}@example.org",
+                                hcode.to_lowercase(),
+                                dcode.to_lowercase()
+                            )),
+                            phone: Some(format!("+96650000{}{}{k}", hi + 1, di + 1)),
                             contact_channels: Some(vec!["sms".into(), "email".into()]),
                             ..Default::default()
                         },
@@ -185,6 +195,8 @@ impl Db {
         )
         .await?;
         tx.commit().await?;
+        // Surveys on the final stages (own guard: also for databases seeded before surveys).
+        self.seed_demo_surveys().await?;
         Ok(Some(SeedOutcome {
             generated_admin_password: generated,
         }))

@@ -46,6 +46,7 @@ pub struct StageTemplate {
     pub name: String,
     /// Event code that completes this stage (unique within the template).
     pub completing_event_code: String,
+    /// Id of the survey template sent when this stage completes (published, same scope).
     pub survey_template_ref: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -117,6 +118,14 @@ pub async fn insert(
     .fetch_one(&mut **tx)
     .await?;
     for (i, s) in t.stages.iter().enumerate() {
+        let survey = survey_ref(tx, hospital_id, s.survey_template_ref.as_deref())
+            .await
+            .map_err(|e| match e {
+                StageEditError::Rule(f) => {
+                    StoreError::Invalid(format!("stages[{}].{}: {}", i + 1, f.field, f.message))
+                }
+                StageEditError::Store(e) => e,
+            })?;
         let st: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO stage_templates (id, journey_template_id, position, code, name, completing_event_code, survey_template_ref, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ST_COLS}"
@@ -127,7 +136,7 @@ pub async fn insert(
         .bind(&s.code)
         .bind(&s.name)
         .bind(&s.completing_event_code)
-        .bind(&s.survey_template_ref)
+        .bind(survey)
         .bind(&now)
         .fetch_one(&mut **tx)
         .await?;
@@ -153,15 +162,20 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// A removed stage is not found: it lives on only in the journeys started before its removal.
-pub async fn update_stage<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
+///
+/// `survey_template_ref` names a survey template by id (see [`survey_ref`]); an empty string
+/// removes the reference.
+pub async fn update_stage(
+    conn: &mut AnyConnection,
     template_id: &str,
     stage_id: &str,
     c: &StageChanges,
 ) -> Result<StageTemplate> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // The write first (SQLite write lock up front); a refused reference rolls it back with the
+    // caller's transaction.
+    let st: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE stage_templates SET name = COALESCE($3, name), completing_event_code = COALESCE($4, completing_event_code), \
-         survey_template_ref = COALESCE($5, survey_template_ref), updated_at = $6 \
+         survey_template_ref = CASE WHEN $5 = '' THEN NULL ELSE COALESCE($5, survey_template_ref) END, updated_at = $6 \
          WHERE id = $2 AND journey_template_id = $1 AND deleted_at IS NULL RETURNING {ST_COLS}"
     )))
     .bind(template_id)
@@ -170,9 +184,42 @@ pub async fn update_stage<'e, E: Executor<'e, Database = Any>>(
     .bind(&c.completing_event_code)
     .bind(&c.survey_template_ref)
     .bind(now_ts())
-    .fetch_optional(ex)
+    .fetch_optional(&mut *conn)
     .await?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound)?;
+    if let Some(r) = c.survey_template_ref.as_deref().filter(|r| !r.is_empty()) {
+        let hospital: Option<String> =
+            sqlx::query_scalar("SELECT hospital_id FROM journey_templates WHERE id = $1")
+                .bind(template_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        survey_ref(conn, hospital.as_deref(), Some(r))
+            .await
+            .map_err(|e| match e {
+                StageEditError::Rule(f) => StoreError::Invalid(format!("{}: {}", f.field, f.message)),
+                StageEditError::Store(e) => e,
+            })?;
+    }
+    Ok(st)
+}
+
+/// A stage's survey reference must be the id of a published, not archived survey template in
+/// the journey template's scope (`crate::surveys::templates::check_stage_ref`). Returns the
+/// value to store.
+async fn survey_ref(
+    conn: &mut AnyConnection,
+    journey_hospital: Option<&str>,
+    r: Option<&str>,
+) -> std::result::Result<Option<String>, StageEditError> {
+    use crate::surveys::templates::{StageRefErrorOrStore, check_stage_ref};
+    let Some(r) = r.filter(|r| !r.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match check_stage_ref(conn, journey_hospital, r).await {
+        Ok(id) => Ok(Some(id)),
+        Err(StageRefErrorOrStore::Rule(e)) => Err(rule("survey_template_ref", e.to_string())),
+        Err(StageRefErrorOrStore::Store(e)) => Err(e.into()),
+    }
 }
 
 /// First statement of every stage edit. Bumping the template's `updated_at` takes the SQLite write
@@ -271,6 +318,7 @@ pub async fn add_stage(
             ));
         }
     };
+    let survey = survey_ref(tx, jt.hospital_id.as_deref(), s.survey_template_ref.as_deref()).await?;
     shift_from(tx, template_id, position, 1, &now).await?;
     let added: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO stage_templates (id, journey_template_id, position, code, name, completing_event_code, survey_template_ref, created_at, updated_at) \
@@ -282,7 +330,7 @@ pub async fn add_stage(
     .bind(&s.code)
     .bind(&s.name)
     .bind(&s.completing_event_code)
-    .bind(&s.survey_template_ref)
+    .bind(survey)
     .bind(&now)
     .fetch_one(&mut **tx)
     .await?;
