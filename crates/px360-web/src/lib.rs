@@ -22,6 +22,7 @@ mod login;
 mod org;
 pub mod page;
 pub mod session;
+pub mod survey_editor;
 pub mod survey_page;
 
 use axum::Router;
@@ -47,6 +48,21 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))
+        .route("/ui/surveys", get(survey_editor::list))
+        .route(
+            "/ui/surveys/new",
+            get(survey_editor::new_form).post(survey_editor::create),
+        )
+        .route(
+            "/ui/surveys/{id}",
+            get(survey_editor::edit).post(survey_editor::save),
+        )
+        .route("/ui/surveys/{id}/publish", post(survey_editor::publish))
+        .route("/ui/surveys/{id}/archive", post(survey_editor::archive))
+        .route(
+            "/ui/surveys/{id}/preview/{lang}",
+            get(survey_editor::preview),
+        )
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 
@@ -74,6 +90,8 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/assets/{*path}", get(assets::serve))
         .merge(pages)
         .merge(public)
+        // The patient's survey link (public, rate-limited, its own error pages).
+        .merge(survey_page::routes::routes())
         .layer(from_fn_with_state(st.clone(), csrf::protect))
         .layer(from_fn(page::context))
         .layer(from_fn(page::security_headers))

@@ -166,6 +166,7 @@ pub enum Nav {
     Journeys,
     Org,
     Account,
+    Surveys,
 }
 
 pub struct NavLink {
@@ -202,6 +203,9 @@ impl Chrome {
                 }
                 if p.may(Resource::Journey, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
+                }
+                if p.may(Resource::SurveyTemplate, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 v.push((Nav::Account, "/ui/account", "nav-account"));

@@ -60,6 +60,7 @@ async fn patient_answers_without_javascript() {
     let (answers, partial) = survey::response(&ui, &token).await.expect("stored");
     assert!(partial);
     assert!(answers.contains("recommend"), "{answers}");
+    assert_eq!(ui.audits("survey.response.save_partial", None).await, 1);
     // The next visit shows the saved answer.
     let html = ui.page(&jar, &path).await;
     assert!(html.contains(r#"id="q-recommend-4" name="recommend" value="4" checked"#), "resumed");
@@ -111,6 +112,7 @@ async fn patient_answers_without_javascript() {
     let (answers, partial) = survey::response(&ui, &token).await.unwrap();
     assert!(!partial, "submitted");
     assert!(answers.contains("communication") && !answers.contains("over_4h"), "{answers}");
+    assert_eq!(ui.audits("survey.response.submit", None).await, 1);
 
     // Single use: the link now says it was answered, and a second POST stores nothing.
     let r = ui.get(&jar, &path).await;

@@ -11,6 +11,7 @@
 //! that allows nothing else.
 
 pub mod form;
+pub mod routes;
 pub mod view;
 
 use crate::assets;

@@ -22,7 +22,9 @@ use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use axum::routing::get;
 use px360_api::AppState;
+use px360_api::auth::Ctx;
 use px360_domain::survey::response::FieldError;
+use px360_store::audit::AuditEntry;
 use px360_store::surveys::responses::AnswerError;
 use px360_store::surveys::{Language, TokenError};
 use std::time::Duration;
@@ -157,6 +159,7 @@ async fn answer(
     State(st): State<AppState>,
     Path(token): Path<String>,
     req: Req,
+    ctx: Ctx,
     body: Bytes,
 ) -> Response {
     let path = path_of(&token);
@@ -180,8 +183,23 @@ async fn answer(
             .map(|s| Some(s.language)),
     };
     match result {
-        // Saved: the form again, with what was entered and a notice.
+        // Saved: audited (ids only, never answers), then the form again with what was entered
+        // and a notice.
         Ok(None) => {
+            if let Ok(link) = st.db.survey_by_token(&token).await {
+                st.audit_quiet(AuditEntry {
+                    actor_type: "patient",
+                    ip: ctx.ip.clone(),
+                    user_agent: ctx.user_agent.clone(),
+                    action: "survey.response.save_partial".into(),
+                    object_type: Some("survey_invitation"),
+                    object_id: Some(link.invitation.id.to_string()),
+                    hospital_id: Some(link.invitation.hospital_id.to_string()),
+                    changes: Some(serde_json::json!({ "version": link.version.version })),
+                    ..Default::default()
+                })
+                .await;
+            }
             again(
                 &st,
                 &req,
