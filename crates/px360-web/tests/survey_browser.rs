@@ -63,7 +63,7 @@ async fn survey_browser() {
         b.wait_until("return !document.querySelector('#q-improve').hidden;")
             .await
             .unwrap();
-        b.click("button[value=submit]").await.unwrap();
+        b.click("button.px-primary").await.unwrap();
         b.wait_until("return !!document.querySelector('#q-care-error');")
             .await
             .unwrap();
@@ -108,7 +108,7 @@ async fn survey_browser() {
                 .unwrap();
         }
         b.screenshot(&shot("filled")).await.unwrap();
-        b.click("button[value=submit]").await.unwrap();
+        b.click("button.px-primary").await.unwrap();
         b.wait_until("return !!document.querySelector('.px-message-thanks');")
             .await
             .unwrap();

@@ -53,7 +53,7 @@ async fn patient_answers_without_javascript() {
     assert!(en.contains(r#"<html lang="en" dir="ltr">"#) && en.contains("How likely are you"));
 
     // Save and finish later: only one answer. Stored as a partial response.
-    let r = post(&ui, &path, &[("recommend", "4"), ("px-action", "save")]).await;
+    let r = post(&ui, &path, &[("recommend", "4"), ("px-save", "1")]).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("تم حفظ إجاباتك حتى الآن"), "saved notice");
@@ -67,7 +67,7 @@ async fn patient_answers_without_javascript() {
 
     // Sending with required answers missing: 422, each error next to its question, in Arabic.
     // NPS 4 makes "what should we improve" apply, so it is required too.
-    let r = post(&ui, &path, &[("recommend", "4"), ("care", "2"), ("px-action", "submit")]).await;
+    let r = post(&ui, &path, &[("recommend", "4"), ("care", "2")]).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     for key in ["improve", "doctor_listened"] {
@@ -80,7 +80,7 @@ async fn patient_answers_without_javascript() {
     no_english("errors", &html);
     // A value that is not an option, and an over-long comment: refused, nothing stored.
     let long = "ن".repeat(1001);
-    let r = post(&ui, &path, &[("recommend", "11"), ("comment", &long), ("px-action", "save")]).await;
+    let r = post(&ui, &path, &[("recommend", "11"), ("comment", &long), ("px-save", "1")]).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="q-recommend-error""#) && html.contains(r#"id="q-comment-error""#));
@@ -101,7 +101,6 @@ async fn patient_answers_without_javascript() {
             ("emergency", "no"),
             ("er_wait", "over_4h"),
             ("comment", "الانتظار كان طويلًا"),
-            ("px-action", "submit"),
         ],
     )
     .await;
@@ -121,7 +120,7 @@ async fn patient_answers_without_javascript() {
     assert!(html.contains("تمت الإجابة عن هذا الاستبيان من قبل"));
     assert!(!html.contains("<form"));
     no_english("used", &html);
-    let r = post(&ui, &path, &[("recommend", "10"), ("px-action", "submit")]).await;
+    let r = post(&ui, &path, &[("recommend", "10")]).await;
     assert!(r.text().await.unwrap().contains("px-message-used"));
     let (answers, _) = survey::response(&ui, &token).await.unwrap();
     assert!(!answers.contains("10"));
@@ -165,7 +164,7 @@ async fn expired_unknown_cross_site_and_busy_links_get_clear_pages() {
         .http
         .post(ui.url(&format!("/s/{live}")))
         .header("origin", "https://evil.example")
-        .form(&[("recommend", "0"), ("px-action", "submit")])
+        .form(&[("recommend", "0")])
         .send()
         .await
         .unwrap();

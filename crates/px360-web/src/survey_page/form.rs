@@ -2,15 +2,16 @@
 //! patient entered, to show it again next to an error), and a stored answer set back into form
 //! values for a page that resumes a saved response.
 //!
-//! The only non-question field is [`ACTION_FIELD`]; its name contains a hyphen, which no
-//! question key can (`[a-z0-9_]`), so it can never shadow a question.
+//! The only non-question field is [`SAVE_FIELD`] (sent by the "save and finish later" button;
+//! the "send" button has no name, so a value-less form, or Enter in a field, sends). Its name
+//! contains a hyphen, which no question key can (`[a-z0-9_]`), so it can never shadow a question.
 
 use px360_domain::survey::answer::{Answer, Answers};
 use px360_domain::survey::response::{Submission, SubmissionError};
 use std::collections::BTreeMap;
 
-/// Which button the patient pressed.
-pub const ACTION_FIELD: &str = "px-action";
+/// Present when the patient pressed "save and finish later".
+pub const SAVE_FIELD: &str = "px-save";
 
 /// Form values by input name, in the order they were entered (what the page shows again).
 pub type Values = BTreeMap<String, Vec<String>>;
@@ -30,16 +31,13 @@ pub struct Posted {
     pub values: Values,
 }
 
-/// Parses an `application/x-www-form-urlencoded` body. A missing or unknown action counts as
-/// submitting (the Enter key in a text field submits with the first button, which is "Send").
+/// Parses an `application/x-www-form-urlencoded` body.
 pub fn parse(body: &[u8]) -> Result<Posted, SubmissionError> {
     let mut intent = Intent::Submit;
     let mut pairs = Vec::new();
     for (k, v) in url::form_urlencoded::parse(body) {
-        if k == ACTION_FIELD {
-            if v == "save" {
-                intent = Intent::Save;
-            }
+        if k == SAVE_FIELD {
+            intent = Intent::Save;
             continue;
         }
         pairs.push((k.into_owned(), v.into_owned()));
@@ -86,10 +84,10 @@ mod tests {
     #[test]
     fn a_posted_form_becomes_domain_answers_and_back() {
         let body = "nps=4&why=wait&why=noise&rating=2&er=yes&er_wait=over_4h&\
-                    doctor_listened=usually&comment=%D8%B4%D9%83%D8%B1%D8%A7&px-action=submit";
+                    doctor_listened=usually&comment=%D8%B4%D9%83%D8%B1%D8%A7";
         let p = parse(body.as_bytes()).unwrap();
         assert_eq!(p.intent, Intent::Submit);
-        assert!(!p.values.contains_key(ACTION_FIELD));
+        assert!(!p.values.contains_key(SAVE_FIELD));
         let survey = published();
         let Outcome::Complete(c) = validate(&survey, &p.submission).unwrap() else {
             panic!("complete")
@@ -104,8 +102,8 @@ mod tests {
 
     #[test]
     fn saving_is_an_explicit_choice_and_bounds_hold() {
-        assert_eq!(parse(b"nps=9&px-action=save").unwrap().intent, Intent::Save);
-        assert_eq!(parse(b"nps=9&px-action=x").unwrap().intent, Intent::Submit);
+        assert_eq!(parse(b"nps=9&px-save=1").unwrap().intent, Intent::Save);
+        assert_eq!(parse(b"nps=9").unwrap().intent, Intent::Submit);
         assert_eq!(parse(b"").unwrap().intent, Intent::Submit);
         let many = (0..1001).map(|i| format!("f{i}=1")).collect::<Vec<_>>().join("&");
         assert_eq!(
