@@ -164,7 +164,7 @@ impl Db {
                                 hcode.to_lowercase(),
                                 dcode.to_lowercase()
                             )),
-                            phone: Some(format!("+96650000{}{}{k}", hi + 1, di + 1)),
+                            phone: Some(format!("+96650000{}{}{k:02}", hi + 1, di + 1)),
                             contact_channels: Some(vec!["sms".into(), "email".into()]),
                             ..Default::default()
                         },

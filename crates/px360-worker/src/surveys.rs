@@ -84,7 +84,21 @@ pub struct SurveyWorker {
     cfg: SurveyConfig,
     providers: Providers,
     buckets: Mutex<[(px360_delivery::Channel, TokenBucket); 3]>,
+    /// Where the next trigger scan starts (see [`SurveyWorker::round`]).
+    scan: Mutex<Scan>,
 }
+
+/// The trigger scan's window. Scanning the whole look-back on every round would read every
+/// stage completed in it; instead a round starts a few minutes before the newest completion the
+/// previous round saw (the slack covers transactions that committed late), and every
+/// `FULL_SCAN_EVERY` a round scans the whole look-back again.
+struct Scan {
+    since: Option<chrono::DateTime<Utc>>,
+    last_full: Instant,
+}
+
+const SCAN_SLACK_MINUTES: i64 = 2;
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SurveyWorkerError {
@@ -119,16 +133,36 @@ impl SurveyWorker {
             cfg,
             providers,
             buckets: Mutex::new(buckets),
+            scan: Mutex::new(Scan {
+                since: None,
+                last_full: Instant::now(),
+            }),
         })
     }
 
     /// Decide pending stages, then send due messages.
     pub async fn round(&self) -> Result<Round, SurveyWorkerError> {
         let now = Utc::now();
+        let full_since = now - self.cfg.lookback;
+        let since = {
+            let mut scan = self.scan.lock().await;
+            match scan.since {
+                Some(s) if scan.last_full.elapsed() < FULL_SCAN_EVERY => s.max(full_since),
+                _ => {
+                    scan.last_full = Instant::now();
+                    full_since
+                }
+            }
+        };
         let report = self
             .db
-            .survey_trigger(&self.id, now - self.cfg.lookback, now, self.cfg.batch)
+            .survey_trigger(&self.id, since, now, self.cfg.batch)
             .await?;
+        if (report.found as i64) < self.cfg.batch {
+            // Everything completed before this round's start (minus the slack) is decided.
+            self.scan.lock().await.since =
+                Some(now - chrono::Duration::minutes(SCAN_SLACK_MINUTES));
+        }
         let mut round = Round {
             decided: report.sent + report.skipped,
             ..Round::default()

@@ -393,7 +393,7 @@ async fn killed_mid_send(kind: Backend) {
     set_contacts(&db, "RGH-ED-0001", r#"["sms"]"#).await;
     emergency_visit(&db, &caller, "enc-k", "RGH-ED-0001").await;
     let mut cfg = config(&smtp, &twilio_url);
-    cfg.lease = Duration::from_secs(2);
+    cfg.lease = Duration::from_secs(5);
     cfg.hold = Some(Duration::from_secs(30));
     let doomed = Arc::new(SurveyWorker::new(db.clone(), "doomed", cfg.clone()).unwrap());
     let task = {
@@ -421,7 +421,7 @@ async fn killed_mid_send(kind: Backend) {
     // Within the lease nothing is taken over; after it, the message goes out once.
     drain(&next).await;
     assert!(twilio.forms().is_empty(), "taken over before the lease expired");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(5200)).await;
     drain(&next).await;
     assert_eq!(twilio.forms().len(), 1);
     drain(&next).await;

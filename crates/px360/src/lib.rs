@@ -42,6 +42,8 @@ pub struct Options {
     pub api: ApiConfig,
     /// Audit chain key, checkpoints and verification (None: unkeyed chain, no checkpoints).
     pub audit: Option<audit::AuditOptions>,
+    /// Survey trigger and delivery (default: local outbox only, nothing sent anywhere).
+    pub surveys: px360_worker::surveys::SurveyConfig,
 }
 
 impl Options {
@@ -60,6 +62,7 @@ impl Options {
             sweep_grace: Duration::from_secs(60),
             api: ApiConfig::default(),
             audit: None,
+            surveys: px360_worker::surveys::SurveyConfig::default(),
         }
     }
 
@@ -113,6 +116,16 @@ fn spawn_background(
             stop.clone(),
         )),
     ];
+    if opts.worker_concurrency != Some(0) {
+        match px360_worker::surveys::SurveyWorker::new(db.clone(), opts.worker_id.clone(), opts.surveys.clone()) {
+            Ok(w) => v.push(tokio::spawn(px360_worker::surveys::run(
+                std::sync::Arc::new(w),
+                stop.clone(),
+            ))),
+            // Checked at start-up by `load_survey_delivery`; a failure here is a bug.
+            Err(e) => tracing::error!(error = %e, "survey.worker_not_started"),
+        }
+    }
     if opts.run_beat {
         v.push(tokio::spawn(px360_worker::beat::run(
             db.clone(),
@@ -181,3 +194,22 @@ pub async fn work(
 
 /// SIGINT or SIGTERM (service-kit).
 pub use service_kit::shutdown_signal;
+
+/// Read the survey delivery providers from a TOML file (`[email]`, `[sms]`, `[whatsapp]`,
+/// `[rate_limits]`, `[retry]` of `px360_delivery::DeliveryConfig`; see the README, PX360
+/// "Surveys") and check that they can be built. Without a file every channel delivers to the
+/// local outbox.
+pub fn load_survey_delivery(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<px360_delivery::DeliveryConfig> {
+    let cfg: px360_delivery::DeliveryConfig = match path {
+        None => Default::default(),
+        Some(p) => config::Config::builder()
+            .add_source(config::File::from(p).format(config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?,
+    };
+    px360_delivery::Providers::from_config(&cfg)?;
+    cfg.buckets(std::time::Instant::now())?;
+    Ok(cfg)
+}

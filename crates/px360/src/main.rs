@@ -91,6 +91,20 @@ struct Cli {
         default_value_t = 300
     )]
     audit_verify_secs: u64,
+    /// Public base URL of this installation: survey links (`/s/{token}`) and the provider
+    /// callback URLs that Twilio signs are built from it.
+    #[arg(long, env = "PX360_PUBLIC_URL", global = true, default_value = "http://localhost:8001")]
+    public_url: String,
+    /// Survey delivery providers (TOML; see README "Surveys"). Unset: every channel delivers to
+    /// the local outbox and nothing is sent anywhere.
+    #[arg(long, env = "PX360_SURVEY_DELIVERY", global = true)]
+    survey_delivery: Option<PathBuf>,
+    /// Meta app secret: checks X-Hub-Signature-256 of WhatsApp webhooks (unset: endpoint off).
+    #[arg(long, env = "PX360_META_APP_SECRET", global = true, hide_env_values = true)]
+    meta_app_secret: Option<String>,
+    /// Meta webhook verify token (the GET subscription handshake).
+    #[arg(long, env = "PX360_META_VERIFY_TOKEN", global = true, hide_env_values = true)]
+    meta_verify_token: Option<String>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -175,6 +189,14 @@ async fn main() -> anyhow::Result<()> {
     opts.queue.heartbeat = Duration::from_secs(cli.job_heartbeat_secs.max(1));
     opts.sweep_every = Duration::from_secs(cli.sweep_every_secs.max(1));
     opts.sweep_grace = Duration::from_secs(cli.sweep_grace_secs);
+    opts.surveys.public_base_url = cli.public_url.clone();
+    opts.surveys.delivery = px360::load_survey_delivery(cli.survey_delivery.as_deref())?;
+    opts.api.surveys.public_base_url = cli.public_url.clone();
+    if let Some(px360_delivery::SmsProviderConfig::Twilio(t)) = &opts.surveys.delivery.sms {
+        opts.api.surveys.twilio_auth_token = Some(t.auth_token.clone());
+    }
+    opts.api.surveys.meta_app_secret = cli.meta_app_secret.clone().map(secrecy::SecretString::from);
+    opts.api.surveys.meta_verify_token = cli.meta_verify_token.clone().map(secrecy::SecretString::from);
     // Created and migrated on every start, as the application database is.
     let mut audit = px360::audit::AuditOptions::in_dir(&cli.data_dir);
     if let Some(p) = cli.audit_key_file {

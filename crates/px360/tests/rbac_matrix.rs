@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (32 object probes × 3 targets + 11 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (35 object probes × 3 targets + 16 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -64,6 +64,7 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
         "GET hospital" | "PATCH hospital" | "GET template" | "PATCH template" | "PATCH stage"
         | "POST stage" | "DELETE stage" => own_hospital,
         "GET group template" | "PATCH group template" | "POST group stage" => true,
+        "GET survey template" | "PATCH survey template" | "POST survey template" => own_hospital,
         "PATCH department" => in_scope(role, target, Level::Dept),
         // Fresh objects of a hospital the caller may not see, or a department of their
         // hospital that is not theirs.
@@ -88,6 +89,15 @@ struct Fixture {
     template: [(String, String); 2],
     /// A seeded group-wide template.
     group_template: String,
+    /// Hospital-owned survey templates (hospital A, hospital B).
+    survey: [String; 2],
+}
+
+/// A small valid survey draft.
+fn survey_content() -> Value {
+    json!({"schema": 1, "title": {"en": "Matrix", "ar": "مصفوفة"},
+           "questions": [{"key": "q1", "text": {"en": "How was it?", "ar": "كيف كانت؟"},
+                          "kind": {"type": "rating"}, "required": true}]})
 }
 
 /// Create an object as the PX Admin and return its id.
@@ -218,6 +228,10 @@ async fn matrix(kind: Kind) {
         user: user.try_into().unwrap(),
         template: template.try_into().unwrap(),
         group_template,
+        survey: [
+            create(&s, &admin, "/api/survey-templates", json!({"hospital_id": h_a, "code": "matrix-a", "name": "Matrix A", "content": survey_content()})).await,
+            create(&s, &admin, "/api/survey-templates", json!({"hospital_id": h_b, "code": "matrix-b", "name": "Matrix B", "content": survey_content()})).await,
+        ],
         h_a: h_a.clone(),
         h_b: h_b.clone(),
         patient: [
@@ -309,7 +323,11 @@ async fn matrix(kind: Kind) {
                 .as_str()
                 .unwrap()
                 .to_owned();
+            let survey = &fx.survey[if t == Target::OtherHospital { 1 } else { 0 }];
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
+                ("GET survey template", 10, Level::Dept, s.http.get(s.url(&format!("/api/survey-templates/{survey}")))),
+                ("PATCH survey template", 50, Level::Hospital, s.http.patch(s.url(&format!("/api/survey-templates/{survey}"))).json(&json!({"name": format!("Matrix {role}")}))),
+                ("POST survey template", 50, Level::Hospital, s.http.post(s.url("/api/survey-templates")).json(&json!({"hospital_id": hosp, "code": format!("new-{ri}-{i}"), "name": "New", "content": survey_content()}))),
                 ("GET patient", 20, Level::Dept, s.http.get(s.url(&format!("/api/patients/{}", fx.patient[i])))),
                 ("PATCH patient", 30, Level::Dept, s.http.patch(s.url(&format!("/api/patients/{}", fx.patient[i]))).json(&json!({"preferred_language": "cy"}))),
                 ("DELETE patient", 60, Level::Dept, s.http.delete(s.url(&format!("/api/patients/{fresh}")))),
@@ -337,7 +355,7 @@ async fn matrix(kind: Kind) {
                 // Hospital-owned templates: readable like the hospital record, managed at hospital level.
                 ("GET template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{tpl}")))),
                 ("PATCH template", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}"))).json(&json!({"name": "Matrix renamed"}))),
-                ("PATCH stage", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}/stages/{stage}"))).json(&json!({"survey_template_ref": "survey:matrix"}))),
+                ("PATCH stage", 80, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{tpl}/stages/{stage}"))).json(&json!({"survey_template_ref": ""}))),
                 ("POST stage", 80, Level::Hospital, s.http.post(s.url(&format!("/api/journey-templates/{tpl}/stages"))).json(&json!({"code": "ADDED", "name": "Added", "completing_event_code": format!("ADD_{ri}_{i}")}))),
                 ("DELETE stage", 80, Level::Hospital, s.http.delete(s.url(&format!("/api/journey-templates/{tpl}/stages/{fresh_stage}")))),
                 ("POST template", 80, Level::Hospital, s.http.post(s.url("/api/journey-templates")).json(&json!({"hospital_id": hosp, "code": format!("NEW_{ri}_{i}"), "name": "New", "stages": [{"code": "A", "name": "A", "completing_event_code": format!("NEW_{ri}_{i}_A")}]}))),
@@ -349,7 +367,7 @@ async fn matrix(kind: Kind) {
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
                 let scope_ok = match name {
-                    "GET hospital" | "GET template" => {
+                    "GET hospital" | "GET template" | "GET survey template" => {
                         in_scope(role, t, Level::Hospital)
                             || (scope_kind(role) == "department" && t != Target::OtherHospital)
                     }
@@ -382,7 +400,12 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 11] = [
+        let lists: [(&str, u8); 16] = [
+            ("/api/survey-templates", 10),
+            ("/api/survey-invitations", 20),
+            ("/api/survey-responses", 20),
+            ("/api/survey-events", 20),
+            ("/api/survey-local-outbox", 50),
             ("/api/hospitals", 10),
             ("/api/departments", 10),
             ("/api/physicians", 20),
@@ -403,6 +426,8 @@ async fn matrix(kind: Kind) {
                 "/api/integrations/events",
                 "/api/api-keys",
                 "/api/audit?limit=1000",
+                "/api/survey-events",
+                "/api/survey-local-outbox",
             ]
             .contains(&path);
             let expect_allow =
@@ -435,7 +460,7 @@ async fn matrix(kind: Kind) {
                         }
                     });
                 // Templates: group-wide (no hospital) or the caller's own hospital's.
-                if path == "/api/journey-templates" {
+                if path == "/api/journey-templates" || path == "/api/survey-templates" {
                     let ok = scope_kind(role) == "group"
                         || row["hospital_id"].is_null()
                         || row["hospital_id"] == fx.h_a.as_str();
@@ -450,7 +475,10 @@ async fn matrix(kind: Kind) {
                     "hospital" => h == Some(fx.h_a.as_str()),
                     _ => {
                         h == Some(fx.h_a.as_str())
-                            && (path == "/api/hospitals" || dpt == Some(fx.d[0].as_str()))
+                            && (path == "/api/hospitals"
+                                || dpt == Some(fx.d[0].as_str())
+                                // Responses name no department; the list filters by journey.
+                                || path == "/api/survey-responses")
                     }
                 };
                 if !ok {
@@ -468,7 +496,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (32 * 3 + 11));
+    assert!(checked >= 8 * (35 * 3 + 16));
 
     // Denials are audited.
     let audit: Value = s

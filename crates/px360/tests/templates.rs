@@ -138,14 +138,20 @@ async fn add_and_remove(kind: Kind) {
     let tid = t["id"].as_str().unwrap().to_owned();
     let stages = format!("/api/journey-templates/{tid}/stages");
 
-    // In the middle: the stages from there on move down one.
+    // A stage's survey is a published survey template, by id: free text is refused.
     let r = s.send(&ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": "survey:x", "position": 2})).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("survey_template_ref"));
+    let surveys: Value = s.get(&ha, "/api/survey-templates").await.json().await.unwrap();
+    let survey = surveys[0]["id"].as_str().unwrap().to_owned();
+    // In the middle: the stages from there on move down one.
+    let r = s.send(&ha, Method::POST, &stages, json!({"code": "X", "name": "Stage X", "completing_event_code": "ED_X", "survey_template_ref": survey, "position": 2})).await;
     assert_eq!(r.status(), 201);
     let t: Value = r.json().await.unwrap();
     assert_eq!(stage_codes(&t), ["A", "X", "B", "C"]);
     let x = &t["stages"][1];
     assert_eq!(x["completing_event_code"], "ED_X");
-    assert_eq!(x["survey_template_ref"], "survey:x");
+    assert_eq!(x["survey_template_ref"], survey.as_str());
     let x_id = stage_id(&t, "X");
     // No position: last. First position: everything moves.
     let r = s

@@ -172,6 +172,8 @@ pub struct TriggerReport {
     pub skipped: usize,
     /// Stages another worker decided first.
     pub raced: usize,
+    /// Stages the scan found (at most its limit: equal to it, more may be pending).
+    pub found: usize,
 }
 
 /// A recorded decision, as returned to the worker.
@@ -236,7 +238,9 @@ impl Db {
         limit: i64,
     ) -> Result<TriggerReport> {
         let mut report = TriggerReport::default();
-        for stage in self.survey_pending_stages(since, limit).await? {
+        let pending = self.survey_pending_stages(since, limit).await?;
+        report.found = pending.len();
+        for stage in pending {
             match self.survey_decide(worker, &stage, now).await? {
                 None => report.raced += 1,
                 Some(d) if d.invitation.decision == "send" => report.sent += 1,
@@ -408,7 +412,7 @@ impl Db {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone FROM survey_invitations i \
+            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone, ji.department_id AS ji_department_id FROM survey_invitations i \
              LEFT JOIN patients p ON p.id = i.patient_id \
              LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id {} ORDER BY i.created_at DESC, i.id DESC LIMIT {}",
             w.sql(),
@@ -436,6 +440,7 @@ impl Db {
                 })
             });
             out.push(InvitationListed {
+                department_id: row::opt_uuid(r, "ji_department_id")?,
                 invitation: inv,
                 address,
             });
@@ -507,6 +512,8 @@ impl Db {
 pub struct InvitationListed {
     #[serde(flatten)]
     pub invitation: Invitation,
+    /// The journey's department.
+    pub department_id: Option<Uuid>,
     pub address: Option<String>,
 }
 

@@ -149,11 +149,7 @@ impl Language {
     }
 }
 
-pub(crate) fn channel_of(s: &str) -> Option<Channel> {
-    Channel::parse(s)
-}
-
-pub(crate) fn json<T: Serialize>(v: &T) -> String {
+pub(crate) fn json<T: Serialize + ?Sized>(v: &T) -> String {
     // Plain data structures of strings, numbers and enums always serialise.
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }

@@ -507,10 +507,10 @@ async fn mark_sent(
                 "status = CASE WHEN status = 'scheduled' THEN '{}' ELSE status END",
                 InvitationStatus::Sent.as_str()
             ),
-            0,
+            0i64,
         )
     } else {
-        ("status = status".to_owned(), 1)
+        ("status = status".to_owned(), 1i64)
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE survey_invitations SET {status_sql}, reminders_sent = reminders_sent + $2, \
