@@ -201,7 +201,7 @@ impl EditPage {
             .find(|e| e.field == field)
             .map(|e| self.t.get(e.code))
     }
-    fn qerr(&self, i: usize, field: &str) -> Option<String> {
+    fn qerr(&self, i: &usize, field: &str) -> Option<String> {
         self.err(&format!("q{i}_{field}"))
     }
 }
