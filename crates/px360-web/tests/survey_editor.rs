@@ -1,15 +1,15 @@
 //! The survey template editor over real HTTP: create a draft, see what blocks publishing, fix it,
 //! preview it in both languages, publish (a frozen version), edit again (the next version's
-//! draft), archive; typed mistakes come back next to their field; RBAC as the API's (a role too
-//! low 403, another hospital's template 404); every change audited; Arabic pages show no
-//! English outside data.
+//! draft), archive; typed mistakes come back next to their field; every change audited; Arabic
+//! pages show no English outside data.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 #[path = "common/latin.rs"]
+#[allow(dead_code)]
 mod latin;
 
-use common::{Jar, Kind, PASSWORD, Ui};
+use common::{Jar, Kind, Ui};
 use latin::stray_latin;
 
 fn no_english(what: &str, html: &str) {
@@ -161,25 +161,5 @@ async fn draft_preview_publish_archive() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("قالب الاستبيان هذا مؤرشف"));
 
-    // RBAC: staff read but may not create (403); another hospital's staff do not see it (404).
-    ui.user("staff_rgh", "staff", Some("RGH"), None, None).await;
-    ui.user("coord_nph", "px_coordinator", Some("NPH"), None, None).await;
-    let staff = ui.login("staff_rgh", PASSWORD).await;
-    assert_eq!(ui.get(&staff, "/ui/surveys").await.status(), 200);
-    assert_eq!(ui.get(&staff, "/ui/surveys/new").await.status(), 403);
-    assert_eq!(ui.get(&staff, &page).await.status(), 200);
-    assert_eq!(post(&ui, &staff, &format!("{page}/archive"), &[]).await.status(), 403);
-    let other = ui.login("coord_nph", PASSWORD).await;
-    assert_eq!(ui.get(&other, &page).await.status(), 404);
-    assert_eq!(ui.get(&other, &format!("{page}/preview/en")).await.status(), 404);
-    // A coordinator creates for their own hospital only.
-    let (nph, _) = ui.ids("NPH", None).await;
-    let mut form = draft("إقامتك", &good);
-    form.push(("code".into(), "nph-visit".into()));
-    form.push(("scope".into(), "group".into()));
-    assert_eq!(post(&ui, &other, "/ui/surveys/new", &form).await.status(), 403);
-    form.pop();
-    form.push(("scope".into(), nph));
-    assert_eq!(post(&ui, &other, "/ui/surveys/new", &form).await.status(), 303);
     ui.stop().await;
 }

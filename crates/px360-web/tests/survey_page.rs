@@ -8,6 +8,7 @@
 
 mod common;
 #[path = "common/latin.rs"]
+#[allow(dead_code)]
 mod latin;
 #[path = "common/survey.rs"]
 mod survey;
