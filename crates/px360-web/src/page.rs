@@ -204,7 +204,11 @@ impl Chrome {
                 if p.may(Resource::Journey, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
                 }
-                if p.may(Resource::SurveyTemplate, Action::Read, &px360_api::own_scope(p)) {
+                if p.may(
+                    Resource::SurveyTemplate,
+                    Action::Read,
+                    &px360_api::own_scope(p),
+                ) {
                     v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));

@@ -27,8 +27,20 @@ async fn survey_browser() {
     let s = survey::publish(&ui, "RGH").await;
 
     for (lang, dir, comment, thanks, expired) in [
-        ("en", "ltr", "The nurses were kind.", "Thank you", "This survey link has expired"),
-        ("ar", "rtl", "كان الممرضون لطفاء.", "شكرًا لك", "انتهت صلاحية رابط هذا الاستبيان"),
+        (
+            "en",
+            "ltr",
+            "The nurses were kind.",
+            "Thank you",
+            "This survey link has expired",
+        ),
+        (
+            "ar",
+            "rtl",
+            "كان الممرضون لطفاء.",
+            "شكرًا لك",
+            "انتهت صلاحية رابط هذا الاستبيان",
+        ),
     ] {
         let shot = |page: &str| format!("{lang}-{page}");
         let token = survey::invite(&ui, &s, lang, Duration::days(7)).await;
@@ -51,7 +63,11 @@ async fn survey_browser() {
             )
             .await
             .unwrap();
-        assert_eq!(low_anchor_left.as_bool(), Some(lang == "en"), "anchor direction");
+        assert_eq!(
+            low_anchor_left.as_bool(),
+            Some(lang == "en"),
+            "anchor direction"
+        );
 
         // With scripts, show-if questions wait for their condition.
         assert!(b.exists("#q-improve[hidden]").await.unwrap());
@@ -71,7 +87,11 @@ async fn survey_browser() {
         let err = b.text("#q-care-error").await.unwrap();
         assert_eq!(
             err,
-            if lang == "en" { "Please answer this question." } else { "يرجى الإجابة عن هذا السؤال." }
+            if lang == "en" {
+                "Please answer this question."
+            } else {
+                "يرجى الإجابة عن هذا السؤال."
+            }
         );
         assert!(
             b.eval("return document.querySelector('#q-recommend-3').checked;")
@@ -87,7 +107,9 @@ async fn survey_browser() {
         b.click("label[for=q-improve-wait]").await.unwrap();
         b.click("label[for=q-improve-communication]").await.unwrap();
         b.click("label[for=q-care-4]").await.unwrap();
-        b.click("label[for=q-doctor_listened-usually]").await.unwrap();
+        b.click("label[for=q-doctor_listened-usually]")
+            .await
+            .unwrap();
         b.click("label[for=q-emergency-yes]").await.unwrap();
         b.wait_until("return !document.querySelector('#q-er_wait').hidden;")
             .await
@@ -116,7 +138,13 @@ async fn survey_browser() {
         b.screenshot(&shot("thanks")).await.unwrap();
         let (answers, partial) = survey::response(&ui, &token).await.expect("stored");
         assert!(!partial);
-        for v in ["\"recommend\"", "communication", "1h_4h", "usually", comment] {
+        for v in [
+            "\"recommend\"",
+            "communication",
+            "1h_4h",
+            "usually",
+            comment,
+        ] {
             assert!(answers.contains(v), "{v} in {answers}");
         }
 

@@ -15,7 +15,11 @@ use latin::stray_latin;
 fn no_english(what: &str, html: &str) {
     assert!(html.contains(r#"dir="rtl""#), "{what}: not right to left");
     let stray = stray_latin(html);
-    assert!(stray.is_empty(), "{what}: English outside data:\n{}", stray.join("\n"));
+    assert!(
+        stray.is_empty(),
+        "{what}: English outside data:\n{}",
+        stray.join("\n")
+    );
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -25,15 +29,27 @@ fn location(r: &reqwest::Response) -> String {
 /// The draft form's fields: the title and questions as (key, kind, en, ar, options, if).
 fn draft<'a>(
     title_ar: &'a str,
-    questions: &'a [(&'a str, &'a str, &'a str, &'a str, &'a str, (&'a str, &'a str, &'a str))],
+    questions: &'a [(
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        (&'a str, &'a str, &'a str),
+    )],
 ) -> Vec<(String, String)> {
     let mut v = vec![
         ("name".to_owned(), "Discharge survey".to_owned()),
         ("title_en".into(), "Your stay".into()),
         ("title_ar".into(), title_ar.into()),
-        ("negative_rule".into(), r#"{"any_of": [{"nps_at_most": 6}]}"#.into()),
+        (
+            "negative_rule".into(),
+            r#"{"any_of": [{"nps_at_most": 6}]}"#.into(),
+        ),
     ];
-    for (i, (key, kind, en, ar, options, (if_key, if_test, if_values))) in questions.iter().enumerate() {
+    for (i, (key, kind, en, ar, options, (if_key, if_test, if_values))) in
+        questions.iter().enumerate()
+    {
         for (f, val) in [
             ("key", *key),
             ("kind", *kind),
@@ -71,7 +87,14 @@ async fn draft_preview_publish_archive() {
     no_english("new", &new);
 
     // A draft without its Arabic text is stored, and the page says what blocks publishing.
-    let nps = ("recommend", "nps", "How likely are you to recommend us?", "", "", ("", "none", ""));
+    let nps = (
+        "recommend",
+        "nps",
+        "How likely are you to recommend us?",
+        "",
+        "",
+        ("", "none", ""),
+    );
     let mut form = draft("", std::slice::from_ref(&nps));
     form.push(("code".into(), "discharge".into()));
     form.push(("scope".into(), rgh.clone()));
@@ -84,7 +107,10 @@ async fn draft_preview_publish_archive() {
     assert_eq!(ui.audits("survey_template.create", Some(&id)).await, 1);
     let html = ui.page(&jar, &to).await;
     assert!(html.contains("تم إنشاء قالب الاستبيان كمسودة."));
-    assert!(html.contains("النص الإنجليزي أو العربي مفقود."), "missing translation listed");
+    assert!(
+        html.contains("النص الإنجليزي أو العربي مفقود."),
+        "missing translation listed"
+    );
     no_english("draft", &html);
     // Publishing now is refused with the reasons.
     let r = post(&ui, &jar, &format!("{page}/publish"), &[]).await;
@@ -93,20 +119,44 @@ async fn draft_preview_publish_archive() {
 
     // Typed mistakes: a bad key and an option line without its Arabic text, next to their fields.
     let bad = [
-        ("Bad key", "rating", "Rate us", "قيّمنا", "", ("", "none", "")),
-        ("reason", "single_choice", "Why?", "لماذا؟", "wait | Waiting", ("", "none", "")),
+        (
+            "Bad key",
+            "rating",
+            "Rate us",
+            "قيّمنا",
+            "",
+            ("", "none", ""),
+        ),
+        (
+            "reason",
+            "single_choice",
+            "Why?",
+            "لماذا؟",
+            "wait | Waiting",
+            ("", "none", ""),
+        ),
     ];
     let r = post(&ui, &jar, &page, &draft("إقامتك", &bad)).await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="q0_key""#) && html.contains("استخدم من ١ إلى ٤٠"));
     assert!(html.contains("اكتب كل خيار هكذا"));
-    assert!(html.contains(r#"value="Bad key""#), "what was typed comes back");
+    assert!(
+        html.contains(r#"value="Bad key""#),
+        "what was typed comes back"
+    );
     no_english("mistakes", &html);
 
     // Complete: NPS, and a choice shown for NPS ≤ 6.
     let good = [
-        ("recommend", "nps", "How likely are you to recommend us?", "ما مدى احتمال أن توصي بنا؟", "", ("", "none", "")),
+        (
+            "recommend",
+            "nps",
+            "How likely are you to recommend us?",
+            "ما مدى احتمال أن توصي بنا؟",
+            "",
+            ("", "none", ""),
+        ),
         (
             "reason",
             "multiple_choice",
@@ -125,23 +175,29 @@ async fn draft_preview_publish_archive() {
 
     // Previews: the patient page in each language, buttons disabled.
     let ar = ui.page(&jar, &format!("{page}/preview/ar")).await;
-    assert!(ar.contains(r#"<html lang="ar" dir="rtl">"#) && ar.contains("ما مدى احتمال أن توصي بنا؟"));
+    assert!(
+        ar.contains(r#"<html lang="ar" dir="rtl">"#) && ar.contains("ما مدى احتمال أن توصي بنا؟")
+    );
     assert!(ar.contains(r#"data-show-key="recommend" data-show-test="at_most""#));
     assert!(ar.contains(" disabled>"));
     no_english("preview", &ar);
     let en = ui.page(&jar, &format!("{page}/preview/en")).await;
     assert!(en.contains(r#"<html lang="en" dir="ltr">"#) && en.contains("What went wrong?"));
-    assert_eq!(ui.get(&jar, &format!("{page}/preview/fr")).await.status(), 404);
+    assert_eq!(
+        ui.get(&jar, &format!("{page}/preview/fr")).await.status(),
+        404
+    );
 
     // Publish: version 1 frozen. Editing again opens version 2's draft.
     let r = post(&ui, &jar, &format!("{page}/publish"), &[]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(ui.audits("survey_template.publish", Some(&id)).await, 1);
-    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_versions WHERE template_id = $1")
-        .bind(&id)
-        .fetch_one(&ui.db.pool)
-        .await
-        .unwrap();
+    let versions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM survey_versions WHERE template_id = $1")
+            .bind(&id)
+            .fetch_one(&ui.db.pool)
+            .await
+            .unwrap();
     assert_eq!(versions, 1);
     let html = ui.page(&jar, &format!("{page}?saved=published")).await;
     assert!(html.contains("تم نشر هذا الإصدار"));
@@ -156,7 +212,10 @@ async fn draft_preview_publish_archive() {
     assert_eq!(r.status(), 303);
     assert_eq!(ui.audits("survey_template.archive", Some(&id)).await, 1);
     let html = ui.page(&jar, &page).await;
-    assert!(!html.contains("حفظ المسودة") && !html.contains("/publish"), "read-only");
+    assert!(
+        !html.contains("حفظ المسودة") && !html.contains("/publish"),
+        "read-only"
+    );
     let r = post(&ui, &jar, &page, &draft("x", &good)).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("قالب الاستبيان هذا مؤرشف"));

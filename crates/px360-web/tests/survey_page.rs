@@ -23,7 +23,11 @@ async fn post(ui: &Ui, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
 
 fn no_english(what: &str, html: &str) {
     let stray = stray_latin(html);
-    assert!(stray.is_empty(), "{what}: English outside data:\n{}", stray.join("\n"));
+    assert!(
+        stray.is_empty(),
+        "{what}: English outside data:\n{}",
+        stray.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,13 +41,24 @@ async fn patient_answers_without_javascript() {
     // The form, in the invitation's language (Arabic), inputs named after the question keys.
     let r = ui.get(&jar, &path).await;
     assert_eq!(r.status(), 200);
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
-    for key in ["recommend", "improve", "care", "doctor_listened", "emergency", "er_wait", "comment"] {
+    for key in [
+        "recommend",
+        "improve",
+        "care",
+        "doctor_listened",
+        "emergency",
+        "er_wait",
+        "comment",
+    ] {
         assert!(html.contains(&format!(r#"name="{key}""#)), "{key}");
     }
     assert!(html.contains("ما مدى احتمال أن توصي بمستشفانا"));
@@ -64,7 +79,10 @@ async fn patient_answers_without_javascript() {
     assert_eq!(ui.audits("survey.response.save_partial", None).await, 1);
     // The next visit shows the saved answer.
     let html = ui.page(&jar, &path).await;
-    assert!(html.contains(r#"id="q-recommend-4" name="recommend" value="4" checked"#), "resumed");
+    assert!(
+        html.contains(r#"id="q-recommend-4" name="recommend" value="4" checked"#),
+        "resumed"
+    );
 
     // Sending with required answers missing: 422, each error next to its question, in Arabic.
     // NPS 4 makes "what should we improve" apply, so it is required too.
@@ -72,21 +90,38 @@ async fn patient_answers_without_javascript() {
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     for key in ["improve", "doctor_listened"] {
-        assert!(html.contains(&format!(r#"id="q-{key}-error""#)), "{key} error");
+        assert!(
+            html.contains(&format!(r#"id="q-{key}-error""#)),
+            "{key} error"
+        );
     }
-    assert!(!html.contains(r#"id="q-er_wait-error""#), "not shown, so not required");
+    assert!(
+        !html.contains(r#"id="q-er_wait-error""#),
+        "not shown, so not required"
+    );
     assert!(!html.contains(r#"id="q-comment-error""#), "optional");
     assert!(html.contains("يرجى الإجابة عن هذا السؤال."));
-    assert!(html.contains(r#"value="2" checked"#), "what was entered comes back");
+    assert!(
+        html.contains(r#"value="2" checked"#),
+        "what was entered comes back"
+    );
     no_english("errors", &html);
     // A value that is not an option, and an over-long comment: refused, nothing stored.
     let long = "ن".repeat(1001);
-    let r = post(&ui, &path, &[("recommend", "11"), ("comment", &long), ("px-save", "1")]).await;
+    let r = post(
+        &ui,
+        &path,
+        &[("recommend", "11"), ("comment", &long), ("px-save", "1")],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="q-recommend-error""#) && html.contains(r#"id="q-comment-error""#));
     let (answers, _) = survey::response(&ui, &token).await.unwrap();
-    assert!(answers.contains("4"), "the saved answer is untouched: {answers}");
+    assert!(
+        answers.contains("4"),
+        "the saved answer is untouched: {answers}"
+    );
 
     // Complete: stored (not partial) before the thank-you page. The emergency wait was not
     // asked ("no"), so its stale value is dropped.
@@ -111,7 +146,10 @@ async fn patient_answers_without_javascript() {
     no_english("thanks", &html);
     let (answers, partial) = survey::response(&ui, &token).await.unwrap();
     assert!(!partial, "submitted");
-    assert!(answers.contains("communication") && !answers.contains("over_4h"), "{answers}");
+    assert!(
+        answers.contains("communication") && !answers.contains("over_4h"),
+        "{answers}"
+    );
     assert_eq!(ui.audits("survey.response.submit", None).await, 1);
 
     // Single use: the link now says it was answered, and a second POST stores nothing.
@@ -142,7 +180,13 @@ async fn expired_unknown_cross_site_and_busy_links_get_clear_pages() {
     assert!(html.contains("This survey link has expired") && !html.contains("<form"));
     // An Arabic invitation's expired page is Arabic, whatever the browser asks for.
     let token_ar = survey::invite(&ui, &s, "ar", Duration::minutes(-5)).await;
-    let r = ui.http.get(ui.url(&format!("/s/{token_ar}"))).header("accept-language", "en").send().await.unwrap();
+    let r = ui
+        .http
+        .get(ui.url(&format!("/s/{token_ar}")))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 410);
     let html = r.text().await.unwrap();
     assert!(html.contains("انتهت صلاحية رابط هذا الاستبيان"));
@@ -153,7 +197,13 @@ async fn expired_unknown_cross_site_and_busy_links_get_clear_pages() {
     assert!(survey::response(&ui, &token).await.is_none());
 
     // Unknown: 404 in the browser's language; no detail, no dump.
-    let r = ui.http.get(ui.url("/s/not-a-real-token")).header("accept-language", "ar").send().await.unwrap();
+    let r = ui
+        .http
+        .get(ui.url("/s/not-a-real-token"))
+        .header("accept-language", "ar")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let html = r.text().await.unwrap();
     assert!(html.contains("لم يتم العثور على الاستبيان"));
@@ -176,12 +226,23 @@ async fn expired_unknown_cross_site_and_busy_links_get_clear_pages() {
     let big = "x".repeat(20_001);
     let r = post(&ui, &format!("/s/{live}"), &[("comment", &big)]).await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("This form could not be read"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This form could not be read")
+    );
 
     // Too many requests from one address: 429 with a page in the patient's language.
     let mut busy = None;
     for _ in 0..200 {
-        let r = ui.http.get(ui.url("/s/guess")).header("accept-language", "ar").send().await.unwrap();
+        let r = ui
+            .http
+            .get(ui.url("/s/guess"))
+            .header("accept-language", "ar")
+            .send()
+            .await
+            .unwrap();
         if r.status() == 429 {
             busy = Some(r);
             break;

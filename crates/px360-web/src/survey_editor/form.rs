@@ -11,9 +11,7 @@ use px360_domain::survey::condition::{ShowIf, Test};
 use px360_domain::survey::content::{ContentError, Issue, MAX_QUESTIONS, SurveyContent};
 use px360_domain::survey::key::Key;
 use px360_domain::survey::negative::NegativeRule;
-use px360_domain::survey::question::{
-    Bilingual, ChoiceOption, Question, QuestionKind, Subject,
-};
+use px360_domain::survey::question::{Bilingual, ChoiceOption, Question, QuestionKind, Subject};
 use std::collections::HashMap;
 
 pub const KINDS: [&str; 7] = [

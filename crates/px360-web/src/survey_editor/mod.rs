@@ -75,7 +75,8 @@ async fn load(
         Action::Read => read_location(p, t.hospital_id),
         _ => location(t.hospital_id),
     };
-    st.authorize(p, ctx, RESOURCE, action, loc, Some(id)).await?;
+    st.authorize(p, ctx, RESOURCE, action, loc, Some(id))
+        .await?;
     Ok(t)
 }
 
@@ -145,9 +146,15 @@ pub async fn list(
                 version: match x.published_version {
                     Some(v) => t.with(
                         "surveys-version-published",
-                        &[("draft", i64::from(x.version).into()), ("published", i64::from(v).into())],
+                        &[
+                            ("draft", i64::from(x.version).into()),
+                            ("published", i64::from(v).into()),
+                        ],
                     ),
-                    None => t.with("surveys-version-draft", &[("draft", i64::from(x.version).into())]),
+                    None => t.with(
+                        "surveys-version-draft",
+                        &[("draft", i64::from(x.version).into())],
+                    ),
                 },
                 updated: stamp(&t, &x.updated_at.to_rfc3339(), "UTC"),
                 name: x.name,
@@ -250,9 +257,9 @@ async fn edit_page(
     let t = req.t();
     let p = &s.principal;
     let mut form = form;
-    let readonly = shown
-        .template
-        .is_some_and(|x| x.status == Status::Archived || !p.may(RESOURCE, Action::Update, &location(x.hospital_id)));
+    let readonly = shown.template.is_some_and(|x| {
+        x.status == Status::Archived || !p.may(RESOURCE, Action::Update, &location(x.hospital_id))
+    });
     if !readonly {
         // The empty block that adds a question.
         form.questions.push(QForm {
@@ -293,9 +300,15 @@ async fn edit_page(
         version_line: shown.template.map(|x| match x.published_version {
             Some(v) => t.with(
                 "surveys-version-published",
-                &[("draft", i64::from(x.version).into()), ("published", i64::from(v).into())],
+                &[
+                    ("draft", i64::from(x.version).into()),
+                    ("published", i64::from(v).into()),
+                ],
             ),
-            None => t.with("surveys-version-draft", &[("draft", i64::from(x.version).into())]),
+            None => t.with(
+                "surveys-version-draft",
+                &[("draft", i64::from(x.version).into())],
+            ),
         }),
         notice: shown.notice.map(|k| t.get(k)),
         conflict: shown.conflict.map(|k| t.get(k)),
@@ -341,7 +354,19 @@ pub async fn new_form(
         issues: Vec::new(),
         issues_alert: false,
     };
-    edit_page(&st, &req, &s, none, String::new(), String::new(), scope, EditorForm::default(), Vec::new(), StatusCode::OK).await
+    edit_page(
+        &st,
+        &req,
+        &s,
+        none,
+        String::new(),
+        String::new(),
+        scope,
+        EditorForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn pairs(body: &Bytes) -> Vec<(String, String)> {
@@ -404,10 +429,34 @@ pub async fn create(
     let content = match form.to_content() {
         Ok(c) => c,
         Err(DraftError::Fields(errs)) => {
-            return edit_page(&st, &req, &s, none(Vec::new(), false), code, name, scope, form, errs, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return edit_page(
+                &st,
+                &req,
+                &s,
+                none(Vec::new(), false),
+                code,
+                name,
+                scope,
+                form,
+                errs,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
         Err(DraftError::Bounds(issues)) => {
-            return edit_page(&st, &req, &s, none(issues, true), code, name, scope, form, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return edit_page(
+                &st,
+                &req,
+                &s,
+                none(issues, true),
+                code,
+                name,
+                scope,
+                form,
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let new = NewSurveyTemplate {
@@ -420,7 +469,21 @@ pub async fn create(
     match st.db.create_survey_template(&actor(&s, &ctx), &new).await {
         Ok(t) => Ok(Redirect::to(&format!("/ui/surveys/{}?saved=created", t.id)).into_response()),
         Err(e) => match store_field_error(&e) {
-            Some(fe) => edit_page(&st, &req, &s, none(Vec::new(), false), code, name, scope, form, vec![fe], StatusCode::UNPROCESSABLE_ENTITY).await,
+            Some(fe) => {
+                edit_page(
+                    &st,
+                    &req,
+                    &s,
+                    none(Vec::new(), false),
+                    code,
+                    name,
+                    scope,
+                    form,
+                    vec![fe],
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             None => Err(e.into()),
         },
     }
@@ -451,7 +514,19 @@ pub async fn edit(
         issues: Vec::new(),
         issues_alert: false,
     };
-    edit_page(&st, &req, &s, shown, t.code.clone(), t.name.clone(), String::new(), EditorForm::of(&t.content), Vec::new(), StatusCode::OK).await
+    edit_page(
+        &st,
+        &req,
+        &s,
+        shown,
+        t.code.clone(),
+        t.name.clone(),
+        String::new(),
+        EditorForm::of(&t.content),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn lifecycle_conflict(e: &LifecycleError) -> &'static str {
@@ -485,23 +560,51 @@ pub async fn save(
                 issues,
                 issues_alert: alert,
             };
-            edit_page(&st, req, s, shown, t.code.clone(), name, String::new(), form, errs, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(
+                &st,
+                req,
+                s,
+                shown,
+                t.code.clone(),
+                name,
+                String::new(),
+                form,
+                errs,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     };
     let content = match form.to_content() {
         Ok(c) => c,
-        Err(DraftError::Fields(errs)) => return again(Vec::new(), false, None, errs, form, name).await,
-        Err(DraftError::Bounds(issues)) => return again(issues, true, None, Vec::new(), form, name).await,
+        Err(DraftError::Fields(errs)) => {
+            return again(Vec::new(), false, None, errs, form, name).await;
+        }
+        Err(DraftError::Bounds(issues)) => {
+            return again(issues, true, None, Vec::new(), form, name).await;
+        }
     };
     let changes = SurveyTemplateChanges {
         name: Some(name.clone()),
         content: Some(content),
         policy: None,
     };
-    match st.db.update_survey_template(&actor(&s, &ctx), t.id, &changes).await {
+    match st
+        .db
+        .update_survey_template(&actor(&s, &ctx), t.id, &changes)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/ui/surveys/{}?saved=draft", t.id)).into_response()),
         Err(SurveyTemplateError::Lifecycle(e)) => {
-            again(Vec::new(), false, Some(lifecycle_conflict(&e)), Vec::new(), form, name).await
+            again(
+                Vec::new(),
+                false,
+                Some(lifecycle_conflict(&e)),
+                Vec::new(),
+                form,
+                name,
+            )
+            .await
         }
         Err(SurveyTemplateError::Store(e)) => match store_field_error(&e) {
             Some(fe) => again(Vec::new(), false, None, vec![fe], form, name).await,
@@ -532,7 +635,19 @@ pub async fn publish(
                 issues,
                 issues_alert: true,
             };
-            edit_page(&st, &req, &s, shown, t.code.clone(), t.name.clone(), String::new(), EditorForm::of(&t.content), Vec::new(), StatusCode::CONFLICT).await
+            edit_page(
+                &st,
+                &req,
+                &s,
+                shown,
+                t.code.clone(),
+                t.name.clone(),
+                String::new(),
+                EditorForm::of(&t.content),
+                Vec::new(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(SurveyTemplateError::Store(e)) => Err(e.into()),
     }
@@ -556,7 +671,19 @@ pub async fn archive(
                 issues: Vec::new(),
                 issues_alert: false,
             };
-            edit_page(&st, &req, &s, shown, t.code.clone(), t.name.clone(), String::new(), EditorForm::of(&t.content), Vec::new(), StatusCode::CONFLICT).await
+            edit_page(
+                &st,
+                &req,
+                &s,
+                shown,
+                t.code.clone(),
+                t.name.clone(),
+                String::new(),
+                EditorForm::of(&t.content),
+                Vec::new(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(SurveyTemplateError::Store(e)) => Err(e.into()),
     }

@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(parse(b"nps=9&px-save=1").unwrap().intent, Intent::Save);
         assert_eq!(parse(b"nps=9").unwrap().intent, Intent::Submit);
         assert_eq!(parse(b"").unwrap().intent, Intent::Submit);
-        let many = (0..1001).map(|i| format!("f{i}=1")).collect::<Vec<_>>().join("&");
+        let many = (0..1001)
+            .map(|i| format!("f{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&");
         assert_eq!(
             parse(many.as_bytes()).unwrap_err(),
             SubmissionError::TooManyFields

@@ -110,12 +110,13 @@ pub fn survey_page(
 ) -> Result<String, askama::Error> {
     let t = Tr(lang);
     let built = view::build(content, lang, values, errors);
-    let title = content
-        .title
-        .get(view::survey_lang(lang))
-        .to_owned();
+    let title = content.title.get(view::survey_lang(lang)).to_owned();
     let (action, switch, preview) = match mode {
-        Mode::Live { action } => (action.to_owned(), Some(Switch::to_other(action, lang)), None),
+        Mode::Live { action } => (
+            action.to_owned(),
+            Some(Switch::to_other(action, lang)),
+            None,
+        ),
         Mode::Preview { back } => (String::new(), None, Some(back.to_owned())),
     };
     SurveyPage {
@@ -249,8 +250,8 @@ pub(crate) mod tests {
     use super::*;
     use px360_domain::survey::condition::{ShowIf, Test};
     use px360_domain::survey::key::Key;
-    use px360_domain::survey::publish::PublishedSurvey;
     use px360_domain::survey::negative::NegativeRule;
+    use px360_domain::survey::publish::PublishedSurvey;
     use px360_domain::survey::question::{
         Bilingual, ChoiceOption, Question, QuestionKind, Subject,
     };
@@ -337,12 +338,22 @@ pub(crate) mod tests {
         .unwrap();
         assert!(html.contains(r#"<html lang="ar" dir="rtl">"#));
         assert!(html.contains(r#"<form method="post" action="/s/abc""#));
-        for key in ["nps", "why", "rating", "er", "er_wait", "doctor_listened", "comment"] {
+        for key in [
+            "nps",
+            "why",
+            "rating",
+            "er",
+            "er_wait",
+            "doctor_listened",
+            "comment",
+        ] {
             assert!(html.contains(&format!(r#"name="{key}""#)), "{key}");
         }
         assert!(html.contains(r#"type="checkbox" id="q-why-wait" name="why" value="wait""#));
         assert!(html.contains(r#"<label for="q-nps-10">١٠</label>"#));
-        assert!(html.contains(r#"data-show-key="nps" data-show-test="at_most" data-show-values="6""#));
+        assert!(
+            html.contains(r#"data-show-key="nps" data-show-test="at_most" data-show-values="6""#)
+        );
         assert!(html.contains(r#"href="/s/abc?lang=en""#));
         assert!(!html.contains("style="), "no inline styles (CSP)");
         assert!(!html.contains("<script>"), "no inline scripts (CSP)");
@@ -355,8 +366,17 @@ pub(crate) mod tests {
             key: "rating".into(),
             code: ErrorCode::Required,
         }];
-        let html = survey_page(s.content(), Lang::Ar, Mode::Preview { back: "/ui/surveys/x" }, &Values::new(), &errors, None)
-            .unwrap();
+        let html = survey_page(
+            s.content(),
+            Lang::Ar,
+            Mode::Preview {
+                back: "/ui/surveys/x",
+            },
+            &Values::new(),
+            &errors,
+            None,
+        )
+        .unwrap();
         assert!(html.contains(r#"aria-describedby="q-rating-anchors q-rating-error""#));
         assert!(html.contains(r#"id="q-rating-error""#));
         assert!(html.contains(&Tr(Lang::Ar).get("survey-answer-required")));
@@ -378,7 +398,11 @@ pub(crate) mod tests {
                 let html = message_page(m, lang, Some("/s/x")).unwrap();
                 let t = Tr(lang);
                 let title = t.get(&format!("survey-{}-title", m.name()));
-                assert_ne!(title, format!("survey-{}-title", m.name()), "catalogue has it");
+                assert_ne!(
+                    title,
+                    format!("survey-{}-title", m.name()),
+                    "catalogue has it"
+                );
                 assert!(html.contains(&title));
             }
         }

@@ -85,7 +85,10 @@ pub fn content() -> SurveyContent {
     });
     er_wait.subject = Subject::Department;
     SurveyContent::new(
-        Bilingual::new("Your visit to Riverside General", "زيارتك لمستشفى ريفرسايد العام"),
+        Bilingual::new(
+            "Your visit to Riverside General",
+            "زيارتك لمستشفى ريفرسايد العام",
+        ),
         vec![
             q(
                 "recommend",
@@ -149,11 +152,7 @@ pub async fn publish(ui: &Ui, hospital_code: &str) -> Published {
         )
         .await
         .unwrap();
-    let (_, v) = ui
-        .db
-        .publish_survey_template(&actor, t.id)
-        .await
-        .unwrap();
+    let (_, v) = ui.db.publish_survey_template(&actor, t.id).await.unwrap();
     Published {
         template_id: t.id,
         version_id: v.id,
@@ -188,13 +187,15 @@ pub async fn invite(ui: &Ui, p: &Published, lang: &str, expires_in: Duration) ->
     .await
     .unwrap();
     let (token, hash) = px360_store::surveys::mint_token();
-    sqlx::query("INSERT INTO survey_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
-        .bind(hash)
-        .bind(&id)
-        .bind(ts(now))
-        .execute(&ui.db.writer)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO survey_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(hash)
+    .bind(&id)
+    .bind(ts(now))
+    .execute(&ui.db.writer)
+    .await
+    .unwrap();
     token
 }
 
