@@ -353,6 +353,20 @@ impl Browser {
         Ok(path)
     }
 
+    /// PNG screenshot of the first element matching `css` (scrolled into view) to
+    /// `target/screenshots/<test>/<name>.png`; returns the path.
+    pub async fn screenshot_element(&self, css: &str, name: &str) -> Result<PathBuf> {
+        let e = self.find(css).await?;
+        let png = self.get(&format!("/element/{}/screenshot", e.0)).await?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .map_err(|e| err("element screenshot", e))?;
+        std::fs::create_dir_all(&self.shots).map_err(|e| err("screenshot dir", e))?;
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).map_err(|e| err("element screenshot", e))?;
+        Ok(path)
+    }
+
     /// End the session and stop chromedriver (dropping the browser also stops chromedriver,
     /// which takes Chromium with it).
     pub async fn quit(mut self) {

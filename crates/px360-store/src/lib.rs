@@ -26,6 +26,7 @@ mod process;
 pub mod row;
 pub mod schedules;
 pub mod seed;
+pub mod survey_page;
 pub mod surveys;
 pub mod templates;
 

@@ -29,6 +29,8 @@ mod org_pages;
 pub mod page;
 mod people;
 pub mod session;
+pub mod survey_editor;
+pub mod survey_page;
 
 use axum::Router;
 use axum::http::Method;
@@ -98,6 +100,21 @@ pub fn router(st: AppState) -> Router {
             post(integrations::test_event),
         )
         .route("/ui/audit", get(audit::page))
+        .route("/ui/surveys", get(survey_editor::list))
+        .route(
+            "/ui/surveys/new",
+            get(survey_editor::new_form).post(survey_editor::create),
+        )
+        .route(
+            "/ui/surveys/{id}",
+            get(survey_editor::edit).post(survey_editor::save),
+        )
+        .route("/ui/surveys/{id}/publish", post(survey_editor::publish))
+        .route("/ui/surveys/{id}/archive", post(survey_editor::archive))
+        .route(
+            "/ui/surveys/{id}/preview/{lang}",
+            get(survey_editor::preview),
+        )
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 
@@ -125,6 +142,8 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/assets/{*path}", get(assets::serve))
         .merge(pages)
         .merge(public)
+        // The patient's survey link (public, rate-limited, its own error pages).
+        .merge(survey_page::routes::routes())
         .layer(from_fn_with_state(st.clone(), csrf::protect))
         .layer(from_fn(page::context))
         .layer(from_fn(page::security_headers))

@@ -170,6 +170,7 @@ pub enum Nav {
     Templates,
     Integrations,
     Audit,
+    Surveys,
 }
 
 pub struct NavLink {
@@ -206,6 +207,13 @@ impl Chrome {
                 }
                 if p.may(Resource::Journey, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Journeys, "/ui/journeys", "nav-journeys"));
+                }
+                if p.may(
+                    Resource::SurveyTemplate,
+                    Action::Read,
+                    &px360_api::own_scope(p),
+                ) {
+                    v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).
