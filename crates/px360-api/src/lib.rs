@@ -5,8 +5,10 @@
 //! action and where the object lives; denials are audited, and objects outside the caller's
 //! scope answer 404 so that their existence is not disclosed.
 
+pub mod actions;
 pub mod api_keys;
 pub mod auth;
+pub mod complaints;
 pub mod client_ip;
 pub mod departments;
 pub mod employees;
@@ -19,6 +21,7 @@ pub mod ops;
 pub mod paging;
 pub mod patients;
 pub mod physicians;
+pub mod sla;
 pub mod templates;
 pub mod time_format;
 pub mod users;
@@ -49,6 +52,8 @@ pub struct ApiConfig {
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client (rate limits,
     /// audit); empty: the peer address is the client.
     pub trusted_proxies: client_ip::TrustedProxies,
+    /// Where complaint and action attachments are stored (outside the database).
+    pub attachments_dir: std::path::PathBuf,
 }
 
 impl Default for ApiConfig {
@@ -61,6 +66,7 @@ impl Default for ApiConfig {
             events_burst: 20_000,
             events_period: Duration::from_micros(100),
             trusted_proxies: client_ip::TrustedProxies::default(),
+            attachments_dir: std::env::temp_dir().join("px360-attachments"),
         }
     }
 }
@@ -77,6 +83,8 @@ pub struct AppState {
     pub key_cache: Arc<auth::KeyCache>,
     /// Group-commit writer for integration events.
     pub intake: px360_store::events::IntakeQueue,
+    /// Attachment bytes (complaints, action evidence).
+    pub files: px360_store::attachments::FileStore,
 }
 
 impl AppState {
@@ -97,6 +105,7 @@ impl AppState {
                 Some(jobs.accept_hook()),
             ),
             key_cache: Arc::new(auth::KeyCache::new(Duration::from_secs(5))),
+            files: px360_store::attachments::FileStore::new(cfg.attachments_dir.clone()),
             db,
             cfg: Arc::new(cfg),
             jobs,
@@ -255,6 +264,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::ApiKey => "api_key",
         Resource::Event => "inbound_event",
         Resource::Audit => "audit",
+        Resource::Complaint => "complaint",
+        Resource::PxAction => "px_action",
+        Resource::SlaConfig => "sla_config",
+        Resource::ComplaintCategory => "complaint_category",
     }
 }
 
@@ -310,6 +323,9 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(events::routes(cfg))
         .merge(api_keys::routes())
         .merge(ops::routes())
+        .merge(complaints::routes())
+        .merge(actions::routes())
+        .merge(sla::routes())
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

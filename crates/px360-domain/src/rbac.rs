@@ -272,6 +272,14 @@ pub enum Resource {
     ApiKey,
     Event,
     Audit,
+    /// Complaints (with their timeline and attachments).
+    Complaint,
+    /// PX actions.
+    PxAction,
+    /// A hospital's SLA calendar, policies and escalation ladder.
+    SlaConfig,
+    /// The group-wide complaint category taxonomy.
+    ComplaintCategory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,6 +314,15 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (ApiKey, Read | Create | Delete) => 80,
         (Event, Read | Operate) => 50,
         (Audit, Read) => 80,
+        // Complaints carry patient data: no viewers. Staff take complaints in; who may move one
+        // through its lifecycle (assignee, coordinator) is the domain machine's decision.
+        (Complaint, Read | Create | Update) => 20,
+        (PxAction, Read | Update) => 20,
+        (PxAction, Create) => 50,
+        (SlaConfig, Read) => 50,
+        (SlaConfig, Update) => 80,
+        (ComplaintCategory, Read) => 10,
+        (ComplaintCategory, Create | Update) => 100,
         _ => return None,
     })
 }

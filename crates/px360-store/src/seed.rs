@@ -115,6 +115,11 @@ impl Db {
         }
         for (hi, (hcode, hname)) in HOSPITALS.iter().enumerate() {
             let h = insert_hospital(&mut *tx, hcode, hname, "Asia/Riyadh").await?;
+            // SLA business calendar: Asia/Riyadh, Friday–Saturday weekend, Saudi holidays.
+            if let Ok(hid) = uuid::Uuid::parse_str(&h.id) {
+                let cal = crate::sla::config::CalendarInput::riyadh_demo();
+                crate::sla::config::put_calendar(&mut tx, hid, &cal, None).await?;
+            }
             for (di, (dcode, dname)) in DEPARTMENTS.iter().enumerate() {
                 let d = insert_department(&mut *tx, &h.id, dcode, dname).await?;
                 for k in 1..=2 {

@@ -175,6 +175,8 @@ async fn main() -> anyhow::Result<()> {
     opts.queue.heartbeat = Duration::from_secs(cli.job_heartbeat_secs.max(1));
     opts.sweep_every = Duration::from_secs(cli.sweep_every_secs.max(1));
     opts.sweep_grace = Duration::from_secs(cli.sweep_grace_secs);
+    // Complaint and action attachments live next to the other data, outside the database.
+    opts.api.attachments_dir = cli.data_dir.join("attachments");
     // Created and migrated on every start, as the application database is.
     let mut audit = px360::audit::AuditOptions::in_dir(&cli.data_dir);
     if let Some(p) = cli.audit_key_file {
