@@ -66,9 +66,18 @@ pub async fn create_action(
     }
     let severity = Severity::parse(&b.severity);
     if severity.is_none() {
-        errs.push(FieldError::new("severity", "must be low, medium, high or critical"));
+        errs.push(FieldError::new(
+            "severity",
+            "must be low, medium, high or critical",
+        ));
     }
-    if !st.db.complaint_categories(false).await?.iter().any(|c| c.code == b.category_code) {
+    if !st
+        .db
+        .complaint_categories(false)
+        .await?
+        .iter()
+        .any(|c| c.code == b.category_code)
+    {
         errs.push(FieldError::new("category_code", "unknown category"));
     }
     let (hospital, department) = match b.department_id {
@@ -84,12 +93,25 @@ pub async fn create_action(
     };
     let (Some(hospital), Some(severity), true) = (hospital, severity, errs.is_empty()) else {
         if errs.is_empty() {
-            errs.push(FieldError::new("hospital_id", "a hospital or a department is required"));
+            errs.push(FieldError::new(
+                "hospital_id",
+                "a hospital or a department is required",
+            ));
         }
         return Err(ApiError::Validation(errs));
     };
-    st.authorize(&p, &ctx, Resource::PxAction, Act::Create,
-        obj(&hospital.to_string(), department.map(|d| d.to_string()).as_deref()), None).await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::PxAction,
+        Act::Create,
+        obj(
+            &hospital.to_string(),
+            department.map(|d| d.to_string()).as_deref(),
+        ),
+        None,
+    )
+    .await?;
     let origin = match b.complaint_id {
         Some(cid) => {
             let c = crate::complaints::load(&st, &p, &ctx, cid, Act::Read).await?;
@@ -112,7 +134,14 @@ pub async fn create_action(
                 .ok()
                 .filter(|_| u.is_active)
                 .ok_or_else(|| field("owner_id", "unknown user"))?;
-            if !up.may(Resource::PxAction, Act::Update, &obj(&hospital.to_string(), department.map(|d| d.to_string()).as_deref())) {
+            if !up.may(
+                Resource::PxAction,
+                Act::Update,
+                &obj(
+                    &hospital.to_string(),
+                    department.map(|d| d.to_string()).as_deref(),
+                ),
+            ) {
                 return Err(field("owner_id", "this user cannot work on the action"));
             }
             o
@@ -120,33 +149,65 @@ pub async fn create_action(
         None => {
             let cal = px360_store::sla::config::business_calendar(&mut tx, hospital).await?;
             let plan = CreationRules::default().by_hand(
-                origin.clone(), &b.category_code, severity,
-                Placement { hospital_id: Some(hospital), department_id: department }, now,
-                (&px360_domain::sla::SlaPolicy::demo_default(), &cal));
+                origin.clone(),
+                &b.category_code,
+                severity,
+                Placement {
+                    hospital_id: Some(hospital),
+                    department_id: department,
+                },
+                now,
+                (&px360_domain::sla::SlaPolicy::demo_default(), &cal),
+            );
             store::resolve_owner(&mut tx, &plan.owner)
                 .await?
-                .ok_or_else(|| field("owner_id", "no one holds the owner role here: name an owner"))?
+                .ok_or_else(|| {
+                    field(
+                        "owner_id",
+                        "no one holds the owner role here: name an owner",
+                    )
+                })?
         }
     };
-    let (a, created) = store::insert(&mut tx, &NewAction {
-        hospital_id: hospital,
-        department_id: department,
-        origin,
-        category_code: b.category_code.clone(),
-        title: b.title.trim().to_owned(),
-        description: b.description.trim().to_owned(),
-        severity,
-        owner_id: owner,
-        created_by: Some(p.user_id()),
-    }, now).await?;
+    let (a, created) = store::insert(
+        &mut tx,
+        &NewAction {
+            hospital_id: hospital,
+            department_id: department,
+            origin,
+            category_code: b.category_code.clone(),
+            title: b.title.trim().to_owned(),
+            description: b.description.trim().to_owned(),
+            severity,
+            owner_id: owner,
+            created_by: Some(p.user_id()),
+        },
+        now,
+    )
+    .await?;
     if !created {
         tx.rollback().await.map_err(tx_err)?;
         return Ok((StatusCode::OK, Json(a)));
     }
-    px360_store::sla::scan::notify(&mut tx, &owner.to_string(), "assigned", (ItemKind::Action, a.id),
-        &format!("own:{}:1", a.id), &serde_json::json!({"title_chars": a.title.chars().count()}), now).await?;
-    let e = AppState::entry(&p, &ctx, "px_action.create", "px_action", &a.id.to_string(), Some(&hospital.to_string()),
-        serde_json::json!({"origin": a.origin_kind, "origin_id": a.origin_id, "severity": a.severity.as_str(), "owner_id": owner, "due_at": a.due_at}));
+    px360_store::sla::scan::notify(
+        &mut tx,
+        &owner.to_string(),
+        "assigned",
+        (ItemKind::Action, a.id),
+        &format!("own:{}:1", a.id),
+        &serde_json::json!({"title_chars": a.title.chars().count()}),
+        now,
+    )
+    .await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "px_action.create",
+        "px_action",
+        &a.id.to_string(),
+        Some(&hospital.to_string()),
+        serde_json::json!({"origin": a.origin_kind, "origin_id": a.origin_id, "severity": a.severity.as_str(), "owner_id": owner, "due_at": a.due_at}),
+    );
     commit_audited(tx, &e).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
@@ -167,15 +228,42 @@ pub async fn board(
     ctx: Ctx,
     Query(q): Query<BoardQuery>,
 ) -> ApiResult<Json<Vec<Action>>> {
-    st.authorize(&p, &ctx, Resource::PxAction, Act::Read, own_scope(&p), None).await?;
+    st.authorize(&p, &ctx, Resource::PxAction, Act::Read, own_scope(&p), None)
+        .await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    Ok(Json(st.db.action_board(q.board.unwrap_or(Board::Mine), p.user_id(), &crate::filter(&p), Utc::now(), limit).await?))
+    Ok(Json(
+        st.db
+            .action_board(
+                q.board.unwrap_or(Board::Mine),
+                p.user_id(),
+                &crate::filter(&p),
+                Utc::now(),
+                limit,
+            )
+            .await?,
+    ))
 }
 
-pub async fn load(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, action: Act) -> ApiResult<Action> {
+pub async fn load(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    action: Act,
+) -> ApiResult<Action> {
     let a = st.db.px_action(id).await?;
-    st.authorize(p, ctx, Resource::PxAction, action,
-        obj(&a.hospital_id.to_string(), a.department_id.map(|d| d.to_string()).as_deref()), Some(&id.to_string())).await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::PxAction,
+        action,
+        obj(
+            &a.hospital_id.to_string(),
+            a.department_id.map(|d| d.to_string()).as_deref(),
+        ),
+        Some(&id.to_string()),
+    )
+    .await?;
     Ok(a)
 }
 
@@ -212,7 +300,13 @@ fn machine_error(e: ActionError) -> ApiError {
 }
 
 /// Apply a lifecycle command as `p` (API and web UI).
-pub async fn transition(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, cmd: &ActionCommand) -> ApiResult<Action> {
+pub async fn transition(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    cmd: &ActionCommand,
+) -> ApiResult<Action> {
     let a = load(st, p, ctx, id, Act::Update).await?;
     if let ActionCommand::AddEvidence { evidence } = cmd {
         let n = evidence.note.trim().chars().count();
@@ -234,9 +328,18 @@ pub async fn transition(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, cmd: 
             StoreError::NotFound => field("to", "unknown user"),
             e => e.into(),
         })?;
-        let up = Principal::new(u.id, u.role, u.hospital_id, u.department_id).ok().filter(|_| u.is_active)
+        let up = Principal::new(u.id, u.role, u.hospital_id, u.department_id)
+            .ok()
+            .filter(|_| u.is_active)
             .ok_or_else(|| field("to", "unknown user"))?;
-        if !up.may(Resource::PxAction, Act::Update, &obj(&a.hospital_id.to_string(), a.department_id.map(|d| d.to_string()).as_deref())) {
+        if !up.may(
+            Resource::PxAction,
+            Act::Update,
+            &obj(
+                &a.hospital_id.to_string(),
+                a.department_id.map(|d| d.to_string()).as_deref(),
+            ),
+        ) {
             return Err(field("to", "this user cannot work on the action"));
         }
     }
@@ -245,14 +348,37 @@ pub async fn transition(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, cmd: 
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let updated = store::apply(&mut tx, id, &t.next, &t.events, p.user_id(), now).await?;
     if let ActionCommand::Reassign { to } = cmd {
-        px360_store::sla::scan::notify(&mut tx, &to.to_string(), "assigned", (ItemKind::Action, id),
-            &format!("own:{id}:{}", now.timestamp_micros()), &serde_json::json!({}), now).await?;
+        px360_store::sla::scan::notify(
+            &mut tx,
+            &to.to_string(),
+            "assigned",
+            (ItemKind::Action, id),
+            &format!("own:{id}:{}", now.timestamp_micros()),
+            &serde_json::json!({}),
+            now,
+        )
+        .await?;
     }
     // Event names and ids only: notes and reasons stay in the action's log, not the audit log.
-    let names: Vec<String> = t.events.iter().map(|e| serde_json::to_value(e).ok()
-        .and_then(|v| v["event"].as_str().map(str::to_owned)).unwrap_or_default()).collect();
-    let e = AppState::entry(p, ctx, &format!("px_action.{}", cmd.name()), "px_action", &id.to_string(), Some(&a.hospital_id.to_string()),
-        serde_json::json!({"events": names, "from": a.status.as_str(), "to": updated.status.as_str(), "owner_id": updated.owner_id}));
+    let names: Vec<String> = t
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e)
+                .ok()
+                .and_then(|v| v["event"].as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    let e = AppState::entry(
+        p,
+        ctx,
+        &format!("px_action.{}", cmd.name()),
+        "px_action",
+        &id.to_string(),
+        Some(&a.hospital_id.to_string()),
+        serde_json::json!({"events": names, "from": a.status.as_str(), "to": updated.status.as_str(), "owner_id": updated.owner_id}),
+    );
     commit_audited(tx, &e).await?;
     Ok(updated)
 }

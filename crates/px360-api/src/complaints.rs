@@ -46,14 +46,11 @@ fn text(name: &str, v: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-fn opt_text(name: &str, v: Option<&str>, max: usize) -> ApiResult<()> {
-    match v {
-        Some(v) => text(name, v, max),
-        None => Ok(()),
-    }
-}
-
-pub(crate) fn tx_err(e: sqlx::Error) -> ApiError {
+/// A transaction begin/commit failure, as a store error would answer.
+pub(crate) fn tx_err<E>(e: E) -> ApiError
+where
+    StoreError: From<E>,
+{
     StoreError::from(e).into()
 }
 
@@ -63,8 +60,15 @@ pub async fn list_categories(
     Authed(p): Authed,
     ctx: Ctx,
 ) -> ApiResult<Json<Vec<Category>>> {
-    st.authorize(&p, &ctx, Resource::ComplaintCategory, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::ComplaintCategory,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     Ok(Json(st.db.complaint_categories(false).await?))
 }
 
@@ -77,8 +81,15 @@ pub async fn put_category(
     Path(code): Path<String>,
     Json(mut b): Json<CategoryInput>,
 ) -> ApiResult<Json<Category>> {
-    st.authorize(&p, &ctx, Resource::ComplaintCategory, Action::Update, px360_domain::rbac::ObjectScope::Group, None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::ComplaintCategory,
+        Action::Update,
+        px360_domain::rbac::ObjectScope::Group,
+        None,
+    )
+    .await?;
     if code.is_empty()
         || code.len() > 40
         || !code
@@ -92,8 +103,15 @@ pub async fn put_category(
     b.code = code;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let cat = store::put_category(&mut tx, &b).await?;
-    let e = AppState::entry(&p, &ctx, "complaint_category.put", "complaint_category", &cat.code, None,
-        serde_json::json!({"name_en": cat.name_en, "name_ar": cat.name_ar, "is_active": cat.is_active}));
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "complaint_category.put",
+        "complaint_category",
+        &cat.code,
+        None,
+        serde_json::json!({"name_en": cat.name_en, "name_ar": cat.name_ar, "is_active": cat.is_active}),
+    );
     commit_audited(tx, &e).await?;
     Ok(Json(cat))
 }
@@ -129,13 +147,26 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     let mut check = |name: &str, v: Option<&str>, max: usize, required: bool| {
         let n = v.map(|v| v.trim().chars().count()).unwrap_or(0);
         if (required && n == 0) || n > max || (v.is_some() && n == 0) {
-            errs.push(FieldError::new(name, &format!("must be 1-{max} characters")));
+            errs.push(FieldError::new(
+                name,
+                &format!("must be 1-{max} characters"),
+            ));
         }
     };
     check("subject", Some(&b.subject), 200, true);
     check("description", Some(&b.description), 4000, true);
-    check("complainant_name", b.complainant_name.as_deref(), 200, false);
-    check("complainant_contact", b.complainant_contact.as_deref(), 200, false);
+    check(
+        "complainant_name",
+        b.complainant_name.as_deref(),
+        200,
+        false,
+    );
+    check(
+        "complainant_contact",
+        b.complainant_contact.as_deref(),
+        200,
+        false,
+    );
     check("encounter_id", b.encounter_id.as_deref(), 100, false);
     check("source_system", b.source_system.as_deref(), 50, false);
     check("external_ref", b.external_ref.as_deref(), 100, false);
@@ -144,7 +175,10 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
         Some(s) => match Severity::parse(s) {
             Some(v) => Some(v),
             None => {
-                errs.push(FieldError::new("severity", "must be low, medium, high or critical"));
+                errs.push(FieldError::new(
+                    "severity",
+                    "must be low, medium, high or critical",
+                ));
                 None
             }
         },
@@ -157,11 +191,17 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
         errs.push(FieldError::new("language", "must be en or ar"));
     }
     if b.external_ref.is_some() != b.source_system.is_some() {
-        errs.push(FieldError::new("external_ref", "source_system and external_ref go together"));
+        errs.push(FieldError::new(
+            "external_ref",
+            "source_system and external_ref go together",
+        ));
     }
     let cats = st.db.complaint_categories(true).await?;
     if !cats.iter().any(|c| c.code == b.category_code) {
-        errs.push(FieldError::new("category_code", "is not an active category"));
+        errs.push(FieldError::new(
+            "category_code",
+            "is not an active category",
+        ));
     }
     // The department decides the hospital: a hospital id next to it must agree.
     let (hospital, department) = match b.department_id {
@@ -169,7 +209,10 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
             Ok(dept) => {
                 let h = Uuid::parse_str(&dept.hospital_id).ok();
                 if b.hospital_id.is_some() && b.hospital_id != h {
-                    errs.push(FieldError::new("department_id", "belongs to another hospital"));
+                    errs.push(FieldError::new(
+                        "department_id",
+                        "belongs to another hospital",
+                    ));
                 }
                 (h, Some(d))
             }
@@ -183,25 +226,30 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     };
     let Some(hospital) = hospital else {
         if errs.is_empty() {
-            errs.push(FieldError::new("hospital_id", "a hospital or a department is required"));
+            errs.push(FieldError::new(
+                "hospital_id",
+                "a hospital or a department is required",
+            ));
         }
         return Err(ApiError::Validation(errs));
     };
     if let Some(pid) = b.patient_id {
         match st.db.patient(&pid.to_string()).await {
             Ok(pt) if pt.hospital_id == hospital.to_string() => {}
-            Ok(_) | Err(StoreError::NotFound) => {
-                errs.push(FieldError::new("patient_id", "unknown patient in this hospital"))
-            }
+            Ok(_) | Err(StoreError::NotFound) => errs.push(FieldError::new(
+                "patient_id",
+                "unknown patient in this hospital",
+            )),
             Err(e) => return Err(e.into()),
         }
     }
     if let Some(ph) = b.physician_id {
         match st.db.physician(&ph.to_string()).await {
             Ok(x) if x.hospital_id == hospital.to_string() => {}
-            Ok(_) | Err(StoreError::NotFound) => {
-                errs.push(FieldError::new("physician_id", "unknown physician in this hospital"))
-            }
+            Ok(_) | Err(StoreError::NotFound) => errs.push(FieldError::new(
+                "physician_id",
+                "unknown physician in this hospital",
+            )),
             Err(e) => return Err(e.into()),
         }
     }
@@ -298,15 +346,40 @@ pub async fn create_complaint(
     Json(b): Json<ComplaintInput>,
 ) -> ApiResult<(StatusCode, Json<Complaint>)> {
     if b.source_channel == "public_form" {
-        return Err(field("source_channel", "public_form is the public page's channel"));
+        return Err(field(
+            "source_channel",
+            "public_form is the public page's channel",
+        ));
     }
     let mut n = validate_intake(&st, &b).await?;
-    st.authorize(&p, &ctx, Resource::Complaint, Action::Create, obj(&n.hospital_id.to_string(), n.department_id.map(|d| d.to_string()).as_deref()), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::Complaint,
+        Action::Create,
+        obj(
+            &n.hospital_id.to_string(),
+            n.department_id.map(|d| d.to_string()).as_deref(),
+        ),
+        None,
+    )
+    .await?;
     n.created_by = Some(p.user_id());
-    let e = AppState::entry(&p, &ctx, "complaint.create", "complaint", "", None, serde_json::Value::Null);
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "complaint.create",
+        "complaint",
+        "",
+        None,
+        serde_json::Value::Null,
+    );
     let (c, created) = intake(&st, &n, e).await?;
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((code, Json(c)))
 }
 
@@ -349,11 +422,21 @@ pub async fn list_complaints(
     ctx: Ctx,
     Query(q): Query<ComplaintQuery>,
 ) -> ApiResult<(HeaderMap, Json<Vec<ComplaintRow>>)> {
-    st.authorize(&p, &ctx, Resource::Complaint, Action::Read, own_scope(&p), None)
-        .await?;
+    st.authorize(
+        &p,
+        &ctx,
+        Resource::Complaint,
+        Action::Read,
+        own_scope(&p),
+        None,
+    )
+    .await?;
     let before = before_param(q.before.as_deref()).map_err(|e| ApiError::Validation(vec![e]))?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let page = st.db.complaints(&list_filter(&p, &q), before.as_ref(), limit).await?;
+    let page = st
+        .db
+        .complaints(&list_filter(&p, &q), before.as_ref(), limit)
+        .await?;
     let dept = q.department_id.map(|d| d.to_string());
     let assignee = q.assignee_id.map(|d| d.to_string());
     let headers = next_page_headers(
@@ -385,7 +468,10 @@ pub async fn load(
         ctx,
         Resource::Complaint,
         action,
-        obj(&c.hospital_id.to_string(), c.department_id.map(|d| d.to_string()).as_deref()),
+        obj(
+            &c.hospital_id.to_string(),
+            c.department_id.map(|d| d.to_string()).as_deref(),
+        ),
         Some(&id.to_string()),
     )
     .await?;
@@ -444,7 +530,10 @@ pub async fn transition(
             .ok()
             .filter(|_| u.is_active)
             .ok_or_else(|| field("to", "unknown user"))?;
-        let at = obj(&c.hospital_id.to_string(), c.department_id.map(|d| d.to_string()).as_deref());
+        let at = obj(
+            &c.hospital_id.to_string(),
+            c.department_id.map(|d| d.to_string()).as_deref(),
+        );
         if !up.may(Resource::Complaint, Action::Update, &at) {
             return Err(field("to", "this user cannot work on the complaint"));
         }
@@ -465,9 +554,10 @@ pub async fn transition(
                 "complaint.status",
                 serde_json::json!({"from": from.as_str(), "to": to.as_str()}),
             ),
-            machine::ComplaintEvent::Assigned { from, to } => {
-                ("complaint.assign", serde_json::json!({"from": from, "to": to}))
-            }
+            machine::ComplaintEvent::Assigned { from, to } => (
+                "complaint.assign",
+                serde_json::json!({"from": from, "to": to}),
+            ),
             // The summary and reason may name the patient: their length only.
             machine::ComplaintEvent::Resolved { summary } => (
                 "complaint.resolve",
@@ -477,12 +567,28 @@ pub async fn transition(
                 ("complaint.reopen", serde_json::json!({"cycle": cycle}))
             }
         };
-        audit.push(AppState::entry(p, ctx, action, "complaint", &id.to_string(), Some(&c.hospital_id.to_string()), changes));
+        audit.push(AppState::entry(
+            p,
+            ctx,
+            action,
+            "complaint",
+            &id.to_string(),
+            Some(&c.hospital_id.to_string()),
+            changes,
+        ));
     }
     if let ComplaintCommand::Assign { to } = cmd {
         let detail = serde_json::json!({"reference": c.reference});
-        px360_store::sla::scan::notify(&mut tx, &to.to_string(), "assigned", (ItemKind::Complaint, id),
-            &format!("assign:{id}:{}", now.timestamp_micros()), &detail, now).await?;
+        px360_store::sla::scan::notify(
+            &mut tx,
+            &to.to_string(),
+            "assigned",
+            (ItemKind::Complaint, id),
+            &format!("assign:{id}:{}", now.timestamp_micros()),
+            &detail,
+            now,
+        )
+        .await?;
     }
     px360_store::audit::append_many(&mut tx, &audit).await?;
     tx.commit().await.map_err(tx_err)?;
@@ -522,12 +628,30 @@ pub async fn add_update(
     let now = Utc::now();
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let u = match b.visibility.as_str() {
-        "internal" => store::add_update(&mut tx, id, "note", "internal", b.body.trim(), Some(p.user_id()), now).await?,
+        "internal" => {
+            store::add_update(
+                &mut tx,
+                id,
+                "note",
+                "internal",
+                b.body.trim(),
+                Some(p.user_id()),
+                now,
+            )
+            .await?
+        }
         "patient" => store::message_patient(&mut tx, id, b.body.trim(), p.user_id(), now).await?,
         _ => return Err(field("visibility", "must be internal or patient")),
     };
-    let e = AppState::entry(p, ctx, "complaint.update", "complaint", &id.to_string(), Some(&c.hospital_id.to_string()),
-        serde_json::json!({"visibility": b.visibility, "update_id": u.id, "chars": b.body.chars().count()}));
+    let e = AppState::entry(
+        p,
+        ctx,
+        "complaint.update",
+        "complaint",
+        &id.to_string(),
+        Some(&c.hospital_id.to_string()),
+        serde_json::json!({"visibility": b.visibility, "update_id": u.id, "chars": b.body.chars().count()}),
+    );
     commit_audited(tx, &e).await?;
     Ok(u)
 }
@@ -541,7 +665,10 @@ pub async fn post_update(
     Path(id): Path<Uuid>,
     Json(b): Json<UpdateInput>,
 ) -> ApiResult<(StatusCode, Json<Update>)> {
-    Ok((StatusCode::CREATED, Json(add_update(&st, &p, &ctx, id, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(add_update(&st, &p, &ctx, id, &b).await?),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -575,10 +702,36 @@ pub async fn upload_attachment(
     attachments::check(&q.name, &ct, &body).map_err(|e| field("file", &e.to_string()))?;
     let sha = st.files.put(&body).await.map_err(ApiError::internal)?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
-    let a = attachments::insert(&mut tx, ("complaint", id), c.hospital_id, q.name.trim(), &ct, body.len(), &sha, Some(p.user_id())).await?;
-    store::add_update(&mut tx, id, "attachment", "internal", &a.id.to_string(), Some(p.user_id()), Utc::now()).await?;
-    let e = AppState::entry(&p, &ctx, "attachment.upload", "attachment", &a.id.to_string(), Some(&c.hospital_id.to_string()),
-        serde_json::json!({"complaint_id": id, "content_type": ct, "size": body.len(), "sha256": sha}));
+    let a = attachments::insert(
+        &mut tx,
+        ("complaint", id),
+        c.hospital_id,
+        q.name.trim(),
+        &ct,
+        body.len(),
+        &sha,
+        Some(p.user_id()),
+    )
+    .await?;
+    store::add_update(
+        &mut tx,
+        id,
+        "attachment",
+        "internal",
+        &a.id.to_string(),
+        Some(p.user_id()),
+        Utc::now(),
+    )
+    .await?;
+    let e = AppState::entry(
+        &p,
+        &ctx,
+        "attachment.upload",
+        "attachment",
+        &a.id.to_string(),
+        Some(&c.hospital_id.to_string()),
+        serde_json::json!({"complaint_id": id, "content_type": ct, "size": body.len(), "sha256": sha}),
+    );
     commit_audited(tx, &e).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
@@ -597,13 +750,31 @@ pub async fn read_attachment(
         }
         _ => {
             let act = st.db.px_action(a.owner_id).await?;
-            st.authorize(p, ctx, Resource::PxAction, Action::Read,
-                obj(&act.hospital_id.to_string(), act.department_id.map(|d| d.to_string()).as_deref()), Some(&id.to_string())).await?;
+            st.authorize(
+                p,
+                ctx,
+                Resource::PxAction,
+                Action::Read,
+                obj(
+                    &act.hospital_id.to_string(),
+                    act.department_id.map(|d| d.to_string()).as_deref(),
+                ),
+                Some(&id.to_string()),
+            )
+            .await?;
         }
     }
     let bytes = st.files.get(&a.sha256).await.map_err(ApiError::internal)?;
-    st.audit(AppState::entry(p, ctx, "attachment.download", "attachment", &id.to_string(), Some(&a.hospital_id.to_string()),
-        serde_json::json!({"owner_kind": a.owner_kind, "owner_id": a.owner_id}))).await?;
+    st.audit(AppState::entry(
+        p,
+        ctx,
+        "attachment.download",
+        "attachment",
+        &id.to_string(),
+        Some(&a.hospital_id.to_string()),
+        serde_json::json!({"owner_kind": a.owner_kind, "owner_id": a.owner_id}),
+    ))
+    .await?;
     Ok((a, bytes))
 }
 
@@ -624,12 +795,21 @@ pub fn attachment_response(a: &Attachment, bytes: Vec<u8>) -> Response {
     let safe: String = a
         .file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     (
         [
             (header::CONTENT_TYPE, a.content_type.clone()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],

@@ -8,8 +8,8 @@
 pub mod actions;
 pub mod api_keys;
 pub mod auth;
-pub mod complaints;
 pub mod client_ip;
+pub mod complaints;
 pub mod departments;
 pub mod employees;
 pub mod error;

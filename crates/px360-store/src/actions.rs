@@ -170,7 +170,15 @@ pub async fn insert(
     .bind(&now)
     .execute(&mut *c)
     .await?;
-    log(c, id, "created", &serde_json::json!({"origin": okind}), n.created_by, at).await?;
+    log(
+        c,
+        id,
+        "created",
+        &serde_json::json!({"origin": okind}),
+        n.created_by,
+        at,
+    )
+    .await?;
     let k = clock::open(
         c,
         &ClockItem {
@@ -285,7 +293,14 @@ pub async fn apply(
         if let Some(s) = px360_domain::action::px_action::sla_event(ev, at)
             && let px360_domain::sla::SlaEventKind::Status { state } = s.kind
         {
-            clock::append(c, ItemKind::Action, id, at, Recorded::Status(state.as_str())).await?;
+            clock::append(
+                c,
+                ItemKind::Action,
+                id,
+                at,
+                Recorded::Status(state.as_str()),
+            )
+            .await?;
         }
     }
     let k = clock::refresh(c, ItemKind::Action, id, at).await?;

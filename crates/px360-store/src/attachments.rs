@@ -51,7 +51,11 @@ pub enum AttachmentError {
 }
 
 /// Check a file before it is stored.
-pub fn check(name: &str, content_type: &str, bytes: &[u8]) -> std::result::Result<(), AttachmentError> {
+pub fn check(
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> std::result::Result<(), AttachmentError> {
     if name.trim().is_empty() || name.chars().count() > 200 || name.contains(['/', '\\', '\0']) {
         return Err(AttachmentError::BadName);
     }
@@ -105,7 +109,10 @@ impl FileStore {
     /// Read the bytes back and verify them against the key.
     pub async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
         if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad key"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "bad key",
+            ));
         }
         let bytes = tokio::fs::read(self.dir.join(key)).await?;
         if hex(&Sha256::digest(&bytes)) != key {
@@ -178,7 +185,10 @@ impl Db {
         .bind(owner.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(attachment_row).collect::<sqlx::Result<_>>()?)
+        Ok(rows
+            .iter()
+            .map(attachment_row)
+            .collect::<sqlx::Result<_>>()?)
     }
 
     pub async fn attachment(&self, id: Uuid) -> Result<Attachment> {

@@ -303,7 +303,14 @@ pub async fn apply(
         if let Some(s) = px360_domain::action::complaint::sla_event(ev, at)
             && let px360_domain::sla::SlaEventKind::Status { state } = s.kind
         {
-            clock::append(c, ItemKind::Complaint, id, at, Recorded::Status(state.as_str())).await?;
+            clock::append(
+                c,
+                ItemKind::Complaint,
+                id,
+                at,
+                Recorded::Status(state.as_str()),
+            )
+            .await?;
         }
     }
     clock::refresh(c, ItemKind::Complaint, id, at).await?;

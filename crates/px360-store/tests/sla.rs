@@ -53,9 +53,30 @@ async fn org(db: &Db, code: &str) -> Org {
     Org {
         hospital: h,
         department: d,
-        coordinator: user(db, &format!("{code}-coord"), "px_coordinator", Some(h), None).await,
-        manager: user(db, &format!("{code}-mgr"), "department_manager", Some(h), Some(d)).await,
-        hospital_admin: user(db, &format!("{code}-hadmin"), "hospital_admin", Some(h), None).await,
+        coordinator: user(
+            db,
+            &format!("{code}-coord"),
+            "px_coordinator",
+            Some(h),
+            None,
+        )
+        .await,
+        manager: user(
+            db,
+            &format!("{code}-mgr"),
+            "department_manager",
+            Some(h),
+            Some(d),
+        )
+        .await,
+        hospital_admin: user(
+            db,
+            &format!("{code}-hadmin"),
+            "hospital_admin",
+            Some(h),
+            None,
+        )
+        .await,
     }
 }
 
@@ -110,7 +131,12 @@ async fn riyadh_lifecycle_and_escalation(kind: Backend) {
     let coord = Principal::new(o.coordinator, Role::PxCoordinator, Some(o.hospital), None).unwrap();
 
     // Thursday 16:00 Riyadh; high: first response 4 business hours, resolution 8.
-    let c = intake(&db, &new_complaint(&o, Severity::High), utc("2026-01-08T13:00:00Z")).await;
+    let c = intake(
+        &db,
+        &new_complaint(&o, Severity::High),
+        utc("2026-01-08T13:00:00Z"),
+    )
+    .await;
     assert!(c.reference.starts_with("C260108-"), "{}", c.reference);
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     // 1 h Thursday, then the Friday–Saturday weekend, 3 h on Sunday → Sunday 11:00 local.
@@ -120,54 +146,129 @@ async fn riyadh_lifecycle_and_escalation(kind: Backend) {
     assert!(k.is_open && !k.paused && k.breached_at.is_none());
     // The high complaint raised an action? Not here: actions come from the API's intake.
 
-    command(&db, c.id, ComplaintCommand::Assign { to: o.coordinator }, &coord, utc("2026-01-11T05:30:00Z")).await;
-    command(&db, c.id, ComplaintCommand::Acknowledge, &coord, utc("2026-01-11T06:00:00Z")).await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::Assign { to: o.coordinator },
+        &coord,
+        utc("2026-01-11T05:30:00Z"),
+    )
+    .await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::Acknowledge,
+        &coord,
+        utc("2026-01-11T06:00:00Z"),
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert_eq!(k.first_responded_at, Some(utc("2026-01-11T06:00:00Z")));
 
     // Waiting on the patient pauses resolution: one business hour of pause moves the due.
-    command(&db, c.id, ComplaintCommand::StartWork, &coord, utc("2026-01-11T06:00:00Z")).await;
-    command(&db, c.id, ComplaintCommand::WaitOnPatient, &coord, utc("2026-01-11T07:00:00Z")).await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::StartWork,
+        &coord,
+        utc("2026-01-11T06:00:00Z"),
+    )
+    .await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::WaitOnPatient,
+        &coord,
+        utc("2026-01-11T07:00:00Z"),
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert!(k.paused);
     assert_eq!(k.next_check_at, None, "a paused clock is not scanned");
-    command(&db, c.id, ComplaintCommand::PatientReplied, &coord, utc("2026-01-11T08:00:00Z")).await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::PatientReplied,
+        &coord,
+        utc("2026-01-11T08:00:00Z"),
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert!(!k.paused);
     assert_eq!(k.resolution_due_at, Some(utc("2026-01-11T14:00:00Z")));
 
     // Nothing is due before the warning (75 % of 8 h = 6 h → Sunday 15:00 local = 12:00Z).
-    let out = db.sla_scan(utc("2026-01-11T10:00:00Z"), 100, "w1").await.unwrap();
+    let out = db
+        .sla_scan(utc("2026-01-11T10:00:00Z"), 100, "w1")
+        .await
+        .unwrap();
     assert_eq!(out.evaluated, 0);
     // After the breach: the warning (level 1, to the assignee) and level 2 (the department's
     // manager) are recorded and notified, each once.
-    let out = db.sla_scan(utc("2026-01-11T14:00:30Z"), 100, "w1").await.unwrap();
+    let out = db
+        .sla_scan(utc("2026-01-11T14:00:30Z"), 100, "w1")
+        .await
+        .unwrap();
     assert_eq!((out.evaluated, out.escalations), (1, 2), "{out:?}");
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert_eq!(k.breached_at, Some(utc("2026-01-11T14:00:00Z")));
     assert!(k.warned_at.is_some());
     // Level 3 (hospital admin) is 4 calendar hours after the breach.
     assert_eq!(k.next_check_at, Some(utc("2026-01-11T18:00:00Z")));
-    let out = db.sla_scan(utc("2026-01-11T14:00:40Z"), 100, "w2").await.unwrap();
+    let out = db
+        .sla_scan(utc("2026-01-11T14:00:40Z"), 100, "w2")
+        .await
+        .unwrap();
     assert_eq!(out.escalations, 0, "retry escalates nothing twice");
     let n = db.notifications_for(o.coordinator, 10).await.unwrap();
     assert_eq!(n.len(), 1, "the warning: {n:?}");
     let n = db.notifications_for(o.manager, 10).await.unwrap();
     assert_eq!(n.len(), 1);
-    let out = db.sla_scan(utc("2026-01-11T18:00:10Z"), 100, "w1").await.unwrap();
+    let out = db
+        .sla_scan(utc("2026-01-11T18:00:10Z"), 100, "w1")
+        .await
+        .unwrap();
     assert_eq!(out.escalations, 1);
-    assert_eq!(db.notifications_for(o.hospital_admin, 10).await.unwrap().len(), 1);
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM audit_log WHERE action IN ('sla.warn', 'sla.escalate')").await,
+        db.notifications_for(o.hospital_admin, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('sla.warn', 'sla.escalate')"
+        )
+        .await,
         3
     );
 
     // Resolve, then reopen: a second cycle with fresh clocks.
     let now = Utc::now();
-    command(&db, c.id, ComplaintCommand::Resolve { summary: "Apologised, fixed signage".into() }, &coord, now).await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::Resolve {
+            summary: "Apologised, fixed signage".into(),
+        },
+        &coord,
+        now,
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert!(k.resolved_at.is_some() && k.next_check_at.is_none());
-    command(&db, c.id, ComplaintCommand::Reopen { reason: "Patient says still wrong".into() }, &coord, now).await;
+    command(
+        &db,
+        c.id,
+        ComplaintCommand::Reopen {
+            reason: "Patient says still wrong".into(),
+        },
+        &coord,
+        now,
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, c.id).await.unwrap();
     assert_eq!(k.cycle, 2);
     assert_eq!(k.cycles.as_array().unwrap().len(), 2);
@@ -193,17 +294,29 @@ async fn london_dst_and_recompute(kind: Backend) {
     let db = tdb.seeded().await;
     let o = org(&db, "RGH").await;
     let mut tx = db.writer.begin().await.unwrap();
-    put_calendar(&mut tx, o.hospital, &london(), None).await.unwrap();
+    put_calendar(&mut tx, o.hospital, &london(), None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     // Spring: Friday 27 March 2026 16:00 GMT; the clocks go forward on Sunday 29 March.
     // Medium: first response 8 business hours (1 h Friday + 7 h Monday → Monday 16:00 BST),
     // resolution 24 (1 + 8 + 8 + 7 → Wednesday 16:00 BST).
-    let spring = intake(&db, &new_complaint(&o, Severity::Medium), utc("2026-03-27T16:00:00Z")).await;
+    let spring = intake(
+        &db,
+        &new_complaint(&o, Severity::Medium),
+        utc("2026-03-27T16:00:00Z"),
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, spring.id).await.unwrap();
     assert_eq!(k.first_response_due_at, Some(utc("2026-03-30T15:00:00Z")));
     assert_eq!(k.resolution_due_at, Some(utc("2026-04-01T15:00:00Z")));
     // Autumn: Friday 23 October 2026 16:00 BST; back to GMT on Sunday 25 October.
-    let autumn = intake(&db, &new_complaint(&o, Severity::Medium), utc("2026-10-23T15:00:00Z")).await;
+    let autumn = intake(
+        &db,
+        &new_complaint(&o, Severity::Medium),
+        utc("2026-10-23T15:00:00Z"),
+    )
+    .await;
     let k = db.sla_clock(ItemKind::Complaint, autumn.id).await.unwrap();
     assert_eq!(k.first_response_due_at, Some(utc("2026-10-26T16:00:00Z")));
     assert_eq!(k.resolution_due_at, Some(utc("2026-10-28T16:00:00Z")));
@@ -218,7 +331,10 @@ async fn london_dst_and_recompute(kind: Backend) {
     let mut tx = db.writer.begin().await.unwrap();
     put_calendar(&mut tx, o.hospital, &cal, None).await.unwrap();
     tx.commit().await.unwrap();
-    let n = db.recompute_hospital(o.hospital, utc("2026-03-27T17:00:00Z")).await.unwrap();
+    let n = db
+        .recompute_hospital(o.hospital, utc("2026-03-27T17:00:00Z"))
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     let k = db.sla_clock(ItemKind::Complaint, spring.id).await.unwrap();
     assert_eq!(k.first_response_due_at, Some(utc("2026-03-31T15:00:00Z")));
@@ -276,22 +392,35 @@ async fn two_workers_escalate_once_on_postgres() {
         }
     };
     let (a, b) = tokio::join!(run(w1, "w1"), run(w2, "w2"));
-    assert!(a.evaluated > 0 && b.evaluated > 0, "both workers took part: {a:?} {b:?}");
+    assert!(
+        a.evaluated > 0 && b.evaluated > 0,
+        "both workers took part: {a:?} {b:?}"
+    );
     let steps = count(&db, "SELECT COUNT(*) FROM sla_escalations").await;
     assert_eq!(steps as usize, N * 4);
     assert_eq!(a.escalations + b.escalations, N * 4);
     let dup = count(&db, "SELECT COUNT(*) FROM (SELECT item_id, cycle, level FROM sla_escalations GROUP BY item_id, cycle, level HAVING COUNT(*) > 1) d").await;
     assert_eq!(dup, 0);
     // No assignee: level 1 goes to the PX coordinator; 2 manager; 3 hospital admin; 4 PX admin.
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM notifications").await as usize, N * 4);
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM audit_log WHERE action IN ('sla.warn', 'sla.escalate')").await as usize,
+        count(&db, "SELECT COUNT(*) FROM notifications").await as usize,
+        N * 4
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('sla.warn', 'sla.escalate')"
+        )
+        .await as usize,
         N * 4
     );
     // A second pass finds nothing left to do.
     assert_eq!(db.sla_scan(now, 1000, "w3").await.unwrap().escalations, 0);
     // The scan is an index range on the partial index, not a table scan.
-    sqlx::query("ANALYZE sla_clocks").execute(&db.pool).await.unwrap();
+    sqlx::query("ANALYZE sla_clocks")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let plan: Vec<String> = sqlx::query_scalar(
         "EXPLAIN SELECT item_kind, item_id FROM sla_clocks WHERE is_open = 1 AND next_check_at IS NOT NULL AND next_check_at <= '2026-01-05T11:00:00.000000Z' ORDER BY next_check_at LIMIT 200",
     )
@@ -299,6 +428,9 @@ async fn two_workers_escalate_once_on_postgres() {
     .await
     .unwrap();
     let _ = o;
-    assert!(plan.iter().any(|l| l.contains("sla_clocks_due")), "{plan:#?}");
+    assert!(
+        plan.iter().any(|l| l.contains("sla_clocks_due")),
+        "{plan:#?}"
+    );
     tdb.drop_db().await;
 }

@@ -66,7 +66,12 @@ pub struct ComplaintForm {
     contact: String,
 }
 
-async fn page(st: &AppState, req: &Req, f: &ComplaintForm, errors: Vec<String>) -> Result<Response, UiError> {
+async fn page(
+    st: &AppState,
+    req: &Req,
+    f: &ComplaintForm,
+    errors: Vec<String>,
+) -> Result<Response, UiError> {
     let t = req.t();
     let ar = t.0 == crate::i18n::Lang::Ar;
     let hospitals = st
@@ -75,7 +80,12 @@ async fn page(st: &AppState, req: &Req, f: &ComplaintForm, errors: Vec<String>) 
         .await
         .map_err(ApiError::from)?
         .into_iter()
-        .map(|h| Choice { selected: h.id == f.hospital_id, value: h.id, label: h.name, data: true })
+        .map(|h| Choice {
+            selected: h.id == f.hospital_id,
+            value: h.id,
+            label: h.name,
+            data: true,
+        })
         .collect();
     let categories = st
         .db
@@ -153,7 +163,12 @@ pub async fn submit(
         ..AuditEntry::default()
     };
     let (c, _) = intake(&st, &n, actor).await?;
-    Ok(Redirect::to(&format!("/ui/complaint/thanks?ref={}&lang={}", c.reference, t.0.code())).into_response())
+    Ok(Redirect::to(&format!(
+        "/ui/complaint/thanks?ref={}&lang={}",
+        c.reference,
+        t.0.code()
+    ))
+    .into_response())
 }
 
 /// The acknowledgement: the reference only (never the complaint's content), so a shared or

@@ -11,8 +11,8 @@
 //! limit keys on the peer address, like the API's.
 
 mod account;
-mod complaint_form;
 pub mod assets;
+mod complaint_form;
 mod csrf;
 mod dashboard;
 pub mod error;

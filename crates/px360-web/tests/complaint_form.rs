@@ -19,10 +19,24 @@ async fn complaint_form() {
     };
     let ui = Ui::start(Kind::Sqlite).await;
     for (lang, dir, subject, title, body) in [
-        ("en", "ltr", "Long wait", "Make a complaint", "Nobody told me why the clinic ran late."),
-        ("ar", "rtl", "انتظار طويل", "تقديم شكوى", "لم يخبرني أحد بسبب تأخر العيادة."),
+        (
+            "en",
+            "ltr",
+            "Long wait",
+            "Make a complaint",
+            "Nobody told me why the clinic ran late.",
+        ),
+        (
+            "ar",
+            "rtl",
+            "انتظار طويل",
+            "تقديم شكوى",
+            "لم يخبرني أحد بسبب تأخر العيادة.",
+        ),
     ] {
-        b.goto(&ui.url(&format!("/ui/complaint?lang={lang}"))).await.unwrap();
+        b.goto(&ui.url(&format!("/ui/complaint?lang={lang}")))
+            .await
+            .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         assert_eq!(b.text("h1").await.unwrap().trim(), title);
         b.eval("document.querySelector('#hospital_id').selectedIndex = 1; document.querySelector('#category_code').selectedIndex = 3; return true;")
@@ -31,11 +45,18 @@ async fn complaint_form() {
         b.type_into("#subject", subject).await.unwrap();
         b.type_into("#description", body).await.unwrap();
         b.screenshot(&format!("{lang}-form")).await.unwrap();
-        b.click("form[action^='/ui/complaint'] button[type=submit]").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/complaint/thanks';").await.unwrap();
+        b.click("form[action^='/ui/complaint'] button[type=submit]")
+            .await
+            .unwrap();
+        b.wait_until("return location.pathname === '/ui/complaint/thanks';")
+            .await
+            .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         let reference = b.text("#reference").await.unwrap().trim().to_owned();
-        assert!(reference.starts_with('C') && reference.len() == 14, "{reference}");
+        assert!(
+            reference.starts_with('C') && reference.len() == 14,
+            "{reference}"
+        );
         b.screenshot(&format!("{lang}-thanks")).await.unwrap();
         let c = ui.db.complaint_by_reference(&reference).await.unwrap();
         assert_eq!(c.language, lang);

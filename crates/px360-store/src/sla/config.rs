@@ -344,7 +344,9 @@ pub async fn targets_for(
     }
     let d = SlaPolicy::demo_default();
     Ok((
-        d.targets_for(category, severity).copied().unwrap_or_default(),
+        d.targets_for(category, severity)
+            .copied()
+            .unwrap_or_default(),
         d.warn_at(),
     ))
 }

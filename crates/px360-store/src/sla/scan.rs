@@ -187,6 +187,7 @@ async fn escalate(
 }
 
 /// Evaluate one item at `now`, record what is due, store the next check.
+#[allow(clippy::too_many_arguments)]
 pub async fn process(
     c: &mut AnyConnection,
     cfg: &mut Configs,
@@ -260,15 +261,17 @@ impl Db {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kind, item_kind, item_id, detail, created_at, read_at)| Notification {
-                id,
-                kind,
-                item_kind,
-                item_id,
-                detail: serde_json::from_str(&detail).unwrap_or_default(),
-                created_at,
-                read_at,
-            })
+            .map(
+                |(id, kind, item_kind, item_id, detail, created_at, read_at)| Notification {
+                    id,
+                    kind,
+                    item_kind,
+                    item_id,
+                    detail: serde_json::from_str(&detail).unwrap_or_default(),
+                    created_at,
+                    read_at,
+                },
+            )
             .collect())
     }
 }
