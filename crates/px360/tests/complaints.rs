@@ -230,8 +230,11 @@ async fn scenario(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
-    let act =
-        |tok: &str, cmd: Value| s.post(tok, &format!("/api/actions/{action}/transitions"), cmd);
+    let path = format!("/api/actions/{action}/transitions");
+    let act = |tok: &str, cmd: Value| {
+        let (tok, path, s) = (tok.to_owned(), path.clone(), &s);
+        async move { s.post(&tok, &path, cmd).await }
+    };
     assert_eq!(act(&mgr, json!({"command": "start"})).await.status(), 200);
     assert_eq!(
         act(&mgr, json!({"command": "submit_for_closure"}))
