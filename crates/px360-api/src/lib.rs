@@ -5,9 +5,11 @@
 //! action and where the object lives; denials are audited, and objects outside the caller's
 //! scope answer 404 so that their existence is not disclosed.
 
+pub mod actions;
 pub mod api_keys;
 pub mod auth;
 pub mod client_ip;
+pub mod complaints;
 pub mod departments;
 pub mod employees;
 pub mod error;
@@ -24,6 +26,7 @@ pub mod survey_callbacks;
 pub mod survey_invitations;
 pub mod survey_responses;
 pub mod survey_templates;
+pub mod sla;
 pub mod templates;
 pub mod time_format;
 pub mod users;
@@ -56,6 +59,8 @@ pub struct ApiConfig {
     pub trusted_proxies: client_ip::TrustedProxies,
     /// Survey provider callbacks and links (see `survey_callbacks`).
     pub surveys: survey_callbacks::SurveyCallbackConfig,
+    /// Where complaint and action attachments are stored (outside the database).
+    pub attachments_dir: std::path::PathBuf,
 }
 
 impl Default for ApiConfig {
@@ -69,6 +74,7 @@ impl Default for ApiConfig {
             events_period: Duration::from_micros(100),
             trusted_proxies: client_ip::TrustedProxies::default(),
             surveys: survey_callbacks::SurveyCallbackConfig::default(),
+            attachments_dir: std::env::temp_dir().join("px360-attachments"),
         }
     }
 }
@@ -85,6 +91,8 @@ pub struct AppState {
     pub key_cache: Arc<auth::KeyCache>,
     /// Group-commit writer for integration events.
     pub intake: px360_store::events::IntakeQueue,
+    /// Attachment bytes (complaints, action evidence).
+    pub files: px360_store::attachments::FileStore,
 }
 
 impl AppState {
@@ -105,6 +113,7 @@ impl AppState {
                 Some(jobs.accept_hook()),
             ),
             key_cache: Arc::new(auth::KeyCache::new(Duration::from_secs(5))),
+            files: px360_store::attachments::FileStore::new(cfg.attachments_dir.clone()),
             db,
             cfg: Arc::new(cfg),
             jobs,
@@ -268,6 +277,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::SurveyTemplate => "survey_template",
         Resource::SurveyInvitation => "survey_invitation",
         Resource::SurveyResponse => "survey_response",
+        Resource::Complaint => "complaint",
+        Resource::PxAction => "px_action",
+        Resource::SlaConfig => "sla_config",
+        Resource::ComplaintCategory => "complaint_category",
     }
 }
 
@@ -332,6 +345,9 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(survey_invitations::routes())
         .merge(survey_responses::routes())
         .merge(survey_callbacks::routes(cfg))
+        .merge(complaints::routes())
+        .merge(actions::routes())
+        .merge(sla::routes())
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -280,6 +280,14 @@ pub enum Resource {
     SurveyInvitation,
     /// Survey responses and their domain events: patient data.
     SurveyResponse,
+    /// Complaints (with their timeline and attachments).
+    Complaint,
+    /// PX actions.
+    PxAction,
+    /// A hospital's SLA calendar, policies and escalation ladder.
+    SlaConfig,
+    /// The group-wide complaint category taxonomy.
+    ComplaintCategory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -319,6 +327,15 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (SurveyInvitation | SurveyResponse, Read) => 20,
         // Recording an opt-out on the patient's request.
         (SurveyInvitation, Update) => 30,
+        // Complaints carry patient data: no viewers. Staff take complaints in; who may move one
+        // through its lifecycle (assignee, coordinator) is the domain machine's decision.
+        (Complaint, Read | Create | Update) => 20,
+        (PxAction, Read | Update) => 20,
+        (PxAction, Create) => 50,
+        (SlaConfig, Read) => 50,
+        (SlaConfig, Update) => 80,
+        (ComplaintCategory, Read) => 10,
+        (ComplaintCategory, Create | Update) => 100,
         _ => return None,
     })
 }

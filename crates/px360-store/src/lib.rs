@@ -9,10 +9,13 @@
 //! Invariant for SQLite: every write transaction starts with a write statement, so it takes the
 //! write lock up front (waiting on `busy_timeout`) instead of failing on a read→write upgrade.
 
+pub mod actions;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 mod bulk;
 pub mod checkpoint;
+pub mod complaints;
 pub mod constraint;
 pub mod dependents;
 pub mod employees;
@@ -28,6 +31,7 @@ pub mod schedules;
 pub mod seed;
 pub mod survey_page;
 pub mod surveys;
+pub mod sla;
 pub mod templates;
 
 use sqlx::any::AnyPoolOptions;

@@ -108,6 +108,9 @@ impl Db {
         for (hi, (hcode, hname)) in HOSPITALS.iter().enumerate() {
             let h = insert_hospital(&mut *tx, hcode, hname, chrono_tz::Asia::Riyadh).await?;
             let hid = h.id.to_string();
+            // SLA business calendar: Asia/Riyadh, Friday–Saturday weekend, Saudi holidays.
+            let cal = crate::sla::config::CalendarInput::riyadh_demo();
+            crate::sla::config::put_calendar(&mut tx, h.id, &cal, None).await?;
             for (di, (dcode, dname)) in DEPARTMENTS.iter().enumerate() {
                 let d = insert_department(&mut *tx, &hid, dcode, dname).await?;
                 let did = d.id.to_string();

@@ -13,6 +13,7 @@
 mod account;
 pub mod assets;
 mod audit;
+mod complaint_form;
 mod csrf;
 mod dashboard;
 pub mod error;
@@ -130,7 +131,20 @@ pub fn router(st: AppState) -> Router {
     {
         login = login.layer(GovernorLayer::new(conf));
     }
+    // The public complaint form: the same per-IP limit as sign-in on its POST.
+    let mut complain = get(complaint_form::form).post(complaint_form::submit);
+    if let Some(conf) = GovernorConfigBuilder::default()
+        .key_extractor(px360_api::client_ip::ClientIpKey)
+        .period(st.cfg.login_period)
+        .burst_size(st.cfg.login_burst)
+        .methods(vec![Method::POST])
+        .finish()
+    {
+        complain = complain.layer(GovernorLayer::new(conf));
+    }
     let public = Router::new()
+        .route("/ui/complaint", complain)
+        .route("/ui/complaint/thanks", get(complaint_form::thanks))
         .route("/ui/login", login)
         .route("/ui/logout", post(login::logout))
         .route("/ui/{*rest}", get(error::not_found))

@@ -165,6 +165,8 @@ async fn arabic_pages_show_no_english_outside_data() {
         "/ui/account".into(),
         "/ui/account?saved=name".into(),
         "/ui/account?saved=password".into(),
+        "/ui/complaint".into(),
+        "/ui/complaint/thanks?ref=C260111-4F9A2B".into(),
     ];
     // The older page of the event list, through the list's own "Older" link.
     let list = ui.page(&jar, "/ui/events?lang=ar").await;

@@ -16,6 +16,7 @@ pub mod beat;
 pub mod events;
 pub mod queue;
 pub mod surveys;
+pub mod sla;
 
 use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};

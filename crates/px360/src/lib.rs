@@ -130,6 +130,12 @@ fn spawn_background(
             Err(e) => tracing::error!(error = %e, "survey.worker_not_started"),
         }
     }
+    // SLA breach scan: in every worker process (claims are disjoint, escalation is idempotent).
+    v.push(tokio::spawn(px360_worker::sla::run(
+        db.clone(),
+        px360_worker::sla::SlaConfig::new(opts.worker_config(db).id),
+        stop.clone(),
+    )));
     if opts.run_beat {
         v.push(tokio::spawn(px360_worker::beat::run(
             db.clone(),

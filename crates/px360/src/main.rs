@@ -215,6 +215,8 @@ async fn main() -> anyhow::Result<()> {
         .meta_verify_token
         .clone()
         .map(secrecy::SecretString::from);
+    // Complaint and action attachments live next to the other data, outside the database.
+    opts.api.attachments_dir = cli.data_dir.join("attachments");
     // Created and migrated on every start, as the application database is.
     let mut audit = px360::audit::AuditOptions::in_dir(&cli.data_dir);
     if let Some(p) = cli.audit_key_file {

@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (35 object probes × 3 targets + 16 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (41 object probes × 3 targets + 18 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -57,7 +57,8 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
     let own_hospital = scope_kind(role) == "group" || target != Target::OtherHospital;
     match probe {
         // Creations that name no existing object: nothing to hide.
-        "POST patient" | "POST employee" | "POST template" | "POST user(viewer)" => true,
+        "POST patient" | "POST employee" | "POST template" | "POST user(viewer)"
+        | "POST complaint" => true,
         // Creations under a parent: visible when the parent is (own hospital, own department).
         "POST department" | "POST api-key" => own_hospital,
         "POST physician" => in_scope(role, target, Level::Dept),
@@ -89,6 +90,9 @@ struct Fixture {
     template: [(String, String); 2],
     /// A seeded group-wide template.
     group_template: String,
+    /// A complaint and a PX action in each target department.
+    complaint: [String; 3],
+    action: [String; 3],
     /// Hospital-owned survey templates (hospital A, hospital B).
     survey: [String; 2],
 }
@@ -222,7 +226,17 @@ async fn matrix(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
+    let me: Value = s.get(&admin, "/api/me").await.json().await.unwrap();
+    let admin_id = me["id"].as_str().unwrap().to_owned();
+    let mut complaint = Vec::new();
+    let mut action = Vec::new();
+    for dep in &d {
+        complaint.push(create(&s, &admin, "/api/complaints", json!({"department_id": dep, "category_code": "communication", "severity": "low", "source_channel": "staff", "subject": "Matrix", "description": "Matrix complaint"})).await);
+        action.push(create(&s, &admin, "/api/actions", json!({"department_id": dep, "category_code": "communication", "severity": "low", "title": "Matrix action", "owner_id": admin_id})).await);
+    }
     let fx = Fixture {
+        complaint: complaint.try_into().unwrap(),
+        action: action.try_into().unwrap(),
         employee: employee.try_into().unwrap(),
         physician: physician.try_into().unwrap(),
         user: user.try_into().unwrap(),
@@ -363,6 +377,13 @@ async fn matrix(kind: Kind) {
                 ("GET group template", 10, Level::Dept, s.http.get(s.url(&format!("/api/journey-templates/{}", fx.group_template)))),
                 ("PATCH group template", 100, Level::Hospital, s.http.patch(s.url(&format!("/api/journey-templates/{}", fx.group_template))).json(&json!({"name": "Outpatient visit"}))),
                 ("POST group stage", 100, Level::Hospital, s.http.post(s.url(&format!("/api/journey-templates/{}/stages", fx.group_template))).json(&json!({"code": "ADDED", "name": "Added", "completing_event_code": format!("GRP_{ri}_{i}")}))),
+                // Complaints and PX actions (patient data: no viewers); SLA configuration of a hospital.
+                ("GET complaint", 20, Level::Dept, s.http.get(s.url(&format!("/api/complaints/{}", fx.complaint[i])))),
+                ("POST complaint", 20, Level::Dept, s.http.post(s.url("/api/complaints")).json(&json!({"department_id": fx.d[i], "category_code": "billing", "severity": "low", "source_channel": "staff", "subject": "New", "description": "By probe"}))),
+                ("POST complaint note", 20, Level::Dept, s.http.post(s.url(&format!("/api/complaints/{}/updates", fx.complaint[i]))).json(&json!({"visibility": "internal", "body": "probe note"}))),
+                ("GET action", 20, Level::Dept, s.http.get(s.url(&format!("/api/actions/{}", fx.action[i])))),
+                ("GET sla policies", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sla/policies")))),
+                ("PUT sla policy", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sla/policies"))).json(&json!({"category_code": "billing", "severity": "low", "resolution_minutes": 600}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -400,12 +421,14 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 16] = [
+        let lists: [(&str, u8); 18] = [
             ("/api/survey-templates", 10),
             ("/api/survey-invitations", 20),
             ("/api/survey-responses", 20),
             ("/api/survey-events", 20),
             ("/api/survey-local-outbox", 50),
+            ("/api/complaints?limit=200", 20),
+            ("/api/actions?board=team", 20),
             ("/api/hospitals", 10),
             ("/api/departments", 10),
             ("/api/physicians", 20),
@@ -496,7 +519,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (35 * 3 + 16));
+    assert!(checked >= 8 * (41 * 3 + 18));
 
     // Denials are audited.
     let audit: Value = s
