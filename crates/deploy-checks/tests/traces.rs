@@ -269,7 +269,11 @@ fn assert_no_patient_data(log: &Path, spans: &[Exported], secrets: &[&str]) {
     }
     for span in spans {
         for (k, v) in &span.attributes {
-            assert!(!v.contains('<'), "markup (a body?) in {} {k}: {v}", span.name);
+            assert!(
+                !v.contains('<'),
+                "markup (a body?) in {} {k}: {v}",
+                span.name
+            );
         }
     }
 }
@@ -455,7 +459,10 @@ async fn px360_event_post_is_traced_and_logged_by_request_id() {
     let (root, trace) = trace_of(&received, &request_id, |_| true).await;
     assert_eq!(root.service, "px360");
     assert_eq!(root.name, "POST /api/integrations/events/");
-    assert_eq!(root.parent_span_id, "", "a root span: the caller sent no trace");
+    assert_eq!(
+        root.parent_span_id, "",
+        "a root span: the caller sent no trace"
+    );
     assert!(
         trace
             .iter()

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use opentelemetry::trace::TraceContextExt;
-use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 use rand::Rng;
 use reqwest::StatusCode;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::breaker::{Breakers, Permit};
 use crate::config::ResilienceConfig;
@@ -293,7 +293,10 @@ mod tests {
         let _guard = tracing::dispatcher::set_default(&dispatch);
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/Patient/9990000018", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/Patient/9990000018",
+            listener.local_addr().unwrap()
+        );
         let server = tokio::spawn(one_exchange(listener));
         let up = Upstream::new("pds", reqwest::Client::new(), ResilienceConfig::default());
         let request = tracing::info_span!("request");

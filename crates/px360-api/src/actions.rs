@@ -82,7 +82,7 @@ pub async fn create_action(
     }
     let (hospital, department) = match b.department_id {
         Some(d) => match st.db.department(&d.to_string()).await {
-            Ok(dept) => (Uuid::parse_str(&dept.hospital_id).ok(), Some(d)),
+            Ok(dept) => (Some(dept.hospital_id), Some(d)),
             Err(StoreError::NotFound) => {
                 errs.push(FieldError::new("department_id", "unknown department"));
                 (None, None)

@@ -147,10 +147,7 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     let mut check = |name: &str, v: Option<&str>, max: usize, required: bool| {
         let n = v.map(|v| v.trim().chars().count()).unwrap_or(0);
         if (required && n == 0) || n > max || (v.is_some() && n == 0) {
-            errs.push(FieldError::new(
-                name,
-                &format!("must be 1-{max} characters"),
-            ));
+            errs.push(FieldError::new(name, format!("must be 1-{max} characters")));
         }
     };
     check("subject", Some(&b.subject), 200, true);
@@ -207,7 +204,7 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     let (hospital, department) = match b.department_id {
         Some(d) => match st.db.department(&d.to_string()).await {
             Ok(dept) => {
-                let h = Uuid::parse_str(&dept.hospital_id).ok();
+                let h = Some(dept.hospital_id);
                 if b.hospital_id.is_some() && b.hospital_id != h {
                     errs.push(FieldError::new(
                         "department_id",
@@ -235,7 +232,7 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     };
     if let Some(pid) = b.patient_id {
         match st.db.patient(&pid.to_string()).await {
-            Ok(pt) if pt.hospital_id == hospital.to_string() => {}
+            Ok(pt) if pt.hospital_id == hospital => {}
             Ok(_) | Err(StoreError::NotFound) => errs.push(FieldError::new(
                 "patient_id",
                 "unknown patient in this hospital",
@@ -245,7 +242,7 @@ pub async fn validate_intake(st: &AppState, b: &ComplaintInput) -> ApiResult<New
     }
     if let Some(ph) = b.physician_id {
         match st.db.physician(&ph.to_string()).await {
-            Ok(x) if x.hospital_id == hospital.to_string() => {}
+            Ok(x) if x.hospital_id == hospital => {}
             Ok(_) | Err(StoreError::NotFound) => errs.push(FieldError::new(
                 "physician_id",
                 "unknown physician in this hospital",

@@ -357,7 +357,7 @@ pub async fn update_stage(
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
     // The only unique key this update can break is the event code's (a move renumbers the
     // positions without collisions).
-    let mut s = px360_store::templates::update_stage(&mut *tx, &id, &stage_id, &c)
+    let mut s = px360_store::templates::update_stage(&mut tx, &id, &stage_id, &c)
         .await
         .on_constraint("stage_templates.completing_event_code", |_| {
             ApiError::Conflict(

@@ -319,7 +319,7 @@ pub async fn update(
     let (st, p, ctx, id, c) = (st, *p, ctx, id.to_owned(), c);
     // Checked before the gate: the caller's own account is always theirs to know about, and
     // the answer should say why (409), not that their role is too low (403).
-    if p.user_id().to_string() == id && (is_rescope(&c) || c.is_active == Some(false)) {
+    if p.user_id().to_string() == id && (is_rescope(c) || c.is_active == Some(false)) {
         return Err(ApiError::Conflict(
             "you cannot change the role, scope or active state of your own account".into(),
         ));
@@ -343,7 +343,7 @@ pub async fn update(
             "must be at least 12 characters",
         ));
     }
-    let rescope = is_rescope(&c);
+    let rescope = is_rescope(c);
     let new_role = match &c.role {
         Some(r) => Role::parse(r).or_else(|| {
             errs.push(FieldError::new("role", "unknown role"));

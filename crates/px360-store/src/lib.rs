@@ -29,9 +29,9 @@ mod process;
 pub mod row;
 pub mod schedules;
 pub mod seed;
+pub mod sla;
 pub mod survey_page;
 pub mod surveys;
-pub mod sla;
 pub mod templates;
 
 use sqlx::any::AnyPoolOptions;

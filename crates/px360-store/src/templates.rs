@@ -358,12 +358,8 @@ pub async fn add_stage(
             ));
         }
     };
-    let survey = survey_ref(
-        tx,
-        jt.hospital_id.as_deref(),
-        s.survey_template_ref.as_deref(),
-    )
-    .await?;
+    let hospital = jt.hospital_id.map(|h| h.to_string());
+    let survey = survey_ref(tx, hospital.as_deref(), s.survey_template_ref.as_deref()).await?;
     shift_from(tx, template_id, position, 1, &now).await?;
     let added: StageTemplate = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO stage_templates (id, journey_template_id, position, code, name, completing_event_code, survey_template_ref, created_at, updated_at) \

@@ -81,8 +81,8 @@ async fn page(
         .map_err(ApiError::from)?
         .into_iter()
         .map(|h| Choice {
-            selected: h.id == f.hospital_id,
-            value: h.id,
+            selected: h.id.to_string() == f.hospital_id,
+            value: h.id.to_string(),
             label: h.name,
             data: true,
         })

@@ -488,7 +488,7 @@ pub async fn test_event(
         State(st.clone()),
         KeyAuth(AuthenticatedKey {
             key: k,
-            hospital_timezone,
+            hospital_timezone: hospital_timezone.to_string(),
         }),
         ctx.clone(),
         Bytes::from(body.to_string()),

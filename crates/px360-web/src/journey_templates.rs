@@ -220,7 +220,7 @@ pub async fn create(
             let errors = from_api(&req.t(), "tpl", e, |field| {
                 // The first stage's fields sit under their own names on this form.
                 match field.strip_prefix("stages[0].") {
-                    Some(f) if f == "completing_event_code" => "stage_event_code".into(),
+                    Some("completing_event_code") => "stage_event_code".into(),
                     Some(f) => format!("stage_{f}"),
                     None => field.to_owned(),
                 }

@@ -26,18 +26,18 @@ fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_owned()
 }
 
-/// The draft form's fields: the title and questions as (key, kind, en, ar, options, if).
-fn draft<'a>(
-    title_ar: &'a str,
-    questions: &'a [(
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a str,
-        (&'a str, &'a str, &'a str),
-    )],
-) -> Vec<(String, String)> {
+/// A question on the draft form: (key, kind, en, ar, options, if).
+type DraftQuestion<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    (&'a str, &'a str, &'a str),
+);
+
+/// The draft form's fields: the title and questions.
+fn draft<'a>(title_ar: &'a str, questions: &'a [DraftQuestion<'a>]) -> Vec<(String, String)> {
     let mut v = vec![
         ("name".to_owned(), "Discharge survey".to_owned()),
         ("title_en".into(), "Your stay".into()),

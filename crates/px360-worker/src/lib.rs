@@ -15,8 +15,8 @@
 pub mod beat;
 pub mod events;
 pub mod queue;
-pub mod surveys;
 pub mod sla;
+pub mod surveys;
 
 use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};

@@ -127,11 +127,9 @@ where
                 }
             }
             line.insert("span".into(), Value::Object(span));
-            let request_id = leaf.scope().find_map(|s| {
-                s.extensions()
-                    .get::<SpanRequestId>()
-                    .map(|r| r.0.clone())
-            });
+            let request_id = leaf
+                .scope()
+                .find_map(|s| s.extensions().get::<SpanRequestId>().map(|r| r.0.clone()));
             if let Some(rid) = request_id {
                 line.insert("request_id".into(), rid.into());
             }

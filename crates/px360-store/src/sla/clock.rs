@@ -203,8 +203,11 @@ pub struct Evaluated {
     pub open: bool,
 }
 
+/// One stored SLA history entry: when, the state, the previous state, the cycle.
+type HistoryEntry = (DateTime<Utc>, String, Option<String>, Option<i64>);
+
 fn replay<S: PartialEq + Copy>(
-    events: &[(DateTime<Utc>, String, Option<String>, Option<i64>)],
+    events: &[HistoryEntry],
     parse: fn(&str) -> Option<S>,
     rules: &px360_domain::sla::ClockRules<S>,
     targets: &Targets,

@@ -252,7 +252,16 @@ impl Db {
 
     /// A user's newest notifications.
     pub async fn notifications_for(&self, user: Uuid, limit: i64) -> Result<Vec<Notification>> {
-        let rows: Vec<(String, String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        type NotificationColumns = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<NotificationColumns> = sqlx::query_as(
             "SELECT id, kind, item_kind, item_id, detail, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(user.to_string())
