@@ -272,6 +272,18 @@ impl Browser {
 
     pub async fn click(&self, css: &str) -> Result<()> {
         let e = self.find(css).await?;
+        // chromedriver scrolls a target only until it touches the window's bottom edge, which it
+        // takes from the window size; headless Chromium's viewport is shorter than that window,
+        // so a button just below the fold was "not clickable" (click intercepted). Centre it
+        // first, without smooth scrolling.
+        self.post(
+            "/execute/sync",
+            json!({
+                "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); return true;",
+                "args": [{ ELEMENT: e.0 }],
+            }),
+        )
+        .await?;
         self.post(&format!("/element/{}/click", e.0), json!({}))
             .await
             .map(|_| ())

@@ -165,13 +165,16 @@ pub async fn create_survey_template(
     if b.hospital_id.is_none() {
         b.hospital_id = p.scope().hospital_id();
     }
+    // The named hospital is the object: one the caller cannot see at all answers 404, as a
+    // department created in another hospital does.
+    let hospital = b.hospital_id.map(|h| h.to_string());
     st.authorize(
         &p,
         &ctx,
         Resource::SurveyTemplate,
         Action::Create,
         location(b.hospital_id),
-        None,
+        hospital.as_deref(),
     )
     .await?;
     let t = st

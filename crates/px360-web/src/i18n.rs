@@ -244,6 +244,8 @@ mod tests {
             ("licence", FluentValue::from("GMC1")),
             ("event_code", FluentValue::from("OP_SEEN")),
             ("list", FluentValue::from("2")),
+            ("draft", FluentValue::from(2)),
+            ("published", FluentValue::from(1)),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

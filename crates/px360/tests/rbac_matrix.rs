@@ -227,7 +227,7 @@ async fn matrix(kind: Kind) {
         .unwrap()
         .to_owned();
     let me: Value = s.get(&admin, "/api/me").await.json().await.unwrap();
-    let admin_id = me["id"].as_str().unwrap().to_owned();
+    let admin_id = me["user_id"].as_str().unwrap().to_owned();
     let mut complaint = Vec::new();
     let mut action = Vec::new();
     for dep in &d {
