@@ -16,6 +16,7 @@ pub mod auth;
 mod bulk;
 pub mod checkpoint;
 pub mod complaints;
+pub mod complaint_search;
 pub mod constraint;
 pub mod dependents;
 pub mod employees;

@@ -104,6 +104,16 @@ impl<'a> Filters<'a> {
         }
     }
 
+    /// A condition of the calling query with one value, when given: `{}` in `template` (a
+    /// literal of the calling query) becomes the value's placeholder (`c.created_at >= {}`).
+    pub(crate) fn bound(&mut self, template: &'static str, value: Option<&'a str>) {
+        if let Some(v) = value {
+            self.binds.push(v);
+            let mark = format!("${}", self.binds.len());
+            self.conds.push(template.replace("{}", &mark));
+        }
+    }
+
     /// A fixed condition of the calling query (a literal, e.g. `deleted_at IS NULL`).
     pub(crate) fn raw(&mut self, cond: &'static str) {
         self.conds.push(cond.to_owned());

@@ -11,9 +11,13 @@
 //! limit keys on the peer address, like the API's.
 
 mod account;
+mod action_board;
+mod action_detail;
 pub mod assets;
 mod audit;
+mod complaint_detail;
 mod complaint_form;
+mod complaint_list;
 mod csrf;
 mod dashboard;
 pub mod error;
@@ -32,6 +36,7 @@ mod people;
 pub mod session;
 pub mod survey_editor;
 pub mod survey_page;
+mod work;
 
 use axum::Router;
 use axum::http::Method;
@@ -116,6 +121,32 @@ pub fn router(st: AppState) -> Router {
             "/ui/surveys/{id}/preview/{lang}",
             get(survey_editor::preview),
         )
+        // Complaints and the PX action board (complaint_list.rs, complaint_detail.rs,
+        // action_board.rs, action_detail.rs).
+        .route("/ui/complaints", get(complaint_list::list))
+        .route(
+            "/ui/complaints/new",
+            get(complaint_list::new_form).post(complaint_list::create),
+        )
+        .route("/ui/complaints/{id}", get(complaint_detail::detail))
+        .route(
+            "/ui/complaints/{id}/command",
+            post(complaint_detail::command),
+        )
+        .route("/ui/complaints/{id}/assign", post(complaint_detail::assign))
+        .route("/ui/complaints/{id}/updates", post(complaint_detail::note))
+        .route(
+            "/ui/complaints/{id}/attachments",
+            post(complaint_detail::upload),
+        )
+        .route("/ui/attachments/{id}", get(complaint_detail::download))
+        .route("/ui/actions", get(action_board::board))
+        .route(
+            "/ui/actions/new",
+            get(action_board::new_form).post(action_board::create),
+        )
+        .route("/ui/actions/{id}", get(action_detail::detail))
+        .route("/ui/actions/{id}/command", post(action_detail::command))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 

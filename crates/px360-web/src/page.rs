@@ -171,6 +171,8 @@ pub enum Nav {
     Integrations,
     Audit,
     Surveys,
+    Complaints,
+    Actions,
 }
 
 pub struct NavLink {
@@ -214,6 +216,12 @@ impl Chrome {
                     &px360_api::own_scope(p),
                 ) {
                     v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
+                }
+                if p.may(Resource::Complaint, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Complaints, "/ui/complaints", "nav-complaints"));
+                }
+                if p.may(Resource::PxAction, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Actions, "/ui/actions", "nav-actions"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).
