@@ -1,37 +1,30 @@
 //! One complaint (`/ui/complaints/{id}`): its header and SLA clocks, the timeline with internal
 //! notes and messages to the patient kept visibly apart, its attachments and linked actions,
-//! and the forms that work on it. Every form goes through the API's own operation (the same
+//! and the forms that work on it (their handlers: `complaint_forms.rs`). Every form goes through the API's own operation (the same
 //! gate, domain machine, store calls and audit records as `/api/complaints/{id}/…`); only the
 //! commands the domain machine would accept from this user in this state are offered.
 
 use crate::error::UiError;
-use crate::forms::{Errors, from_api};
+use crate::forms::Errors;
 use crate::i18n::{Label, Tr};
 use crate::org_pages::Names;
 use crate::page::{Chrome, Nav, Req, Stamp, mask, render};
 use crate::session::Session;
 use crate::work::{Categories, ClockView, People, Pick, at, clock_view, sees_patient, zone_of};
 use askama::Template;
-use axum::Form;
-use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use px360_api::AppState;
-use px360_api::auth::{Authed, Ctx};
-use px360_api::complaints::{
-    UpdateInput, UploadQuery, add_update, attachment_response, load, read_attachment, transition,
-    upload_attachment,
-};
-use px360_api::error::ApiError;
+use px360_api::auth::Ctx;
+use px360_api::complaints::load;
 use px360_api::obj;
 use px360_domain::action::complaint::{self as machine, ComplaintCommand, ComplaintStatus};
 use px360_domain::rbac::{Action, Principal, Resource};
 use px360_store::attachments::{MAX_BYTES, TYPES};
 use px360_store::complaints::{Complaint, Update};
 use px360_store::sla::ItemKind;
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub struct Fact {
@@ -196,14 +189,14 @@ fn entry(t: &Tr, u: &Update, people: &People, files: &[File], zone: &str) -> Ent
     }
 }
 
-struct Shown {
-    errors: Errors,
-    notice: Option<String>,
-    problem: Option<String>,
-    status: StatusCode,
+pub(crate) struct Shown {
+    pub errors: Errors,
+    pub notice: Option<String>,
+    pub problem: Option<String>,
+    pub status: StatusCode,
 }
 
-async fn page(
+pub(crate) async fn page(
     st: &AppState,
     req: &Req,
     s: &Session,
@@ -427,224 +420,4 @@ pub async fn detail(
         },
     )
     .await
-}
-
-/// After a form: back to the page (303) with a notice, or the page again with the refusal
-/// next to the form field (422) or above the forms (409). 404 and 403 stay error pages.
-async fn outcome<T>(
-    st: &AppState,
-    req: &Req,
-    s: &Session,
-    ctx: &Ctx,
-    id: Uuid,
-    done: &str,
-    r: Result<T, ApiError>,
-) -> Result<Response, UiError> {
-    let t = req.t();
-    let e = match r {
-        Ok(_) => {
-            return Ok(Redirect::to(&format!("/ui/complaints/{id}?done={done}")).into_response());
-        }
-        Err(e) => e,
-    };
-    let (status, errors, problem) = match e {
-        ApiError::Validation(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            from_api(&t, "cd", e, |f| f.to_owned())?,
-            None,
-        ),
-        ApiError::Conflict(_) => (
-            StatusCode::CONFLICT,
-            Errors::default(),
-            Some(t.get("cd-error-state")),
-        ),
-        other => return Err(other.into()),
-    };
-    page(
-        st,
-        req,
-        s,
-        ctx,
-        id,
-        Shown {
-            errors,
-            notice: None,
-            problem,
-            status,
-        },
-    )
-    .await
-}
-
-fn parse_id(id: &str) -> Result<Uuid, UiError> {
-    Uuid::parse_str(id).map_err(|_| UiError::NotFound)
-}
-
-#[derive(Deserialize)]
-pub struct CommandForm {
-    #[serde(default)]
-    command: String,
-    #[serde(default)]
-    text: String,
-}
-
-pub async fn command(
-    State(st): State<AppState>,
-    req: Req,
-    s: Session,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<CommandForm>,
-) -> Result<Response, UiError> {
-    let id = parse_id(&id)?;
-    let cmd = match f.command.as_str() {
-        "acknowledge" => ComplaintCommand::Acknowledge,
-        "start_work" => ComplaintCommand::StartWork,
-        "wait_on_patient" => ComplaintCommand::WaitOnPatient,
-        "patient_replied" => ComplaintCommand::PatientReplied,
-        "resolve" => ComplaintCommand::Resolve { summary: f.text },
-        "close" => ComplaintCommand::Close,
-        "reopen" => ComplaintCommand::Reopen { reason: f.text },
-        _ => return Err(UiError::Request(StatusCode::BAD_REQUEST)),
-    };
-    let done = cmd.name();
-    let r = transition(&st, &s.principal, &ctx, id, &cmd).await;
-    outcome(&st, &req, &s, &ctx, id, done, r).await
-}
-
-#[derive(Deserialize)]
-pub struct AssignForm {
-    #[serde(default)]
-    to: String,
-}
-
-pub async fn assign(
-    State(st): State<AppState>,
-    req: Req,
-    s: Session,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<AssignForm>,
-) -> Result<Response, UiError> {
-    let id = parse_id(&id)?;
-    let r = match Uuid::parse_str(f.to.trim()) {
-        Ok(to) => {
-            transition(
-                &st,
-                &s.principal,
-                &ctx,
-                id,
-                &ComplaintCommand::Assign { to },
-            )
-            .await
-        }
-        // Still gate first: an out-of-scope complaint is a 404 whatever the form says.
-        Err(_) => match load(&st, &s.principal, &ctx, id, Action::Update).await {
-            Ok(_) => Err(ApiError::Validation(vec![
-                px360_domain::event::FieldError::new("to", "unknown user"),
-            ])),
-            Err(e) => Err(e),
-        },
-    };
-    outcome(&st, &req, &s, &ctx, id, "assign", r).await
-}
-
-#[derive(Deserialize)]
-pub struct NoteForm {
-    #[serde(default)]
-    visibility: String,
-    #[serde(default)]
-    body: String,
-}
-
-pub async fn note(
-    State(st): State<AppState>,
-    req: Req,
-    s: Session,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<NoteForm>,
-) -> Result<Response, UiError> {
-    let id = parse_id(&id)?;
-    let done = if f.visibility == "patient" {
-        "message"
-    } else {
-        "note"
-    };
-    let r = add_update(
-        &st,
-        &s.principal,
-        &ctx,
-        id,
-        &UpdateInput {
-            visibility: f.visibility,
-            body: f.body,
-        },
-    )
-    .await;
-    outcome(&st, &req, &s, &ctx, id, done, r).await
-}
-
-/// A file from the page's upload form (multipart, field `file`): stored by the API's own upload
-/// operation with its name and declared type, so the type, size and content checks are the
-/// API's.
-pub async fn upload(
-    State(st): State<AppState>,
-    req: Req,
-    s: Session,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    mut form: Multipart,
-) -> Result<Response, UiError> {
-    let id = parse_id(&id)?;
-    let mut file: Option<(String, String, Bytes)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("").to_owned();
-        let ct = field.content_type().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| UiError::Request(StatusCode::PAYLOAD_TOO_LARGE))?;
-        file = Some((name, ct, bytes));
-    }
-    let (name, ct, bytes) = file.unwrap_or_default();
-    let name = if name.trim().is_empty() {
-        "file".to_owned()
-    } else {
-        name
-    };
-    let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&ct) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    let r = upload_attachment(
-        State(st.clone()),
-        Authed(s.principal.clone()),
-        ctx.clone(),
-        Path(id),
-        Query(UploadQuery { name }),
-        h,
-        bytes,
-    )
-    .await;
-    outcome(&st, &req, &s, &ctx, id, "upload", r).await
-}
-
-/// An attachment's bytes, only in scope (404 otherwise); every download is audited.
-pub async fn download(
-    State(st): State<AppState>,
-    s: Session,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, UiError> {
-    let id = parse_id(&id)?;
-    let (a, bytes) = read_attachment(&st, &s.principal, &ctx, id).await?;
-    Ok(attachment_response(&a, bytes))
 }

@@ -17,6 +17,7 @@ pub mod assets;
 mod audit;
 mod complaint_detail;
 mod complaint_form;
+mod complaint_forms;
 mod complaint_list;
 mod csrf;
 mod dashboard;
@@ -131,15 +132,15 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/complaints/{id}", get(complaint_detail::detail))
         .route(
             "/ui/complaints/{id}/command",
-            post(complaint_detail::command),
+            post(complaint_forms::command),
         )
-        .route("/ui/complaints/{id}/assign", post(complaint_detail::assign))
-        .route("/ui/complaints/{id}/updates", post(complaint_detail::note))
+        .route("/ui/complaints/{id}/assign", post(complaint_forms::assign))
+        .route("/ui/complaints/{id}/updates", post(complaint_forms::note))
         .route(
             "/ui/complaints/{id}/attachments",
-            post(complaint_detail::upload),
+            post(complaint_forms::upload),
         )
-        .route("/ui/attachments/{id}", get(complaint_detail::download))
+        .route("/ui/attachments/{id}", get(complaint_forms::download))
         .route("/ui/actions", get(action_board::board))
         .route(
             "/ui/actions/new",
