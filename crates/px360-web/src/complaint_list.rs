@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::{NaiveDate, TimeZone, Utc};
 use px360_api::auth::{Authed, Ctx};
-use px360_api::complaints::{ComplaintInput, create_complaint};
+use px360_api::complaints::{ComplaintInput, create_complaint, validate_intake};
 use px360_api::error::ApiError;
 use px360_api::{AppState, filter, own_scope};
 use px360_domain::action::complaint::ComplaintStatus;
@@ -429,6 +429,10 @@ pub async fn create(
             .map(|d| d.hospital_id),
         None => hospital,
     };
+    // The API names a missing hospital only when nothing else is wrong; the form says it at once.
+    if place.is_none() {
+        extra.push(FieldError::new("hospital_id", "required"));
+    }
     let patient = match (opt(&f.patient_mrn), place) {
         (None, _) => None,
         (Some(mrn), Some(h)) => match st.db.patient_by_mrn(h, &mrn).await {
@@ -461,8 +465,10 @@ pub async fn create(
     let fail = |e: ApiError| -> Result<Errors, UiError> {
         let mut errs = from_api(&t, "cn", e, |f| f.to_owned())?;
         for x in &extra {
-            errs.0
-                .push((x.field.clone(), t.get("cn-error-patient_mrn")));
+            if errs.get(&x.field).is_none() {
+                errs.0
+                    .push((x.field.clone(), t.get(&format!("cn-error-{}", x.field))));
+            }
         }
         Ok(errs)
     };
@@ -474,7 +480,12 @@ pub async fn create(
         return new_page(&st, &req, &s, f, errs).await;
     }
     if !extra.is_empty() {
-        let errs = fail(ApiError::Validation(Vec::new()))?;
+        // Show the API's own findings too (validation only: nothing is written).
+        let errs = match validate_intake(&st, &input).await {
+            Ok(_) => fail(ApiError::Validation(Vec::new()))?,
+            Err(e @ ApiError::Validation(_)) => fail(e)?,
+            Err(e) => return Err(e.into()),
+        };
         return new_page(&st, &req, &s, f, errs).await;
     }
     match create_complaint(State(st.clone()), Authed(p), ctx, Json(input)).await {
