@@ -10,7 +10,7 @@ use crate::forms::{Errors, from_api};
 use crate::i18n::{Label, Tr};
 use crate::page::{Chrome, Nav, Req, Stamp, render};
 use crate::session::Session;
-use crate::work::{Categories, ClockView, People, Pick, at, clock_view, zone_of};
+use crate::work::{Categories, ClockView, People, Pick, at, change, clock_view, zone_of};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -123,12 +123,10 @@ fn line(t: &Tr, e: &LogEntry, people: &People, zone: &str) -> LogLine {
     let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let detail = match e.event.as_str() {
         "status_changed" => match (s("from"), s("to")) {
-            (Some(f), Some(to)) => Some(t.with(
-                "alog-from-to",
-                &[
-                    ("from", t.get(&format!("astatus-{f}")).into()),
-                    ("to", t.get(&format!("astatus-{to}")).into()),
-                ],
+            (Some(f), Some(to)) => Some(change(
+                t,
+                &t.get(&format!("astatus-{f}")),
+                &t.get(&format!("astatus-{to}")),
             )),
             _ => None,
         },

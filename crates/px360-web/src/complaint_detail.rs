@@ -10,7 +10,9 @@ use crate::i18n::{Label, Tr};
 use crate::org_pages::Names;
 use crate::page::{Chrome, Nav, Req, Stamp, mask, render};
 use crate::session::Session;
-use crate::work::{Categories, ClockView, People, Pick, at, clock_view, sees_patient, zone_of};
+use crate::work::{
+    Categories, ClockView, People, Pick, at, change, clock_view, sees_patient, zone_of,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -150,12 +152,10 @@ fn entry(t: &Tr, u: &Update, people: &People, files: &[File], zone: &str) -> Ent
         }
         "status" => {
             let (from, to) = u.body.split_once(" → ").unwrap_or(("", ""));
-            t.with(
-                "tl-status",
-                &[
-                    ("from", t.get(&format!("cstatus-{from}")).into()),
-                    ("to", t.get(&format!("cstatus-{to}")).into()),
-                ],
+            change(
+                t,
+                &t.get(&format!("cstatus-{from}")),
+                &t.get(&format!("cstatus-{to}")),
             )
         }
         "assignment" => {

@@ -165,6 +165,7 @@ pub async fn list(
         .map(|r| {
             let (sla, sla_badge) = row_sla(
                 &t,
+                matches!(r.status.as_str(), "resolved" | "closed"),
                 r.is_open,
                 r.paused,
                 r.resolution_due_at,

@@ -246,6 +246,15 @@ mod tests {
             ("list", FluentValue::from("2")),
             ("draft", FluentValue::from(2)),
             ("published", FluentValue::from(1)),
+            // Complaint and action pages.
+            ("from", FluentValue::from("a")),
+            ("to", FluentValue::from("b")),
+            ("h", FluentValue::from(2)),
+            ("m", FluentValue::from(5)),
+            ("span", FluentValue::from("2")),
+            ("channel", FluentValue::from("c")),
+            ("kb", FluentValue::from(200)),
+            ("reference", FluentValue::from("C1")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

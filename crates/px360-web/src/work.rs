@@ -169,6 +169,12 @@ pub fn span(t: &Tr, d: TimeDelta) -> String {
     )
 }
 
+/// A change of state, `from → to` in the reading direction (the arrow points left in Arabic).
+pub fn change(t: &Tr, from: &str, to: &str) -> String {
+    let arrow = if t.0.dir() == "rtl" { "←" } else { "→" };
+    format!("{from} {arrow} {to}")
+}
+
 /// An instant as wall-clock time in the hospital's zone, the zone named.
 pub fn at(t: &Tr, when: DateTime<Utc>, zone: &str) -> Stamp {
     stamp(t, &px360_store::ts(when), zone)
@@ -188,6 +194,8 @@ pub struct GoalView {
     pub remaining: String,
     pub due: Option<Stamp>,
     pub breached: Option<Stamp>,
+    /// When the goal was met (or stopped).
+    pub stopped: Option<Stamp>,
     pub paused: bool,
 }
 
@@ -233,6 +241,7 @@ fn goal_view(t: &Tr, s: &SlaState, zone: &str) -> GoalView {
         remaining,
         due: at_opt(t, s.due_at, zone),
         breached: at_opt(t, s.breached_at, zone),
+        stopped: at_opt(t, s.stopped_at, zone),
         paused: s.paused,
     }
 }
@@ -253,10 +262,11 @@ pub fn clock_view(t: &Tr, e: &Evaluation, zone: &str) -> ClockView {
     }
 }
 
-/// A list row's SLA state: breached, paused, stopped, or the wall-clock time left to the
-/// resolution due moment.
+/// A list row's SLA state: breached, paused, met (`done`: resolved or closed), stopped, or the
+/// wall-clock time left to the resolution due moment.
 pub fn row_sla(
     t: &Tr,
+    done: bool,
     open: bool,
     paused: bool,
     due: Option<DateTime<Utc>>,
@@ -265,6 +275,8 @@ pub fn row_sla(
 ) -> (String, &'static str) {
     if breached.is_some() || due.is_some_and(|d| d < now && open) {
         (t.get("sla-status-breached"), "text-bg-danger")
+    } else if done {
+        (t.get("sla-status-met"), "text-bg-secondary")
     } else if paused {
         (t.get("sla-status-paused"), "text-bg-info")
     } else if !open || due.is_none() {
