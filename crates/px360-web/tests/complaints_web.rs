@@ -359,6 +359,21 @@ async fn lifecycle(kind: Kind) {
             .contains(&reference)
     );
     assert!(!has("q=zzzz").await);
+    // Closed, then reopened with a reason: a second cycle of the clock.
+    assert_eq!(command(&ui, &coord, &id, "close", "").await.status(), 303);
+    let r = command(&ui, &coord, &id, "reopen", " ").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"text-reopen-error\""));
+    assert_eq!(
+        command(&ui, &coord, &id, "reopen", "The patient called again")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(status(&ui, &id).await, "in_progress");
+    let page = ui.page(&coord, &format!("/ui/complaints/{id}")).await;
+    assert!(page.contains("2 / 2"), "no second cycle shown");
+    assert_eq!(ui.audits("complaint.reopen", Some(&id)).await, 1);
 
     // The action raised by the rules (high severity) is linked and on the owner's board.
     let action = one(&ui, "SELECT id FROM px_actions WHERE origin_id = $1", &id).await;
