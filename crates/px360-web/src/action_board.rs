@@ -306,7 +306,7 @@ pub async fn create(
     ctx: Ctx,
     Form(f): Form<NewForm>,
 ) -> Result<Response, UiError> {
-    let p = s.principal.clone();
+    let p = s.principal;
     st.authorize(
         &p,
         &ctx,

@@ -222,7 +222,7 @@ pub async fn upload(
     }
     let r = upload_attachment(
         State(st.clone()),
-        Authed(s.principal.clone()),
+        Authed(s.principal),
         ctx.clone(),
         Path(id),
         Query(UploadQuery { name }),

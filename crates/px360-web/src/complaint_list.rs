@@ -407,7 +407,7 @@ pub async fn create(
     Form(f): Form<IntakeForm>,
 ) -> Result<Response, UiError> {
     let t = req.t();
-    let p = s.principal.clone();
+    let p = s.principal;
     st.authorize(
         &p,
         &ctx,
