@@ -63,6 +63,8 @@ struct DetailPage {
     log: Vec<LogLine>,
     commands: Vec<Command>,
     reassign: Option<Vec<Pick>>,
+    /// Submitted for closure and waiting for someone else to verify it.
+    awaiting: bool,
     errors: Errors,
     notice: Option<String>,
     problem: Option<String>,
@@ -214,6 +216,8 @@ async fn page(
                 .collect::<String>()
         ))
     });
+    let awaiting = a.status == px360_domain::action::px_action::ActionStatus::PendingVerification
+        && !commands.iter().any(|c| c.name == "verify");
     let mut r = render(&DetailPage {
         chrome: Chrome::new(req, Some(s), Nav::Actions, "ad-title"),
         id,
@@ -226,6 +230,7 @@ async fn page(
         clock: clock_view(&t, &live, &zone),
         log,
         commands,
+        awaiting,
         reassign,
         errors: shown.errors,
         notice,

@@ -199,6 +199,10 @@ async fn browser_complaints() {
             !b.exists("#cmd-verify").await.unwrap(),
             "the owner may not verify"
         );
+        assert!(
+            b.exists("#awaiting").await.unwrap(),
+            "no word of the second person"
+        );
         b.screenshot(&shot("action-pending")).await.unwrap();
         arabic_clean(&b, lang).await;
         logout(&b).await;

@@ -854,3 +854,4 @@ alog-closure_rejected = رُفض الإغلاق
 alog-reassigned = أعيد الإسناد
 alog-cancelled = أُلغي
 alog-reopened = أعيد الفتح
+ad-awaiting = بانتظار التحقق من شخص غير المسؤول وغير من قدّمه.

@@ -843,3 +843,4 @@ alog-closure_rejected = Closure rejected
 alog-reassigned = Reassigned
 alog-cancelled = Cancelled
 alog-reopened = Reopened
+ad-awaiting = Waiting for verification by someone other than the owner and the person who submitted it.
