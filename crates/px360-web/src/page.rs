@@ -171,6 +171,7 @@ pub enum Nav {
     Integrations,
     Audit,
     Surveys,
+    Outbox,
 }
 
 pub struct NavLink {
@@ -214,6 +215,9 @@ impl Chrome {
                     &px360_api::own_scope(p),
                 ) {
                     v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
+                }
+                if crate::outbox::may_read(p) {
+                    v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).

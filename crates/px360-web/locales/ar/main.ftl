@@ -591,3 +591,26 @@ complaint-form-bad-severity = تعذّر إرسال النموذج. حاول م�
 complaint-ack-title = شكرًا لك، استلمنا شكواك
 complaint-ack-body = رقمك المرجعي هو:
 complaint-ack-next = يرجى ذكره كلما تواصلت معنا. سيتواصل معك أحد أعضاء فريق تجربة المريض.
+
+## الاستبيانات: صندوق الرسائل المحلي (/ui/outbox) وصفحة رابط إلغاء الاشتراك (surveys2)
+nav-outbox = صندوق الرسائل المحلي
+outbox-title = صندوق الرسائل المحلي
+outbox-intro = رسائل الاستبيانات المحفوظة هنا بدلًا من إرسالها: لم يُضبط مزوّد للبريد الإلكتروني أو الرسائل النصية أو واتساب. افتح رابط الاستبيان في الرسالة للإجابة بصفة المريض.
+outbox-empty = لا توجد رسائل بعد. أكمل مرحلة من رحلة مرتبطة باستبيان لتظهر دعوتها هنا.
+outbox-newest = أحدث { $n } رسالة.
+outbox-col-time = الوقت
+outbox-col-channel = القناة
+outbox-col-recipient = المستلم
+outbox-col-language = اللغة
+outbox-col-message = الرسالة
+survey-channel-email = البريد الإلكتروني
+survey-channel-sms = الرسائل النصية
+survey-channel-whatsapp = واتساب
+survey-channel-any = هذه القناة
+survey-unsubscribe-title = إيقاف رسائل الاستبيانات؟
+survey-unsubscribe-body = لن تصلك منّا استبيانات تجربة المريض عبر { $channel } بعد الآن.
+survey-unsubscribe-button = إيقاف رسائل الاستبيانات
+survey-unsubscribe-note = لن يتأثر علاجك. يمكنك أن تطلب من موظفينا إرسال الاستبيانات إليك مجددًا في أي وقت.
+survey-unsubscribed-title = لن تصلك استبيانات بعد الآن
+survey-unsubscribed-body = لن نرسل إليك استبيانات تجربة المريض عبر { $channel } بعد الآن.
+survey-unsubscribed-note = لن يتأثر علاجك. شكرًا لك.
