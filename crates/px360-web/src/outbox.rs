@@ -93,7 +93,8 @@ struct OutboxPage {
     chrome: Chrome,
     t: Tr,
     rows: Vec<OutboxRow>,
-    shown: i64,
+    /// "The newest 100 messages."
+    newest: String,
 }
 
 fn channel_key(c: Channel) -> &'static str {
@@ -167,9 +168,9 @@ pub async fn page(
         .collect();
     render(&OutboxPage {
         chrome: Chrome::new(&req, Some(&s), Nav::Outbox, "outbox-title"),
+        newest: t.with("outbox-newest", &[("n", SHOWN.into())]),
         t,
         rows,
-        shown: SHOWN,
     })
 }
 
