@@ -14,6 +14,7 @@
 
 mod common;
 #[path = "common/latin.rs"]
+#[allow(dead_code)]
 mod latin;
 
 use browser_test::Browser;
