@@ -180,11 +180,16 @@ mod tests {
 
     #[test]
     fn links_in_a_message_become_anchors() {
-        let p = linkify("Hello.\nhttps://px.example/s/ab12\n\nStop: https://px.example/s/ab12/unsubscribe\n");
+        let p = linkify(
+            "Hello.\nhttps://px.example/s/ab12\n\nStop: https://px.example/s/ab12/unsubscribe\n",
+        );
         let links: Vec<&str> = p.iter().filter_map(|p| p.href.as_deref()).collect();
         assert_eq!(
             links,
-            ["https://px.example/s/ab12", "https://px.example/s/ab12/unsubscribe"]
+            [
+                "https://px.example/s/ab12",
+                "https://px.example/s/ab12/unsubscribe"
+            ]
         );
         let all: String = p.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(

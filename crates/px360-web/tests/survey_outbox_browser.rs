@@ -122,15 +122,21 @@ async fn survey_outbox_browser() {
 
     // Who may read it.
     let (rgh, _) = ui.ids("RGH", None).await;
-    ui.user("coord", "px_coordinator", Some("RGH"), None, None).await;
-    ui.user("nurse", "nurse", Some("RGH"), Some("ED"), None).await;
+    ui.user("coord", "px_coordinator", Some("RGH"), None, None)
+        .await;
+    ui.user("nurse", "nurse", Some("RGH"), Some("ED"), None)
+        .await;
     let coord = ui.login("coord", PASSWORD).await;
     let html = ui.page(&coord, "/ui/outbox").await;
     assert!(html.contains("href=\"/ui/outbox\""), "nav entry");
     assert_eq!(html.matches("class=\"px-outbox-row\"").count(), 2);
     let nurse = ui.login("nurse", PASSWORD).await;
     assert_eq!(ui.get(&nurse, "/ui/outbox").await.status(), 403);
-    assert!(!ui.page(&nurse, "/ui/").await.contains("href=\"/ui/outbox\""));
+    assert!(
+        !ui.page(&nurse, "/ui/")
+            .await
+            .contains("href=\"/ui/outbox\"")
+    );
     let reads: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'survey.local_outbox.read' AND hospital_id = $1",
     )
@@ -149,20 +155,45 @@ async fn survey_outbox_browser() {
     b.goto(&ui.url("/ui/login?lang=en")).await.unwrap();
     b.type_into("#username", "admin").await.unwrap();
     b.type_into("#password", ADMIN_PASSWORD).await.unwrap();
-    b.click("form[action='/ui/login'] button[type=submit]").await.unwrap();
-    b.wait_until("return location.pathname === '/ui/';").await.unwrap();
+    b.click("form[action='/ui/login'] button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_until("return location.pathname === '/ui/';")
+        .await
+        .unwrap();
     for (lang, dir, patient, channel, heading, done) in [
-        ("en", "ltr", &p_en, "sms", "Stop survey messages?", "You will receive no more surveys"),
-        ("ar", "rtl", &p_ar, "email", "إيقاف رسائل الاستبيانات؟", "لن تصلك استبيانات بعد الآن"),
+        (
+            "en",
+            "ltr",
+            &p_en,
+            "sms",
+            "Stop survey messages?",
+            "You will receive no more surveys",
+        ),
+        (
+            "ar",
+            "rtl",
+            &p_ar,
+            "email",
+            "إيقاف رسائل الاستبيانات؟",
+            "لن تصلك استبيانات بعد الآن",
+        ),
     ] {
         let shot = |page: &str| format!("{lang}-{page}");
         b.goto(&ui.url(&format!("/ui/?lang={lang}"))).await.unwrap();
-        b.wait_until("return location.pathname === '/ui/';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/';")
+            .await
+            .unwrap();
         b.click("nav a[href='/ui/outbox']").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/outbox';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/outbox';")
+            .await
+            .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         assert_eq!(
-            b.eval("return document.querySelectorAll('#outbox tbody tr').length;").await.unwrap().as_i64(),
+            b.eval("return document.querySelectorAll('#outbox tbody tr').length;")
+                .await
+                .unwrap()
+                .as_i64(),
             Some(2)
         );
         b.screenshot(&shot("outbox")).await.unwrap();
@@ -197,7 +228,10 @@ async fn survey_outbox_browser() {
         assert_eq!(b.text("h1").await.unwrap(), done);
         b.screenshot(&shot("unsubscribed")).await.unwrap();
         assert_eq!(opt_outs(&ui, patient).await, [channel]);
-        let page = b.eval("return document.documentElement.outerHTML;").await.unwrap();
+        let page = b
+            .eval("return document.documentElement.outerHTML;")
+            .await
+            .unwrap();
         if lang == "ar" {
             let stray = latin::stray_latin(page.as_str().unwrap());
             assert!(stray.is_empty(), "{}", stray.join("\n"));
@@ -205,7 +239,9 @@ async fn survey_outbox_browser() {
     }
 
     // An unknown link's unsubscribe page: the friendly "not found" page, nothing recorded.
-    b.goto(&ui.url(&format!("/s/{}/unsubscribe", "ab".repeat(32)))).await.unwrap();
+    b.goto(&ui.url(&format!("/s/{}/unsubscribe", "ab".repeat(32))))
+        .await
+        .unwrap();
     assert!(b.exists(".px-message-unknown").await.unwrap());
     b.quit().await;
     ui.stop().await;

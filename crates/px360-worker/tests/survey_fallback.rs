@@ -96,10 +96,7 @@ async fn fallback(kind: Backend) {
     let i2 = invitation_of(&db, p2).await;
     assert_eq!(i2.channel, Some(Channel::Sms));
     assert_eq!(i2.status, InvitationStatus::Sent);
-    assert_eq!(
-        forms.iter().filter(|f| to(f) == "+966500000202").count(),
-        1
-    );
+    assert_eq!(forms.iter().filter(|f| to(f) == "+966500000202").count(), 1);
     let f2 = db.survey_fallbacks(i2.id).await.unwrap();
     assert_eq!(f2.len(), 1);
     assert_eq!(

@@ -53,9 +53,19 @@ async fn twilio(s: &TestServer, path: &str, params: &[(&str, &str)], sign: Optio
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form(params));
     match sign {
-        Some(true) => req = req.header("x-twilio-signature", twilio_signature(&format!("{PUBLIC}{path}"), params)),
+        Some(true) => {
+            req = req.header(
+                "x-twilio-signature",
+                twilio_signature(&format!("{PUBLIC}{path}"), params),
+            )
+        }
         // Signed for another URL: a replay against the wrong endpoint.
-        Some(false) => req = req.header("x-twilio-signature", twilio_signature("https://evil.example/x", params)),
+        Some(false) => {
+            req = req.header(
+                "x-twilio-signature",
+                twilio_signature("https://evil.example/x", params),
+            )
+        }
         None => {}
     }
     req.send().await.unwrap().status().as_u16()
@@ -106,7 +116,12 @@ async fn one(s: &TestServer, sql: &str, bind: &str) -> String {
 }
 
 async fn status_of(s: &TestServer, invitation: &str) -> String {
-    one(s, "SELECT status FROM survey_invitations WHERE id = $1", invitation).await
+    one(
+        s,
+        "SELECT status FROM survey_invitations WHERE id = $1",
+        invitation,
+    )
+    .await
 }
 
 async fn opted_out(s: &TestServer, patient: &str) -> Vec<String> {
@@ -122,7 +137,13 @@ async fn opted_out(s: &TestServer, patient: &str) -> Vec<String> {
 
 /// Post an emergency visit for `mrn` and wait until its invitation was delivered to the local
 /// outbox. Returns (invitation id, patient id, link token).
-async fn visit(s: &TestServer, key: &str, admin: &str, mrn: &str, enc: &str) -> (String, String, String) {
+async fn visit(
+    s: &TestServer,
+    key: &str,
+    admin: &str,
+    mrn: &str,
+    enc: &str,
+) -> (String, String, String) {
     let now = chrono::Utc::now().to_rfc3339();
     for code in ["ED_ARRIVAL", "ED_TRIAGE", "ED_SEEN", "ED_DEPARTURE"] {
         let r = s
@@ -134,8 +155,18 @@ async fn visit(s: &TestServer, key: &str, admin: &str, mrn: &str, enc: &str) -> 
     }
     let patient = one(s, "SELECT id FROM patients WHERE mrn = $1", mrn).await;
     for _ in 0..300 {
-        let list: Value = s.get(admin, "/api/survey-invitations").await.json().await.unwrap();
-        if let Some(i) = list.as_array().unwrap().iter().find(|i| i["patient_id"] == patient.as_str() && i["status"] == "sent") {
+        let list: Value = s
+            .get(admin, "/api/survey-invitations")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(i) = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["patient_id"] == patient.as_str() && i["status"] == "sent")
+        {
             let id = i["id"].as_str().unwrap().to_owned();
             let link = one(s, "SELECT l.link FROM survey_local_outbox l JOIN survey_outbox o ON o.id = l.outbox_id WHERE o.invitation_id = $1", &id).await;
             let token = link.rsplit('/').next().unwrap().to_owned();
@@ -176,7 +207,10 @@ async fn callbacks(kind: Kind) {
     let admin = s.token("admin", ADMIN_PASSWORD).await;
     let (rgh, _) = s.hospital(&admin, "RGH").await;
     let key = s.api_key(&admin, &rgh, &["EPIC"]).await;
-    for (mrn, channels) in [("RGH-ED-0001", r#"["sms"]"#), ("RGH-ED-0002", r#"["whatsapp"]"#)] {
+    for (mrn, channels) in [
+        ("RGH-ED-0001", r#"["sms"]"#),
+        ("RGH-ED-0002", r#"["whatsapp"]"#),
+    ] {
         sqlx::query("UPDATE patients SET contact_channels = $2 WHERE mrn = $1")
             .bind(mrn)
             .bind(channels)
@@ -193,17 +227,39 @@ async fn callbacks(kind: Kind) {
 
     // ---- Item 8: the address each invitation went to, masked below PX Coordinator.
     let (_, depts) = s.hospital(&admin, "RGH").await;
-    for (u, role, dept) in [("cb_staff", "staff", Some(depts["ED"].clone())), ("cb_coord", "px_coordinator", None)] {
+    for (u, role, dept) in [
+        ("cb_staff", "staff", Some(depts["ED"].clone())),
+        ("cb_coord", "px_coordinator", None),
+    ] {
         let r = s
-            .post(&admin, "/api/users", json!({"username": u, "display_name": u, "password": "correct horse battery",
-                "role": role, "hospital_id": rgh, "department_id": dept}))
+            .post(
+                &admin,
+                "/api/users",
+                json!({"username": u, "display_name": u, "password": "correct horse battery",
+                "role": role, "hospital_id": rgh, "department_id": dept}),
+            )
             .await;
         assert_eq!(r.status(), 201, "{u}");
         let tok = s.token(u, "correct horse battery").await;
-        let list: Value = s.get(&tok, "/api/survey-invitations").await.json().await.unwrap();
-        let addresses: Vec<&str> = list.as_array().unwrap().iter().filter_map(|i| i["address"].as_str()).collect();
+        let list: Value = s
+            .get(&tok, "/api/survey-invitations")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let addresses: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["address"].as_str())
+            .collect();
         assert_eq!(addresses.len(), 2, "{u}: {list}");
-        assert!(addresses.iter().all(|a| a.contains('…') == (role == "staff")), "{u}: {addresses:?}");
+        assert!(
+            addresses
+                .iter()
+                .all(|a| a.contains('…') == (role == "staff")),
+            "{u}: {addresses:?}"
+        );
         // The local outbox (live links) is PX Coordinator and up.
         let outbox = s.get(&tok, "/api/survey-local-outbox").await.status();
         assert_eq!(outbox.as_u16(), if role == "staff" { 403 } else { 200 });
@@ -211,27 +267,57 @@ async fn callbacks(kind: Kind) {
 
     // ---- Twilio status callbacks
     const STATUS: &str = "/api/survey-callbacks/twilio/status";
-    let delivered = [("AccountSid", "AC0123"), ("MessageSid", sid), ("MessageStatus", "delivered")];
+    let delivered = [
+        ("AccountSid", "AC0123"),
+        ("MessageSid", sid),
+        ("MessageStatus", "delivered"),
+    ];
     assert_eq!(twilio(&s, STATUS, &delivered, Some(false)).await, 403);
     assert_eq!(twilio(&s, STATUS, &delivered, None).await, 403);
-    assert_eq!(status_of(&s, &inv1).await, "sent", "a refused callback changes nothing");
+    assert_eq!(
+        status_of(&s, &inv1).await,
+        "sent",
+        "a refused callback changes nothing"
+    );
     assert_eq!(twilio(&s, STATUS, &delivered, Some(true)).await, 204);
     assert_eq!(status_of(&s, &inv1).await, "delivered");
-    let read = [("AccountSid", "AC0123"), ("MessageSid", sid), ("MessageStatus", "read")];
+    let read = [
+        ("AccountSid", "AC0123"),
+        ("MessageSid", sid),
+        ("MessageStatus", "read"),
+    ];
     assert_eq!(twilio(&s, STATUS, &read, Some(true)).await, 204);
     assert_eq!(status_of(&s, &inv1).await, "read");
     // Statuses only move forward: a late failure after "read" changes nothing.
-    let failed = [("AccountSid", "AC0123"), ("ErrorCode", "30003"), ("MessageSid", sid), ("MessageStatus", "failed")];
+    let failed = [
+        ("AccountSid", "AC0123"),
+        ("ErrorCode", "30003"),
+        ("MessageSid", sid),
+        ("MessageStatus", "failed"),
+    ];
     assert_eq!(twilio(&s, STATUS, &failed, Some(true)).await, 204);
     assert_eq!(status_of(&s, &inv1).await, "read");
 
     // ---- Twilio inbound STOP
     const INBOUND: &str = "/api/survey-callbacks/twilio/inbound";
     let phone1 = one(&s, "SELECT phone FROM patients WHERE id = $1", &p1).await;
-    let stop = [("Body", "STOP"), ("From", phone1.as_str()), ("MessageSid", "SMin1"), ("To", "+15005550006")];
+    let stop = [
+        ("Body", "STOP"),
+        ("From", phone1.as_str()),
+        ("MessageSid", "SMin1"),
+        ("To", "+15005550006"),
+    ];
     assert_eq!(twilio(&s, INBOUND, &stop, Some(false)).await, 403);
-    assert!(opted_out(&s, &p1).await.is_empty(), "a forged STOP opts nobody out");
-    let hello = [("Body", "thanks!"), ("From", phone1.as_str()), ("MessageSid", "SMin0"), ("To", "+15005550006")];
+    assert!(
+        opted_out(&s, &p1).await.is_empty(),
+        "a forged STOP opts nobody out"
+    );
+    let hello = [
+        ("Body", "thanks!"),
+        ("From", phone1.as_str()),
+        ("MessageSid", "SMin0"),
+        ("To", "+15005550006"),
+    ];
     assert_eq!(twilio(&s, INBOUND, &hello, Some(true)).await, 204);
     assert!(opted_out(&s, &p1).await.is_empty(), "not a keyword");
     assert_eq!(twilio(&s, INBOUND, &stop, Some(true)).await, 204);
@@ -282,10 +368,18 @@ async fn callbacks(kind: Kind) {
         .execute(&s.db.writer)
         .await
         .unwrap();
-    let page = s.http.get(s.url(&format!("/s/{token2}/unsubscribe"))).send().await.unwrap();
+    let page = s
+        .http
+        .get(s.url(&format!("/s/{token2}/unsubscribe")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("action=\"/s/{token2}/unsubscribe\"")), "{html}");
+    assert!(
+        html.contains(&format!("action=\"/s/{token2}/unsubscribe\"")),
+        "{html}"
+    );
     assert!(opted_out(&s, &p2).await.is_empty(), "a GET changes nothing");
     // Cross-site POST: refused, nothing recorded.
     let r = s
@@ -314,7 +408,12 @@ async fn callbacks(kind: Kind) {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["channel"], "whatsapp");
-    let r = s.http.get(s.url(&format!("/s/{}/unsubscribe", "f".repeat(64)))).send().await.unwrap();
+    let r = s
+        .http
+        .get(s.url(&format!("/s/{}/unsubscribe", "f".repeat(64))))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
     // Every opt-out is audited, with who asked.
@@ -331,15 +430,26 @@ async fn callbacks(kind: Kind) {
             (actor, c["source"].as_str().unwrap_or("").to_owned())
         })
         .collect();
-    assert!(opt_outs.contains(&("provider".into(), "stop_reply".into())), "{opt_outs:?}");
-    assert!(opt_outs.contains(&("patient".into(), "unsubscribe_link".into())), "{opt_outs:?}");
+    assert!(
+        opt_outs.contains(&("provider".into(), "stop_reply".into())),
+        "{opt_outs:?}"
+    );
+    assert!(
+        opt_outs.contains(&("patient".into(), "unsubscribe_link".into())),
+        "{opt_outs:?}"
+    );
     assert_eq!(opt_outs.len(), 4, "{opt_outs:?}");
     s.db.verify_audit_chain().await.unwrap();
 
     // The link pages share the survey page's per-address limit: a burst, then 429 with a page.
     let mut limited = false;
     for _ in 0..80 {
-        let r = s.http.get(s.url(&format!("/s/{token2}/unsubscribe"))).send().await.unwrap();
+        let r = s
+            .http
+            .get(s.url(&format!("/s/{token2}/unsubscribe")))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 429 {
             limited = true;
             break;

@@ -44,14 +44,30 @@ async fn staff_opt_outs(kind: Kind) {
 
     let r = s.post(&admin, &path, json!({"channel": "fax"})).await;
     assert_eq!(r.status(), 422);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
     let r = s.post(&admin, &path, json!({"channel": "all"})).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(channels(&v, "changed"), ["email", "sms", "whatsapp"]);
-    assert!(v["opt_outs"].as_array().unwrap().iter().all(|o| o["source"] == "staff"));
+    assert!(
+        v["opt_outs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["source"] == "staff")
+    );
     // Idempotent: nothing new, nothing audited again.
-    let v: Value = s.post(&admin, &path, json!({"channel": "sms"})).await.json().await.unwrap();
+    let v: Value = s
+        .post(&admin, &path, json!({"channel": "sms"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(channels(&v, "changed"), Vec::<String>::new());
     let listed: Value = s.get(&admin, &path).await.json().await.unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 3);
@@ -59,12 +75,19 @@ async fn staff_opt_outs(kind: Kind) {
     // Re-consent needs a reason.
     let r = s.delete(&admin, &format!("{path}?channel=sms")).await;
     assert_eq!(r.status(), 422);
-    let r = s.delete(&admin, &format!("{path}?channel=sms&reason=%20%20")).await;
+    let r = s
+        .delete(&admin, &format!("{path}?channel=sms&reason=%20%20"))
+        .await;
     assert_eq!(r.status(), 422);
-    let r = s.delete(&admin, &format!("{path}?channel=pigeon&reason=x")).await;
+    let r = s
+        .delete(&admin, &format!("{path}?channel=pigeon&reason=x"))
+        .await;
     assert_eq!(r.status(), 422);
     let v: Value = s
-        .delete(&admin, &format!("{path}?channel=sms&reason=Patient%20asked%20at%20the%20desk"))
+        .delete(
+            &admin,
+            &format!("{path}?channel=sms&reason=Patient%20asked%20at%20the%20desk"),
+        )
         .await
         .json()
         .await
@@ -82,7 +105,11 @@ async fn staff_opt_outs(kind: Kind) {
 
     // Unknown patient: 404.
     let r = s
-        .post(&admin, "/api/patients/00000000-0000-7000-8000-000000000000/survey-opt-outs", json!({"channel": "sms"}))
+        .post(
+            &admin,
+            "/api/patients/00000000-0000-7000-8000-000000000000/survey-opt-outs",
+            json!({"channel": "sms"}),
+        )
         .await;
     assert_eq!(r.status(), 404);
 
@@ -96,24 +123,46 @@ async fn staff_opt_outs(kind: Kind) {
     let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         actions,
-        ["survey.opt_out", "survey.opt_out", "survey.opt_out", "survey.opt_in", "survey.opt_in"]
+        [
+            "survey.opt_out",
+            "survey.opt_out",
+            "survey.opt_out",
+            "survey.opt_in",
+            "survey.opt_in"
+        ]
     );
     assert!(rows.iter().all(|r| r.1 == "user"));
-    assert!(rows[3].2.contains("Patient asked at the desk"), "{}", rows[3].2);
+    assert!(
+        rows[3].2.contains("Patient asked at the desk"),
+        "{}",
+        rows[3].2
+    );
     s.db.verify_audit_chain().await.unwrap();
 
     // Contact details in the patient list: masked below PX Coordinator, in clear from it up.
     let (rgh, depts) = s.hospital(&admin, "RGH").await;
-    for (u, role, dept) in [("u_staff", "staff", Some(depts["ED"].clone())), ("u_coord", "px_coordinator", None)] {
+    for (u, role, dept) in [
+        ("u_staff", "staff", Some(depts["ED"].clone())),
+        ("u_coord", "px_coordinator", None),
+    ] {
         let r = s
-            .post(&admin, "/api/users", json!({"username": u, "display_name": u, "password": "correct horse battery",
-                "role": role, "hospital_id": rgh, "department_id": dept}))
+            .post(
+                &admin,
+                "/api/users",
+                json!({"username": u, "display_name": u, "password": "correct horse battery",
+                "role": role, "hospital_id": rgh, "department_id": dept}),
+            )
             .await;
         assert_eq!(r.status(), 201, "{u}");
     }
     for (u, masked) in [("u_staff", true), ("u_coord", false)] {
         let tok = s.token(u, "correct horse battery").await;
-        let list: Value = s.get(&tok, "/api/patients?limit=500").await.json().await.unwrap();
+        let list: Value = s
+            .get(&tok, "/api/patients?limit=500")
+            .await
+            .json()
+            .await
+            .unwrap();
         let rows = list.as_array().unwrap();
         let contacts: Vec<&str> = rows
             .iter()
@@ -121,9 +170,20 @@ async fn staff_opt_outs(kind: Kind) {
             .flatten()
             .collect();
         assert!(!contacts.is_empty(), "{u} sees patients with contacts");
-        assert!(contacts.iter().all(|c| c.contains('…') == masked), "{u}: {contacts:?}");
+        assert!(
+            contacts.iter().all(|c| c.contains('…') == masked),
+            "{u}: {contacts:?}"
+        );
         // One patient's own record stays whole for whoever may read it.
-        let one: Value = s.get(&tok, &format!("/api/patients/{}", rows[0]["id"].as_str().unwrap())).await.json().await.unwrap();
+        let one: Value = s
+            .get(
+                &tok,
+                &format!("/api/patients/{}", rows[0]["id"].as_str().unwrap()),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         assert!(one["phone"].as_str().is_none_or(|p| !p.contains('…')));
     }
 

@@ -237,12 +237,13 @@ impl Db {
         let mut tx = self.writer.begin().await?;
         let mut removed = Vec::new();
         for c in channels {
-            let n = sqlx::query("DELETE FROM survey_optouts WHERE patient_id = $1 AND channel = $2")
-                .bind(patient_id.to_string())
-                .bind(c.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let n =
+                sqlx::query("DELETE FROM survey_optouts WHERE patient_id = $1 AND channel = $2")
+                    .bind(patient_id.to_string())
+                    .bind(c.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if n > 0 {
                 removed.push(c);
             }

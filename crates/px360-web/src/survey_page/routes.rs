@@ -41,10 +41,12 @@ pub const PERIOD: Duration = Duration::from_millis(500);
 const BODY_LIMIT: usize = 320 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    let mut r = Router::new().route("/s/{token}", get(show).post(answer)).route(
-        "/s/{token}/unsubscribe",
-        get(super::unsubscribe::confirm).post(super::unsubscribe::unsubscribe),
-    );
+    let mut r = Router::new()
+        .route("/s/{token}", get(show).post(answer))
+        .route(
+            "/s/{token}/unsubscribe",
+            get(super::unsubscribe::confirm).post(super::unsubscribe::unsubscribe),
+        );
     // One limiter for the survey page and its unsubscribe link.
     if let Some(conf) = GovernorConfigBuilder::default()
         .key_extractor(px360_api::client_ip::ClientIpKey)

@@ -43,7 +43,11 @@ impl Twilio {
     }
 }
 
-pub async fn twilio_messages(State(t): State<Twilio>, uri: Uri, body: Bytes) -> (StatusCode, String) {
+pub async fn twilio_messages(
+    State(t): State<Twilio>,
+    uri: Uri,
+    body: Bytes,
+) -> (StatusCode, String) {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let n = {
         let mut g = t.got.lock().unwrap();
@@ -295,4 +299,3 @@ pub async fn phone_of(db: &Db, mrn: &str) -> String {
         .unwrap();
     p
 }
-
