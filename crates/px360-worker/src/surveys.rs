@@ -5,6 +5,10 @@
 //! A channel without a configured provider delivers to the local outbox (a table the web UI
 //! shows): the embedded default sends nothing anywhere.
 //!
+//! An address the provider refuses for good (invalid number, not on WhatsApp, unknown mailbox)
+//! or that cannot be parsed moves the message to the next channel of the preference order
+//! (`px360_store::surveys::fallback`), recorded, audited and never sent twice.
+//!
 //! Both loops are safe to run in several processes at once: a decision claims its stage with a
 //! unique insert, and the dispatcher claims outbox rows with a lease (`SKIP LOCKED` on
 //! PostgreSQL).
