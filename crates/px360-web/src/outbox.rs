@@ -168,7 +168,7 @@ pub async fn page(
         .collect();
     render(&OutboxPage {
         chrome: Chrome::new(&req, Some(&s), Nav::Outbox, "outbox-title"),
-        newest: t.with("outbox-newest", &[("n", SHOWN.into())]),
+        newest: t.with("outbox-newest", &[("count", SHOWN.into())]),
         t,
         rows,
     })

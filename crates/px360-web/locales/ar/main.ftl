@@ -597,7 +597,12 @@ nav-outbox = صندوق الرسائل المحلي
 outbox-title = صندوق الرسائل المحلي
 outbox-intro = رسائل الاستبيانات المحفوظة هنا بدلًا من إرسالها: لم يُضبط مزوّد للبريد الإلكتروني أو الرسائل النصية أو واتساب. افتح رابط الاستبيان في الرسالة للإجابة بصفة المريض.
 outbox-empty = لا توجد رسائل بعد. أكمل مرحلة من رحلة مرتبطة باستبيان لتظهر دعوتها هنا.
-outbox-newest = أحدث { $n } رسالة.
+outbox-newest = { $count ->
+    [one] أحدث رسالة.
+    [two] أحدث رسالتين.
+    [few] أحدث { $count } رسائل.
+   *[other] أحدث { $count } رسالة.
+}
 outbox-col-time = الوقت
 outbox-col-channel = القناة
 outbox-col-recipient = المستلم
@@ -608,9 +613,9 @@ survey-channel-sms = الرسائل النصية
 survey-channel-whatsapp = واتساب
 survey-channel-any = هذه القناة
 survey-unsubscribe-title = إيقاف رسائل الاستبيانات؟
-survey-unsubscribe-body = لن تصلك منّا استبيانات تجربة المريض عبر { $channel } بعد الآن.
+survey-unsubscribe-body = لن تصلك منّا استبيانات تجربة المريض عبر { $name } بعد الآن.
 survey-unsubscribe-button = إيقاف رسائل الاستبيانات
 survey-unsubscribe-note = لن يتأثر علاجك. يمكنك أن تطلب من موظفينا إرسال الاستبيانات إليك مجددًا في أي وقت.
 survey-unsubscribed-title = لن تصلك استبيانات بعد الآن
-survey-unsubscribed-body = لن نرسل إليك استبيانات تجربة المريض عبر { $channel } بعد الآن.
+survey-unsubscribed-body = لن نرسل إليك استبيانات تجربة المريض عبر { $name } بعد الآن.
 survey-unsubscribed-note = لن يتأثر علاجك. شكرًا لك.

@@ -586,7 +586,10 @@ nav-outbox = Local outbox
 outbox-title = Local outbox
 outbox-intro = Survey messages delivered here instead of being sent: no email, SMS or WhatsApp provider is configured. Open a message's survey link to answer as the patient.
 outbox-empty = No messages yet. Complete a journey stage that has a survey to see its invitation here.
-outbox-newest = The newest { $n } messages.
+outbox-newest = { $count ->
+    [one] The newest message.
+   *[other] The newest { $count } messages.
+}
 outbox-col-time = Time
 outbox-col-channel = Channel
 outbox-col-recipient = Recipient
@@ -597,9 +600,9 @@ survey-channel-sms = text message (SMS)
 survey-channel-whatsapp = WhatsApp
 survey-channel-any = this channel
 survey-unsubscribe-title = Stop survey messages?
-survey-unsubscribe-body = You will receive no more patient experience surveys from us by { $channel }.
+survey-unsubscribe-body = You will receive no more patient experience surveys from us by { $name }.
 survey-unsubscribe-button = Stop survey messages
 survey-unsubscribe-note = Your care is not affected. You can ask our staff to send you surveys again at any time.
 survey-unsubscribed-title = You will receive no more surveys
-survey-unsubscribed-body = We will send you no more patient experience surveys by { $channel }.
+survey-unsubscribed-body = We will send you no more patient experience surveys by { $name }.
 survey-unsubscribed-note = Your care is not affected. Thank you.

@@ -61,14 +61,14 @@ fn page(lang: Lang, path: &str, channel: Option<Channel>, done: bool) -> Respons
     let (heading, body, action, kind) = if done {
         (
             t.get("survey-unsubscribed-title"),
-            t.with("survey-unsubscribed-body", &[("channel", name.into())]),
+            t.with("survey-unsubscribed-body", &[("name", name.into())]),
             None,
             "unsubscribed",
         )
     } else {
         (
             t.get("survey-unsubscribe-title"),
-            t.with("survey-unsubscribe-body", &[("channel", name.into())]),
+            t.with("survey-unsubscribe-body", &[("name", name.into())]),
             Some(path.to_owned()),
             "unsubscribe",
         )
