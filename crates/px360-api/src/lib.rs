@@ -25,6 +25,7 @@ pub mod scoped;
 pub mod sla;
 pub mod survey_callbacks;
 pub mod survey_invitations;
+pub mod survey_optouts;
 pub mod survey_responses;
 pub mod survey_templates;
 pub mod templates;
@@ -345,6 +346,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(survey_invitations::routes())
         .merge(survey_responses::routes())
         .merge(survey_callbacks::routes(cfg))
+        .merge(survey_optouts::routes())
         .merge(complaints::routes())
         .merge(actions::routes())
         .merge(sla::routes())

@@ -122,7 +122,23 @@ pub async fn list_patients(
             pg.offset.unwrap_or(0).max(0),
         )
         .await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    // Contact details are patient data: in clear in lists only from PX Coordinator up (issue 15,
+    // item 8); below, masked as in the survey invitation list. One patient's record
+    // (`GET /api/patients/{id}`) stays whole for whoever may read it.
+    let clear = crate::survey_invitations::sees_contacts(&p);
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| {
+                let mut pt = Patient::from(r);
+                if !clear {
+                    use px360_store::surveys::{Channel, contacts::mask};
+                    pt.email = pt.email.map(|e| mask(Channel::Email, &e));
+                    pt.phone = pt.phone.map(|ph| mask(Channel::Sms, &ph));
+                }
+                pt
+            })
+            .collect(),
+    ))
 }
 
 /// Load a patient for `action` through the gate.

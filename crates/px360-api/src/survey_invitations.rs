@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::HeaderMap;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource, Role};
+use px360_store::surveys::fallback::Fallback;
 use px360_store::surveys::invitations::{Invitation, InvitationListed};
 use px360_store::surveys::outbox::{LocalMessage, OutboxRow};
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,8 @@ pub struct InvitationDetail {
     #[serde(flatten)]
     pub invitation: Invitation,
     pub messages: Vec<OutboxRow>,
+    /// Channel fallbacks: an address refused on one channel, the next channel tried.
+    pub fallbacks: Vec<Fallback>,
 }
 
 #[utoipa::path(get, path = "/api/survey-invitations/{id}", tag = "surveys",
@@ -94,9 +97,11 @@ pub async fn get_survey_invitation(
     )
     .await?;
     let messages = st.db.survey_outbox_rows(id).await?;
+    let fallbacks = st.db.survey_fallbacks(id).await?;
     Ok(Json(InvitationDetail {
         invitation,
         messages,
+        fallbacks,
     }))
 }
 

@@ -32,6 +32,7 @@ mod login;
 mod org;
 mod org_form;
 mod org_pages;
+pub mod outbox;
 pub mod page;
 mod people;
 pub mod session;
@@ -107,6 +108,7 @@ pub fn router(st: AppState) -> Router {
             post(integrations::test_event),
         )
         .route("/ui/audit", get(audit::page))
+        .route("/ui/outbox", get(outbox::page))
         .route("/ui/surveys", get(survey_editor::list))
         .route(
             "/ui/surveys/new",

@@ -173,6 +173,7 @@ pub enum Nav {
     Surveys,
     Complaints,
     Actions,
+    Outbox,
 }
 
 pub struct NavLink {
@@ -222,6 +223,9 @@ impl Chrome {
                 }
                 if p.may(Resource::PxAction, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Actions, "/ui/actions", "nav-actions"));
+                }
+                if crate::outbox::may_read(p) {
+                    v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).

@@ -5,6 +5,10 @@
 //! A channel without a configured provider delivers to the local outbox (a table the web UI
 //! shows): the embedded default sends nothing anywhere.
 //!
+//! An address the provider refuses for good (invalid number, not on WhatsApp, unknown mailbox)
+//! or that cannot be parsed moves the message to the next channel of the preference order
+//! (`px360_store::surveys::fallback`), recorded, audited and never sent twice.
+//!
 //! Both loops are safe to run in several processes at once: a decision claims its stage with a
 //! unique insert, and the dispatcher claims outbox rows with a lease (`SKIP LOCKED` on
 //! PostgreSQL).
@@ -17,6 +21,7 @@ use px360_delivery::{
 use px360_domain::survey::channel::Channel;
 use px360_store::Db;
 use px360_store::surveys::Language;
+use px360_store::surveys::fallback::FallbackReason;
 use px360_store::surveys::outbox::{LocalDelivery, OutboxJob};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -202,6 +207,9 @@ impl SurveyWorker {
         );
         let text = Texts::new(job, &link);
         let Some(provider) = self.providers.for_channel(delivery_channel(job.channel)) else {
+            if job.address().is_none_or(|a| a.trim().is_empty()) {
+                return self.fall_back(job, "no_address", "local", None).await;
+            }
             self.db
                 .survey_outbox_deliver_local(
                     job,
@@ -217,10 +225,8 @@ impl SurveyWorker {
         };
         let message = match self.message(job, &text) {
             Ok(m) => m,
-            Err(kind) => {
-                self.db.survey_outbox_failed(job, kind).await?;
-                return Ok(Sending::Failed);
-            }
+            // The stored address is missing or cannot be one: another channel may still work.
+            Err(kind) => return self.fall_back(job, kind, "px360", None).await,
         };
         if let Err(e) = message.validate(Utc::now(), self.cfg.max_sms_segments) {
             let _ = e;
@@ -252,6 +258,11 @@ impl SurveyWorker {
             self.db.survey_outbox_opted_out(job, provider).await?;
             return Ok(Sending::Failed);
         }
+        if let SendError::InvalidRecipient { code } = &e {
+            return self
+                .fall_back(job, "invalid_recipient", provider, Some(code.clone()))
+                .await;
+        }
         let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
         let jitter: f64 = rand::random();
         match self.cfg.delivery.retry.decide(attempts, &e, jitter) {
@@ -268,6 +279,29 @@ impl SurveyWorker {
                 Ok(Sending::Failed)
             }
         }
+    }
+
+    /// The address is unusable on this channel: move the message to the next channel in the
+    /// preference order (recorded and audited by the store), or fail it when none is left.
+    async fn fall_back(
+        &self,
+        job: &OutboxJob,
+        reason: &'static str,
+        provider: &str,
+        code: Option<String>,
+    ) -> Result<Sending, SurveyWorkerError> {
+        let why = FallbackReason {
+            reason,
+            provider: provider.to_owned(),
+            code,
+        };
+        let next = self.db.survey_outbox_fallback(&self.id, job, &why).await?;
+        tracing::info!(outbox_id = %job.id, from = job.channel.as_str(), to = next.map(Channel::as_str).unwrap_or("none"), reason, "survey.channel_fallback");
+        Ok(if next.is_some() {
+            Sending::Retry
+        } else {
+            Sending::Failed
+        })
     }
 
     /// Wait for the channel's token bucket (per process).

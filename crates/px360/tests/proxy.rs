@@ -16,6 +16,7 @@ async fn start(url: &str, trusted: &str) -> TestServer {
             beat: false,
             login_burst: 2,
             trusted_proxies: trusted.into(),
+            ..Default::default()
         },
     )
     .await

@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (41 object probes × 3 targets + 18 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (44 object probes × 3 targets + 18 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -343,6 +343,10 @@ async fn matrix(kind: Kind) {
                 ("PATCH survey template", 50, Level::Hospital, s.http.patch(s.url(&format!("/api/survey-templates/{survey}"))).json(&json!({"name": format!("Matrix {role}")}))),
                 ("POST survey template", 50, Level::Hospital, s.http.post(s.url("/api/survey-templates")).json(&json!({"hospital_id": hosp, "code": format!("new-{ri}-{i}"), "name": "New", "content": survey_content()}))),
                 ("GET patient", 20, Level::Dept, s.http.get(s.url(&format!("/api/patients/{}", fx.patient[i])))),
+                // A patient's survey opt-outs: read like the patient, recorded and withdrawn like a patient change.
+                ("GET survey opt-outs", 20, Level::Dept, s.http.get(s.url(&format!("/api/patients/{}/survey-opt-outs", fx.patient[i])))),
+                ("POST survey opt-out", 30, Level::Dept, s.http.post(s.url(&format!("/api/patients/{}/survey-opt-outs", fx.patient[i]))).json(&json!({"channel": "email"}))),
+                ("DELETE survey opt-out", 30, Level::Dept, s.http.delete(s.url(&format!("/api/patients/{}/survey-opt-outs?channel=email&reason=asked%20again", fx.patient[i])))),
                 ("PATCH patient", 30, Level::Dept, s.http.patch(s.url(&format!("/api/patients/{}", fx.patient[i]))).json(&json!({"preferred_language": "cy"}))),
                 ("DELETE patient", 60, Level::Dept, s.http.delete(s.url(&format!("/api/patients/{fresh}")))),
                 ("POST patient", 30, Level::Dept, s.http.post(s.url("/api/patients")).json(&json!({"mrn": format!("NEW-{role}-{i}"), "department_id": fx.d[i]}))),
@@ -519,7 +523,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (41 * 3 + 18));
+    assert!(checked >= 8 * (44 * 3 + 18));
 
     // Denials are audited.
     let audit: Value = s

@@ -1,8 +1,9 @@
 //! Surveys in storage: templates and their frozen versions ([`templates`]), the send decision
 //! recorded per completed stage and the invitation's life ([`invitations`]), the patient's
 //! reachable channels ([`contacts`]), the message outbox and the local outbox ([`outbox`]),
-//! responses with scores and the negative-response event ([`responses`]), and per-channel
-//! opt-outs ([`optouts`]).
+//! responses with scores and the negative-response event ([`responses`]), per-channel
+//! opt-outs ([`optouts`]), and the move to the next channel when an address is unusable
+//! ([`fallback`]).
 //!
 //! Every decision (what to send, whether a response is negative) is made by
 //! `px360_domain::survey`; this module loads its inputs, stores its outputs and audits every
@@ -14,6 +15,7 @@
 
 pub mod contacts;
 pub mod demo;
+pub mod fallback;
 pub mod invitations;
 pub mod optouts;
 pub mod outbox;

@@ -214,6 +214,61 @@ impl Db {
         Ok(channel)
     }
 
+    /// Staff record the patient's renewed consent on `channel` (or every channel): the opt-outs
+    /// are removed and the change audited with the reason given. Returns the channels that were
+    /// opted out and no longer are. Messages cancelled by the opt-out stay cancelled: the next
+    /// completed stage decides afresh.
+    pub async fn survey_opt_in(
+        &self,
+        actor: &Actor,
+        patient_id: Uuid,
+        channel: Option<Channel>,
+        reason: &str,
+    ) -> Result<Vec<Channel>> {
+        let hospital: String = sqlx::query_scalar("SELECT hospital_id FROM patients WHERE id = $1")
+            .bind(patient_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        let channels: Vec<Channel> = match channel {
+            Some(c) => vec![c],
+            None => Channel::ALL.to_vec(),
+        };
+        let mut tx = self.writer.begin().await?;
+        let mut removed = Vec::new();
+        for c in channels {
+            let n =
+                sqlx::query("DELETE FROM survey_optouts WHERE patient_id = $1 AND channel = $2")
+                    .bind(patient_id.to_string())
+                    .bind(c.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if n > 0 {
+                removed.push(c);
+            }
+        }
+        if !removed.is_empty() {
+            crate::audit::append(
+                &mut tx,
+                &actor.entry(
+                    "survey.opt_in",
+                    "patient",
+                    &patient_id.to_string(),
+                    Some(&hospital),
+                    serde_json::json!({
+                        "channels": removed.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                        "source": OptOutSource::Staff.as_str(),
+                        "reason": reason,
+                    }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+
     pub async fn survey_opt_outs(&self, patient_id: Uuid) -> Result<Vec<OptOut>> {
         let rows = sqlx::query(
             "SELECT id, patient_id, hospital_id, channel, source, created_at FROM survey_optouts \

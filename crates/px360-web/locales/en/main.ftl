@@ -844,3 +844,29 @@ alog-reassigned = Reassigned
 alog-cancelled = Cancelled
 alog-reopened = Reopened
 ad-awaiting = Waiting for verification by someone other than the owner and the person who submitted it.
+
+## Surveys: the local outbox (/ui/outbox) and the unsubscribe link's page (surveys2)
+nav-outbox = Local outbox
+outbox-title = Local outbox
+outbox-intro = Survey messages delivered here instead of being sent: no email, SMS or WhatsApp provider is configured. Open a message's survey link to answer as the patient.
+outbox-empty = No messages yet. Complete a journey stage that has a survey to see its invitation here.
+outbox-newest = { $count ->
+    [one] The newest message.
+   *[other] The newest { $count } messages.
+}
+outbox-col-time = Time
+outbox-col-channel = Channel
+outbox-col-recipient = Recipient
+outbox-col-language = Language
+outbox-col-message = Message
+survey-channel-email = email
+survey-channel-sms = text message (SMS)
+survey-channel-whatsapp = WhatsApp
+survey-channel-any = this channel
+survey-unsubscribe-title = Stop survey messages?
+survey-unsubscribe-body = You will receive no more patient experience surveys from us by { $name }.
+survey-unsubscribe-button = Stop survey messages
+survey-unsubscribe-note = Your care is not affected. You can ask our staff to send you surveys again at any time.
+survey-unsubscribed-title = You will receive no more surveys
+survey-unsubscribed-body = We will send you no more patient experience surveys by { $name }.
+survey-unsubscribed-note = Your care is not affected. Thank you.

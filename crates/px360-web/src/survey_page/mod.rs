@@ -12,6 +12,7 @@
 
 pub mod form;
 pub mod routes;
+pub mod unsubscribe;
 pub mod view;
 
 use crate::assets;

@@ -41,18 +41,22 @@ pub const PERIOD: Duration = Duration::from_millis(500);
 const BODY_LIMIT: usize = 320 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    let mut page = get(show).post(answer);
+    let mut r = Router::new()
+        .route("/s/{token}", get(show).post(answer))
+        .route(
+            "/s/{token}/unsubscribe",
+            get(super::unsubscribe::confirm).post(super::unsubscribe::unsubscribe),
+        );
+    // One limiter for the survey page and its unsubscribe link.
     if let Some(conf) = GovernorConfigBuilder::default()
         .key_extractor(px360_api::client_ip::ClientIpKey)
         .period(PERIOD)
         .burst_size(BURST)
         .finish()
     {
-        page = page.layer(GovernorLayer::new(conf));
+        r = r.route_layer(GovernorLayer::new(conf));
     }
-    Router::new()
-        .route("/s/{token}", page)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    r.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(plain_errors))
 }
 

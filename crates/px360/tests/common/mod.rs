@@ -28,6 +28,8 @@ pub struct ServerOpts {
     pub login_burst: u32,
     /// `--trusted-proxies` (comma-separated CIDRs; empty: none).
     pub trusted_proxies: String,
+    /// Survey provider callback secrets and public URL (default: callbacks off).
+    pub surveys: px360_api::survey_callbacks::SurveyCallbackConfig,
 }
 
 impl Default for ServerOpts {
@@ -37,6 +39,7 @@ impl Default for ServerOpts {
             beat: true,
             login_burst: 10_000,
             trusted_proxies: String::new(),
+            surveys: Default::default(),
         }
     }
 }
@@ -53,6 +56,7 @@ impl TestServer {
         opts.api.login_period = Duration::from_secs(60);
         opts.api.trusted_proxies =
             px360_api::client_ip::TrustedProxies::parse(&o.trusted_proxies).unwrap();
+        opts.api.surveys = o.surveys.clone();
         let jobs = px360::open_jobs(url, &opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
