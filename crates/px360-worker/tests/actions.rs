@@ -294,10 +294,8 @@ async fn negative_survey_to_action(kind: Backend) {
     assert!(done.negative);
 
     // Two workers at once, then both again: one action, the event consumed once.
-    let (a, b) = tokio::join!(
-        consume_once(db, &ActionsConfig::new("w1")),
-        consume_once(db, &ActionsConfig::new("w2"))
-    );
+    let (w1, w2) = (ActionsConfig::new("w1"), ActionsConfig::new("w2"));
+    let (a, b) = tokio::join!(consume_once(db, &w1), consume_once(db, &w2));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.actions + b.actions, 1, "{a:?} {b:?}");
     assert_eq!(a.consumed + b.consumed, 1);
@@ -731,7 +729,10 @@ async fn detected_within_60s(kind: Backend) {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let lag = chrono::DateTime::parse_from_rfc3339(&recorded).unwrap() - due;
+    let lag = chrono::DateTime::parse_from_rfc3339(&recorded)
+        .unwrap()
+        .with_timezone(&Utc)
+        - due;
     println!(
         "breach detected {} ms after its due moment",
         lag.num_milliseconds()
