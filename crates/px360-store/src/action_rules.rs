@@ -21,6 +21,7 @@ use px360_domain::survey::negative::SurveyResponseNegative;
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use uuid::Uuid;
 
 /// The hospital's creation rules, or the domain's default.
@@ -195,13 +196,11 @@ impl Db {
             let mut action_id = None;
             if let Some((h, mut ev)) = parsed {
                 ev.hospital_id = Some(h);
-                if !rules.contains_key(&h) {
-                    let r = rules_for(&mut tx, h).await?;
-                    rules.insert(h, r);
+                if let Entry::Vacant(v) = rules.entry(h) {
+                    v.insert(rules_for(&mut tx, h).await?);
                 }
-                if !calendars.contains_key(&h) {
-                    let cal = crate::sla::config::business_calendar(&mut tx, h).await?;
-                    calendars.insert(h, cal);
+                if let Entry::Vacant(v) = calendars.entry(h) {
+                    v.insert(crate::sla::config::business_calendar(&mut tx, h).await?);
                 }
                 let dept = response_department(&mut tx, invitation).await?;
                 // The plan's due date is the domain's estimate; the stored clock (the hospital's
