@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use px360_domain::action::complaint::{self as machine, ComplaintCommand, ComplaintError};
-use px360_domain::action::origin::{CreationRules, Placement};
+use px360_domain::action::origin::Placement;
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, Principal, Resource};
 use px360_domain::sla::Severity;
@@ -288,7 +288,9 @@ pub async fn intake(
     }
     let mut action = None;
     let cal = px360_store::sla::config::business_calendar(&mut tx, c.hospital_id).await?;
-    let plan = CreationRules::default().for_complaint(
+    // The hospital's own creation rules (category × severity triggers, owner rule).
+    let rules = px360_store::action_rules::rules_for(&mut tx, c.hospital_id).await?;
+    let plan = rules.for_complaint(
         c.id,
         &c.category_code,
         c.severity,
@@ -300,25 +302,22 @@ pub async fn intake(
         (&px360_domain::sla::SlaPolicy::demo_default(), &cal),
     );
     if let Some(plan) = plan
-        && let Some(owner) = px360_store::actions::resolve_owner(&mut tx, &plan.owner).await?
-    {
-        let (a, _) = px360_store::actions::insert(
+        && let Some(r) = px360_store::action_rules::raise(
             &mut tx,
-            &px360_store::actions::NewAction {
+            &plan,
+            px360_store::action_rules::Raise {
                 hospital_id: c.hospital_id,
                 department_id: c.department_id,
-                origin: plan.origin,
-                category_code: c.category_code.clone(),
+                category_code: &c.category_code,
                 title: format!("Complaint {}", c.reference),
                 description: String::new(),
-                severity: c.severity,
-                owner_id: owner,
                 created_by: n.created_by,
             },
             now,
         )
-        .await?;
-        action = Some(a.id);
+        .await?
+    {
+        action = Some(r.action.id);
     }
     let mut e = actor;
     e.action = "complaint.create".into();

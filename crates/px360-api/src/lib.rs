@@ -9,6 +9,7 @@ pub mod actions;
 pub mod api_keys;
 pub mod auth;
 pub mod client_ip;
+pub mod complaint_intake;
 pub mod complaints;
 pub mod departments;
 pub mod employees;
@@ -350,6 +351,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(complaints::routes())
         .merge(actions::routes())
         .merge(sla::routes())
+        .merge(complaint_intake::routes(cfg))
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -93,6 +93,41 @@ pub async fn update_me(
     Ok(Json(updated.into()))
 }
 
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct MyLanguage {
+    /// en | ar: the language of the emails PX360 sends the caller (escalations, new actions).
+    pub language: String,
+}
+
+/// Set the caller's preferred language for notification emails.
+#[utoipa::path(put, path = "/api/me/language", tag = "auth", request_body = MyLanguage,
+    responses((status = 204), (status = 401), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn put_my_language(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Json(b): Json<MyLanguage>,
+) -> ApiResult<axum::http::StatusCode> {
+    if b.language != "en" && b.language != "ar" {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "language",
+            "must be en or ar",
+        )]));
+    }
+    let u = own_account(&st, &p).await?;
+    let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
+    px360_store::notify_email::set_user_language(&mut tx, u.id, &b.language).await?;
+    let e = entry(
+        &p,
+        &ctx,
+        &u,
+        serde_json::json!({"fields": ["language"], "language": b.language, "self_service": true}),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// Change the caller's own password. The current password is required; every refresh token of
 /// the account is revoked (other sessions end at their next refresh, within the access token's
 /// lifetime) and this session continues with the new token pair in the answer.
@@ -178,4 +213,5 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(crate::auth::me, update_me))
         .routes(routes!(change_password))
+        .routes(routes!(put_my_language))
 }

@@ -9,6 +9,7 @@
 //! Invariant for SQLite: every write transaction starts with a write statement, so it takes the
 //! write lock up front (waiting on `busy_timeout`) instead of failing on a read→write upgrade.
 
+pub mod action_rules;
 pub mod actions;
 pub mod attachments;
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod events;
 pub mod failure;
 pub mod journeys;
 pub mod lookups;
+pub mod notify_email;
 pub mod org;
 pub mod page;
 mod process;

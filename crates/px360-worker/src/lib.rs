@@ -12,8 +12,10 @@
 //! job delivered twice changes nothing twice. An event committed but never enqueued (crash
 //! between commit and push) is found by the sweeper.
 
+pub mod actions;
 pub mod beat;
 pub mod events;
+pub mod notify;
 pub mod queue;
 pub mod sla;
 pub mod surveys;

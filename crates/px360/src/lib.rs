@@ -136,6 +136,27 @@ fn spawn_background(
         px360_worker::sla::SlaConfig::new(opts.worker_config(db).id),
         stop.clone(),
     )));
+    // Negative survey responses → PX actions, and the email of notifications: in every worker
+    // process (claims are disjoint; an event raises one action; an email is claimed under a lease).
+    if opts.worker_concurrency != Some(0) {
+        v.push(tokio::spawn(px360_worker::actions::run(
+            db.clone(),
+            px360_worker::actions::ActionsConfig::new(opts.worker_config(db).id),
+            stop.clone(),
+        )));
+        let notify = px360_worker::notify::NotifyConfig {
+            public_base_url: opts.surveys.public_base_url.clone(),
+            delivery: opts.surveys.delivery.clone(),
+            ..Default::default()
+        };
+        match px360_worker::notify::Notifier::new(db.clone(), notify) {
+            Ok(n) => v.push(tokio::spawn(px360_worker::notify::run(
+                std::sync::Arc::new(n),
+                stop.clone(),
+            ))),
+            Err(e) => tracing::error!(error = %e, "notify.worker_not_started"),
+        }
+    }
     if opts.run_beat {
         v.push(tokio::spawn(px360_worker::beat::run(
             db.clone(),

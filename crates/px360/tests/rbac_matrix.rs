@@ -388,6 +388,9 @@ async fn matrix(kind: Kind) {
                 ("GET action", 20, Level::Dept, s.http.get(s.url(&format!("/api/actions/{}", fx.action[i])))),
                 ("GET sla policies", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sla/policies")))),
                 ("PUT sla policy", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sla/policies"))).json(&json!({"category_code": "billing", "severity": "low", "resolution_minutes": 600}))),
+                // Action creation rules: hospital configuration, like the SLA's.
+                ("GET action rules", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/action-rules")))),
+                ("PUT action rules", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/action-rules"))).json(&json!({"negative_survey": "medium", "complaints": [{"category": null, "min_severity": "high"}], "owner": {"kind": "department_manager"}}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();

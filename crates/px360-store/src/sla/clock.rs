@@ -2,7 +2,7 @@
 //!
 //! A lifecycle change appends the clock event the domain derives from it (`sla_event` of the
 //! complaint and action machines) and calls [`refresh`] in the same transaction, so the stored
-//! due moments never disagree with the history. [`recompute_hospital`] does the same for every
+//! due moments never disagree with the history. `Db::recompute_hospital` (module `recompute`) does the same for every
 //! open item after a calendar or policy edit.
 
 use super::ItemKind;
@@ -204,7 +204,7 @@ pub struct Evaluated {
 }
 
 /// One stored SLA history entry: when, the state, the previous state, the cycle.
-type HistoryEntry = (DateTime<Utc>, String, Option<String>, Option<i64>);
+pub(crate) type HistoryEntry = (DateTime<Utc>, String, Option<String>, Option<i64>);
 
 fn replay<S: PartialEq + Copy>(
     events: &[HistoryEntry],
@@ -280,6 +280,19 @@ pub async fn evaluate_item(
             r.try_get::<Option<i64>, _>("level")?,
         ));
     }
+    evaluate_loaded(c, cfg, item, &events, now).await
+}
+
+/// Evaluate an item whose clock row and history are already loaded (the batched recompute
+/// loads many at once); only the hospital's configuration is read, once per [`Configs`].
+pub(crate) async fn evaluate_loaded(
+    c: &mut AnyConnection,
+    cfg: &mut Configs,
+    item: ClockItem,
+    events: &[HistoryEntry],
+    now: DateTime<Utc>,
+) -> Result<Evaluated> {
+    let kind = item.kind;
     let cal = cfg.calendar(c, item.hospital_id).await?;
     let ladder = cfg.ladder(c, item.hospital_id).await?;
     let (targets, warn) = cfg
@@ -288,7 +301,7 @@ pub async fn evaluate_item(
     let (eval, open) = match kind {
         ItemKind::Complaint => {
             let (e, last) = replay(
-                &events,
+                events,
                 complaint::ComplaintStatus::parse,
                 &complaint::clock_rules(),
                 &targets,
@@ -300,7 +313,7 @@ pub async fn evaluate_item(
         }
         ItemKind::Action => {
             let (e, last) = replay(
-                &events,
+                events,
                 px_action::ActionStatus::parse,
                 &px_action::clock_rules(),
                 &targets,
@@ -331,8 +344,23 @@ fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTim
     }
 }
 
-/// Write the evaluation into `sla_clocks`.
-pub async fn save(c: &mut AnyConnection, e: &Evaluated, now: DateTime<Utc>) -> Result<ClockView> {
+/// An evaluation in its stored form: the `sla_clocks` columns from `is_open` to `state`.
+pub(crate) struct Stored {
+    pub open: i64,
+    pub cycle: i64,
+    pub paused: i64,
+    pub first_response_due_at: Option<String>,
+    pub first_responded_at: Option<String>,
+    pub resolution_due_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub warned_at: Option<String>,
+    pub breached_at: Option<String>,
+    pub next_check_at: Option<String>,
+    pub evaluated_at: String,
+    pub state: String,
+}
+
+pub(crate) fn stored(e: &Evaluated, now: DateTime<Utc>) -> Stored {
     let cur = e.eval.current();
     let goal = |g: Goal| cur.and_then(|c| c.goal(g));
     let running = |s: &&px360_domain::sla::SlaState| s.stopped_at.is_none() && !s.paused;
@@ -357,24 +385,43 @@ pub async fn save(c: &mut AnyConnection, e: &Evaluated, now: DateTime<Utc>) -> R
     let fr = goal(Goal::FirstResponse);
     let res = goal(Goal::Resolution);
     let opt = |t: Option<DateTime<Utc>>| t.map(ts);
+    Stored {
+        open: i64::from(e.open),
+        cycle: cur.map_or(1, |c| i64::from(c.number)),
+        paused: i64::from(paused),
+        first_response_due_at: opt(fr.and_then(|s| s.due_at.or(s.breached_at))),
+        first_responded_at: opt(fr.and_then(|s| s.stopped_at)),
+        resolution_due_at: opt(res.and_then(|s| s.due_at.or(s.breached_at))),
+        resolved_at: opt(res.and_then(|s| s.stopped_at)),
+        warned_at: opt(warned),
+        breached_at: opt(breached),
+        next_check_at: opt(next),
+        evaluated_at: ts(now),
+        state: serde_json::to_string(&e.eval.cycles).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// Write the evaluation into `sla_clocks`.
+pub async fn save(c: &mut AnyConnection, e: &Evaluated, now: DateTime<Utc>) -> Result<ClockView> {
+    let v = stored(e, now);
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE sla_clocks SET is_open = $3, cycle = $4, paused = $5, first_response_due_at = $6, first_responded_at = $7, resolution_due_at = $8, resolved_at = $9, \
          warned_at = $10, breached_at = $11, next_check_at = $12, evaluated_at = $13, state = $14 WHERE item_kind = $1 AND item_id = $2 RETURNING {CLOCK_COLS}"
     )))
     .bind(e.item.kind.as_str())
     .bind(e.item.id.to_string())
-    .bind(i64::from(e.open))
-    .bind(cur.map_or(1, |c| i64::from(c.number)))
-    .bind(i64::from(paused))
-    .bind(opt(fr.and_then(|s| s.due_at.or(s.breached_at))))
-    .bind(opt(fr.and_then(|s| s.stopped_at)))
-    .bind(opt(res.and_then(|s| s.due_at.or(s.breached_at))))
-    .bind(opt(res.and_then(|s| s.stopped_at)))
-    .bind(opt(warned))
-    .bind(opt(breached))
-    .bind(opt(next))
-    .bind(ts(now))
-    .bind(serde_json::to_string(&e.eval.cycles).unwrap_or_else(|_| "[]".into()))
+    .bind(v.open)
+    .bind(v.cycle)
+    .bind(v.paused)
+    .bind(v.first_response_due_at)
+    .bind(v.first_responded_at)
+    .bind(v.resolution_due_at)
+    .bind(v.resolved_at)
+    .bind(v.warned_at)
+    .bind(v.breached_at)
+    .bind(v.next_check_at)
+    .bind(v.evaluated_at)
+    .bind(v.state)
     .fetch_one(&mut *c)
     .await?;
     clock_row(&r)
@@ -392,46 +439,9 @@ pub async fn refresh(
     save(c, &e, now).await
 }
 
-/// Items re-evaluated per transaction by [`Db::recompute_hospital`].
-const RECOMPUTE_BATCH: usize = 500;
-
 impl Db {
     pub async fn sla_clock(&self, kind: ItemKind, id: Uuid) -> Result<ClockView> {
         let mut c = self.pool.acquire().await?;
         clock(&mut c, kind, id).await
-    }
-
-    /// Re-evaluate every open item of a hospital (after its calendar or policy changed), in
-    /// transactions of [`RECOMPUTE_BATCH`] items walked in key order; returns how many.
-    pub async fn recompute_hospital(&self, hospital: Uuid, now: DateTime<Utc>) -> Result<usize> {
-        let mut after = (String::new(), String::new());
-        let mut done = 0;
-        let mut cfg = Configs::default();
-        loop {
-            let keys: Vec<(String, String)> = sqlx::query_as(
-                "SELECT item_kind, item_id FROM sla_clocks WHERE hospital_id = $1 AND is_open = 1 AND (item_kind, item_id) > ($2, $3) ORDER BY item_kind, item_id LIMIT $4",
-            )
-            .bind(hospital.to_string())
-            .bind(&after.0)
-            .bind(&after.1)
-            .bind(RECOMPUTE_BATCH as i64)
-            .fetch_all(&self.pool)
-            .await?;
-            let Some(last) = keys.last().cloned() else {
-                break;
-            };
-            let mut tx = self.writer.begin().await?;
-            for (k, id) in &keys {
-                let (Some(kind), Ok(id)) = (ItemKind::parse(k), Uuid::parse_str(id)) else {
-                    continue;
-                };
-                let e = evaluate_item(&mut tx, &mut cfg, kind, id, now).await?;
-                save(&mut tx, &e, now).await?;
-            }
-            tx.commit().await?;
-            done += keys.len();
-            after = last;
-        }
-        Ok(done)
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod recompute;
 pub mod scan;
 
 use serde::{Deserialize, Serialize};
