@@ -225,6 +225,8 @@ pub struct ListPage {
     pub pager: Pager,
     pub new: Option<String>,
     pub notice: Option<String>,
+    /// Links to the next steps of a setup (label, href), under the confirmation.
+    pub next: Vec<(String, String)>,
 }
 
 /// The confirmation after a redirect (`?done=created|saved|deleted|…`).

@@ -591,3 +591,14 @@ complaint-form-bad-severity = تعذّر إرسال النموذج. حاول م�
 complaint-ack-title = شكرًا لك، استلمنا شكواك
 complaint-ack-body = رقمك المرجعي هو:
 complaint-ack-next = يرجى ذكره كلما تواصلت معنا. سيتواصل معك أحد أعضاء فريق تجربة المريض.
+
+## Administration menu, setup next steps, test-event outcome (issue 20)
+nav-admin = الإدارة
+orgadm-next = الخطوات التالية:
+orgadm-next-department = أضف قسمًا إلى هذا المستشفى
+orgadm-next-physician = أضف طبيبًا إلى هذا القسم
+orgadm-next-user = أضف حساب مستخدم لهذا القسم
+orgadm-next-template = أنشئ قالب رحلة المستشفى
+tpl-next-integrations = التالي: أصدر مفتاح واجهة برمجية لأنظمة المستشفى وأرسل حدثًا تجريبيًا
+int-test-stage = اكتملت المرحلة { $position } «{ $stage }» من رحلة «{ $template }».
+int-test-no-stage = لم يُكمل الحدث أي مرحلة من مراحل الرحلات (راجع التحذيرات).

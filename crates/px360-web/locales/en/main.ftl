@@ -580,3 +580,14 @@ complaint-form-bad-severity = The form could not be sent. Please try again.
 complaint-ack-title = Thank you, we have your complaint
 complaint-ack-body = Your reference number is:
 complaint-ack-next = Please quote it whenever you contact us. A member of our patient experience team will get back to you.
+
+## Administration menu, setup next steps, test-event outcome (issue 20)
+nav-admin = Administration
+orgadm-next = Next steps:
+orgadm-next-department = Add a department to this hospital
+orgadm-next-physician = Add a physician to this department
+orgadm-next-user = Add a user account for this department
+orgadm-next-template = Create the hospital's journey template
+tpl-next-integrations = Next: issue an API key for the hospital's systems and send a test event
+int-test-stage = Stage { $position } “{ $stage }” of the journey “{ $template }” is completed.
+int-test-no-stage = The event completed no journey stage (see the warnings).
