@@ -133,6 +133,17 @@ impl Tr {
         }
     }
 
+    /// A stored name the catalogue translates while it is the seeded one (the demo's journey
+    /// templates and stages, `template-<code>` / `stage-<code>`): the catalogue's text when the
+    /// stored name is still the catalogue's English text, otherwise the stored name as data, so
+    /// a name an administrator chose shows as chosen even when its code is a seeded one's.
+    pub fn named(&self, key: &str, stored: &str) -> Label {
+        match LOCALES.try_lookup(Lang::En.id(), key) {
+            Some(en) if en == stored => self.label(key, stored),
+            _ => Label::data(stored),
+        }
+    }
+
     /// A time zone's name in this language (`tz-Asia-Riyadh`); zones the catalogue does not
     /// name show their IANA name as data.
     pub fn zone(&self, iana: &str) -> Label {

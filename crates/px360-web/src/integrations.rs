@@ -204,7 +204,10 @@ async fn page(
     let preferred = extra.issued.as_ref().and_then(|i| {
         templates
             .iter()
-            .filter(|jt| jt.hospital_id.is_some_and(|h| h.to_string() == i.hospital_id))
+            .filter(|jt| {
+                jt.hospital_id
+                    .is_some_and(|h| h.to_string() == i.hospital_id)
+            })
             .find_map(|jt| jt.stages.first())
             .map(|s| s.completing_event_code.clone())
     });
@@ -276,16 +279,20 @@ async fn test_result(
     let warnings: Vec<px360_store::journeys::Warning> =
         serde_json::from_str(&e.warnings).unwrap_or_default();
     // How it was processed: the stage it completed (the journey started if it was the first).
-    let stage = st.db.stage_completed_by(&e.id.to_string()).await?.and_then(|c| {
-        t.with_data(
-            "int-test-stage",
-            &[
-                ("position", c.position.to_string()),
-                ("stage", c.name),
-                ("template", c.template_name),
-            ],
-        )
-    });
+    let stage = st
+        .db
+        .stage_completed_by(&e.id.to_string())
+        .await?
+        .and_then(|c| {
+            t.with_data(
+                "int-test-stage",
+                &[
+                    ("position", c.position.to_string()),
+                    ("stage", c.name),
+                    ("template", c.template_name),
+                ],
+            )
+        });
     Ok(Some(TestResult {
         id: e.id.to_string(),
         status_label: t.get(&format!("status-{}", e.status.as_str())),
@@ -378,10 +385,10 @@ pub async fn create_key(
             let hid = issued.key.hospital_id.to_string();
             let mut tpls = st.db.journey_templates(Some(&hid)).await?;
             tpls.sort_by_key(|jt| jt.hospital_id.is_none());
-            let code = tpls
-                .iter()
-                .find_map(|jt| jt.stages.first())
-                .map_or_else(|| "OP_CHECKIN".to_owned(), |s| s.completing_event_code.clone());
+            let code = tpls.iter().find_map(|jt| jt.stages.first()).map_or_else(
+                || "OP_CHECKIN".to_owned(),
+                |s| s.completing_event_code.clone(),
+            );
             let body = example(&code, &source);
             let base = base_url(&req, &h);
             let extra = Extra {

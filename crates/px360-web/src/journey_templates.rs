@@ -55,7 +55,7 @@ fn item(
 ) -> TemplateItem {
     TemplateItem {
         id: jt.id.to_string(),
-        label: t.label(&format!("template-{}", jt.code), &jt.name),
+        label: t.named(&format!("template-{}", jt.code), &jt.name),
         owner: match jt.hospital_id {
             None => Label {
                 text: t.get("tpl-group-wide"),
@@ -70,7 +70,7 @@ fn item(
             .map(|s| StageItem {
                 id: s.id.to_string(),
                 position: s.position,
-                label: t.label(&format!("stage-{}", s.code), &s.name),
+                label: t.named(&format!("stage-{}", s.code), &s.name),
                 code: s.code,
                 name: s.name,
                 event_code: s.completing_event_code,
@@ -399,9 +399,16 @@ impl At {
         saved: &str,
     ) -> Result<Response, UiError> {
         let path = Path((self.id.clone(), stage_id.clone()));
-        self.apply(saved, &stage_id, AddStageForm::default(), |st, who, ctx| async move {
-            api::update_stage(st, who, ctx, path, Json(c)).await.map(drop)
-        })
+        self.apply(
+            saved,
+            &stage_id,
+            AddStageForm::default(),
+            |st, who, ctx| async move {
+                api::update_stage(st, who, ctx, path, Json(c))
+                    .await
+                    .map(drop)
+            },
+        )
         .await
     }
 }
@@ -424,10 +431,23 @@ pub async fn rename(
         name: Some(f.name.trim().to_owned()),
     };
     let path = Path(id.clone());
-    let at = At { st, req, s, ctx, id };
-    at.apply("name", "name", AddStageForm::default(), |st, who, ctx| async move {
-        api::update_template(st, who, ctx, path, Json(c)).await.map(drop)
-    })
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
+    at.apply(
+        "name",
+        "name",
+        AddStageForm::default(),
+        |st, who, ctx| async move {
+            api::update_template(st, who, ctx, path, Json(c))
+                .await
+                .map(drop)
+        },
+    )
     .await
 }
 
@@ -449,7 +469,13 @@ pub async fn add_stage(
         position,
     };
     let path = Path(id.clone());
-    let at = At { st, req, s, ctx, id };
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
     at.apply("added", "add", f, |st, who, ctx| async move {
         api::add_stage(st, who, ctx, path, Json(b)).await.map(drop)
     })
@@ -477,9 +503,15 @@ pub async fn edit_stage(
         completing_event_code: Some(f.completing_event_code.trim().to_owned()),
         ..Default::default()
     };
-    At { st, req, s, ctx, id }
-        .update_stage(stage_id, c, "stage")
-        .await
+    At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    }
+    .update_stage(stage_id, c, "stage")
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -500,9 +532,15 @@ pub async fn move_stage(
         position: Some(f.position.trim().parse::<i64>().unwrap_or(0)),
         ..Default::default()
     };
-    At { st, req, s, ctx, id }
-        .update_stage(stage_id, c, "moved")
-        .await
+    At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    }
+    .update_stage(stage_id, c, "moved")
+    .await
 }
 
 pub async fn remove_stage(
@@ -513,9 +551,18 @@ pub async fn remove_stage(
     Path((id, stage_id)): Path<(String, String)>,
 ) -> Result<Response, UiError> {
     let path = Path((id.clone(), stage_id.clone()));
-    let at = At { st, req, s, ctx, id };
-    at.apply("removed", &stage_id, AddStageForm::default(), |st, who, ctx| async move {
-        api::remove_stage(st, who, ctx, path).await.map(drop)
-    })
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
+    at.apply(
+        "removed",
+        &stage_id,
+        AddStageForm::default(),
+        |st, who, ctx| async move { api::remove_stage(st, who, ctx, path).await.map(drop) },
+    )
     .await
 }

@@ -324,4 +324,3 @@ pub async fn current(
         pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
     ))
 }
-

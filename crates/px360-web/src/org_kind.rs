@@ -73,7 +73,12 @@ pub fn kind_of(s: &str) -> Result<OrgKind, UiError> {
 
 /// May `p` open this kind's list at all? The API's list gate (denials audited); hospitals are
 /// administered by PX Admins only.
-pub async fn gate_list(st: &AppState, p: &Principal, ctx: &Ctx, kind: OrgKind) -> Result<(), UiError> {
+pub async fn gate_list(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    kind: OrgKind,
+) -> Result<(), UiError> {
     let scope = match kind {
         OrgKind::Hospitals => ObjectScope::Group,
         _ => own_scope(p),

@@ -201,11 +201,9 @@ pub async fn create(
     match result {
         // The list then links to the next step of a hospital's setup (`next` names the new
         // object: the department form for a new hospital, and so on).
-        Ok(Some(next)) => Ok(Redirect::to(&format!(
-            "{}?done=created&{next}",
-            kind.list_path()
-        ))
-        .into_response()),
+        Ok(Some(next)) => {
+            Ok(Redirect::to(&format!("{}?done=created&{next}", kind.list_path())).into_response())
+        }
         Ok(None) => Ok(done(kind, "created")),
         Err(e) => {
             let t = req.t();
@@ -234,7 +232,6 @@ pub fn refused(t: &Tr, page: FormPage, e: ApiError) -> Result<Response, UiError>
     }
 }
 
-
 fn create_page(
     req: &Req,
     s: &Session,
@@ -260,7 +257,6 @@ fn create_page(
         actions: Vec::new(),
     })
 }
-
 
 async fn edit_page(
     st: &AppState,

@@ -92,12 +92,15 @@ fn js(s: &str) -> String {
 
 /// The value of a form control.
 async fn value(b: &Browser, css: &str) -> String {
-    b.eval(&format!("return document.querySelector({}).value;", js(css)))
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    b.eval(&format!(
+        "return document.querySelector({}).value;",
+        js(css)
+    ))
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
 }
 
 /// Open the "Administration" menu of the navigation bar (a `<details>`) and follow one of its
@@ -127,9 +130,11 @@ async fn submit(b: &Browser, form: &str) {
 }
 
 async fn wait(b: &Browser, script: &str) {
-    b.wait_until(script)
-        .await
-        .unwrap_or_else(|e| panic!("{e} (at {})", b.current_url().await.unwrap_or_default()));
+    if let Err(e) = b.wait_until(script).await {
+        let at = b.current_url().await.unwrap_or_default();
+        let _ = b.screenshot("failed").await;
+        panic!("{e} (at {at})");
+    }
 }
 
 async fn sign_in(b: &Browser, ui: &Ui, lang: &str, user: &str, password: &str) {
@@ -145,9 +150,12 @@ async fn sign_in(b: &Browser, ui: &Ui, lang: &str, user: &str, password: &str) {
 /// The navigation bar's layout: how many rows its parts take (by their top edges).
 async fn nav_rows(b: &Browser) -> u64 {
     b.eval(
-        "const tops = ['.navbar-brand', '.px-nav-links > li:first-child', '.px-nav-user']
-            .map(s => Math.round(document.querySelector(s).getBoundingClientRect().top / 24));
-         return new Set(tops).size;",
+        "const mids = ['.navbar-brand', '.px-nav-links > li:first-child', '.px-nav-links > li:last-child', '.px-nav-user']
+            .map(s => { const r = document.querySelector(s).getBoundingClientRect(); return (r.top + r.bottom) / 2; })
+            .sort((a, b) => a - b);
+         let rows = 1;
+         for (let i = 1; i < mids.length; i++) { if (mids[i] - mids[i - 1] > 20) rows++; }
+         return rows;",
     )
     .await
     .unwrap()
@@ -182,11 +190,21 @@ async fn browser_setup() {
         assert_eq!(nav_rows(&b).await, 1, "one navigation row at 1280 px");
         b.set_width(Some(PHONE)).await.unwrap();
         assert!(nav_rows(&b).await >= 2, "the links' own row on a phone");
-        let overflow = b
-            .eval("return document.documentElement.scrollWidth > window.innerWidth + 1;")
+        // Nothing sticks out sideways (the elements that do are named).
+        let wide = b
+            .eval(
+                "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *'))
+                   .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 1 || r.left < -1); })
+                   .filter(e => !e.closest('.table-responsive'))
+                   .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 10);",
+            )
             .await
             .unwrap();
-        assert_eq!(overflow.as_bool(), Some(false), "no sideways scrolling");
+        b.screenshot_at(&format!("{lang}-00-phone"), PHONE)
+            .await
+            .unwrap();
+        b.set_width(Some(PHONE)).await.unwrap();
+        assert_eq!(wide, serde_json::json!([]), "sideways at {PHONE} px");
         b.click("nav .px-menu summary").await.unwrap();
         b.screenshot_at(&format!("{lang}-00-phone-menu"), PHONE)
             .await
@@ -219,7 +237,11 @@ async fn browser_setup() {
         b.click("#next-steps a[href^='/ui/org/departments/new']")
             .await
             .unwrap();
-        wait(&b, "return location.pathname === '/ui/org/departments/new';").await;
+        wait(
+            &b,
+            "return location.pathname === '/ui/org/departments/new';",
+        )
+        .await;
         assert_eq!(value(&b, "#hospital_id").await, hospital);
         b.type_into("#code", "DSU").await.unwrap();
         b.type_into("#name", run.department).await.unwrap();
@@ -364,7 +386,11 @@ async fn browser_setup() {
         admin_menu(&b, "/ui/org").await;
         let page = b.text("main").await.unwrap();
         assert!(page.contains(run.hospital), "{page}");
-        for other in ["Riverside General Hospital", "Northfield Park Hospital", RUNS[0].hospital] {
+        for other in [
+            "Riverside General Hospital",
+            "Northfield Park Hospital",
+            RUNS[0].hospital,
+        ] {
             if other != run.hospital {
                 assert!(!page.contains(other), "{other} shown to the manager");
             }
