@@ -360,8 +360,9 @@ impl Browser {
     pub async fn screenshot_at(&self, name: &str, width: u32) -> Result<PathBuf> {
         self.post("/window/rect", json!({"width": width, "height": HEIGHT}))
             .await?;
+        // From the top (a page opened at an #anchor is scrolled), then as tall as the page.
         let h = self
-            .eval("return Math.ceil(document.documentElement.scrollHeight);")
+            .eval("window.scrollTo(0, 0); return Math.ceil(document.documentElement.scrollHeight);")
             .await?
             .as_u64()
             .unwrap_or(u64::from(HEIGHT));

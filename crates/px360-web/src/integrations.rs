@@ -67,6 +67,9 @@ pub struct TestResult {
     /// `None` when the event completed no stage.
     pub stage: Option<Vec<Label>>,
     pub done: bool,
+    /// What it was sent with (the form offers them again).
+    pub api_key_id: String,
+    pub event_code: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +155,16 @@ async fn page(
     let names = st.db.org_names().await?;
     let zones = st.db.hospital_zones().await?;
     let zone = |h: &str| zones.get(h).cloned().unwrap_or_else(|| "UTC".into());
+    let test = match req.param("test_event") {
+        Some(id) => test_result(st, &t, s, id).await?,
+        None => None,
+    };
+    // The form starts with the key just issued, or the one the last test event was sent with.
+    let chosen_key = extra
+        .issued
+        .as_ref()
+        .map(|i| i.id.clone())
+        .or_else(|| test.as_ref().map(|r| r.api_key_id.clone()));
     let rows = st.db.api_keys(only.as_deref()).await?;
     let mut live_keys = Vec::new();
     let keys = rows
@@ -163,7 +176,7 @@ async fn page(
                 // The key just issued is the one a test event is most likely sent with.
                 let id = k.id.to_string();
                 live_keys.push(Choice {
-                    selected: extra.issued.as_ref().is_some_and(|i| i.id == id),
+                    selected: chosen_key.as_deref() == Some(id.as_str()),
                     value: id,
                     text: format!("{} ({})", k.name, k.prefix),
                 });
@@ -201,16 +214,20 @@ async fn page(
     // Every stage's event code (the hospital's own templates and the group-wide ones), the
     // first stage of the issued key's hospital's template chosen.
     let templates = st.db.journey_templates(only.as_deref()).await?;
-    let preferred = extra.issued.as_ref().and_then(|i| {
-        templates
-            .iter()
-            .filter(|jt| {
-                jt.hospital_id
-                    .is_some_and(|h| h.to_string() == i.hospital_id)
-            })
-            .find_map(|jt| jt.stages.first())
-            .map(|s| s.completing_event_code.clone())
-    });
+    let preferred = extra
+        .issued
+        .as_ref()
+        .and_then(|i| {
+            templates
+                .iter()
+                .filter(|jt| {
+                    jt.hospital_id
+                        .is_some_and(|h| h.to_string() == i.hospital_id)
+                })
+                .find_map(|jt| jt.stages.first())
+                .map(|s| s.completing_event_code.clone())
+        })
+        .or_else(|| test.as_ref().map(|r| r.event_code.clone()));
     let mut codes: Vec<String> = templates
         .iter()
         .flat_map(|jt| jt.stages.iter().map(|s| s.completing_event_code.clone()))
@@ -231,10 +248,6 @@ async fn page(
         .collect();
     let body = example(&first_code, "HIS");
     let base = base_url(req, h);
-    let test = match req.param("test_event") {
-        Some(id) => test_result(st, &t, s, id).await?,
-        None => None,
-    };
     render(&IntegrationsPage {
         chrome: Chrome::new(req, Some(s), Nav::Integrations, "int-title"),
         example: serde_json::to_string_pretty(&body).unwrap_or_default(),
@@ -310,6 +323,8 @@ async fn test_result(
             .collect(),
         stage,
         done: e.status != EventStatus::Received,
+        api_key_id: e.api_key_id.to_string(),
+        event_code: e.event_code.clone(),
     }))
 }
 

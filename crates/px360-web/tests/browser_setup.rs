@@ -350,6 +350,14 @@ async fn browser_setup() {
             "{outcome}"
         );
         assert!(b.exists("#test .badge.text-bg-success").await.unwrap());
+        // The form offers the same key and event code again (for the next stage, say).
+        assert_eq!(value(&b, "#test-code").await, e1);
+        assert!(
+            b.text("#test-key option:checked")
+                .await
+                .unwrap()
+                .contains(run.key)
+        );
         shot("test-event").await;
         // Once shown the secret is gone from the page, and it works for the hospital's system.
         b.goto(&ui.url("/ui/integrations")).await.unwrap();
