@@ -25,7 +25,7 @@ pub async fn rows(
     kind: OrgKind,
     q: &ListQuery,
 ) -> Result<RowsPage, UiError> {
-    let names = Names::load(&st, p).await?;
+    let names = Names::load(st, p).await?;
     let f = filter(p);
     let edit = |loc: ObjectScope, id: Uuid| {
         p.may(kind.resource(), Action::Update, &loc)
@@ -33,7 +33,7 @@ pub async fn rows(
     };
     Ok(match kind {
         OrgKind::Hospitals => {
-            let pg = st.db.org_page::<HospitalRow>(&f, &q).await?;
+            let pg = st.db.org_page::<HospitalRow>(&f, q).await?;
             let rows = pg
                 .rows
                 .iter()
@@ -49,7 +49,7 @@ pub async fn rows(
             (vec!["col-code", "col-name", "col-timezone"], rows, pg.next)
         }
         OrgKind::Departments => {
-            let pg = st.db.org_page::<DepartmentRow>(&f, &q).await?;
+            let pg = st.db.org_page::<DepartmentRow>(&f, q).await?;
             let rows = pg
                 .rows
                 .iter()
@@ -65,7 +65,7 @@ pub async fn rows(
             (vec!["col-code", "col-name", "col-hospital"], rows, pg.next)
         }
         OrgKind::Physicians => {
-            let pg = st.db.org_page::<PhysicianRow>(&f, &q).await?;
+            let pg = st.db.org_page::<PhysicianRow>(&f, q).await?;
             let rows = pg
                 .rows
                 .iter()
@@ -89,7 +89,7 @@ pub async fn rows(
             )
         }
         OrgKind::Employees => {
-            let pg = st.db.org_page::<EmployeeRow>(&f, &q).await?;
+            let pg = st.db.org_page::<EmployeeRow>(&f, q).await?;
             let rows = pg
                 .rows
                 .iter()
@@ -118,7 +118,7 @@ pub async fn rows(
             )
         }
         OrgKind::Patients => {
-            let pg = st.db.org_page::<PatientRow>(&f, &q).await?;
+            let pg = st.db.org_page::<PatientRow>(&f, q).await?;
             let rows = pg
                 .rows
                 .iter()
@@ -134,7 +134,7 @@ pub async fn rows(
                             .trim(),
                         ),
                         Cell::data(&names.department(pt.department_id)),
-                        Cell::label(language_label(&t, pt.preferred_language.as_str())),
+                        Cell::label(language_label(t, pt.preferred_language.as_str())),
                     ],
                     edit: edit(px360_api::obj_of(pt.hospital_id, pt.department_id), pt.id),
                 })
@@ -151,8 +151,8 @@ pub async fn rows(
             )
         }
         OrgKind::Users => {
-            let pg = st.db.org_page::<px360_store::auth::UserRow>(&f, &q).await?;
-            let rows = crate::people::rows(&t, p, &names, &pg.rows);
+            let pg = st.db.org_page::<px360_store::auth::UserRow>(&f, q).await?;
+            let rows = crate::people::rows(t, p, &names, &pg.rows);
             (crate::people::COLUMNS.to_vec(), rows, pg.next)
         }
     })
