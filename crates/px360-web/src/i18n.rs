@@ -257,6 +257,9 @@ mod tests {
             ("list", FluentValue::from("2")),
             ("draft", FluentValue::from(2)),
             ("published", FluentValue::from(1)),
+            ("position", FluentValue::from(1)),
+            ("stage", FluentValue::from("x")),
+            ("template", FluentValue::from("y")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

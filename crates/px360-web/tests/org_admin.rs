@@ -78,7 +78,19 @@ async fn departments_forms(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(location(&r), "/ui/org/departments?done=created");
+    // The list then offers the next steps of the setup, for the new department.
+    let created = location(&r);
+    assert!(
+        created.starts_with(&format!(
+            "/ui/org/departments?done=created&hospital_id={rgh}&department_id="
+        )),
+        "{created}"
+    );
+    let list = ui.page(&jar, &created).await;
+    assert!(
+        list.contains("id=\"next-steps\"")
+            && list.contains("/ui/org/physicians/new?department_id=")
+    );
     assert_eq!(ui.audits("create", None).await, before + 1);
     let list = ui.page(&jar, "/ui/org/departments?q=oncol").await;
     assert!(
