@@ -67,7 +67,10 @@ pub fn router(st: AppState) -> Router {
             "/ui/org/{kind}/{id}",
             get(org_pages::edit_form).post(org_pages::update),
         )
-        .route("/ui/org/{kind}/{id}/{op}", post(org_pages::op))
+        .route(
+            "/ui/org/{kind}/{id}/{op}",
+            get(org_pages::confirm_op).post(org_pages::op),
+        )
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))

@@ -129,6 +129,8 @@ pub struct Action {
     pub class: &'static str,
     /// A field the action needs (the new password of a reset).
     pub field: Option<Field>,
+    /// A link to a confirmation page (delete) rather than a form posted at once.
+    pub link: bool,
 }
 
 #[derive(Template)]
@@ -210,6 +212,22 @@ pub struct ListRow {
     pub cells: Vec<Cell>,
     /// The edit page, when the signed-in user may change the row.
     pub edit: Option<String>,
+}
+
+/// "Really delete?": the confirmation step before a delete (a form: no JavaScript needed).
+#[derive(Template)]
+#[template(path = "org_delete.html")]
+pub struct DeletePage {
+    pub chrome: Chrome,
+    pub t: Tr,
+    pub heading: String,
+    /// The object's name (data).
+    pub name: String,
+    /// What deleting it does, for this kind (catalogue key).
+    pub effect: &'static str,
+    pub action: String,
+    /// The object's edit page (cancel).
+    pub back: String,
 }
 
 #[derive(Template)]

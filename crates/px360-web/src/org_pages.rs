@@ -10,7 +10,7 @@ use crate::error::UiError;
 use crate::i18n::Tr;
 use crate::org_fields::{current, fields, patient_fields};
 use crate::org_form::{
-    Action as FormAction, FormData, FormPage, ListPage, Refusal, notice, refusal,
+    Action as FormAction, DeletePage, FormData, FormPage, ListPage, Refusal, notice, refusal,
 };
 use crate::org_kind::{OrgKind, gate_list, kind_of, may_create, title_key};
 use crate::org_names::Names;
@@ -283,6 +283,7 @@ async fn edit_page(
             label: t.get("orgadm-delete"),
             class: "btn-outline-danger",
             field: None,
+            link: true,
         });
     }
     Ok(FormPage {
@@ -457,4 +458,48 @@ pub async fn op(
             refused(&t, page, e)
         }
     }
+}
+
+/// `GET …/delete`: the confirmation step before a delete, after the same gate as the edit
+/// page (out of scope 404, too-low role 403).
+pub async fn confirm_op(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Path((kind, id, op)): Path<(String, String, String)>,
+) -> Result<Response, UiError> {
+    let kind = kind_of(&kind)?;
+    if op != "delete" {
+        return Err(UiError::NotFound);
+    }
+    let p = &s.principal;
+    let v = current(&st, p, &ctx, kind, &id).await?;
+    if kind != OrgKind::Hospitals && !p.may(kind.resource(), Action::Delete, &own_scope(p)) {
+        return Err(UiError::Forbidden);
+    }
+    let t = req.t();
+    let name = [
+        v.get("name"),
+        v.get("display_name"),
+        format!("{} {}", v.get("given_name"), v.get("family_name")),
+    ]
+    .into_iter()
+    .map(|n| n.trim().to_owned())
+    .find(|n| !n.is_empty())
+    .unwrap_or_default();
+    let base = format!("{}/{id}", kind.list_path());
+    crate::page::render(&DeletePage {
+        chrome: Chrome::new(&req, Some(&s), Nav::Org, title_key(kind)),
+        t,
+        heading: format!("{} · {}", t.get(title_key(kind)), t.get("orgadm-delete")),
+        name,
+        effect: match kind {
+            OrgKind::Hospitals => "orgadm-delete-effect-hospital",
+            OrgKind::Departments => "orgadm-delete-effect-department",
+            _ => "orgadm-delete-effect",
+        },
+        action: format!("{base}/delete"),
+        back: base,
+    })
 }

@@ -223,6 +223,7 @@ pub fn actions(t: &Tr, base: &str, v: &FormData) -> Vec<FormAction> {
                 "btn-outline-success"
             },
             field: None,
+            link: false,
         },
         FormAction {
             action: format!("{base}/reset-password"),
@@ -233,6 +234,7 @@ pub fn actions(t: &Tr, base: &str, v: &FormData) -> Vec<FormAction> {
                 ..Field::text(t, "password", "orgadm-temporary-password", "", true)
                     .kind(Kind::Password)
             }),
+            link: false,
         },
     ]
 }

@@ -375,6 +375,30 @@ async fn browser_setup() {
             .unwrap();
         assert_eq!(r.status(), 202, "the issued key is live");
 
+        // Every change made through the pages is in the audit log, under the new hospital.
+        let audited: Vec<(String, String)> = sqlx::query_as(
+            "SELECT action, object_type FROM audit_log WHERE hospital_id = $1 AND actor_type = 'user'",
+        )
+        .bind(&hospital)
+        .fetch_all(&ui.db.pool)
+        .await
+        .unwrap();
+        for (action, object) in [
+            ("create", "hospital"),
+            ("create", "department"),
+            ("create", "physician"),
+            ("create", "user"),
+            ("create", "journey_template"),
+            ("create", "stage_template"),
+            ("create", "api_key"),
+            ("integration.test_event", "inbound_event"),
+        ] {
+            assert!(
+                audited.iter().any(|(a, o)| a == action && o == object),
+                "{action} {object} not audited: {audited:?}"
+            );
+        }
+
         submit(&b, "form[action='/ui/logout']").await;
         wait(&b, "return location.pathname === '/ui/login';").await;
 
@@ -484,6 +508,20 @@ async fn browser_acceptance() {
 
         // The dependents rule: a hospital with departments is not deleted, the page says why.
         b.goto(&ui.url(&format!("/ui/org/hospitals/{rgh}")))
+            .await
+            .unwrap();
+        // Delete asks first (a page of its own, then a form).
+        b.click(&format!("main a[href='/ui/org/hospitals/{rgh}/delete']"))
+            .await
+            .unwrap();
+        wait(&b, "return location.pathname.endsWith('/delete');").await;
+        assert!(
+            b.text("main")
+                .await
+                .unwrap()
+                .contains("Riverside General Hospital")
+        );
+        b.screenshot(&shot("hospital-delete-confirm"))
             .await
             .unwrap();
         b.click(&format!(

@@ -154,6 +154,15 @@ async fn departments_forms(kind: Kind) {
     let ar = r.text().await.unwrap();
     assert!(ar.contains("لا يمكن الحذف"), "{ar}");
     assert_eq!(stray_latin(&ar), Vec::<String>::new());
+    // The edit page's Delete leads to a confirmation page (GET: nothing changes yet), whose
+    // form posts the delete; in Arabic without English outside data.
+    let confirm = ui
+        .page(&jar, &format!("/ui/org/departments/{onc}/delete?lang=ar"))
+        .await;
+    assert!(confirm.contains(&format!("action=\"/ui/org/departments/{onc}/delete\"")));
+    assert_eq!(stray_latin(&confirm), Vec::<String>::new());
+    let edit = ui.page(&jar, &format!("/ui/org/departments/{onc}")).await;
+    assert!(edit.contains(&format!("href=\"/ui/org/departments/{onc}/delete\"")));
     // An empty one is deleted (soft), audited as `delete`.
     let r = ui
         .post(&jar, &format!("/ui/org/departments/{onc}/delete"), &[])
