@@ -371,6 +371,8 @@ impl Browser {
             .clamp(HEIGHT, MAX_HEIGHT);
         self.post("/window/rect", json!({"width": width, "height": h}))
             .await?;
+        // The resize may scroll back to an #anchor the page was opened at.
+        self.eval("window.scrollTo(0, 0); return true;").await?;
         let png = self.get("/screenshot").await;
         self.post("/window/rect", json!({"width": WIDTH, "height": HEIGHT}))
             .await?;
