@@ -340,19 +340,39 @@ impl Browser {
         }
     }
 
+    /// Make the window `width` pixels wide (the usual height); `None` restores the default
+    /// 1280 px. For layout checks at a phone's width.
+    pub async fn set_width(&self, width: Option<u32>) -> Result<()> {
+        let w = width.unwrap_or(WIDTH);
+        self.post("/window/rect", json!({"width": w, "height": HEIGHT}))
+            .await
+            .map(|_| ())
+    }
+
     /// Full-page PNG screenshot to `target/screenshots/<test>/<name>.png`; returns the path.
     /// The window is made as tall as the page for the shot, then restored.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.screenshot_at(name, WIDTH).await
+    }
+
+    /// [`Browser::screenshot`] with the window `width` pixels wide (a phone's, say): the page
+    /// is laid out at that width, shot full-page, and the window restored.
+    pub async fn screenshot_at(&self, name: &str, width: u32) -> Result<PathBuf> {
+        self.post("/window/rect", json!({"width": width, "height": HEIGHT}))
+            .await?;
+        // From the top (a page opened at an #anchor is scrolled), then as tall as the page.
         let h = self
-            .eval("return Math.ceil(document.documentElement.scrollHeight);")
+            .eval("window.scrollTo(0, 0); return Math.ceil(document.documentElement.scrollHeight);")
             .await?
             .as_u64()
             .unwrap_or(u64::from(HEIGHT));
         let h = u32::try_from(h)
             .unwrap_or(MAX_HEIGHT)
             .clamp(HEIGHT, MAX_HEIGHT);
-        self.post("/window/rect", json!({"width": WIDTH, "height": h}))
+        self.post("/window/rect", json!({"width": width, "height": h}))
             .await?;
+        // The resize may scroll back to an #anchor the page was opened at.
+        self.eval("window.scrollTo(0, 0); return true;").await?;
         let png = self.get("/screenshot").await;
         self.post("/window/rect", json!({"width": WIDTH, "height": HEIGHT}))
             .await?;

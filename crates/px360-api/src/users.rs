@@ -94,6 +94,10 @@ pub struct NewUser {
     pub role: String,
     pub hospital_id: Option<String>,
     pub department_id: Option<String>,
+    /// The user must choose their own password at their first sign-in (the web form's accounts
+    /// get an initial password from an administrator). Default `false`.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// The roles `p` may grant at some scope (strictly lower than their own, PX Admin: any): what
@@ -231,6 +235,9 @@ pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, u: &NewUser) -> Api
                 field: "username".into(),
                 message: "is taken".into(),
             })?;
+    if u.must_change_password {
+        set_must_change_password(&mut *tx, &created.id.to_string(), true).await?;
+    }
     px360_store::audit::append(
         &mut tx,
         &AppState::entry(
@@ -240,12 +247,15 @@ pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, u: &NewUser) -> Api
             "user",
             &created.id.to_string(),
             crate::users::id_text(created.hospital_id).as_deref(),
-            serde_json::json!({"username": created.username, "role": created.role, "department_id": created.department_id}),
+            serde_json::json!({"username": created.username, "role": created.role, "department_id": created.department_id, "must_change_password": u.must_change_password}),
         ),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(created)
+    Ok(UserRow {
+        must_change_password: created.must_change_password || u.must_change_password,
+        ..created
+    })
 }
 
 fn uuid_field(field: &'static str, v: &Option<String>) -> ApiResult<Option<Uuid>> {

@@ -68,6 +68,17 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for StageOfJourney {
     }
 }
 
+/// A stage completed by one event, with its journey's template ([`Db::stage_completed_by`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedStage {
+    pub journey_id: Uuid,
+    pub template_code: String,
+    pub template_name: String,
+    pub code: String,
+    pub name: String,
+    pub position: i64,
+}
+
 /// A journey instance as stored, typed, with its stages in order.
 #[derive(Debug, Clone)]
 pub struct JourneyView {
@@ -166,6 +177,31 @@ impl Db {
             }
         }
         Ok(page)
+    }
+
+    /// The stage an event completed and its journey's template (what the integrations page
+    /// shows after a test event); `None` when the event completed no stage.
+    pub async fn stage_completed_by(&self, event_id: &str) -> Result<Option<CompletedStage>> {
+        let r = sqlx::query(
+            "SELECT ji.id AS journey_id, jt.code AS template_code, jt.name AS template_name, st.code, st.name, si.position \
+             FROM stage_instances si JOIN stage_templates st ON st.id = si.stage_template_id \
+             JOIN journey_instances ji ON ji.id = si.journey_instance_id \
+             JOIN journey_templates jt ON jt.id = ji.journey_template_id WHERE si.completed_by_event_id = $1",
+        )
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        Ok(Some(CompletedStage {
+            journey_id: row::uuid(&r, "journey_id")?,
+            template_code: r.try_get("template_code")?,
+            template_name: r.try_get("template_name")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            position: r.try_get("position")?,
+        }))
     }
 
     pub async fn journey(&self, id: &str) -> Result<JourneyView> {

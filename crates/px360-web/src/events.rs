@@ -291,7 +291,7 @@ pub async fn detail(
 /// A warning's explanation from the catalogue, in the page's language, filled with the values
 /// the worker recorded (those values are data). Warnings stored before the worker recorded
 /// them keep their stored (English) text, shown as data.
-fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> Vec<Label> {
+pub(crate) fn warning_detail(t: &Tr, w: &px360_store::journeys::Warning) -> Vec<Label> {
     const NAMES: [&str; 3] = ["code", "licence", "event_code"];
     if w.args.is_empty() && w.code != "unknown_patient" {
         return vec![Label::data(&w.detail)];

@@ -133,6 +133,17 @@ impl Tr {
         }
     }
 
+    /// A stored name the catalogue translates while it is the seeded one (the demo's journey
+    /// templates and stages, `template-<code>` / `stage-<code>`): the catalogue's text when the
+    /// stored name is still the catalogue's English text, otherwise the stored name as data, so
+    /// a name an administrator chose shows as chosen even when its code is a seeded one's.
+    pub fn named(&self, key: &str, stored: &str) -> Label {
+        match LOCALES.try_lookup(Lang::En.id(), key) {
+            Some(en) if en == stored => self.label(key, stored),
+            _ => Label::data(stored),
+        }
+    }
+
     /// A time zone's name in this language (`tz-Asia-Riyadh`); zones the catalogue does not
     /// name show their IANA name as data.
     pub fn zone(&self, iana: &str) -> Label {
@@ -255,6 +266,9 @@ mod tests {
             ("channel", FluentValue::from("c")),
             ("kb", FluentValue::from(200)),
             ("reference", FluentValue::from("C1")),
+            ("position", FluentValue::from(1)),
+            ("stage", FluentValue::from("x")),
+            ("template", FluentValue::from("y")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

@@ -47,6 +47,8 @@ pub struct Choice {
 
 /// The key just issued: its secret is shown on this one answer only.
 pub struct Issued {
+    pub id: String,
+    pub hospital_id: String,
     pub name: String,
     pub secret: String,
     pub curl: String,
@@ -59,7 +61,15 @@ pub struct TestResult {
     pub status_class: &'static str,
     /// "n processing warnings", when there are any.
     pub warnings: Option<String>,
+    /// Each warning: its title and its explanation (catalogue text with data parts).
+    pub warning_list: Vec<(Label, Vec<Label>)>,
+    /// "Stage 1 "Booked" of the journey "Day surgery" is completed" (text with data parts);
+    /// `None` when the event completed no stage.
+    pub stage: Option<Vec<Label>>,
     pub done: bool,
+    /// What it was sent with (the form offers them again).
+    pub api_key_id: String,
+    pub event_code: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +94,7 @@ struct IntegrationsPage {
     errors: Errors,
     issued: Option<Issued>,
     live_keys: Vec<Choice>,
-    event_codes: Vec<String>,
+    event_codes: Vec<Choice>,
     example: String,
     curl: String,
     test: Option<TestResult>,
@@ -145,6 +155,16 @@ async fn page(
     let names = st.db.org_names().await?;
     let zones = st.db.hospital_zones().await?;
     let zone = |h: &str| zones.get(h).cloned().unwrap_or_else(|| "UTC".into());
+    let test = match req.param("test_event") {
+        Some(id) => test_result(st, &t, s, id).await?,
+        None => None,
+    };
+    // The form starts with the key just issued, or the one the last test event was sent with.
+    let chosen_key = extra
+        .issued
+        .as_ref()
+        .map(|i| i.id.clone())
+        .or_else(|| test.as_ref().map(|r| r.api_key_id.clone()));
     let rows = st.db.api_keys(only.as_deref()).await?;
     let mut live_keys = Vec::new();
     let keys = rows
@@ -153,10 +173,12 @@ async fn page(
             let hid = k.hospital_id.to_string();
             let z = zone(&hid);
             if k.revoked_at.is_none() {
+                // The key just issued is the one a test event is most likely sent with.
+                let id = k.id.to_string();
                 live_keys.push(Choice {
-                    value: k.id.to_string(),
+                    selected: chosen_key.as_deref() == Some(id.as_str()),
+                    value: id,
                     text: format!("{} ({})", k.name, k.prefix),
-                    selected: false,
                 });
             }
             KeyItem {
@@ -189,24 +211,43 @@ async fn page(
     } else {
         Vec::new()
     };
-    let mut event_codes: Vec<String> = st
-        .db
-        .journey_templates(only.as_deref())
-        .await?
-        .into_iter()
-        .flat_map(|jt| jt.stages.into_iter().map(|s| s.completing_event_code))
+    // Every stage's event code (the hospital's own templates and the group-wide ones), the
+    // first stage of the issued key's hospital's template chosen.
+    let templates = st.db.journey_templates(only.as_deref()).await?;
+    let preferred = extra
+        .issued
+        .as_ref()
+        .and_then(|i| {
+            templates
+                .iter()
+                .filter(|jt| {
+                    jt.hospital_id
+                        .is_some_and(|h| h.to_string() == i.hospital_id)
+                })
+                .find_map(|jt| jt.stages.first())
+                .map(|s| s.completing_event_code.clone())
+        })
+        .or_else(|| test.as_ref().map(|r| r.event_code.clone()));
+    let mut codes: Vec<String> = templates
+        .iter()
+        .flat_map(|jt| jt.stages.iter().map(|s| s.completing_event_code.clone()))
         .collect();
-    event_codes.dedup();
-    let first_code = event_codes
-        .first()
-        .cloned()
+    codes.sort();
+    codes.dedup();
+    let first_code = preferred
+        .clone()
+        .or_else(|| codes.first().cloned())
         .unwrap_or_else(|| "OP_CHECKIN".into());
+    let event_codes = codes
+        .into_iter()
+        .map(|c| Choice {
+            selected: preferred.as_deref() == Some(c.as_str()),
+            text: c.clone(),
+            value: c,
+        })
+        .collect();
     let body = example(&first_code, "HIS");
     let base = base_url(req, h);
-    let test = match req.param("test_event") {
-        Some(id) => test_result(st, &t, s, id).await?,
-        None => None,
-    };
     render(&IntegrationsPage {
         chrome: Chrome::new(req, Some(s), Nav::Integrations, "int-title"),
         example: serde_json::to_string_pretty(&body).unwrap_or_default(),
@@ -248,14 +289,42 @@ async fn test_result(
         // Another hospital's event: nothing is shown (and nothing disclosed).
         return Ok(None);
     }
-    let warnings: Vec<serde_json::Value> = serde_json::from_str(&e.warnings).unwrap_or_default();
+    let warnings: Vec<px360_store::journeys::Warning> =
+        serde_json::from_str(&e.warnings).unwrap_or_default();
+    // How it was processed: the stage it completed (the journey started if it was the first).
+    let stage = st
+        .db
+        .stage_completed_by(&e.id.to_string())
+        .await?
+        .and_then(|c| {
+            t.with_data(
+                "int-test-stage",
+                &[
+                    ("position", c.position.to_string()),
+                    ("stage", c.name),
+                    ("template", c.template_name),
+                ],
+            )
+        });
     Ok(Some(TestResult {
         id: e.id.to_string(),
         status_label: t.get(&format!("status-{}", e.status.as_str())),
         status_class: badge(e.status.as_str()),
         warnings: (!warnings.is_empty())
             .then(|| t.count("int-test-warnings", "count", warnings.len() as i64)),
+        warning_list: warnings
+            .iter()
+            .map(|w| {
+                (
+                    t.label(&format!("warning-{}", w.code), &w.code),
+                    crate::events::warning_detail(t, w),
+                )
+            })
+            .collect(),
+        stage,
         done: e.status != EventStatus::Received,
+        api_key_id: e.api_key_id.to_string(),
+        event_code: e.event_code.clone(),
     }))
 }
 
@@ -326,10 +395,21 @@ pub async fn create_key(
                 .find(|s| s.as_str() != "*")
                 .cloned()
                 .unwrap_or_else(|| "HIS".into());
-            let body = example("OP_CHECKIN", &source);
+            // The ready `curl` sends an event code this hospital's journeys know (its own
+            // template's first stage first, then a group-wide one).
+            let hid = issued.key.hospital_id.to_string();
+            let mut tpls = st.db.journey_templates(Some(&hid)).await?;
+            tpls.sort_by_key(|jt| jt.hospital_id.is_none());
+            let code = tpls.iter().find_map(|jt| jt.stages.first()).map_or_else(
+                || "OP_CHECKIN".to_owned(),
+                |s| s.completing_event_code.clone(),
+            );
+            let body = example(&code, &source);
             let base = base_url(&req, &h);
             let extra = Extra {
                 issued: Some(Issued {
+                    id: issued.key.id.to_string(),
+                    hospital_id: issued.key.hospital_id.to_string(),
                     name: issued.key.name.clone(),
                     curl: curl(&base, &issued.api_key, &body),
                     secret: issued.api_key,

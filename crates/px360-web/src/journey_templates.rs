@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use px360_api::AppState;
 use px360_api::auth::{Authed, Ctx};
+use px360_api::error::ApiError;
 use px360_api::own_scope;
 use px360_api::templates::{self as api, NewStage};
 use px360_domain::rbac::{Action, Principal, Resource};
@@ -54,7 +55,7 @@ fn item(
 ) -> TemplateItem {
     TemplateItem {
         id: jt.id.to_string(),
-        label: t.label(&format!("template-{}", jt.code), &jt.name),
+        label: t.named(&format!("template-{}", jt.code), &jt.name),
         owner: match jt.hospital_id {
             None => Label {
                 text: t.get("tpl-group-wide"),
@@ -69,7 +70,7 @@ fn item(
             .map(|s| StageItem {
                 id: s.id.to_string(),
                 position: s.position,
-                label: t.label(&format!("stage-{}", s.code), &s.name),
+                label: t.named(&format!("stage-{}", s.code), &s.name),
                 code: s.code,
                 name: s.name,
                 event_code: s.completing_event_code,
@@ -346,37 +347,69 @@ pub async fn detail(
     detail_page(&st, &req, &s, &ctx, &id, shown).await
 }
 
-/// After a change: back to the template's page with a confirmation, or the page again with
-/// the form's errors.
-struct At<'a> {
-    st: &'a AppState,
-    req: &'a Req,
-    s: &'a Session,
-    ctx: &'a Ctx,
-    id: &'a str,
+/// A change to one template, as its page's small forms ask for it.
+struct At {
+    st: AppState,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    id: String,
 }
 
-/// `saved`: the confirmation to show; `form`: the form the errors belong to.
-async fn after(
-    at: At<'_>,
-    result: Result<(), px360_api::error::ApiError>,
-    saved: &str,
-    form: &str,
-    add: AddStageForm,
-) -> Result<Response, UiError> {
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/ui/templates/{}?saved={saved}", at.id)).into_response())
+impl At {
+    /// Run one change through the API's handler (its RBAC, validation and audit record), then
+    /// go back to the template's page with the confirmation `saved`, or show the page again
+    /// with the errors next to the fields of `form` (`name`, `add`, or a stage id).
+    async fn apply<Fut>(
+        self,
+        saved: &str,
+        form: &str,
+        add: AddStageForm,
+        call: impl FnOnce(State<AppState>, Authed, Ctx) -> Fut,
+    ) -> Result<Response, UiError>
+    where
+        Fut: Future<Output = Result<(), ApiError>>,
+    {
+        let result = call(
+            State(self.st.clone()),
+            Authed(self.s.principal),
+            self.ctx.clone(),
+        )
+        .await;
+        match result {
+            Ok(()) => Ok(
+                Redirect::to(&format!("/ui/templates/{}?saved={saved}", self.id)).into_response(),
+            ),
+            Err(e) => {
+                let shown = Shown {
+                    errors: from_api(&self.req.t(), "tpl", e, str::to_owned)?,
+                    errors_of: form.to_owned(),
+                    add,
+                };
+                detail_page(&self.st, &self.req, &self.s, &self.ctx, &self.id, shown).await
+            }
         }
-        Err(e) => {
-            let errors = from_api(&at.req.t(), "tpl", e, str::to_owned)?;
-            let shown = Shown {
-                errors,
-                errors_of: form.to_owned(),
-                add,
-            };
-            detail_page(at.st, at.req, at.s, at.ctx, at.id, shown).await
-        }
+    }
+
+    /// A stage's name, event code or place (the edit and move forms).
+    async fn update_stage(
+        self,
+        stage_id: String,
+        c: StageChanges,
+        saved: &str,
+    ) -> Result<Response, UiError> {
+        let path = Path((self.id.clone(), stage_id.clone()));
+        self.apply(
+            saved,
+            &stage_id,
+            AddStageForm::default(),
+            |st, who, ctx| async move {
+                api::update_stage(st, who, ctx, path, Json(c))
+                    .await
+                    .map(drop)
+            },
+        )
+        .await
     }
 }
 
@@ -397,27 +430,23 @@ pub async fn rename(
     let c = TemplateChanges {
         name: Some(f.name.trim().to_owned()),
     };
-    let r = api::update_template(
-        State(st.clone()),
-        Authed(s.principal),
-        ctx.clone(),
-        Path(id.clone()),
-        Json(c),
-    )
-    .await
-    .map(|_| ());
-    after(
-        At {
-            st: &st,
-            req: &req,
-            s: &s,
-            ctx: &ctx,
-            id: &id,
-        },
-        r,
+    let path = Path(id.clone());
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
+    at.apply(
         "name",
         "name",
         AddStageForm::default(),
+        |st, who, ctx| async move {
+            api::update_template(st, who, ctx, path, Json(c))
+                .await
+                .map(drop)
+        },
     )
     .await
 }
@@ -439,28 +468,17 @@ pub async fn add_stage(
         survey_template_ref: None,
         position,
     };
-    let r = api::add_stage(
-        State(st.clone()),
-        Authed(s.principal),
-        ctx.clone(),
-        Path(id.clone()),
-        Json(b),
-    )
-    .await
-    .map(|_| ());
-    after(
-        At {
-            st: &st,
-            req: &req,
-            s: &s,
-            ctx: &ctx,
-            id: &id,
-        },
-        r,
-        "added",
-        "add",
-        f,
-    )
+    let path = Path(id.clone());
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
+    at.apply("added", "add", f, |st, who, ctx| async move {
+        api::add_stage(st, who, ctx, path, Json(b)).await.map(drop)
+    })
     .await
 }
 
@@ -485,28 +503,14 @@ pub async fn edit_stage(
         completing_event_code: Some(f.completing_event_code.trim().to_owned()),
         ..Default::default()
     };
-    let r = api::update_stage(
-        State(st.clone()),
-        Authed(s.principal),
-        ctx.clone(),
-        Path((id.clone(), stage_id.clone())),
-        Json(c),
-    )
-    .await
-    .map(|_| ());
-    after(
-        At {
-            st: &st,
-            req: &req,
-            s: &s,
-            ctx: &ctx,
-            id: &id,
-        },
-        r,
-        "stage",
-        &stage_id,
-        AddStageForm::default(),
-    )
+    At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    }
+    .update_stage(stage_id, c, "stage")
     .await
 }
 
@@ -528,28 +532,14 @@ pub async fn move_stage(
         position: Some(f.position.trim().parse::<i64>().unwrap_or(0)),
         ..Default::default()
     };
-    let r = api::update_stage(
-        State(st.clone()),
-        Authed(s.principal),
-        ctx.clone(),
-        Path((id.clone(), stage_id.clone())),
-        Json(c),
-    )
-    .await
-    .map(|_| ());
-    after(
-        At {
-            st: &st,
-            req: &req,
-            s: &s,
-            ctx: &ctx,
-            id: &id,
-        },
-        r,
-        "moved",
-        &stage_id,
-        AddStageForm::default(),
-    )
+    At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    }
+    .update_stage(stage_id, c, "moved")
     .await
 }
 
@@ -560,26 +550,19 @@ pub async fn remove_stage(
     ctx: Ctx,
     Path((id, stage_id)): Path<(String, String)>,
 ) -> Result<Response, UiError> {
-    let r = api::remove_stage(
-        State(st.clone()),
-        Authed(s.principal),
-        ctx.clone(),
-        Path((id.clone(), stage_id.clone())),
-    )
-    .await
-    .map(|_| ());
-    after(
-        At {
-            st: &st,
-            req: &req,
-            s: &s,
-            ctx: &ctx,
-            id: &id,
-        },
-        r,
+    let path = Path((id.clone(), stage_id.clone()));
+    let at = At {
+        st,
+        req,
+        s,
+        ctx,
+        id,
+    };
+    at.apply(
         "removed",
         &stage_id,
         AddStageForm::default(),
+        |st, who, ctx| async move { api::remove_stage(st, who, ctx, path).await.map(drop) },
     )
     .await
 }

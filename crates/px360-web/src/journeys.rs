@@ -81,7 +81,7 @@ pub async fn list(
             let total = j.stages.len();
             let stored = templates.get(&j.template_code).cloned().unwrap_or_default();
             JourneyRow {
-                template: t.label(&format!("template-{}", j.template_code), &stored),
+                template: t.named(&format!("template-{}", j.template_code), &stored),
                 encounter: j.encounter_id,
                 hospital: name(&j.hospital_id.to_string()),
                 department: j
@@ -105,7 +105,7 @@ pub async fn list(
                     .stages
                     .into_iter()
                     .map(|s| StageChip {
-                        label: t.label(&format!("stage-{}", s.code), &s.name),
+                        label: t.named(&format!("stage-{}", s.code), &s.name),
                         status_label: t.get(&format!("stage-status-{}", s.status.as_str())),
                         class: badge(s.status.as_str()),
                     })

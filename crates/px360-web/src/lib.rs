@@ -30,9 +30,13 @@ mod journey_templates;
 mod journeys;
 mod login;
 mod org;
+mod org_fields;
 mod org_form;
+mod org_kind;
+mod org_names;
 mod org_pages;
 pub mod outbox;
+mod org_rows;
 pub mod page;
 mod people;
 pub mod session;
@@ -70,7 +74,10 @@ pub fn router(st: AppState) -> Router {
             "/ui/org/{kind}/{id}",
             get(org_pages::edit_form).post(org_pages::update),
         )
-        .route("/ui/org/{kind}/{id}/{op}", post(org_pages::op))
+        .route(
+            "/ui/org/{kind}/{id}/{op}",
+            get(org_pages::confirm_op).post(org_pages::op),
+        )
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))

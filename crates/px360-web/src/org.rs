@@ -3,7 +3,7 @@
 
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
-use crate::org_pages::OrgKind;
+use crate::org_kind::OrgKind;
 use crate::page::{Chrome, Nav, Req, render};
 use crate::session::Session;
 use askama::Template;

@@ -129,6 +129,8 @@ pub struct Action {
     pub class: &'static str,
     /// A field the action needs (the new password of a reset).
     pub field: Option<Field>,
+    /// A link to a confirmation page (delete) rather than a form posted at once.
+    pub link: bool,
 }
 
 #[derive(Template)]
@@ -212,6 +214,22 @@ pub struct ListRow {
     pub edit: Option<String>,
 }
 
+/// "Really delete?": the confirmation step before a delete (a form: no JavaScript needed).
+#[derive(Template)]
+#[template(path = "org_delete.html")]
+pub struct DeletePage {
+    pub chrome: Chrome,
+    pub t: Tr,
+    pub heading: String,
+    /// The object's name (data).
+    pub name: String,
+    /// What deleting it does, for this kind (catalogue key).
+    pub effect: &'static str,
+    pub action: String,
+    /// The object's edit page (cancel).
+    pub back: String,
+}
+
 #[derive(Template)]
 #[template(path = "org_list.html")]
 pub struct ListPage {
@@ -225,6 +243,8 @@ pub struct ListPage {
     pub pager: Pager,
     pub new: Option<String>,
     pub notice: Option<String>,
+    /// Links to the next steps of a setup (label, href), under the confirmation.
+    pub next: Vec<(String, String)>,
 }
 
 /// The confirmation after a redirect (`?done=created|saved|deleted|…`).

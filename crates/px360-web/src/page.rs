@@ -166,7 +166,7 @@ pub enum Nav {
     Journeys,
     Org,
     Account,
-    // Administration (journey templates, integrations, audit log).
+    // Administration (organisation, journey templates, integrations, audit log, local outbox).
     Templates,
     Integrations,
     Audit,
@@ -174,6 +174,17 @@ pub enum Nav {
     Complaints,
     Actions,
     Outbox,
+}
+
+impl Nav {
+    /// The entries grouped under the "Administration" menu of the navigation bar (so that the
+    /// bar fits one row at 1280 px and two on a phone).
+    fn in_admin_menu(self) -> bool {
+        matches!(
+            self,
+            Nav::Org | Nav::Templates | Nav::Integrations | Nav::Audit | Nav::Outbox
+        )
+    }
 }
 
 pub struct NavLink {
@@ -193,6 +204,12 @@ pub struct Chrome {
     /// Signed-in user's display name and localised role; `None` on the login page.
     pub user: Option<(String, String)>,
     pub nav: Vec<NavLink>,
+    /// The links of the "Administration" menu (a `<details>`: works without JavaScript).
+    pub admin_nav: Vec<NavLink>,
+    /// The current page is one of the menu's (the menu's summary is highlighted).
+    pub admin_active: bool,
+    /// The current page is the user's own account page (their name links to it).
+    pub account_active: bool,
     pub switch_href: String,
     pub switch_label: String,
     pub switch_lang: &'static str,
@@ -201,7 +218,7 @@ pub struct Chrome {
 impl Chrome {
     pub fn new(req: &Req, session: Option<&Session>, active: Nav, title_key: &str) -> Chrome {
         let t = req.t();
-        let nav = session
+        let all = session
             .map(|s| {
                 let p = &s.principal;
                 let mut v = vec![(Nav::Dashboard, "/ui/", "nav-dashboard")];
@@ -236,16 +253,17 @@ impl Chrome {
                 if p.may(Resource::Audit, Action::Read, &own_hospital(p)) {
                     v.push((Nav::Audit, "/ui/audit", "nav-audit"));
                 }
-                v.push((Nav::Account, "/ui/account", "nav-account"));
-                v.into_iter()
-                    .map(|(n, href, key)| NavLink {
-                        href,
-                        label: t.get(key),
-                        active: n == active,
-                    })
-                    .collect()
+                v
             })
             .unwrap_or_default();
+        let link = |&(n, href, key): &(Nav, &'static str, &str)| NavLink {
+            href,
+            label: t.get(key),
+            active: n == active,
+        };
+        let (admin, main): (Vec<_>, Vec<_>) = all.iter().partition(|(n, _, _)| n.in_admin_menu());
+        let nav = main.into_iter().map(link).collect();
+        let admin_nav = admin.into_iter().map(link).collect();
         Chrome {
             lang: req.lang.code(),
             dir: req.lang.dir(),
@@ -263,6 +281,9 @@ impl Chrome {
                 )
             }),
             nav,
+            admin_nav,
+            admin_active: active.in_admin_menu(),
+            account_active: active == Nav::Account,
             switch_href: req.switch_href(),
             switch_label: t.get("lang-switch"),
             switch_lang: req.lang.other().code(),

@@ -7,7 +7,7 @@
 use crate::error::UiError;
 use crate::i18n::{Label, Tr};
 use crate::org_form::{Action as FormAction, Cell, Field, FormData, Kind, ListRow, Opt};
-use crate::org_pages::Names;
+use crate::org_names::Names;
 use px360_api::AppState;
 use px360_api::auth::Ctx;
 use px360_api::error::ApiError;
@@ -174,6 +174,9 @@ pub async fn create(
         role: form.get("role"),
         hospital_id,
         department_id,
+        // An initial password chosen by an administrator: the user picks their own at their
+        // first sign-in, as after a reset.
+        must_change_password: true,
     };
     px360_api::users::create(st, p, ctx, &u).await.map(drop)
 }
@@ -220,6 +223,7 @@ pub fn actions(t: &Tr, base: &str, v: &FormData) -> Vec<FormAction> {
                 "btn-outline-success"
             },
             field: None,
+            link: false,
         },
         FormAction {
             action: format!("{base}/reset-password"),
@@ -230,6 +234,7 @@ pub fn actions(t: &Tr, base: &str, v: &FormData) -> Vec<FormAction> {
                 ..Field::text(t, "password", "orgadm-temporary-password", "", true)
                     .kind(Kind::Password)
             }),
+            link: false,
         },
     ]
 }

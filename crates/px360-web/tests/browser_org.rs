@@ -50,6 +50,8 @@ async fn browser_org_admin() {
             .unwrap();
 
         // The hub, then the departments.
+        // The administration pages are in the navigation bar's menu.
+        b.click("nav .px-menu summary").await.unwrap();
         b.click("nav a[href='/ui/org']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/org';")
             .await

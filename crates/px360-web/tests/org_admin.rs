@@ -78,7 +78,19 @@ async fn departments_forms(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(location(&r), "/ui/org/departments?done=created");
+    // The list then offers the next steps of the setup, for the new department.
+    let created = location(&r);
+    assert!(
+        created.starts_with(&format!(
+            "/ui/org/departments?done=created&hospital_id={rgh}&department_id="
+        )),
+        "{created}"
+    );
+    let list = ui.page(&jar, &created).await;
+    assert!(
+        list.contains("id=\"next-steps\"")
+            && list.contains("/ui/org/physicians/new?department_id=")
+    );
     assert_eq!(ui.audits("create", None).await, before + 1);
     let list = ui.page(&jar, "/ui/org/departments?q=oncol").await;
     assert!(
@@ -142,6 +154,15 @@ async fn departments_forms(kind: Kind) {
     let ar = r.text().await.unwrap();
     assert!(ar.contains("لا يمكن الحذف"), "{ar}");
     assert_eq!(stray_latin(&ar), Vec::<String>::new());
+    // The edit page's Delete leads to a confirmation page (GET: nothing changes yet), whose
+    // form posts the delete; in Arabic without English outside data.
+    let confirm = ui
+        .page(&jar, &format!("/ui/org/departments/{onc}/delete?lang=ar"))
+        .await;
+    assert!(confirm.contains(&format!("action=\"/ui/org/departments/{onc}/delete\"")));
+    assert_eq!(stray_latin(&confirm), Vec::<String>::new());
+    let edit = ui.page(&jar, &format!("/ui/org/departments/{onc}")).await;
+    assert!(edit.contains(&format!("href=\"/ui/org/departments/{onc}/delete\"")));
     // An empty one is deleted (soft), audited as `delete`.
     let r = ui
         .post(&jar, &format!("/ui/org/departments/{onc}/delete"), &[])
