@@ -10,6 +10,7 @@
 //! write lock up front (waiting on `busy_timeout`) instead of failing on a read→write upgrade.
 
 pub mod actions;
+pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -11,6 +11,7 @@
 //! limit keys on the peer address, like the API's.
 
 mod account;
+mod analytics;
 pub mod assets;
 mod audit;
 mod complaint_form;
@@ -101,6 +102,10 @@ pub fn router(st: AppState) -> Router {
             post(integrations::test_event),
         )
         .route("/ui/audit", get(audit::page))
+        .route("/ui/analytics", get(analytics::page))
+        .route("/ui/analytics/summary", get(analytics::summary))
+        .route("/ui/analytics/comments", get(analytics::comments))
+        .route("/ui/analytics/export", get(analytics::download))
         .route("/ui/surveys", get(survey_editor::list))
         .route(
             "/ui/surveys/new",

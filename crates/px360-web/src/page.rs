@@ -171,6 +171,7 @@ pub enum Nav {
     Integrations,
     Audit,
     Surveys,
+    Analytics,
 }
 
 pub struct NavLink {
@@ -214,6 +215,10 @@ impl Chrome {
                     &px360_api::own_scope(p),
                 ) {
                     v.push((Nav::Surveys, "/ui/surveys", "nav-surveys"));
+                }
+                // Aggregates: every role (the API's Analytics read, level 10).
+                if p.may(Resource::Analytics, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Analytics, "/ui/analytics", "nav-analytics"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).

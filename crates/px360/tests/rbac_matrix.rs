@@ -384,6 +384,15 @@ async fn matrix(kind: Kind) {
                 ("GET action", 20, Level::Dept, s.http.get(s.url(&format!("/api/actions/{}", fx.action[i])))),
                 ("GET sla policies", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sla/policies")))),
                 ("PUT sla policy", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sla/policies"))).json(&json!({"category_code": "billing", "severity": "low", "resolution_minutes": 600}))),
+                // Analytics (issue 17): aggregates for everyone in scope, comments from Staff up.
+                ("GET analytics kpis", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/kpis?department_id={}", fx.d[i])))),
+                ("GET analytics hospital", 10, Level::Hospital, s.http.get(s.url(&format!("/api/analytics/kpis?hospital_id={hosp}")))),
+                ("GET analytics items", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/items?department_id={}", fx.d[i])))),
+                ("GET analytics breakdown", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/breakdown?by=physician&department_id={}", fx.d[i])))),
+                ("GET analytics cases", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/cases?department_id={}", fx.d[i])))),
+                ("GET analytics physicians", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/physicians?department_id={}", fx.d[i])))),
+                ("GET analytics comments", 20, Level::Dept, s.http.get(s.url(&format!("/api/analytics/comments?department_id={}", fx.d[i])))),
+                ("GET analytics export", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/export?table=kpis&format=xlsx&department_id={}", fx.d[i])))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -393,6 +402,10 @@ async fn matrix(kind: Kind) {
                             || (scope_kind(role) == "department" && t != Target::OtherHospital)
                     }
                     "DELETE hospital" => in_scope(role, Target::OtherHospital, lvl),
+                    // A department role asking for its own hospital sees its department's part.
+                    "GET analytics hospital" => {
+                        scope_kind(role) == "group" || t != Target::OtherHospital
+                    }
                     "GET group template" => true,
                     "PATCH group template" | "POST group stage" => scope_kind(role) == "group",
                     _ => in_scope(role, t, lvl),
