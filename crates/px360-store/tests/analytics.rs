@@ -30,7 +30,11 @@ struct Raw {
     comments: u64,
 }
 
-async fn raw(db: &Db, hospital: Option<&str>, department: Option<&str>) -> (Raw, BTreeMap<String, u64>) {
+async fn raw(
+    db: &Db,
+    hospital: Option<&str>,
+    department: Option<&str>,
+) -> (Raw, BTreeMap<String, u64>) {
     let mut r = Raw::default();
     let inv = sqlx::query(
         "SELECT i.status AS status FROM survey_invitations i LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id \
@@ -97,7 +101,13 @@ async fn rolled(db: &Db, f: &AnalyticsFilter) -> Raw {
     let range = everything();
     let t = db.analytics_rollup(f, &range).await.unwrap();
     let key = px360_domain::survey::key::Key::parse("listened").unwrap();
-    let listened = t.survey.items.0.get(&key).and_then(|c| c.frequency).unwrap_or_default();
+    let listened = t
+        .survey
+        .items
+        .0
+        .get(&key)
+        .and_then(|c| c.frequency)
+        .unwrap_or_default();
     Raw {
         invitations: t.response_rate.invitations(),
         answered: t.response_rate.answered(),
@@ -138,7 +148,10 @@ async fn rollups(kind: Kind) {
     let mut got = rolled(&db, &AnalyticsFilter::default()).await;
     got.comments = want.comments;
     assert_eq!(got, want);
-    let t = db.analytics_rollup(&AnalyticsFilter::default(), &everything()).await.unwrap();
+    let t = db
+        .analytics_rollup(&AnalyticsFilter::default(), &everything())
+        .await
+        .unwrap();
     let nps = t.survey.nps.nps().unwrap().to_f64();
     let hand = 100.0 * (want.promoters as f64 - want.detractors as f64) / want.responses as f64;
     assert!((nps - hand).abs() < 1e-9, "{nps} vs {hand}");
@@ -161,11 +174,15 @@ async fn rollups(kind: Kind) {
 
     // Scope in SQL: a hospital and a department see exactly their own rows, and departments
     // add up to their hospital.
-    let hospitals: Vec<String> = sqlx::query_scalar("SELECT DISTINCT hospital_id FROM survey_invitations")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
-    assert!(hospitals.len() >= 2, "the generator spreads over the demo hospitals");
+    let hospitals: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT hospital_id FROM survey_invitations")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert!(
+        hospitals.len() >= 2,
+        "the generator spreads over the demo hospitals"
+    );
     for h in &hospitals {
         let hf = AnalyticsFilter {
             hospital: Some(Uuid::parse_str(h).unwrap()),
@@ -175,7 +192,10 @@ async fn rollups(kind: Kind) {
         let mut got_h = rolled(&db, &hf).await;
         got_h.comments = want_h.comments;
         assert_eq!(got_h, want_h);
-        let depts = db.analytics_breakdown(&hf, &everything(), Dimension::Department).await.unwrap();
+        let depts = db
+            .analytics_breakdown(&hf, &everything(), Dimension::Department)
+            .await
+            .unwrap();
         let sum: u64 = depts.iter().map(|(_, r)| r.survey.responses).sum();
         assert_eq!(sum, want_h.responses);
         let (d, _) = depts.first().unwrap();
@@ -202,7 +222,10 @@ async fn rollups(kind: Kind) {
     let rows_before = count(&db).await;
     db.analytics_refresh().await.unwrap();
     assert_eq!(count(&db).await, rows_before);
-    assert_eq!(rolled(&db, &AnalyticsFilter::default()).await.responses, want.responses);
+    assert_eq!(
+        rolled(&db, &AnalyticsFilter::default()).await.responses,
+        want.responses
+    );
 
     // Incremental: new responses appear after the next refresh.
     generate(&db, 150, 2).await;
@@ -222,13 +245,30 @@ async fn rollups(kind: Kind) {
 
     // Physicians: every generated response names a physician of its department (the demo seed
     // has physicians in each), rated on the physician-tagged questions only.
-    let ph = db.analytics_physicians(&AnalyticsFilter::default(), &everything()).await.unwrap();
+    let ph = db
+        .analytics_physicians(&AnalyticsFilter::default(), &everything())
+        .await
+        .unwrap();
     let rated: u64 = ph.iter().map(|p| p.acc.responses()).sum();
     assert_eq!(rated, want2.responses);
     for p in &ph {
-        let keys: Vec<String> = p.acc.0.items.0.keys().map(|k| k.as_str().to_owned()).collect();
-        assert!(keys.iter().all(|k| k == "listened" || k == "explained"), "{keys:?}");
-        assert_eq!(p.acc.0.nps.n(), 0, "the NPS question is not about the physician");
+        let keys: Vec<String> = p
+            .acc
+            .0
+            .items
+            .0
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        assert!(
+            keys.iter().all(|k| k == "listened" || k == "explained"),
+            "{keys:?}"
+        );
+        assert_eq!(
+            p.acc.0.nps.n(),
+            0,
+            "the NPS question is not about the physician"
+        );
     }
     let one = &ph[0];
     let own = AnalyticsFilter {
@@ -240,10 +280,19 @@ async fn rollups(kind: Kind) {
     assert_eq!(only[0].acc.responses(), one.acc.responses());
 
     // Comments: the free-text answers, per physician when asked.
-    let all = db.analytics_comments(&AnalyticsFilter::default(), &everything(), 10_000).await.unwrap();
+    let all = db
+        .analytics_comments(&AnalyticsFilter::default(), &everything(), 10_000)
+        .await
+        .unwrap();
     assert_eq!(all.len() as u64, want2.comments);
-    let mine = db.analytics_comments(&own, &everything(), 10_000).await.unwrap();
-    assert!(mine.iter().all(|c| c.physician_id == Some(one.physician_id)));
+    let mine = db
+        .analytics_comments(&own, &everything(), 10_000)
+        .await
+        .unwrap();
+    assert!(
+        mine.iter()
+            .all(|c| c.physician_id == Some(one.physician_id))
+    );
     assert!(mine.len() < all.len());
 
     tdb.drop_db().await;

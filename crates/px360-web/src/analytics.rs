@@ -87,7 +87,8 @@ struct Page {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{}", x.round() as i64)).unwrap_or_else(|| "–".into())
+    v.map(|x| format!("{}", x.round() as i64))
+        .unwrap_or_else(|| "–".into())
 }
 
 /// Is up good for this KPI (for the arrow's colour)?
@@ -111,7 +112,11 @@ pub fn tiles(t: &Tr, k: &KpiReport) -> Vec<TileView> {
         .iter()
         .map(|x: &TileOut| {
             let (arrow, arrow_class, trend) = match x.trend {
-                Trend::InsufficientData => ("", "text-body-secondary", t.get("analytics-trend-insufficient")),
+                Trend::InsufficientData => (
+                    "",
+                    "text-body-secondary",
+                    t.get("analytics-trend-insufficient"),
+                ),
                 Trend::Change { direction, delta } => {
                     let good = match direction {
                         Direction::Flat => None,
@@ -129,7 +134,11 @@ pub fn tiles(t: &Tr, k: &KpiReport) -> Vec<TileView> {
                         None => "text-body-secondary",
                     };
                     let d = delta.round() as i64;
-                    (arrow, class, t.with("analytics-trend-delta", &[("delta", d.into())]))
+                    (
+                        arrow,
+                        class,
+                        t.with("analytics-trend-delta", &[("delta", d.into())]),
+                    )
                 }
             };
             TileView {
@@ -176,7 +185,10 @@ async fn resolve(
     }
 }
 
-async fn names(st: &AppState, p: &Principal) -> Result<(HashMap<String, String>, HashMap<String, String>), UiError> {
+async fn names(
+    st: &AppState,
+    p: &Principal,
+) -> Result<(HashMap<String, String>, HashMap<String, String>), UiError> {
     let f = filter(p);
     let hospitals = st
         .db
@@ -195,13 +207,21 @@ async fn names(st: &AppState, p: &Principal) -> Result<(HashMap<String, String>,
     Ok((hospitals, departments))
 }
 
-fn rows(b: &[BreakdownRow], names: &HashMap<String, String>, t: &Tr, href: impl Fn(&str) -> Option<String>) -> Vec<Row> {
+fn rows(
+    b: &[BreakdownRow],
+    names: &HashMap<String, String>,
+    t: &Tr,
+    href: impl Fn(&str) -> Option<String>,
+) -> Vec<Row> {
     b.iter()
         .map(|r| Row {
-            name: names
-                .get(&r.key)
-                .cloned()
-                .unwrap_or_else(|| if r.key.is_empty() { t.get("analytics-none") } else { r.key.clone() }),
+            name: names.get(&r.key).cloned().unwrap_or_else(|| {
+                if r.key.is_empty() {
+                    t.get("analytics-none")
+                } else {
+                    r.key.clone()
+                }
+            }),
             href: if r.key.is_empty() { None } else { href(&r.key) },
             invitations: r.invitations,
             responses: r.responses,
@@ -222,7 +242,11 @@ fn physician_views(ph: &PhysicianReport, q: &KpiQuery, may_comment: bool) -> Vec
             top: r.scores.as_ref().map(|s| s.top_shown),
             rank: r.rank,
             comments_href: may_comment.then(|| {
-                format!("/ui/analytics/comments?{}&physician_id={}", query_string(q), r.physician_id)
+                format!(
+                    "/ui/analytics/comments?{}&physician_id={}",
+                    query_string(q),
+                    r.physician_id
+                )
             }),
         })
         .collect()
@@ -241,17 +265,35 @@ pub async fn page(
     let k = reports::kpis(&st, &r).await?;
     let (hnames, dnames) = names(&st, p).await?;
     // Drill-down: the next level below what is selected.
-    let qs = query_string(&KpiQuery { hospital_id: None, department_id: None, ..q.clone() });
+    let qs = query_string(&KpiQuery {
+        hospital_id: None,
+        department_id: None,
+        ..q.clone()
+    });
     let (level, by) = match (&r.filter.hospital, &r.filter.department) {
         (None, _) => ("analytics-by-hospital", "hospital"),
         (Some(_), None) => ("analytics-by-department", "department"),
         (Some(_), Some(_)) => ("analytics-by-physician", "physician"),
     };
-    let b = reports::breakdown(&st, &r, &BreakdownQuery { by: Some(by.into()) }).await?;
-    let may_comment = p.may(Resource::SurveyResponse, Action::Read, &px360_api::own_scope(p));
+    let b = reports::breakdown(
+        &st,
+        &r,
+        &BreakdownQuery {
+            by: Some(by.into()),
+        },
+    )
+    .await?;
+    let may_comment = p.may(
+        Resource::SurveyResponse,
+        Action::Read,
+        &px360_api::own_scope(p),
+    );
     let (table, physicians) = if by == "physician" {
         let ph = reports::physicians(&st, p, &r).await?;
-        (Vec::new(), Some((physician_views(&ph, &q, may_comment), ph.min_sample)))
+        (
+            Vec::new(),
+            Some((physician_views(&ph, &q, may_comment), ph.min_sample)),
+        )
     } else {
         let link_names = if by == "hospital" { &hnames } else { &dnames };
         let hosp = r.filter.hospital;
@@ -264,7 +306,14 @@ pub async fn page(
         });
         (table, None)
     };
-    let series = reports::breakdown(&st, &r, &BreakdownQuery { by: Some("day".into()) }).await?;
+    let series = reports::breakdown(
+        &st,
+        &r,
+        &BreakdownQuery {
+            by: Some("day".into()),
+        },
+    )
+    .await?;
     let items = reports::items(&st, &r).await?;
     let charts = serde_json::json!({
         "rtl": req.lang.dir() == "rtl",
@@ -323,7 +372,13 @@ pub async fn page(
         min_sample_text: t.count(
             "analytics-min-sample",
             "n",
-            i64::try_from(physicians.as_ref().map(|p| p.1).unwrap_or_else(reports::min_sample)).unwrap_or(i64::MAX),
+            i64::try_from(
+                physicians
+                    .as_ref()
+                    .map(|p| p.1)
+                    .unwrap_or_else(reports::min_sample),
+            )
+            .unwrap_or(i64::MAX),
         ),
         physicians: physicians.map(|p| p.0),
         charts: charts.to_string(),
@@ -365,12 +420,23 @@ pub async fn summary(
     let (r, _) = resolve(&st, p, &ctx, &mut q).await?;
     let k = reports::kpis(&st, &r).await?;
     let (hnames, _) = names(&st, p).await?;
-    let shown = [Kpi::Nps, Kpi::Csat, Kpi::ResponseRate, Kpi::LinearMean, Kpi::SlaResolution, Kpi::ComplaintsReceived, Kpi::ActionOverdue];
+    let shown = [
+        Kpi::Nps,
+        Kpi::Csat,
+        Kpi::ResponseRate,
+        Kpi::LinearMean,
+        Kpi::SlaResolution,
+        Kpi::ComplaintsReceived,
+        Kpi::ActionOverdue,
+    ];
     let mut hospitals = Vec::new();
     let mut list: Vec<(&String, &String)> = hnames.iter().collect();
     list.sort_by(|a, b| a.1.cmp(b.1));
     for (id, name) in list {
-        let hq = KpiQuery { hospital_id: Some(id.clone()), ..q.clone() };
+        let hq = KpiQuery {
+            hospital_id: Some(id.clone()),
+            ..q.clone()
+        };
         let hr = scope::resolve(&st, p, &ctx, &hq).await?;
         let hk = reports::kpis(&st, &hr).await?;
         hospitals.push(HospitalSummary {

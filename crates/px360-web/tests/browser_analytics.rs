@@ -23,7 +23,13 @@ async fn browser_analytics() {
     let ui = Ui::start(Kind::Sqlite).await;
     // Spread over the last 20 days, so that the daily series has a shape.
     ui.db
-        .analytics_generate(&GenerateSpec { count: 1500, days: 20, seed: 9, end: Utc::now(), batch: 500 })
+        .analytics_generate(&GenerateSpec {
+            count: 1500,
+            days: 20,
+            seed: 9,
+            end: Utc::now(),
+            batch: 500,
+        })
         .await
         .unwrap();
     ui.db.analytics_refresh().await.unwrap();
@@ -31,20 +37,32 @@ async fn browser_analytics() {
     let card = card.unwrap();
     for (lang, dir) in [("en", "ltr"), ("ar", "rtl")] {
         let shot = |page: &str| format!("{lang}-{page}");
-        b.goto(&ui.url(&format!("/ui/login?lang={lang}"))).await.unwrap();
-        b.type_into("#username", "admin").await.unwrap();
-        b.type_into("#password", ADMIN_PASSWORD).await.unwrap();
-        b.click("form[action='/ui/login'] button[type=submit]").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/';").await.unwrap();
-
-        b.click("nav a[href='/ui/analytics']").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/analytics';").await.unwrap();
-        assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
-        // The last 30 days as a month may miss the first days: look at the quarter.
-        b.goto(&ui.url("/ui/analytics?granularity=quarter")).await.unwrap();
-        b.wait_until("return document.getElementById('px-charts')?.getAttribute('data-drawn') === '1';")
+        b.goto(&ui.url(&format!("/ui/login?lang={lang}")))
             .await
             .unwrap();
+        b.type_into("#username", "admin").await.unwrap();
+        b.type_into("#password", ADMIN_PASSWORD).await.unwrap();
+        b.click("form[action='/ui/login'] button[type=submit]")
+            .await
+            .unwrap();
+        b.wait_until("return location.pathname === '/ui/';")
+            .await
+            .unwrap();
+
+        b.click("nav a[href='/ui/analytics']").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/analytics';")
+            .await
+            .unwrap();
+        assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
+        // The last 30 days as a month may miss the first days: look at the quarter.
+        b.goto(&ui.url("/ui/analytics?granularity=quarter"))
+            .await
+            .unwrap();
+        b.wait_until(
+            "return document.getElementById('px-charts')?.getAttribute('data-drawn') === '1';",
+        )
+        .await
+        .unwrap();
         let drawn = b
             .eval(
                 "const s = Chart.getChart('px-chart-series'), d = Chart.getChart('px-chart-dist'); \
@@ -55,27 +73,41 @@ async fn browser_analytics() {
             .unwrap();
         assert!(drawn[0].as_u64().unwrap() >= 15, "{drawn}");
         assert!(drawn[1].as_u64().unwrap() >= 4, "{drawn}");
-        assert_eq!(drawn[2].as_bool(), Some(dir == "rtl"), "x axis mirrored on Arabic pages");
+        assert_eq!(
+            drawn[2].as_bool(),
+            Some(dir == "rtl"),
+            "x axis mirrored on Arabic pages"
+        );
         assert!(drawn[3].as_u64().unwrap() >= 15, "{drawn}");
         b.screenshot(&shot("dashboard")).await.unwrap();
-        b.screenshot_element("#px-chart-series", &shot("series-chart")).await.unwrap();
+        b.screenshot_element("#px-chart-series", &shot("series-chart"))
+            .await
+            .unwrap();
 
         // Drill down: the hospital, then a department with its physicians.
-        b.goto(&ui.url(&format!("/ui/analytics?granularity=quarter&hospital_id={rgh}&department_id={card}")))
-            .await
-            .unwrap();
-        b.wait_until("return document.getElementById('px-charts')?.getAttribute('data-drawn') === '1';")
-            .await
-            .unwrap();
+        b.goto(&ui.url(&format!(
+            "/ui/analytics?granularity=quarter&hospital_id={rgh}&department_id={card}"
+        )))
+        .await
+        .unwrap();
+        b.wait_until(
+            "return document.getElementById('px-charts')?.getAttribute('data-drawn') === '1';",
+        )
+        .await
+        .unwrap();
         assert!(b.exists("#px-physicians").await.unwrap());
         b.screenshot(&shot("department")).await.unwrap();
 
-        b.goto(&ui.url("/ui/analytics/summary?granularity=quarter")).await.unwrap();
+        b.goto(&ui.url("/ui/analytics/summary?granularity=quarter"))
+            .await
+            .unwrap();
         assert!(b.exists("#px-summary").await.unwrap());
         b.screenshot(&shot("summary")).await.unwrap();
 
         b.click("form[action='/ui/logout'] button").await.unwrap();
-        b.wait_until("return location.pathname === '/ui/login';").await.unwrap();
+        b.wait_until("return location.pathname === '/ui/login';")
+            .await
+            .unwrap();
     }
     b.quit().await;
     ui.stop().await;

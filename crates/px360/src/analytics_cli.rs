@@ -51,42 +51,90 @@ pub async fn bench(db: &Db, iterations: usize) -> anyhow::Result<Vec<(String, Du
     let quarter_start =
         NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).unwrap_or(today);
     let next = |d: NaiveDate, m: u32| d.checked_add_months(chrono::Months::new(m)).unwrap_or(d);
-    let h: Option<String> =
-        sqlx::query_scalar("SELECT id FROM hospitals WHERE deleted_at IS NULL ORDER BY code LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?;
+    let h: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM hospitals WHERE deleted_at IS NULL ORDER BY code LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
     let d: Option<String> = match &h {
-        Some(h) => sqlx::query_scalar("SELECT id FROM departments WHERE hospital_id = $1 ORDER BY code LIMIT 1")
+        Some(h) => {
+            sqlx::query_scalar(
+                "SELECT id FROM departments WHERE hospital_id = $1 ORDER BY code LIMIT 1",
+            )
             .bind(h)
             .fetch_optional(&db.pool)
-            .await?,
+            .await?
+        }
         None => None,
     };
     let uuid = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::parse_str(s).ok());
     let scopes = [
         ("group", AnalyticsFilter::default()),
-        ("hospital", AnalyticsFilter { hospital: uuid(&h), ..Default::default() }),
-        ("department", AnalyticsFilter { hospital: uuid(&h), department: uuid(&d), ..Default::default() }),
+        (
+            "hospital",
+            AnalyticsFilter {
+                hospital: uuid(&h),
+                ..Default::default()
+            },
+        ),
+        (
+            "department",
+            AnalyticsFilter {
+                hospital: uuid(&h),
+                department: uuid(&d),
+                ..Default::default()
+            },
+        ),
     ];
     let ranges = [
         ("month", DayRange::new(month, next(month, 1))),
-        ("quarter", DayRange::new(quarter_start, next(quarter_start, 3))),
+        (
+            "quarter",
+            DayRange::new(quarter_start, next(quarter_start, 3)),
+        ),
     ];
     let mut p95s = Vec::new();
-    println!("{:<42} {:>9} {:>9} {:>9}", "query", "p50 ms", "p95 ms", "max ms");
+    println!(
+        "{:<42} {:>9} {:>9} {:>9}",
+        "query", "p50 ms", "p95 ms", "max ms"
+    );
     for (sname, f) in &scopes {
         for (rname, range) in &ranges {
-            for q in ["totals", "items", "by_department", "by_day", "physicians", "cases"] {
+            for q in [
+                "totals",
+                "items",
+                "by_department",
+                "by_day",
+                "physicians",
+                "cases",
+            ] {
                 let mut times = Vec::with_capacity(iterations);
                 for _ in 0..iterations {
                     let t = Instant::now();
                     match q {
-                        "totals" => drop(db.analytics_totals(f, range).await?),
-                        "items" => drop(db.analytics_items(f, range).await?),
-                        "by_department" => drop(db.analytics_breakdown(f, range, Dimension::Department).await?),
-                        "by_day" => drop(db.analytics_breakdown(f, range, Dimension::Day).await?),
-                        "physicians" => drop(db.analytics_physicians(f, range).await?),
-                        _ => drop(db.analytics_cases(f, range, Utc::now()).await?),
+                        "totals" => {
+                            std::hint::black_box(db.analytics_totals(f, range).await?);
+                        }
+                        "items" => {
+                            std::hint::black_box(db.analytics_items(f, range).await?);
+                        }
+                        "by_department" => {
+                            std::hint::black_box(
+                                db.analytics_breakdown(f, range, Dimension::Department)
+                                    .await?,
+                            );
+                        }
+                        "by_day" => {
+                            std::hint::black_box(
+                                db.analytics_breakdown(f, range, Dimension::Day).await?,
+                            );
+                        }
+                        "physicians" => {
+                            std::hint::black_box(db.analytics_physicians(f, range).await?);
+                        }
+                        _ => {
+                            std::hint::black_box(db.analytics_cases(f, range, Utc::now()).await?);
+                        }
                     }
                     times.push(t.elapsed());
                 }

@@ -5,9 +5,9 @@
 
 use super::reports::{self, BreakdownQuery};
 use super::scope::{self, KpiQuery};
+use crate::AppState;
 use crate::auth::{Authed, Ctx};
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -62,7 +62,11 @@ pub fn header(key: &str, arabic: bool) -> &'static str {
         ("top", "Top box %", "أعلى فئة ٪"),
         ("middle", "Middle box %", "الفئة الوسطى ٪"),
         ("bottom", "Bottom box %", "أدنى فئة ٪"),
-        ("linear_mean", "Linear mean (0-100)", "المتوسط الخطي (0-100)"),
+        (
+            "linear_mean",
+            "Linear mean (0-100)",
+            "المتوسط الخطي (0-100)",
+        ),
         ("key", "Value of the dimension", "قيمة البُعد"),
         ("invitations", "Invitations", "الدعوات"),
         ("responses", "Responses", "الردود"),
@@ -140,7 +144,12 @@ pub async fn table(
                 .map(|i| {
                     vec![
                         Cell::Text(i.key.clone()),
-                        Cell::Text(serde_json::to_value(i.scale).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+                        Cell::Text(
+                            serde_json::to_value(i.scale)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                        ),
                         n(i.scores.n),
                         num(Some(i.scores.top)),
                         num(i.scores.middle),
@@ -162,7 +171,15 @@ pub async fn table(
             }
             Table {
                 name: "items",
-                columns: vec!["question", "scale", "n", "top", "middle", "bottom", "linear_mean"],
+                columns: vec![
+                    "question",
+                    "scale",
+                    "n",
+                    "top",
+                    "middle",
+                    "bottom",
+                    "linear_mean",
+                ],
                 rows,
             }
         }
@@ -170,7 +187,14 @@ pub async fn table(
             let b = reports::breakdown(st, r, &BreakdownQuery { by }).await?;
             Table {
                 name: "breakdown",
-                columns: vec!["key", "invitations", "responses", "response_rate", "nps", "csat"],
+                columns: vec![
+                    "key",
+                    "invitations",
+                    "responses",
+                    "response_rate",
+                    "nps",
+                    "csat",
+                ],
                 rows: b
                     .rows
                     .iter()
@@ -343,7 +367,11 @@ pub async fn export_response(
                            "department_id": r.filter.department, "rows": t.rows.len()}),
     ))
     .await?;
-    let file = format!("px360-{}-{}.{format}", t.name, r.period.label().replace('/', "-"));
+    let file = format!(
+        "px360-{}-{}.{format}",
+        t.name,
+        r.period.label().replace('/', "-")
+    );
     let disposition = format!("attachment; filename=\"{file}\"");
     Ok(if format == "xlsx" {
         let bytes = to_xlsx(t, arabic).map_err(ApiError::internal)?;
@@ -380,7 +408,10 @@ mod tests {
             name: "x",
             columns: vec!["key", "nps"],
             rows: vec![
-                vec![Cell::Text("=HYPERLINK(\"x\")".into()), Cell::Number(Some(-20.0))],
+                vec![
+                    Cell::Text("=HYPERLINK(\"x\")".into()),
+                    Cell::Number(Some(-20.0)),
+                ],
                 vec![Cell::Text("a,b".into()), Cell::Number(None)],
             ],
         };

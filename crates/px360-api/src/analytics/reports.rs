@@ -5,15 +5,13 @@ use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use chrono::{NaiveDate, Utc};
+use px360_domain::analytics::Merge;
 use px360_domain::analytics::complaints::{ComplaintCell, ComplaintSource, ResolveStats, Severity};
 use px360_domain::analytics::items::{BoxScores, CompositeScores, Scale};
-use px360_domain::analytics::physician::{
-    DEFAULT_MIN_SAMPLE, PhysicianRating, rank_department,
-};
+use px360_domain::analytics::physician::{DEFAULT_MIN_SAMPLE, PhysicianRating, rank_department};
 use px360_domain::analytics::ratio::Ratio;
 use px360_domain::analytics::rollup::{Kpi, Rollup, Tile};
 use px360_domain::analytics::trend::{Trend, TrendRule};
-use px360_domain::analytics::Merge;
 use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource, Role};
 use px360_domain::survey::key::Key;
@@ -53,7 +51,11 @@ pub struct KpiReport {
 }
 
 /// Survey roll-ups plus the case KPIs of a filter and range, as one domain roll-up row.
-pub async fn rollup(st: &AppState, f: &AnalyticsFilter, range: &DayRange) -> ApiResult<(Rollup, CaseKpis)> {
+pub async fn rollup(
+    st: &AppState,
+    f: &AnalyticsFilter,
+    range: &DayRange,
+) -> ApiResult<(Rollup, CaseKpis)> {
     let mut r = st.db.analytics_rollup(f, range).await?;
     let cases = st.db.analytics_cases(f, range, Utc::now()).await?;
     r.sla.first_response = cases.sla_first_response;
@@ -241,7 +243,10 @@ pub struct CaseReport {
 }
 
 pub async fn cases(st: &AppState, r: &Resolved) -> ApiResult<CaseReport> {
-    let k = st.db.analytics_cases(&r.filter, &r.range, Utc::now()).await?;
+    let k = st
+        .db
+        .analytics_cases(&r.filter, &r.range, Utc::now())
+        .await?;
     let f = |x: Option<Ratio>| x.map(Ratio::to_f64);
     Ok(CaseReport {
         period: r.period.label(),
@@ -419,7 +424,13 @@ pub fn case_rows(k: &CaseKpis) -> Vec<(String, String, u64, u64, Option<f64>)> {
     let mut out = Vec::new();
     let mut push = |g: &str, m: &BTreeMap<String, ResolveStats>| {
         for (key, s) in m {
-            out.push((g.to_owned(), key.clone(), s.received, s.resolved, s.mean_hours().map(Ratio::to_f64)));
+            out.push((
+                g.to_owned(),
+                key.clone(),
+                s.received,
+                s.resolved,
+                s.mean_hours().map(Ratio::to_f64),
+            ));
         }
     };
     push("category", &k.by_category);
@@ -434,7 +445,10 @@ mod tests {
 
     #[test]
     fn masks_numbers_and_addresses_only() {
-        assert_eq!(mask("call me on 0501234567 please"), "call me on *** please");
+        assert_eq!(
+            mask("call me on 0501234567 please"),
+            "call me on *** please"
+        );
         assert_eq!(mask("mail a.b@example.org now"), "mail *** now");
         assert_eq!(mask("room 12 was cold"), "room 12 was cold");
         assert_eq!(mask("رقمي ٠٥٠١٢٣٤٥٦٧"), "رقمي ***");

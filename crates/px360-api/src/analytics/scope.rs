@@ -61,7 +61,11 @@ fn uuid(name: &str, v: Option<&str>) -> ApiResult<Option<Uuid>> {
 
 fn text(name: &str, v: Option<&str>) -> ApiResult<Option<String>> {
     match v.filter(|s| !s.is_empty()) {
-        Some(s) if s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) => {
+        Some(s)
+            if s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) =>
+        {
             Ok(Some(s.to_owned()))
         }
         Some(_) => Err(field(name, "must be a code (letters, digits, _ or -)")),
@@ -124,8 +128,15 @@ pub async fn resolve(st: &AppState, p: &Principal, ctx: &Ctx, q: &KpiQuery) -> A
         }
         _ => target,
     };
-    st.authorize(p, ctx, Resource::Analytics, Action::Read, gate, named.as_deref())
-        .await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::Analytics,
+        Action::Read,
+        gate,
+        named.as_deref(),
+    )
+    .await?;
     let filter = AnalyticsFilter {
         hospital: hospital.or(p.scope().hospital_id()),
         department: department.or(p.scope().department_id()),
@@ -136,8 +147,9 @@ pub async fn resolve(st: &AppState, p: &Principal, ctx: &Ctx, q: &KpiQuery) -> A
         language: text("language", q.language.as_deref())?,
     };
     let period = match q.period.as_deref().filter(|s| !s.is_empty()) {
-        Some(label) => Period::parse(label, WEEK_START)
-            .map_err(|e| field("period", &e.to_string()))?,
+        Some(label) => {
+            Period::parse(label, WEEK_START).map_err(|e| field("period", &e.to_string()))?
+        }
         None => Period::containing(
             today(st, filter.hospital).await?,
             granularity(q.granularity.as_deref())?,

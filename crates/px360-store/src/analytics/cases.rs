@@ -9,6 +9,7 @@ use super::{AnalyticsFilter, DayRange, zone};
 use crate::{Db, Result, row, ts};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use px360_domain::action::px_action::ActionStatus;
+use px360_domain::analytics::Merge;
 use px360_domain::analytics::actions::{ActionState, ActionsAcc};
 use px360_domain::analytics::complaints::ResolveStats;
 use px360_domain::analytics::sla_compliance::{GoalCounts, SlaOutcome};
@@ -36,7 +37,11 @@ pub struct CaseKpis {
 }
 
 /// Met, breached or still open: done by `due` is met, done later or not done past `due` breached.
-fn outcome(due: Option<DateTime<Utc>>, done: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<SlaOutcome> {
+fn outcome(
+    due: Option<DateTime<Utc>>,
+    done: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<SlaOutcome> {
     let due = due?;
     Some(match done {
         Some(d) if d <= due => SlaOutcome::Met,
@@ -98,11 +103,16 @@ impl Db {
                 // A resolve time before the creation (clock skew) counts as zero.
                 let _ = one.add_resolved((res - created).num_seconds().max(0));
             }
-            use px360_domain::analytics::Merge;
             out.complaints.merge(&one);
             let key = |c: &str| -> sqlx::Result<String> { r.try_get(c) };
-            out.by_category.entry(key("category")?).or_default().merge(&one);
-            out.by_severity.entry(key("severity")?).or_default().merge(&one);
+            out.by_category
+                .entry(key("category")?)
+                .or_default()
+                .merge(&one);
+            out.by_severity
+                .entry(key("severity")?)
+                .or_default()
+                .merge(&one);
             out.by_source.entry(key("source")?).or_default().merge(&one);
             count(
                 &mut out.sla_first_response,
@@ -110,7 +120,11 @@ impl Db {
             );
             count(
                 &mut out.sla_resolution,
-                outcome(row::opt_time(r, "res_due")?, row::opt_time(r, "res_at")?, now),
+                outcome(
+                    row::opt_time(r, "res_due")?,
+                    row::opt_time(r, "res_at")?,
+                    now,
+                ),
             );
         }
         let rows = sqlx::query(

@@ -156,29 +156,79 @@ impl Db {
             let mut events = Vec::with_capacity(n);
             let mut invitations = Vec::with_capacity(n);
             let mut responses = Vec::with_capacity(n);
+            // Rows are written now (`updated_at`), whatever their simulated times: the roll-up
+            // job finds changes by `updated_at`, as it does for the real writers' rows.
+            let written = ts(Utc::now());
             for _ in 0..n {
                 let Some(p) = rng.pick(&places) else { break };
-                let at = spec.end - Duration::seconds(i64::try_from(rng.below(span as u64)).unwrap_or(0));
+                let at = spec.end
+                    - Duration::seconds(i64::try_from(rng.below(span as u64)).unwrap_or(0));
                 let at_s = ts(at);
-                let (ji, si, inv) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+                let (ji, si, inv) = (
+                    Uuid::now_v7().to_string(),
+                    Uuid::now_v7().to_string(),
+                    Uuid::now_v7().to_string(),
+                );
                 let enc = format!("GEN-{inv}");
-                journeys.push(vec![ji.clone(), p.hospital.clone(), p.department.clone(), journey.clone(), enc.clone(), at_s.clone()]);
-                stages.push(vec![si.clone(), ji.clone(), stage_id.clone(), event_code.clone(), at_s.clone()]);
+                journeys.push(vec![
+                    ji.clone(),
+                    p.hospital.clone(),
+                    p.department.clone(),
+                    journey.clone(),
+                    enc.clone(),
+                    at_s.clone(),
+                ]);
+                stages.push(vec![
+                    si.clone(),
+                    ji.clone(),
+                    stage_id.clone(),
+                    event_code.clone(),
+                    at_s.clone(),
+                ]);
                 if let Some(lic) = rng.pick(&p.licences) {
                     let payload = serde_json::json!({"physician_licence": lic, "department_code": null, "timestamp": at_s, "custom_fields": {}}).to_string();
-                    events.push(vec![Uuid::now_v7().to_string(), p.hospital.clone(), p.api_key.clone(), event_code.clone(), enc.clone(), payload, at_s.clone()]);
+                    events.push(vec![
+                        Uuid::now_v7().to_string(),
+                        p.hospital.clone(),
+                        p.api_key.clone(),
+                        event_code.clone(),
+                        enc.clone(),
+                        payload,
+                        at_s.clone(),
+                    ]);
                 }
                 let answered = rng.below(10) < 7;
                 let channel = CHANNELS[rng.below(3) as usize % 3].to_owned();
                 let lang = if rng.below(3) == 0 { "en" } else { "ar" }.to_owned();
-                let sub = ts(at + Duration::minutes(5 + i64::try_from(rng.below(600)).unwrap_or(0)));
+                let sub =
+                    ts(at + Duration::minutes(5 + i64::try_from(rng.below(600)).unwrap_or(0)));
                 invitations.push(vec![
-                    inv.clone(), p.hospital.clone(), ji, si, template.clone(), version_id.clone(), channel,
-                    lang.clone(), if answered { "answered" } else { "sent" }.to_owned(), at_s.clone(),
-                    if answered { sub.clone() } else { at_s.clone() },
+                    inv.clone(),
+                    p.hospital.clone(),
+                    ji,
+                    si,
+                    template.clone(),
+                    version_id.clone(),
+                    channel,
+                    lang.clone(),
+                    if answered { "answered" } else { "sent" }.to_owned(),
+                    at_s.clone(),
+                    written.clone(),
                 ]);
                 if answered {
-                    responses.push((vec![Uuid::now_v7().to_string(), inv, p.hospital.clone(), template.clone(), version_id.clone()], hash.clone(), lang, answers(&mut rng), sub));
+                    responses.push((
+                        vec![
+                            Uuid::now_v7().to_string(),
+                            inv,
+                            p.hospital.clone(),
+                            template.clone(),
+                            version_id.clone(),
+                        ],
+                        hash.clone(),
+                        lang,
+                        answers(&mut rng),
+                        sub,
+                    ));
                 }
             }
             let mut tx = self.writer.begin().await?;
@@ -194,13 +244,13 @@ impl Db {
             let resp: Vec<Vec<String>> = responses
                 .into_iter()
                 .map(|(mut v, hash, lang, answers, sub)| {
-                    v.extend([hash, lang, answers, sub]);
+                    v.extend([hash, lang, answers, sub, written.clone()]);
                     v
                 })
                 .collect();
             // `version` is a number from the database, written as a literal (a text bind would
             // not fit the BIGINT column on PostgreSQL).
-            let tail = format!(", {version}, 0, $9, $9, 0");
+            let tail = format!(", {version}, 0, $10, $9, 0");
             insert(&mut tx, backend, "survey_responses (id, invitation_id, hospital_id, template_id, version_id, content_hash, language, answers, started_at, version, is_partial, updated_at, submitted_at, is_negative)",
                 9, &tail, &resp).await?;
             tx.commit().await?;
@@ -225,19 +275,28 @@ async fn insert(
         let mut binds: Vec<&str> = Vec::new();
         let mut tuples = Vec::with_capacity(chunk.len());
         for row in chunk {
-            let mine: Vec<String> = row.iter().map(|_| marks.one()).collect();
+            // The first `cols` values are columns; any further ones are only referenced by `tail`.
+            let mine: Vec<String> = row.iter().take(cols).map(|_| marks.one()).collect();
             let mut t = mine.join(", ");
-            binds.extend(row.iter().map(String::as_str));
+            binds.extend(row.iter().take(cols).map(String::as_str));
             // Repeats of this row's values (`$k`), replaced left to right: SQLite binds `?` by
             // position, so the binds must follow the text.
             let mut extra = String::new();
             let mut rest = tail;
             while let Some(pos) = rest.find('$') {
                 extra.push_str(&rest[..pos]);
-                let digits: String = rest[pos + 1..].chars().take_while(char::is_ascii_digit).collect();
+                let digits: String = rest[pos + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
                 let k: usize = digits.parse().unwrap_or(0);
                 extra.push_str(&marks.one());
-                binds.push(k.checked_sub(1).and_then(|i| row.get(i)).map(String::as_str).unwrap_or(""));
+                binds.push(
+                    k.checked_sub(1)
+                        .and_then(|i| row.get(i))
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                );
                 rest = &rest[pos + 1 + digits.len()..];
             }
             extra.push_str(rest);

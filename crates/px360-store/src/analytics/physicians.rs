@@ -86,10 +86,11 @@ impl Db {
 
     /// The physician records linked to a user account (role Physician: their own ratings).
     pub async fn physicians_of_user(&self, user: Uuid) -> Result<Vec<Uuid>> {
-        let rows = sqlx::query("SELECT id FROM physicians WHERE user_id = $1 AND deleted_at IS NULL")
-            .bind(user.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id FROM physicians WHERE user_id = $1 AND deleted_at IS NULL")
+                .bind(user.to_string())
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| row::uuid(r, "id"))
             .collect::<sqlx::Result<_>>()
@@ -167,7 +168,10 @@ impl Db {
         let mut by_hospital: HashMap<String, BTreeSet<String>> = HashMap::new();
         for (_, _, h, enc, _) in &found {
             if !enc.is_empty() {
-                by_hospital.entry(h.clone()).or_default().insert(enc.clone());
+                by_hospital
+                    .entry(h.clone())
+                    .or_default()
+                    .insert(enc.clone());
             }
         }
         let mut physician_of: HashMap<(String, String), String> = HashMap::new();

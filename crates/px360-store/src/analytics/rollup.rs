@@ -322,7 +322,11 @@ impl Db {
         .execute(&self.writer)
         .await?;
         if report.days > 0 {
-            tracing::info!(days = report.days, rows = report.rows, "analytics.refreshed");
+            tracing::info!(
+                days = report.days,
+                rows = report.rows,
+                "analytics.refreshed"
+            );
         }
         Ok(report)
     }

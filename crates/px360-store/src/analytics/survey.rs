@@ -44,10 +44,12 @@ fn totals(r: &AnyRow) -> sqlx::Result<Rollup> {
     })
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+/// The statement with the filter's values bound in order.
+fn query<'q>(
+    sql: &'q str,
     w: &'q Where,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in w.binds() {
         q = q.bind(b.as_str());
     }
@@ -58,13 +60,8 @@ impl Db {
     /// The headline survey counters of a filter and range (response rate, NPS, CSAT, responses).
     pub async fn analytics_totals(&self, f: &AnalyticsFilter, range: &DayRange) -> Result<Rollup> {
         let w = Where::new(f, range);
-        let sql = format!(
-            "SELECT {SUMS} FROM analytics_daily {}",
-            w.sql()
-        );
-        let r = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &w)
-            .fetch_one(&self.pool)
-            .await?;
+        let sql = format!("SELECT {SUMS} FROM analytics_daily {}", w.sql());
+        let r = query(&sql, &w).fetch_one(&self.pool).await?;
         Ok(totals(&r)?)
     }
 
@@ -79,9 +76,7 @@ impl Db {
         let mut w = Where::new(f, range);
         w.raw("responses > 0");
         let sql = format!("SELECT items FROM analytics_daily {}", w.sql());
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &w)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = query(&sql, &w).fetch_all(&self.pool).await?;
         let mut acc = ItemsAcc::default();
         for r in rows {
             let s: String = r.try_get("items")?;
@@ -106,9 +101,7 @@ impl Db {
             "SELECT {col} AS k, {SUMS} FROM analytics_daily {} GROUP BY {col} ORDER BY {col}",
             w.sql()
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &w)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = query(&sql, &w).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| Ok((r.try_get::<String, _>("k")?, totals(r)?)))
             .collect::<sqlx::Result<_>>()
