@@ -80,10 +80,6 @@ async fn browser_analytics() {
         );
         assert!(drawn[3].as_u64().unwrap() >= 15, "{drawn}");
         b.screenshot(&shot("dashboard")).await.unwrap();
-        b.screenshot_element("#px-chart-series", &shot("series-chart"))
-            .await
-            .unwrap();
-
         // Drill down: the hospital, then a department with its physicians.
         b.goto(&ui.url(&format!(
             "/ui/analytics?granularity=quarter&hospital_id={rgh}&department_id={card}"
