@@ -44,6 +44,11 @@ async fn invitations(s: &TestServer, h: Option<&str>, d: Option<&str>) -> u64 {
     n as u64
 }
 
+async fn me_of(s: &TestServer, tok: &str) -> String {
+    let me: Value = s.get(tok, "/api/me").await.json().await.unwrap();
+    me["user_id"].as_str().unwrap().to_owned()
+}
+
 fn tile<'a>(k: &'a Value, kpi: &str) -> &'a Value {
     k["tiles"]
         .as_array()
@@ -245,9 +250,20 @@ async fn scenario(kind: Kind) {
         .unwrap();
     let mine_id = mine["physician_id"].as_str().unwrap();
     let (uid, doc) = user(&s, &admin, "doc", "physician", &h_a, Some(&card)).await;
-    s.db.link_physician_user(mine_id.parse().unwrap(), Some(uid.parse().unwrap()))
+    // Linked through the API by the hospital admin (audited); a Viewer may not, and only a
+    // Physician account of the same hospital can be linked.
+    let link = format!("/api/physicians/{mine_id}/user");
+    let r = s.api.send(&viewer, reqwest::Method::PUT, &link, Some(json!({"user_id": uid}))).await;
+    assert_eq!(r.status(), 403);
+    let r = s.api.send(&ha, reqwest::Method::PUT, &link, Some(json!({"user_id": me_of(&s, &dm).await}))).await;
+    assert_eq!(r.status(), 422, "a department manager is not a physician");
+    let r = s.api.send(&ha, reqwest::Method::PUT, &link, Some(json!({"user_id": uid}))).await;
+    assert_eq!(r.status(), 204);
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'physician.link_user'")
+        .fetch_one(&s.db.pool)
         .await
         .unwrap();
+    assert_eq!(links, 1);
     let own: Value = s
         .get(&doc, "/api/analytics/physicians?granularity=quarter")
         .await

@@ -393,6 +393,7 @@ async fn matrix(kind: Kind) {
                 ("GET analytics physicians", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/physicians?department_id={}", fx.d[i])))),
                 ("GET analytics comments", 20, Level::Dept, s.http.get(s.url(&format!("/api/analytics/comments?department_id={}", fx.d[i])))),
                 ("GET analytics export", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/export?table=kpis&format=xlsx&department_id={}", fx.d[i])))),
+                ("PUT physician user", 60, Level::Dept, s.http.put(s.url(&format!("/api/physicians/{}/user", fx.physician[i]))).json(&json!({"user_id": null}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();

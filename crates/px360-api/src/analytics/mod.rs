@@ -6,6 +6,7 @@
 //! endpoint (patient free text: Staff and up, Resource::SurveyResponse). The report builders
 //! are public so the web UI renders exactly what the API answers.
 
+pub mod account;
 pub mod export;
 pub mod reports;
 pub mod scope;
@@ -116,4 +117,5 @@ pub fn routes() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(get_physicians))
         .routes(routes!(get_comments))
         .routes(routes!(export::get_export))
+        .routes(routes!(account::put_physician_user))
 }

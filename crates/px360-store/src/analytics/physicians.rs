@@ -99,12 +99,9 @@ impl Db {
 
     /// Link a physician record to a user account (or unlink with `None`).
     pub async fn link_physician_user(&self, physician: Uuid, user: Option<Uuid>) -> Result<()> {
-        sqlx::query("UPDATE physicians SET user_id = $2, updated_at = $3 WHERE id = $1")
-            .bind(physician.to_string())
-            .bind(user.map(|u| u.to_string()))
-            .bind(crate::now_ts())
-            .execute(&self.writer)
-            .await?;
+        let mut tx = self.writer.begin().await?;
+        set_physician_user(&mut tx, physician, user).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -208,4 +205,24 @@ impl Db {
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// The link inside a caller's transaction (the API commits it with its audit record). A write
+/// first, as every write transaction here starts.
+pub async fn set_physician_user(
+    tx: &mut crate::Tx,
+    physician: Uuid,
+    user: Option<Uuid>,
+) -> Result<()> {
+    let n = sqlx::query("UPDATE physicians SET user_id = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL")
+        .bind(physician.to_string())
+        .bind(user.map(|u| u.to_string()))
+        .bind(crate::now_ts())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(crate::StoreError::NotFound);
+    }
+    Ok(())
 }
