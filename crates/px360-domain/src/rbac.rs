@@ -288,6 +288,8 @@ pub enum Resource {
     SlaConfig,
     /// The group-wide complaint category taxonomy.
     ComplaintCategory,
+    /// KPI aggregates (analytics): everyone in scope, Viewers included; no patient data.
+    Analytics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -336,6 +338,7 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (SlaConfig, Update) => 80,
         (ComplaintCategory, Read) => 10,
         (ComplaintCategory, Create | Update) => 100,
+        (Analytics, Read) => 10,
         _ => return None,
     })
 }

@@ -11,6 +11,7 @@
 
 pub mod action_rules;
 pub mod actions;
+pub mod analytics;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

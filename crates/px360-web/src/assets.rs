@@ -21,6 +21,9 @@ pub const HTMX_JS: &str = "vendor/htmx-4.0.1/htmx.min.js";
 pub const APP_CSS: &str = "app.css";
 /// "Copy" buttons of the integrations page (progressive enhancement).
 pub const COPY_JS: &str = "copy.js";
+/// Chart.js 4.6.2 (npm, MIT) and the analytics pages' chart setup.
+pub const CHART_JS: &str = "vendor/chartjs-4.6.2/chart.umd.min.js";
+pub const ANALYTICS_JS: &str = "analytics.js";
 
 /// The versioned URL of an embedded asset (`/ui/assets/<path>?v=<first 16 hex of SHA-256>`).
 pub fn url(path: &str) -> String {

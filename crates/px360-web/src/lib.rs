@@ -13,6 +13,7 @@
 mod account;
 mod action_board;
 mod action_detail;
+mod analytics;
 pub mod assets;
 mod audit;
 mod complaint_detail;
@@ -116,6 +117,10 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/audit", get(audit::page))
         .route("/ui/outbox", get(outbox::page))
+        .route("/ui/analytics", get(analytics::page))
+        .route("/ui/analytics/summary", get(analytics::summary))
+        .route("/ui/analytics/comments", get(analytics::comments))
+        .route("/ui/analytics/export", get(analytics::download))
         .route("/ui/surveys", get(survey_editor::list))
         .route(
             "/ui/surveys/new",

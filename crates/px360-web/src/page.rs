@@ -174,6 +174,7 @@ pub enum Nav {
     Complaints,
     Actions,
     Outbox,
+    Analytics,
 }
 
 impl Nav {
@@ -243,6 +244,10 @@ impl Chrome {
                 }
                 if crate::outbox::may_read(p) {
                     v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));
+                }
+                // Aggregates: every role (the API's Analytics read, level 10).
+                if p.may(Resource::Analytics, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Analytics, "/ui/analytics", "nav-analytics"));
                 }
                 v.push((Nav::Org, "/ui/org", "nav-org"));
                 // Administration: shown to the roles that may read each (as the API decides).

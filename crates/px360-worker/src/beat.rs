@@ -26,14 +26,17 @@ pub enum Job {
     SweepEvents,
     /// Delete finished jobs from the job storage.
     PruneJobs,
+    /// Recompute the analytics roll-ups of the hospital-days touched since the last run.
+    AnalyticsRollup,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::AuditChainVerify,
         Job::PurgeRefreshTokens,
         Job::SweepEvents,
         Job::PruneJobs,
+        Job::AnalyticsRollup,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +44,7 @@ impl Job {
             Job::PurgeRefreshTokens => "purge_refresh_tokens",
             Job::SweepEvents => "sweep_events",
             Job::PruneJobs => "prune_jobs",
+            Job::AnalyticsRollup => "analytics_rollup",
         }
     }
     pub fn every(self, cfg: &BeatConfig) -> chrono::Duration {
@@ -51,6 +55,7 @@ impl Job {
                 chrono::Duration::from_std(cfg.sweep_every).unwrap_or(chrono::Duration::seconds(30))
             }
             Job::PruneJobs => chrono::Duration::hours(1),
+            Job::AnalyticsRollup => chrono::Duration::seconds(30),
         }
     }
 }

@@ -100,6 +100,9 @@ pub(crate) async fn run_maintenance(m: Maintenance, ctx: Data<Ctx>) -> Result<()
             let n = ctx.queue.prune(ctx.cfg.job_retention).await?;
             tracing::info!(jobs = n, "jobs.pruned");
         }
+        Job::AnalyticsRollup => {
+            ctx.db.analytics_refresh().await?;
+        }
     }
     tracing::debug!(job = m.job.name(), slot = %m.slot, "maintenance.done");
     Ok(())

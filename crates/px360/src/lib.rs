@@ -1,6 +1,7 @@
 //! PX360 process wiring: `serve` (API, web UI, worker and beat in one process) and `worker`
 //! (workers and beat only), shared by the binary and the integration tests.
 
+pub mod analytics_cli;
 pub mod audit;
 
 use px360_api::{ApiConfig, AppState};

@@ -155,6 +155,34 @@ enum Cmd {
     },
     /// Run migrations and exit.
     Migrate,
+    /// Analytics roll-ups: rebuild, refresh, synthetic data and the tile benchmark.
+    Analytics {
+        #[command(subcommand)]
+        cmd: AnalyticsCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AnalyticsCmd {
+    /// Delete every roll-up row and recompute all of them from the raw responses.
+    Rebuild,
+    /// Recompute the hospital-days touched since the last refresh (what the scheduler runs).
+    Refresh,
+    /// Insert synthetic invitations and responses (demo seed needed; seeded if missing).
+    Generate {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Spread over this many days before now.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[arg(long, default_value_t = 17)]
+        seed: u64,
+    },
+    /// Time the dashboard tile queries (p50/p95/max per query).
+    Bench {
+        #[arg(long, default_value_t = 50)]
+        iterations: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -234,6 +262,26 @@ async fn main() -> anyhow::Result<()> {
         return px360::audit::verify_command(&db, &audit, *allow_unkeyed).await;
     }
     opts.audit = Some(audit);
+    if let Some(Cmd::Analytics { cmd }) = &cli.cmd {
+        use px360::analytics_cli;
+        match cmd {
+            AnalyticsCmd::Rebuild => {
+                let r = db.analytics_rebuild().await?;
+                println!("rebuilt {} hospital-days, {} rows", r.days, r.rows);
+            }
+            AnalyticsCmd::Refresh => {
+                let r = db.analytics_refresh().await?;
+                println!("refreshed {} hospital-days, {} rows", r.days, r.rows);
+            }
+            AnalyticsCmd::Generate { count, days, seed } => {
+                analytics_cli::generate(&db, *count, *days, *seed).await?;
+            }
+            AnalyticsCmd::Bench { iterations } => {
+                analytics_cli::bench(&db, (*iterations).max(1)).await?;
+            }
+        }
+        return Ok(());
+    }
     let jobs = px360::open_jobs(&url, &opts).await?;
     match cli.cmd.unwrap_or(Cmd::Serve {
         listen: "0.0.0.0:8001".into(),
@@ -273,6 +321,6 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Cmd::Audit { .. } => Ok(()),
+        Cmd::Audit { .. } | Cmd::Analytics { .. } => Ok(()),
     }
 }

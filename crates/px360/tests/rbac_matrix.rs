@@ -391,6 +391,16 @@ async fn matrix(kind: Kind) {
                 // Action creation rules: hospital configuration, like the SLA's.
                 ("GET action rules", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/action-rules")))),
                 ("PUT action rules", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/action-rules"))).json(&json!({"negative_survey": "medium", "complaints": [{"category": null, "min_severity": "high"}], "owner": {"kind": "department_manager"}}))),
+                // Analytics (issue 17): aggregates for everyone in scope, comments from Staff up.
+                ("GET analytics kpis", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/kpis?department_id={}", fx.d[i])))),
+                ("GET analytics hospital", 10, Level::Hospital, s.http.get(s.url(&format!("/api/analytics/kpis?hospital_id={hosp}")))),
+                ("GET analytics items", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/items?department_id={}", fx.d[i])))),
+                ("GET analytics breakdown", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/breakdown?by=physician&department_id={}", fx.d[i])))),
+                ("GET analytics cases", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/cases?department_id={}", fx.d[i])))),
+                ("GET analytics physicians", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/physicians?department_id={}", fx.d[i])))),
+                ("GET analytics comments", 20, Level::Dept, s.http.get(s.url(&format!("/api/analytics/comments?department_id={}", fx.d[i])))),
+                ("GET analytics export", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/export?table=kpis&format=xlsx&department_id={}", fx.d[i])))),
+                ("PUT physician user", 60, Level::Dept, s.http.put(s.url(&format!("/api/physicians/{}/user", fx.physician[i]))).json(&json!({"user_id": null}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -400,6 +410,10 @@ async fn matrix(kind: Kind) {
                             || (scope_kind(role) == "department" && t != Target::OtherHospital)
                     }
                     "DELETE hospital" => in_scope(role, Target::OtherHospital, lvl),
+                    // A department role asking for its own hospital sees its department's part.
+                    "GET analytics hospital" => {
+                        scope_kind(role) == "group" || t != Target::OtherHospital
+                    }
                     "GET group template" => true,
                     "PATCH group template" | "POST group stage" => scope_kind(role) == "group",
                     _ => in_scope(role, t, lvl),

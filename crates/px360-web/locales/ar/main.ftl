@@ -899,3 +899,78 @@ orgadm-delete-confirm = احذفه
 orgadm-delete-effect = يختفي من القوائم والنماذج، ويبقى سجله في سجل التدقيق. إن بقيت سجلات أخرى مرتبطة به فلن يُحذف شيء وسيذكر النموذج ما هي.
 orgadm-delete-effect-hospital = يختفي المستشفى من القوائم وتُلغى مفاتيح الواجهة البرمجية الخاصة به، ويبقى سجله في سجل التدقيق. ما دامت له أقسام أو موظفون أو مرضى أو حسابات فلن يُحذف شيء وسيذكر النموذج ما تبقّى.
 orgadm-delete-effect-department = يختفي القسم من القوائم وتُعطَّل حسابات مستخدميه، ويبقى سجله في سجل التدقيق. ما دام له أطباء أو موظفون أو مرضى فلن يُحذف شيء وسيذكر النموذج ما تبقّى.
+# Analytics (issue 17)
+nav-analytics = التحليلات
+analytics-title = التحليلات
+analytics-summary-title = الملخص التنفيذي
+analytics-summary-link = الملخص التنفيذي
+analytics-comments-title = تعليقات المرضى
+analytics-comments-link = التعليقات
+analytics-comments-masked = الأرقام وعناوين البريد الإلكتروني مخفية
+analytics-bad-filter = أحد عوامل التصفية غير صالح، لذا تُعرض الفترة الحالية لكامل نطاقك.
+analytics-filter-hospital = المستشفى
+analytics-filter-department = القسم
+analytics-filter-granularity = نوع الفترة
+analytics-filter-period = الفترة
+analytics-period-placeholder = مثال: 2026-12
+analytics-apply = تطبيق
+analytics-all = الكل ضمن نطاقي
+analytics-period = الفترة
+analytics-compared-with = مقارنة بـ
+analytics-granularity-day = يوم
+analytics-granularity-week = أسبوع
+analytics-granularity-month = شهر
+analytics-granularity-quarter = ربع سنة
+analytics-n = عدد الملاحظات:
+analytics-trend-insufficient = الإجابات أقل من أن تُظهر اتجاهًا
+analytics-trend-delta = { $delta } نقطة مقارنة بالفترة السابقة
+analytics-kpi-response-rate = معدل الاستجابة ٪
+analytics-kpi-nps = صافي نقاط الترويج
+analytics-kpi-csat = الرضا ٪
+analytics-kpi-top-box = أعلى فئة ٪
+analytics-kpi-linear-mean = متوسط الدرجة (0–100)
+analytics-kpi-sla-first-response = الرد الأول في الموعد ٪
+analytics-kpi-sla-resolution = الحل في الموعد ٪
+analytics-kpi-complaints-received = الشكاوى المستلمة
+analytics-kpi-complaint-hours-to-resolve = ساعات الحل (المتوسط)
+analytics-kpi-action-closure = الإجراءات المغلقة ٪
+analytics-kpi-action-overdue = الإجراءات المتأخرة ٪
+analytics-chart-series = الاتجاه اليومي
+analytics-chart-dist = الإجابات حسب السؤال: الفئة العليا والوسطى والدنيا
+analytics-box-top = الفئة العليا
+analytics-box-middle = الفئة الوسطى
+analytics-box-bottom = الفئة الدنيا
+analytics-by-hospital = حسب المستشفى
+analytics-by-department = حسب القسم
+analytics-by-physician = أطباء القسم
+analytics-none = غير مسجل
+analytics-no-data = لا توجد بيانات لهذه الفترة.
+analytics-insufficient = بيانات غير كافية
+analytics-min-sample = { $n ->
+    [zero] يحتاج التقييم إلى { $n } رد على الأقل.
+    [one] يحتاج التقييم إلى رد واحد على الأقل.
+    [two] يحتاج التقييم إلى ردّين على الأقل.
+    [few] يحتاج التقييم إلى { $n } ردود على الأقل.
+    [many] يحتاج التقييم إلى { $n } ردًا على الأقل.
+   *[other] يحتاج التقييم إلى { $n } رد على الأقل.
+}
+analytics-col-name = الاسم
+analytics-col-invitations = الدعوات
+analytics-col-responses = الردود
+analytics-col-rank = الترتيب
+analytics-col-physician = الطبيب
+analytics-col-score = الدرجة (0–100)
+analytics-col-top-box = أعلى فئة ٪
+analytics-col-date = التاريخ
+analytics-col-question = السؤال
+analytics-col-comment = التعليق
+analytics-export-kpis-csv = المؤشرات (ملف نصي)
+analytics-export-kpis-xlsx = المؤشرات (إكسل)
+analytics-export-items-xlsx = الأسئلة (إكسل)
+analytics-q-recommend = التوصية بالمستشفى
+analytics-q-overall = التقييم العام
+analytics-q-listened = استماع الطبيب
+analytics-q-explained = شرح الخطوات التالية
+analytics-q-comment = ملاحظات أخرى
+analytics-q-improve = ما يجب تحسينه
+analytics-q-wait = وقت الانتظار
