@@ -166,7 +166,8 @@ pub enum Nav {
     Journeys,
     Org,
     Account,
-    // Administration (organisation, journey templates, integrations, audit log, local outbox).
+    // Administration (integration events, organisation, journey templates, integrations, audit
+    // log, local outbox).
     Templates,
     Integrations,
     Audit,
@@ -183,7 +184,7 @@ impl Nav {
     fn in_admin_menu(self) -> bool {
         matches!(
             self,
-            Nav::Org | Nav::Templates | Nav::Integrations | Nav::Audit | Nav::Outbox
+            Nav::Events | Nav::Org | Nav::Templates | Nav::Integrations | Nav::Audit | Nav::Outbox
         )
     }
 }

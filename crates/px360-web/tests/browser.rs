@@ -93,7 +93,9 @@ async fn browser_account_and_events() {
         assert_eq!(b.attr("html", "lang").await.unwrap().as_deref(), Some(lang));
         b.screenshot(&shot("dashboard")).await.unwrap();
 
-        // Events: the list, one with warnings, one whose processing failed.
+        // Events (under the Administration menu): the list, one with warnings, one whose
+        // processing failed.
+        b.click("nav .px-menu summary").await.unwrap();
         b.click("nav a[href='/ui/events']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/events';")
             .await

@@ -112,6 +112,7 @@ async fn browser_setup() {
         );
         // The navigation bar: one row at 1280 px, the page links on a second row on a phone,
         // where the administration menu opens in place.
+        shot("signed-in").await;
         assert_eq!(nav_rows(&b).await, 1, "one navigation row at 1280 px");
         b.set_width(Some(PHONE)).await.unwrap();
         assert!(nav_rows(&b).await >= 2, "the links' own row on a phone");

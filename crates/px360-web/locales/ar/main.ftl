@@ -593,7 +593,7 @@ complaint-ack-body = رقمك المرجعي هو:
 complaint-ack-next = يرجى ذكره كلما تواصلت معنا. سيتواصل معك أحد أعضاء فريق تجربة المريض.
 # Complaints and the PX action board (staff pages, feature "complaintsweb")
 nav-complaints = الشكاوى
-nav-actions = لوحة الإجراءات
+nav-actions = الإجراءات
 cl-title = الشكاوى
 cl-breadcrumb = مسار التنقل
 cl-new = تسجيل شكوى

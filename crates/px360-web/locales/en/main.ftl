@@ -582,7 +582,7 @@ complaint-ack-body = Your reference number is:
 complaint-ack-next = Please quote it whenever you contact us. A member of our patient experience team will get back to you.
 # Complaints and the PX action board (staff pages, feature "complaintsweb")
 nav-complaints = Complaints
-nav-actions = Action board
+nav-actions = Actions
 cl-title = Complaints
 cl-breadcrumb = Breadcrumb
 cl-new = Take in a complaint
