@@ -285,6 +285,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::SlaConfig => "sla_config",
         Resource::ComplaintCategory => "complaint_category",
         Resource::Analytics => "analytics",
+        Resource::Call => "call",
+        Resource::Callback => "callback",
+        Resource::AgentStats => "agent_stats",
+        Resource::QiProject => "qi_project",
     }
 }
 
