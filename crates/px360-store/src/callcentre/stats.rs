@@ -21,11 +21,27 @@ pub struct StatsFilter {
     pub to: DateTime<Utc>,
 }
 
+/// One agent's (or the team's) numbers: the domain accumulator and calls per outcome.
+#[derive(Debug, Clone, Default)]
+pub struct AgentLine {
+    pub stats: AgentStats,
+    pub outcomes: BTreeMap<&'static str, u64>,
+}
+
+impl AgentLine {
+    fn merge(&mut self, o: &AgentLine) {
+        self.stats.merge(&o.stats);
+        for (k, v) in &o.outcomes {
+            *self.outcomes.entry(k).or_default() += v;
+        }
+    }
+}
+
 /// Per agent, and the whole team; plus open callbacks already past their due time.
 #[derive(Debug, Clone, Default)]
 pub struct TeamStats {
-    pub agents: BTreeMap<Uuid, AgentStats>,
-    pub team: AgentStats,
+    pub agents: BTreeMap<Uuid, AgentLine>,
+    pub team: AgentLine,
     pub callbacks_open_overdue: u64,
 }
 
@@ -55,7 +71,9 @@ impl Db {
                 duration_secs: u32::try_from(r.try_get::<i64, _>("duration_secs")?).unwrap_or(0),
                 started_at: row::time(r, "started_at")?,
             };
-            out.agents.entry(rec.agent_id).or_default().add_call(&rec);
+            let line = out.agents.entry(rec.agent_id).or_default();
+            line.stats.add_call(&rec);
+            *line.outcomes.entry(rec.outcome.as_str()).or_default() += 1;
         }
         let done = sqlx::query(
             "SELECT done_by, on_time FROM callbacks WHERE status = 'done' AND done_at >= $1 AND done_at < $2 \
@@ -73,6 +91,7 @@ impl Db {
             out.agents
                 .entry(by)
                 .or_default()
+                .stats
                 .add_callback(on_time.unwrap_or(1) != 0);
         }
         for s in out.agents.values() {
