@@ -1,8 +1,8 @@
 //! The call-centre and QI part of the quick start's demo data: sixteen weeks of calls in
 //! Riverside General's Emergency Department (phone surveys every week, an enquiry, an
-//! unanswered outbound call, a complaint taken by phone), an open and a made callback, and a
-//! QI project "Raise ED NPS" whose change went in six weeks ago, with two PDSA cycles, so its
-//! run chart shows the baseline and the shift after the change.
+//! unanswered outbound call), an open and a made callback, and a QI project "Raise ED NPS"
+//! whose change went in six weeks ago, with two PDSA cycles, so its run chart shows the
+//! baseline and the shift after the change.
 //!
 //! Run by `px360 serve` after the demo seed (its own settings guard), not by the demo seed
 //! itself: the test suites' exact analytics numbers are computed on the plain demo data.
@@ -25,28 +25,35 @@ use px360_domain::survey::response::Submission;
 use uuid::Uuid;
 
 const WEEKS: i64 = 16;
-/// Weeks before now the change under test went in.
-const CHANGE_WEEKS_AGO: i64 = 6;
+/// Weeks of baseline before the change under test (the rest of the sixteen come after it).
+const BASELINE_WEEKS: i64 = 10;
+/// "How likely are you to recommend…" of the two phone surveys of each week: NPS around 0
+/// before the change, 50 to 100 after it.
+const BEFORE: [(u8, u8); 10] = [
+    (6, 8),
+    (9, 5),
+    (7, 8),
+    (5, 6),
+    (8, 9),
+    (6, 7),
+    (9, 6),
+    (7, 5),
+    (8, 8),
+    (6, 9),
+];
+const AFTER: [(u8, u8); 6] = [(9, 10), (8, 9), (10, 9), (9, 9), (8, 10), (10, 10)];
 
-async fn id_of(db: &Db, sql: &'static str, bind: &str) -> Result<Uuid> {
-    let s: Option<String> = sqlx::query_scalar(sql)
-        .bind(bind)
-        .fetch_optional(&db.pool)
-        .await?;
-    s.and_then(|s| Uuid::parse_str(&s).ok())
-        .ok_or_else(|| StoreError::Invalid(format!("demo data missing: {bind}")))
-}
-
-/// Recommend score of the demo's phone surveys: 5–8 before the change, 8–10 after.
 fn recommend(week: i64, k: i64) -> u8 {
-    let before = [6u8, 8, 5, 7, 8, 6, 7, 5, 8, 6];
-    let after = [9u8, 10, 8, 9, 10, 9];
-    let i = usize::try_from((week * 2 + k).rem_euclid(10)).unwrap_or(0);
-    if week < WEEKS - CHANGE_WEEKS_AGO {
-        before[i % before.len()]
-    } else {
-        after[i % after.len()]
-    }
+    let pair = usize::try_from(week)
+        .ok()
+        .and_then(|w| {
+            BEFORE
+                .get(w)
+                .or_else(|| AFTER.get(w.saturating_sub(BEFORE.len())))
+        })
+        .copied()
+        .unwrap_or((7, 7));
+    if k == 0 { pair.0 } else { pair.1 }
 }
 
 impl Db {
@@ -89,7 +96,16 @@ impl Db {
             .await?
             .ok_or_else(|| StoreError::Invalid("demo survey not published".into()))?;
         let now = Utc::now();
-        let start = now - Duration::weeks(WEEKS);
+        // Weeks start on Sunday (the analytics calendar): each demo week is one run-chart point.
+        // Calls at 06:00 UTC (09:00 in Riyadh) on its Monday and Wednesday; the last demo week
+        // is the one before the current week.
+        let today = now.date_naive();
+        let sunday = today - Duration::days(i64::from(today.weekday().num_days_from_sunday()));
+        let sunday0 = sunday - Duration::weeks(WEEKS);
+        let start = sunday0
+            .and_hms_opt(6, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or(now - Duration::weeks(WEEKS));
         let mut tx = self.writer.begin().await?;
         let call = |at: DateTime<Utc>, dir, reason, outcome, secs, patient: Option<Uuid>| NewCall {
             hospital_id: h,
@@ -112,7 +128,7 @@ impl Db {
         };
         for week in 0..WEEKS {
             for k in 0..2 {
-                let at = start + Duration::weeks(week) + Duration::days(1 + 2 * k) + Duration::hours(9);
+                let at = start + Duration::weeks(week) + Duration::days(1 + 2 * k);
                 let patient = patients[usize::try_from(k).unwrap_or(0) % patients.len()];
                 let c = calls::insert(
                     &mut tx,
@@ -179,13 +195,15 @@ impl Db {
         callbacks::complete(&mut tx, done.id, Some(back.id), agent, back_at).await?;
 
         let local = |d: DateTime<Utc>| d.date_naive();
-        let baseline_from = local(start) - Duration::days(i64::from(start.weekday().num_days_from_sunday()));
-        let change = local(now - Duration::weeks(CHANGE_WEEKS_AGO));
+        let baseline_from = sunday0;
+        let change = sunday0 + Duration::weeks(BASELINE_WEEKS);
         let p = qi::insert(
             &mut tx,
             &ProjectWrite {
                 hospital_id: h,
-                department_id: Some(ed),
+                // Hospital level: phone surveys complete no journey stage, so the roll-ups
+                // count them for the hospital, not for a department (README, limits).
+                department_id: None,
                 title: "Raise ED NPS".into(),
                 aim: "Raise the Emergency Department's NPS from 20 to 40 by calling patients back within one business day when they wait more than two hours.".into(),
                 owner_id: agent,
