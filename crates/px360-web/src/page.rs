@@ -175,6 +175,10 @@ pub enum Nav {
     Actions,
     Outbox,
     Analytics,
+    /// The call centre: agent screen, callback queue, agent statistics.
+    Calls,
+    /// Quality-improvement projects.
+    Qi,
 }
 
 impl Nav {
@@ -241,6 +245,12 @@ impl Chrome {
                 }
                 if p.may(Resource::PxAction, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Actions, "/ui/actions", "nav-actions"));
+                }
+                if p.may(Resource::Call, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Calls, "/ui/calls", "nav-calls"));
+                }
+                if p.may(Resource::QiProject, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Qi, "/ui/qi", "nav-qi"));
                 }
                 if crate::outbox::may_read(p) {
                     v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));
