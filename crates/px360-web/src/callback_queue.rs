@@ -40,7 +40,7 @@ struct QueuePage {
     chrome: Chrome,
     t: Tr,
     rows: Vec<QueueView>,
-    overdue: usize,
+    overdue: Option<String>,
     notice: Option<String>,
 }
 
@@ -86,7 +86,10 @@ pub async fn page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) ->
     }
     render(&QueuePage {
         chrome: Chrome::new(&req, Some(&s), Nav::Calls, "callbacks-title"),
-        overdue: rows.iter().filter(|r| r.queue_status == QueueStatus::Overdue).count(),
+        overdue: match rows.iter().filter(|r| r.queue_status == QueueStatus::Overdue).count() {
+            0 => None,
+            n => Some(t.count("callbacks-overdue-count", "count", i64::try_from(n).unwrap_or(i64::MAX))),
+        },
         rows: out,
         notice: req.param("done").map(|_| t.get("callbacks-done-cancelled")),
         t,
@@ -162,7 +165,7 @@ struct StatsPage {
     period: String,
     granularities: Vec<(String, String, bool)>,
     rows: Vec<StatsRow>,
-    overdue: u64,
+    overdue: String,
 }
 
 pub async fn stats(
@@ -188,7 +191,7 @@ pub async fn stats(
             .map(|x| ((*x).to_owned(), t.get(&format!("analytics-granularity-{x}")), *x == g))
             .collect(),
         rows,
-        overdue: r.callbacks_open_overdue,
+        overdue: t.count("agent-stats-overdue", "count", i64::try_from(r.callbacks_open_overdue).unwrap_or(i64::MAX)),
         t,
     })
 }
