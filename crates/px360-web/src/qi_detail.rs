@@ -48,6 +48,8 @@ pub struct CycleView {
     pub title: String,
     pub stage: String,
     pub stage_code: String,
+    /// The label of the note the next move records (the plan, the observations, …).
+    pub note_label: String,
     pub decision: Option<String>,
     pub notes: Vec<(String, String)>,
     /// The command that moves it on (`None` once closed).
@@ -209,6 +211,7 @@ pub async fn page(
                 title: c.title.clone(),
                 stage: t.get(&format!("qi-stage-{}", c.stage)),
                 stage_code: c.stage.clone(),
+                note_label: t.get(&format!("qi-note-{}", c.stage)),
                 decision: c.decision.as_ref().map(|d| t.get(&format!("qi-decision-{d}"))),
                 notes,
                 next: next_command(&c.stage).map(|cmd| (cmd.to_owned(), t.get(&format!("qi-command-{cmd}")))),
@@ -274,7 +277,11 @@ async fn refused(st: &AppState, req: &Req, s: &Session, ctx: &Ctx, id: Uuid, e: 
     let t = req.t();
     let (status, msg, errors) = match e {
         ApiError::Validation(v) => {
-            let f = v.first().map(|x| x.field.clone()).unwrap_or_default();
+            let f = v
+                .first()
+                .map(|x| x.field.clone())
+                .filter(|f| ["note", "title", "decision", "command"].contains(&f.as_str()))
+                .unwrap_or_else(|| "form".into());
             let m = t.get(&format!("qi-error-pdsa-{f}"));
             (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), Errors(vec![(f, m)]))
         }
