@@ -210,8 +210,9 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
     if started > now + chrono::Duration::minutes(5) {
         return Err(field("started_at", "is in the future"));
     }
-    // The domain asks for the lookup key only to know a patient is named; the id stands for it.
-    let key = patient.as_ref().and_then(|pt| PatientKey::mrn(&pt.mrn).ok());
+    // The domain asks for the lookup key only to know a patient is named; the stored MRN
+    // stands for it (it need not pass the lookup's input format).
+    let key = patient.as_ref().map(|pt| PatientKey::Mrn(pt.mrn.clone()));
     let record = CallRecord::new(
         p.user_id(),
         direction,

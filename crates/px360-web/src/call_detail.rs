@@ -28,7 +28,8 @@ pub struct CallbackView {
     pub due: Option<Stamp>,
     pub priority: String,
     pub status: String,
-    pub on_time: Option<bool>,
+    /// "On time" or "Late", once made.
+    pub on_time: Option<String>,
 }
 
 #[derive(Template)]
@@ -161,11 +162,13 @@ pub async fn page(
                 due: at_opt(&t, cb.due_at, &zone),
                 priority: t.get(&format!("severity-{}", cb.priority.as_str())),
                 status: t.get(&format!("callback-status-{}", cb.status)),
-                on_time: cb.on_time,
+                on_time: cb
+                    .on_time
+                    .map(|ok| t.get(if ok { "callbacks-on-time" } else { "callbacks-late" })),
             })
             .collect(),
         categories: cats.picks(&t, &f.category_code, Some("cn-choose")),
-        severities: coded(&t, "severity", &SEVERITIES, if f.severity.is_empty() { "medium" } else { &f.severity }, None),
+        severities: coded(&t, "severity", &SEVERITIES, if f.severity.is_empty() { "medium" } else { f.severity.as_str() }, None),
         languages: coded(&t, "language", &["en", "ar"], &language, None),
         priorities: coded(&t, "severity", &SEVERITIES, "medium", None),
         f,

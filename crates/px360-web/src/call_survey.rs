@@ -157,10 +157,13 @@ pub async fn submit(
     let mut language = None;
     let mut values = Values::new();
     for (k, v) in url::form_urlencoded::parse(&body) {
-        match k.as_ref() {
-            "template_id" => template = Uuid::parse_str(v.trim()).ok(),
-            "language" => language = Some(v.into_owned()).filter(|l| !l.is_empty()),
-            _ => values.entry(k.into_owned()).or_default().push(v.into_owned()),
+        let (k, v) = (k.into_owned(), v.into_owned());
+        if k == "template_id" {
+            template = Uuid::parse_str(v.trim()).ok();
+        } else if k == "language" {
+            language = Some(v).filter(|l| !l.is_empty());
+        } else {
+            values.entry(k).or_default().push(v);
         }
     }
     let Some(template_id) = template else {

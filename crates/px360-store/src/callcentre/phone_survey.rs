@@ -24,7 +24,7 @@ pub struct PhoneSurveyRecorded {
     pub invitation_id: Uuid,
     pub response_id: Uuid,
     /// Always `phone`.
-    pub mode: &'static str,
+    pub mode: String,
     pub language: Language,
     pub version: u32,
     pub is_negative: bool,
@@ -120,7 +120,7 @@ pub async fn record(
     Ok(PhoneSurveyRecorded {
         invitation_id: invitation,
         response_id: response,
-        mode: "phone",
+        mode: "phone".into(),
         language: s.language,
         version: survey.version(),
         is_negative,

@@ -32,7 +32,7 @@ impl AgentLine {
     fn merge(&mut self, o: &AgentLine) {
         self.stats.merge(&o.stats);
         for (k, v) in &o.outcomes {
-            *self.outcomes.entry(k).or_default() += v;
+            *self.outcomes.entry(*k).or_default() += v;
         }
     }
 }
