@@ -43,6 +43,15 @@ const BEFORE: [(u8, u8); 10] = [
 ];
 const AFTER: [(u8, u8); 6] = [(9, 10), (8, 9), (10, 9), (9, 9), (8, 10), (10, 10)];
 
+async fn id_of(db: &Db, sql: &'static str, bind: &str) -> Result<Uuid> {
+    let s: Option<String> = sqlx::query_scalar(sql)
+        .bind(bind)
+        .fetch_optional(&db.pool)
+        .await?;
+    s.and_then(|s| Uuid::parse_str(&s).ok())
+        .ok_or_else(|| StoreError::Invalid(format!("demo data missing: {bind}")))
+}
+
 fn recommend(week: i64, k: i64) -> u8 {
     let pair = usize::try_from(week)
         .ok()
