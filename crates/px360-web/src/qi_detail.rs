@@ -7,7 +7,7 @@
 use crate::error::UiError;
 use crate::forms::Errors;
 use crate::i18n::{Label, Tr};
-use crate::org_pages::Names;
+use crate::org_names::Names;
 use crate::page::{Chrome, Nav, Req, render};
 use crate::qi_pages::{kpi_key, rag_view, status_badge};
 use crate::session::Session;
@@ -47,7 +47,6 @@ pub struct CycleView {
     pub seq: i64,
     pub title: String,
     pub stage: String,
-    pub stage_code: String,
     /// The label of the note the next move records (the plan, the observations, …).
     pub note_label: String,
     pub decision: Option<String>,
@@ -210,7 +209,6 @@ pub async fn page(
                 seq: c.seq,
                 title: c.title.clone(),
                 stage: t.get(&format!("qi-stage-{}", c.stage)),
-                stage_code: c.stage.clone(),
                 note_label: t.get(&format!("qi-note-{}", c.stage)),
                 decision: c.decision.as_ref().map(|d| t.get(&format!("qi-decision-{d}"))),
                 notes,
