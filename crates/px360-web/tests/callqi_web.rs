@@ -49,7 +49,7 @@ fn call_form(patient: &str, minutes: &str, notes: &str) -> Vec<(&'static str, St
     ]
 }
 
-fn refs(v: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
