@@ -269,6 +269,9 @@ mod tests {
             ("position", FluentValue::from(1)),
             ("stage", FluentValue::from("x")),
             ("template", FluentValue::from("y")),
+            // Analytics (minimum sample, trend), used on main but missing from this list.
+            ("n", FluentValue::from(30)),
+            ("delta", FluentValue::from(3)),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));
