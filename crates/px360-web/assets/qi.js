@@ -39,7 +39,7 @@
           maintainAspectRatio: false,
           animation: false,
           locale: rtl ? "ar" : "en",
-          layout: { padding: rtl ? { left: 28 } : { right: 8 } },
+          layout: { padding: rtl ? { left: 44 } : { right: 12 } },
           plugins: {
             legend: { rtl: rtl, labels: { font: font } },
             tooltip: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr" }
