@@ -40,7 +40,12 @@ pub struct CallbackInput {
 }
 
 /// Schedule a callback as `p`; audited in its transaction.
-pub async fn schedule(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallbackInput) -> ApiResult<CallbackRow> {
+pub async fn schedule(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    b: &CallbackInput,
+) -> ApiResult<CallbackRow> {
     let call = crate::calls::load(st, p, ctx, b.call_id, Action::Read).await?;
     st.authorize(
         p,
@@ -83,7 +88,10 @@ pub async fn schedule(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallbackInput
             Action::Update,
             &obj_of(call.hospital_id, call.department_id),
         ) {
-            return Err(field("assignee_id", "this user cannot work on the callback"));
+            return Err(field(
+                "assignee_id",
+                "this user cannot work on the callback",
+            ));
         }
     }
     let now = Utc::now();
@@ -125,7 +133,10 @@ pub async fn create_callback(
     ctx: Ctx,
     Json(b): Json<CallbackInput>,
 ) -> ApiResult<(StatusCode, Json<CallbackRow>)> {
-    Ok((StatusCode::CREATED, Json(schedule(&st, &p, &ctx, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(schedule(&st, &p, &ctx, &b).await?),
+    ))
 }
 
 /// The open callbacks in `p`'s scope in working order (due first, then priority, then age),
@@ -136,7 +147,11 @@ pub async fn queue(st: &AppState, p: &Principal, ctx: &Ctx) -> ApiResult<Vec<Que
     let f = crate::filter(p);
     let rows = st
         .db
-        .callback_queue(f.hospital_id.as_deref(), f.department_id.as_deref(), Utc::now())
+        .callback_queue(
+            f.hospital_id.as_deref(),
+            f.department_id.as_deref(),
+            Utc::now(),
+        )
         .await?;
     st.audit(AppState::entry(
         p,
@@ -163,7 +178,13 @@ pub async fn list_callbacks(
 }
 
 /// A callback in scope for `action`, else 404/403.
-pub async fn load(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, action: Action) -> ApiResult<CallbackRow> {
+pub async fn load(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<CallbackRow> {
     let c = st.db.callback(id).await?;
     st.authorize(
         p,

@@ -24,7 +24,9 @@ use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::callcentre::callbacks::{self as cb_store, CallbackRow};
-use px360_store::callcentre::calls::{self as store, Call, CallFilter, Link, NewCall, NotesSentiment};
+use px360_store::callcentre::calls::{
+    self as store, Call, CallFilter, Link, NewCall, NotesSentiment,
+};
 use px360_store::callcentre::lookup::PatientMatch;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -91,7 +93,12 @@ fn call_error(e: CallError) -> ApiError {
     field(f, e.code())
 }
 
-fn parse<T>(errs: &mut Vec<FieldError>, name: &str, v: &str, p: fn(&str) -> Option<T>) -> Option<T> {
+fn parse<T>(
+    errs: &mut Vec<FieldError>,
+    name: &str,
+    v: &str,
+    p: fn(&str) -> Option<T>,
+) -> Option<T> {
     let r = p(v.trim());
     if r.is_none() {
         errs.push(FieldError::new(name, "is not a known value"));
@@ -171,7 +178,10 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
-    if notes.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTES) {
+    if notes
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTES)
+    {
         errs.push(FieldError::new("notes", "must be at most 4000 characters"));
     }
     let (hospital, department) = placement(st, p, b.hospital_id, b.department_id).await?;
@@ -269,7 +279,10 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
             return Err(field("callback_id", "unknown callback"));
         }
         if direction != Direction::Outbound {
-            return Err(field("callback_id", "a callback is made by an outbound call"));
+            return Err(field(
+                "callback_id",
+                "a callback is made by an outbound call",
+            ));
         }
         let done = cb_store::complete(&mut tx, cb, Some(call.id), p.user_id(), now)
             .await
@@ -300,7 +313,10 @@ pub async fn create_call(
     ctx: Ctx,
     Json(b): Json<CallInput>,
 ) -> ApiResult<(StatusCode, Json<Call>)> {
-    Ok((StatusCode::CREATED, Json(log_call(&st, &p, &ctx, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(log_call(&st, &p, &ctx, &b).await?),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -350,7 +366,10 @@ pub async fn list_calls(
         .await?;
     let before = before_param(q.before.as_deref()).map_err(|e| ApiError::Validation(vec![e]))?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let page = st.db.calls(&call_filter(&p, &q), before.as_ref(), limit).await?;
+    let page = st
+        .db
+        .calls(&call_filter(&p, &q), before.as_ref(), limit)
+        .await?;
     let (agent, patient, dept) = (
         q.agent_id.map(|d| d.to_string()),
         q.patient_id.map(|d| d.to_string()),
@@ -381,7 +400,13 @@ pub async fn list_calls(
 }
 
 /// A call in scope for `action`, else 404/403 (audited by `authorize`).
-pub async fn load(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, action: Action) -> ApiResult<Call> {
+pub async fn load(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<Call> {
     let c = st.db.call(id).await?;
     st.authorize(
         p,
@@ -450,21 +475,38 @@ pub struct LookupResult {
 
 /// Find patients by MRN or phone inside `p`'s scope (the agent screen's lookup). Audited with
 /// the key's kind and the number found, never its value.
-pub async fn lookup(st: &AppState, p: &Principal, ctx: &Ctx, q: &LookupQuery) -> ApiResult<LookupResult> {
+pub async fn lookup(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    q: &LookupQuery,
+) -> ApiResult<LookupResult> {
     let mut scope = crate::filter(p);
     if let Some(h) = q.hospital_id {
-        if scope.hospital_id.as_deref().is_some_and(|own| own != h.to_string()) {
+        if scope
+            .hospital_id
+            .as_deref()
+            .is_some_and(|own| own != h.to_string())
+        {
             return Err(ApiError::NotFound);
         }
         scope.hospital_id = Some(h.to_string());
     }
     let at = ObjectScope::new(
-        scope.hospital_id.as_deref().and_then(|h| Uuid::parse_str(h).ok()),
+        scope
+            .hospital_id
+            .as_deref()
+            .and_then(|h| Uuid::parse_str(h).ok()),
         p.scope().department_id(),
     );
     st.authorize(p, ctx, Resource::Call, Action::Create, at, None)
         .await?;
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let key = match (text(&q.mrn), text(&q.phone)) {
         (Some(m), None) => PatientKey::mrn(&m).map_err(|e| field("mrn", e.code()))?,
         (None, Some(ph)) => PatientKey::phone(&ph, px360_store::callcentre::DEFAULT_COUNTRY_CODE)
@@ -546,7 +588,10 @@ pub async fn complaint_from_call(
     });
     let input = crate::complaints::ComplaintInput {
         hospital_id: Some(call.hospital_id),
-        department_id: b.department_id.or(patient.department_id).or(call.department_id),
+        department_id: b
+            .department_id
+            .or(patient.department_id)
+            .or(call.department_id),
         category_code: b.category_code.trim().to_owned(),
         severity: b.severity.clone().filter(|s| !s.trim().is_empty()),
         source_channel: "call_centre".into(),
@@ -558,11 +603,19 @@ pub async fn complaint_from_call(
         subject: b.subject.clone(),
         description: b.description.clone(),
         complainant_name: b.complainant_name.clone().filter(|s| !s.trim().is_empty()),
-        complainant_contact: b.complainant_contact.clone().filter(|s| !s.trim().is_empty()),
+        complainant_contact: b
+            .complainant_contact
+            .clone()
+            .filter(|s| !s.trim().is_empty()),
         language,
     };
-    let (_, Json(complaint)) =
-        crate::complaints::create_complaint(State(st.clone()), Authed(*p), ctx.clone(), Json(input)).await?;
+    let (_, Json(complaint)) = crate::complaints::create_complaint(
+        State(st.clone()),
+        Authed(*p),
+        ctx.clone(),
+        Json(input),
+    )
+    .await?;
     let now = Utc::now();
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let call = store::link(&mut tx, id, Link::Complaint(complaint.id), now).await?;

@@ -109,7 +109,11 @@ fn kind_name(k: &px360_domain::survey::question::QuestionKind) -> String {
 
 /// The patient's language for the survey: asked, else their preference (anything but Arabic
 /// reads as English, as for web invitations).
-async fn language(st: &AppState, patient: Option<Uuid>, asked: Option<&str>) -> ApiResult<Language> {
+async fn language(
+    st: &AppState,
+    patient: Option<Uuid>,
+    asked: Option<&str>,
+) -> ApiResult<Language> {
     if let Some(a) = asked.filter(|a| !a.is_empty()) {
         return Language::parse(a).ok_or_else(|| field("language", "must be en or ar"));
     }
@@ -130,7 +134,13 @@ fn lang_of(l: Language) -> Lang {
 }
 
 /// The templates and, with `template_id`, the script in the patient's language.
-pub async fn view(st: &AppState, p: &Principal, ctx: &Ctx, call: Uuid, q: &ScriptQuery) -> ApiResult<PhoneSurveyView> {
+pub async fn view(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    call: Uuid,
+    q: &ScriptQuery,
+) -> ApiResult<PhoneSurveyView> {
     let c = load(st, p, ctx, call, Action::Update).await?;
     let templates = templates(st, c.hospital_id).await?;
     let script = match q.template_id {
@@ -138,7 +148,9 @@ pub async fn view(st: &AppState, p: &Principal, ctx: &Ctx, call: Uuid, q: &Scrip
         Some(t) => {
             let v = store::version_for(&st.db, t, c.hospital_id)
                 .await?
-                .ok_or_else(|| field("template_id", "is not a published survey of this hospital"))?;
+                .ok_or_else(|| {
+                    field("template_id", "is not a published survey of this hospital")
+                })?;
             let lang = language(st, c.patient_id, q.language.as_deref()).await?;
             let l = lang_of(lang);
             Some(PhoneScript {
@@ -228,16 +240,21 @@ pub async fn take(
         return Err(field("patient_id", CallError::PatientRequired.code()));
     }
     if c.survey_response_id.is_some() {
-        return Err(ApiError::Conflict("this call already has a phone survey".into()));
+        return Err(ApiError::Conflict(
+            "this call already has a phone survey".into(),
+        ));
     }
     let version = store::version_for(&st.db, b.template_id, c.hospital_id)
         .await?
         .ok_or_else(|| field("template_id", "is not a published survey of this hospital"))?;
     let lang = language(st, c.patient_id, b.language.as_deref()).await?;
     let sub = submission(&b.answers)?;
-    let phone = record(&version.survey, lang_of(lang), p.user_id(), &sub)
+    let phone =
+        record(&version.survey, lang_of(lang), p.user_id(), &sub).map_err(|e| answer_errors(&e))?;
+    let response = phone
+        .outcome
+        .require_complete()
         .map_err(|e| answer_errors(&e))?;
-    let response = phone.outcome.require_complete().map_err(|e| answer_errors(&e))?;
     let now = Utc::now();
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let rec = store::record(
@@ -302,7 +319,10 @@ pub async fn post_phone_survey(
     Path(id): Path<Uuid>,
     Json(b): Json<PhoneSurveyInput>,
 ) -> ApiResult<(StatusCode, Json<PhoneSurveyRecorded>)> {
-    Ok((StatusCode::CREATED, Json(take(&st, &p, &ctx, id, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(take(&st, &p, &ctx, id, &b).await?),
+    ))
 }
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {

@@ -121,8 +121,17 @@ pub async fn validate(
             let up = Principal::new(u.id, u.role, u.hospital_id, u.department_id)
                 .ok()
                 .filter(|_| u.is_active);
-            if !up.is_some_and(|up| up.may(Resource::QiProject, Action::Update, &obj_of(hospital, department))) {
-                errs.push(FieldError::new("owner_id", "this user cannot run the project"));
+            if !up.is_some_and(|up| {
+                up.may(
+                    Resource::QiProject,
+                    Action::Update,
+                    &obj_of(hospital, department),
+                )
+            }) {
+                errs.push(FieldError::new(
+                    "owner_id",
+                    "this user cannot run the project",
+                ));
             }
         }
         Err(StoreError::NotFound) => errs.push(FieldError::new("owner_id", "unknown user")),
@@ -131,7 +140,10 @@ pub async fn validate(
     let cats = st.db.complaint_categories(true).await?;
     for (i, t) in b.themes.iter().enumerate() {
         if !cats.iter().any(|c| c.code == t.trim()) {
-            errs.push(FieldError::new(format!("themes[{i}]"), "is not an active complaint category"));
+            errs.push(FieldError::new(
+                format!("themes[{i}]"),
+                "is not an active complaint category",
+            ));
         }
     }
     for (i, a) in b.action_ids.iter().enumerate() {
@@ -192,10 +204,22 @@ fn summary_of(w: &QiProject) -> serde_json::Value {
 }
 
 /// Create a project as `p`; audited.
-pub async fn create(st: &AppState, p: &Principal, ctx: &Ctx, b: &ProjectInput) -> ApiResult<QiProject> {
+pub async fn create(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    b: &ProjectInput,
+) -> ApiResult<QiProject> {
     let (h, d) = placement(st, p, b.hospital_id, b.department_id).await?;
-    st.authorize(p, ctx, Resource::QiProject, Action::Create, obj_of(h, d), None)
-        .await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::QiProject,
+        Action::Create,
+        obj_of(h, d),
+        None,
+    )
+    .await?;
     let w = validate(st, p, b, h, d).await?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let project = store::insert(&mut tx, &w, Some(p.user_id()), Utc::now()).await?;
@@ -229,9 +253,21 @@ pub struct ProjectQuery {
 }
 
 /// Projects in `p`'s scope.
-pub async fn list(st: &AppState, p: &Principal, ctx: &Ctx, status: Option<&str>) -> ApiResult<Vec<QiProject>> {
-    st.authorize(p, ctx, Resource::QiProject, Action::Read, own_scope(p), None)
-        .await?;
+pub async fn list(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    status: Option<&str>,
+) -> ApiResult<Vec<QiProject>> {
+    st.authorize(
+        p,
+        ctx,
+        Resource::QiProject,
+        Action::Read,
+        own_scope(p),
+        None,
+    )
+    .await?;
     let f = crate::filter(p);
     let status = status.filter(|s| ProjectStatus::parse(s).is_some());
     Ok(st
@@ -252,7 +288,13 @@ pub async fn list_projects(
 }
 
 /// A project in scope for `action`, else 404/403.
-pub async fn load(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, action: Action) -> ApiResult<QiProject> {
+pub async fn load(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<QiProject> {
     let x = st.db.qi_project(id).await?;
     st.authorize(
         p,
@@ -288,15 +330,29 @@ pub async fn get_project(
 }
 
 /// Replace a project's fields as `p` (it stays in its hospital); audited.
-pub async fn update(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, b: &ProjectInput) -> ApiResult<QiProject> {
+pub async fn update(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    b: &ProjectInput,
+) -> ApiResult<QiProject> {
     let cur = load(st, p, ctx, id, Action::Update).await?;
     if b.hospital_id.is_some_and(|h| h != cur.hospital_id) {
         return Err(field("hospital_id", "a project stays in its hospital"));
     }
     let d = b.department_id.or(cur.department_id);
     if let Some(dep) = d {
-        crate::authorize_move(st, p, ctx, Resource::QiProject, &cur.hospital_id.to_string(), &dep.to_string(), &id.to_string())
-            .await?;
+        crate::authorize_move(
+            st,
+            p,
+            ctx,
+            Resource::QiProject,
+            &cur.hospital_id.to_string(),
+            &dep.to_string(),
+            &id.to_string(),
+        )
+        .await?;
     }
     let w = validate(st, p, b, cur.hospital_id, d).await?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
@@ -333,7 +389,13 @@ pub struct CycleInput {
 }
 
 /// Start a PDSA cycle (in Plan) as `p`; audited.
-pub async fn add_cycle(st: &AppState, p: &Principal, ctx: &Ctx, id: Uuid, b: &CycleInput) -> ApiResult<PdsaCycle> {
+pub async fn add_cycle(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    b: &CycleInput,
+) -> ApiResult<PdsaCycle> {
     let x = load(st, p, ctx, id, Action::Update).await?;
     let title = b.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
@@ -363,7 +425,10 @@ pub async fn post_cycle(
     Path(id): Path<Uuid>,
     Json(b): Json<CycleInput>,
 ) -> ApiResult<(StatusCode, Json<PdsaCycle>)> {
-    Ok((StatusCode::CREATED, Json(add_cycle(&st, &p, &ctx, id, &b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(add_cycle(&st, &p, &ctx, id, &b).await?),
+    ))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

@@ -100,7 +100,12 @@ async fn periods(st: &AppState, p: &QiProject) -> ApiResult<Vec<Period>> {
 }
 
 /// The KPI per period: `(value, n)`.
-async fn series(st: &AppState, p: &QiProject, kpi: Kpi, periods: &[Period]) -> ApiResult<Vec<(Option<f64>, u64)>> {
+async fn series(
+    st: &AppState,
+    p: &QiProject,
+    kpi: Kpi,
+    periods: &[Period],
+) -> ApiResult<Vec<(Option<f64>, u64)>> {
     let f = AnalyticsFilter {
         hospital: Some(p.hospital_id),
         department: p.department_id,
@@ -156,7 +161,10 @@ pub async fn chart(st: &AppState, p: &QiProject, index: usize) -> ApiResult<RunC
         .filter_map(|(i, (v, _))| v.map(|v| (i, v)))
         .collect();
     let pts: Vec<f64> = analysed.iter().map(|(_, v)| *v).collect();
-    let k = analysed.iter().filter(|(i, _)| is_base(&periods[*i])).count();
+    let k = analysed
+        .iter()
+        .filter(|(i, _)| is_base(&periods[*i]))
+        .count();
     let baseline = (k > 0 && k < pts.len()).then_some(k);
     let analysis = if pts.is_empty() {
         None
@@ -174,7 +182,9 @@ pub async fn chart(st: &AppState, p: &QiProject, index: usize) -> ApiResult<RunC
         };
         for s in &a.signals {
             match *s {
-                Signal::Shift { start, end, .. } | Signal::Trend { start, end, .. } => mark(start, end),
+                Signal::Shift { start, end, .. } | Signal::Trend { start, end, .. } => {
+                    mark(start, end)
+                }
                 Signal::Astronomical { index, .. } => mark(index, index),
                 _ => {}
             }

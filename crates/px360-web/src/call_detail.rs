@@ -15,11 +15,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use px360_api::AppState;
 use px360_api::auth::Ctx;
 use px360_api::callbacks::{CallbackInput, schedule};
 use px360_api::calls::{CallComplaintInput, complaint_from_call, read_call};
 use px360_api::error::ApiError;
-use px360_api::AppState;
 use px360_domain::rbac::{Action, Resource};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -123,12 +123,27 @@ pub async fn page(
         None => None,
     };
     let cats = Categories::load(st).await?;
-    let language = if f.language.is_empty() { t.0.code().to_owned() } else { f.language.clone() };
+    let language = if f.language.is_empty() {
+        t.0.code().to_owned()
+    } else {
+        f.language.clone()
+    };
     let problem = errors
-        .others(["category_code", "severity", "subject", "description", "priority", "note"])
+        .others([
+            "category_code",
+            "severity",
+            "subject",
+            "description",
+            "priority",
+            "note",
+        ])
         .into_iter()
         .next();
-    let may_update = p.may(Resource::Call, Action::Update, &px360_api::obj_of(c.hospital_id, c.department_id));
+    let may_update = p.may(
+        Resource::Call,
+        Action::Update,
+        &px360_api::obj_of(c.hospital_id, c.department_id),
+    );
     let mut r = render(&Page {
         chrome: Chrome::new(req, Some(s), Nav::Calls, "call-title"),
         id: c.id.to_string(),
@@ -141,15 +156,27 @@ pub async fn page(
         duration: mmss(c.duration_secs),
         mrn,
         patient_name,
-        lookup: c.lookup_kind.as_deref().map(|k| t.get(&format!("calls-found-by-{k}"))),
+        lookup: c
+            .lookup_kind
+            .as_deref()
+            .map(|k| t.get(&format!("calls-found-by-{k}"))),
         notes: c.notes.clone(),
         sentiment: c.sentiment.as_ref().map(|x| {
-            (t.get(&format!("call-sentiment-{}", x.label)), sentiment_badge(&x.label), format!("{:+.2}", x.score))
+            (
+                t.get(&format!("call-sentiment-{}", x.label)),
+                sentiment_badge(&x.label),
+                format!("{:+.2}", x.score),
+            )
         }),
         themes: c
             .sentiment
             .as_ref()
-            .map(|x| x.themes.iter().map(|th| t.get(&format!("call-theme-{th}"))).collect())
+            .map(|x| {
+                x.themes
+                    .iter()
+                    .map(|th| t.get(&format!("call-theme-{th}")))
+                    .collect()
+            })
             .unwrap_or_default(),
         complaint,
         survey_taken: c.survey_response_id.is_some(),
@@ -162,13 +189,27 @@ pub async fn page(
                 due: at_opt(&t, cb.due_at, &zone),
                 priority: t.get(&format!("severity-{}", cb.priority.as_str())),
                 status: t.get(&format!("callback-status-{}", cb.status)),
-                on_time: cb
-                    .on_time
-                    .map(|ok| t.get(if ok { "callbacks-on-time" } else { "callbacks-late" })),
+                on_time: cb.on_time.map(|ok| {
+                    t.get(if ok {
+                        "callbacks-on-time"
+                    } else {
+                        "callbacks-late"
+                    })
+                }),
             })
             .collect(),
         categories: cats.picks(&t, &f.category_code, Some("cn-choose")),
-        severities: coded(&t, "severity", &SEVERITIES, if f.severity.is_empty() { "medium" } else { f.severity.as_str() }, None),
+        severities: coded(
+            &t,
+            "severity",
+            &SEVERITIES,
+            if f.severity.is_empty() {
+                "medium"
+            } else {
+                f.severity.as_str()
+            },
+            None,
+        ),
         languages: coded(&t, "language", &["en", "ar"], &language, None),
         priorities: coded(&t, "severity", &SEVERITIES, "medium", None),
         f,
@@ -200,7 +241,17 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
     let id = parse_id(&id)?;
-    page(&st, &req, &s, &ctx, id, ComplaintForm::default(), Errors::default(), StatusCode::OK).await
+    page(
+        &st,
+        &req,
+        &s,
+        &ctx,
+        id,
+        ComplaintForm::default(),
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A form's refusal about its fields: the page again with the messages (422); the rest stays an
@@ -218,7 +269,17 @@ async fn refused(
     match e {
         ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::BadRequest(_) => {
             let errs = from_api(&t, "call", e, |f| f.to_owned())?;
-            page(st, req, s, ctx, id, f, errs, StatusCode::UNPROCESSABLE_ENTITY).await
+            page(
+                st,
+                req,
+                s,
+                ctx,
+                id,
+                f,
+                errs,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         other => Err(other.into()),
     }

@@ -83,13 +83,23 @@ async fn show(
     {
         Ok(v) => v,
         // A template that is not (or no longer) published here: the choice again.
-        Err(ApiError::Validation(_)) => view(st, &s.principal, ctx, id, &ScriptQuery::default()).await?,
+        Err(ApiError::Validation(_)) => {
+            view(st, &s.principal, ctx, id, &ScriptQuery::default()).await?
+        }
         Err(e) => return Err(e.into()),
     };
     let call = st.db.call(id).await?;
-    let chosen = v.script.as_ref().map(|x| x.template_id.to_string()).unwrap_or_default();
+    let chosen = v
+        .script
+        .as_ref()
+        .map(|x| x.template_id.to_string())
+        .unwrap_or_default();
     let mut templates = vec![Pick::msg("", t.get("call-survey-choose"), &chosen)];
-    templates.extend(v.templates.iter().map(|x| Pick::data(&x.id.to_string(), &x.name, &chosen)));
+    templates.extend(
+        v.templates
+            .iter()
+            .map(|x| Pick::data(&x.id.to_string(), &x.name, &chosen)),
+    );
     let asked = language.clone().unwrap_or_default();
     let languages = vec![
         Pick::msg("", t.get("call-survey-patient-language"), &asked),
@@ -98,9 +108,13 @@ async fn show(
     ];
     let (script, questions) = match &v.script {
         Some(sc) => {
-            let ver = px360_store::callcentre::phone_survey::version_for(&st.db, sc.template_id, call.hospital_id)
-                .await?
-                .ok_or(UiError::NotFound)?;
+            let ver = px360_store::callcentre::phone_survey::version_for(
+                &st.db,
+                sc.template_id,
+                call.hospital_id,
+            )
+            .await?
+            .ok_or(UiError::NotFound)?;
             let pl = Lang::parse(&sc.language).unwrap_or_default();
             let built = build(ver.survey.content(), pl, values, errors);
             (
@@ -139,8 +153,23 @@ pub async fn page(
 ) -> Result<Response, UiError> {
     let id = parse_id(&id)?;
     let template = req.param("template").and_then(|x| Uuid::parse_str(x).ok());
-    let language = req.param("language").filter(|l| !l.is_empty()).map(str::to_owned);
-    show(&st, &req, &s, &ctx, id, template, language, &Values::new(), &[], Vec::new()).await
+    let language = req
+        .param("language")
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned);
+    show(
+        &st,
+        &req,
+        &s,
+        &ctx,
+        id,
+        template,
+        language,
+        &Values::new(),
+        &[],
+        Vec::new(),
+    )
+    .await
 }
 
 pub async fn submit(
@@ -167,7 +196,19 @@ pub async fn submit(
         }
     }
     let Some(template_id) = template else {
-        return show(&st, &req, &s, &ctx, id, None, language, &values, &[], vec![t.get("call-survey-error-template_id")]).await;
+        return show(
+            &st,
+            &req,
+            &s,
+            &ctx,
+            id,
+            None,
+            language,
+            &values,
+            &[],
+            vec![t.get("call-survey-error-template_id")],
+        )
+        .await;
     };
     let answers: BTreeMap<String, serde_json::Value> = values
         .iter()
@@ -185,17 +226,44 @@ pub async fn submit(
             let mut problems = Vec::new();
             for e in errs {
                 match CODES.iter().find(|c| c.as_str() == e.message) {
-                    Some(code) => per_question.push(FieldError { key: e.field.clone(), code: *code }),
+                    Some(code) => per_question.push(FieldError {
+                        key: e.field.clone(),
+                        code: *code,
+                    }),
                     None => problems.push(t.get(&format!("call-survey-error-{}", e.field))),
                 }
             }
             if !per_question.is_empty() {
                 problems.insert(0, t.get("call-survey-error-answers"));
             }
-            show(&st, &req, &s, &ctx, id, Some(template_id), language, &values, &per_question, problems).await
+            show(
+                &st,
+                &req,
+                &s,
+                &ctx,
+                id,
+                Some(template_id),
+                language,
+                &values,
+                &per_question,
+                problems,
+            )
+            .await
         }
         Err(ApiError::Conflict(_)) => {
-            show(&st, &req, &s, &ctx, id, Some(template_id), language, &values, &[], vec![t.get("call-survey-error-taken")]).await
+            show(
+                &st,
+                &req,
+                &s,
+                &ctx,
+                id,
+                Some(template_id),
+                language,
+                &values,
+                &[],
+                vec![t.get("call-survey-error-taken")],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -44,7 +44,12 @@ struct QueuePage {
     notice: Option<String>,
 }
 
-pub async fn page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) -> Result<Response, UiError> {
+pub async fn page(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
     let p = &s.principal;
     let t = req.t();
     let rows = queue(&st, p, &ctx).await?;
@@ -86,9 +91,17 @@ pub async fn page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) ->
     }
     render(&QueuePage {
         chrome: Chrome::new(&req, Some(&s), Nav::Calls, "callbacks-title"),
-        overdue: match rows.iter().filter(|r| r.queue_status == QueueStatus::Overdue).count() {
+        overdue: match rows
+            .iter()
+            .filter(|r| r.queue_status == QueueStatus::Overdue)
+            .count()
+        {
             0 => None,
-            n => Some(t.count("callbacks-overdue-count", "count", i64::try_from(n).unwrap_or(i64::MAX))),
+            n => Some(t.count(
+                "callbacks-overdue-count",
+                "count",
+                i64::try_from(n).unwrap_or(i64::MAX),
+            )),
         },
         rows: out,
         notice: req.param("done").map(|_| t.get("callbacks-done-cancelled")),
@@ -106,7 +119,9 @@ pub async fn cancel_one(
     match cancel(&st, &s.principal, &ctx, id).await {
         Ok(_) => Ok(Redirect::to("/ui/callbacks?done=cancelled").into_response()),
         // Made or cancelled meanwhile: the queue shows where it stands.
-        Err(px360_api::error::ApiError::Conflict(_)) => Ok(Redirect::to("/ui/callbacks").into_response()),
+        Err(px360_api::error::ApiError::Conflict(_)) => {
+            Ok(Redirect::to("/ui/callbacks").into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -130,13 +145,18 @@ pub struct StatsRow {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{}", x.round() as i64)).unwrap_or_else(|| "–".into())
+    v.map(|x| format!("{}", x.round() as i64))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn stats_row(t: &Tr, r: &AgentRow, team: bool) -> StatsRow {
     let o = |k: &str| r.outcomes.get(k).copied().unwrap_or(0);
     StatsRow {
-        name: if team { t.get("agent-stats-team") } else { r.name.clone() },
+        name: if team {
+            t.get("agent-stats-team")
+        } else {
+            r.name.clone()
+        },
         team,
         calls: r.calls,
         inbound: r.inbound,
@@ -188,10 +208,20 @@ pub async fn stats(
         period: r.period.clone(),
         granularities: ["day", "week", "month", "quarter"]
             .iter()
-            .map(|x| ((*x).to_owned(), t.get(&format!("analytics-granularity-{x}")), *x == g))
+            .map(|x| {
+                (
+                    (*x).to_owned(),
+                    t.get(&format!("analytics-granularity-{x}")),
+                    *x == g,
+                )
+            })
             .collect(),
         rows,
-        overdue: t.count("agent-stats-overdue", "count", i64::try_from(r.callbacks_open_overdue).unwrap_or(i64::MAX)),
+        overdue: t.count(
+            "agent-stats-overdue",
+            "count",
+            i64::try_from(r.callbacks_open_overdue).unwrap_or(i64::MAX),
+        ),
         t,
     })
 }

@@ -123,7 +123,12 @@ const SHOWN: [&str; 7] = [
     "patient_id",
 ];
 
-async fn chosen(st: &AppState, s: &Session, id: &str, kind: &str) -> Result<Option<Chosen>, UiError> {
+async fn chosen(
+    st: &AppState,
+    s: &Session,
+    id: &str,
+    kind: &str,
+) -> Result<Option<Chosen>, UiError> {
     let Ok(pid) = Uuid::parse_str(id.trim()) else {
         return Ok(None);
     };
@@ -133,7 +138,11 @@ async fn chosen(st: &AppState, s: &Session, id: &str, kind: &str) -> Result<Opti
         Err(px360_store::StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if !p.may(Resource::Patient, Action::Read, &px360_api::obj_of(pt.hospital_id, pt.department_id)) {
+    if !p.may(
+        Resource::Patient,
+        Action::Read,
+        &px360_api::obj_of(pt.hospital_id, pt.department_id),
+    ) {
         return Ok(None);
     }
     let name = [pt.given_name.as_deref(), pt.family_name.as_deref()]
@@ -162,7 +171,12 @@ pub async fn screen(
     st.authorize(p, ctx, Resource::Call, Action::Read, own_scope(p), None)
         .await?;
     let t = req.t();
-    let param = |k: &str| req.param(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let param = |k: &str| {
+        req.param(k)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     let (mrn, phone) = (param("mrn"), param("phone"));
     let mut lookup_error = None;
     let mut matches = Vec::new();
@@ -208,7 +222,10 @@ pub async fn screen(
         mine: param("mine").map(|_| true),
         ..CallQuery::default()
     };
-    let page = st.db.calls(&call_filter(p, &q), current.as_ref(), PAGE_SIZE).await?;
+    let page = st
+        .db
+        .calls(&call_filter(p, &q), current.as_ref(), PAGE_SIZE)
+        .await?;
     let people = crate::work::People::load(st).await?;
     let show = sees_patient(p);
     let mut zones: HashMap<Uuid, String> = HashMap::new();
@@ -217,9 +234,25 @@ pub async fn screen(
         if !zones.contains_key(&c.hospital_id) {
             zones.insert(c.hospital_id, zone_of(st, c.hospital_id).await);
         }
-        rows.push(row(st, &t, c, &people, show, zones.get(&c.hospital_id).map_or("UTC", String::as_str)).await?);
+        rows.push(
+            row(
+                st,
+                &t,
+                c,
+                &people,
+                show,
+                zones.get(&c.hospital_id).map_or("UTC", String::as_str),
+            )
+            .await?,
+        );
     }
-    let sel = |v: &str, d: &'static str| if v.is_empty() { d.to_owned() } else { v.to_owned() };
+    let sel = |v: &str, d: &'static str| {
+        if v.is_empty() {
+            d.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -234,17 +267,46 @@ pub async fn screen(
         lookup_error,
         matches,
         chosen,
-        directions: coded(&t, "call-direction", &codes(Direction::ALL, Direction::as_str), &sel(&f.direction, "inbound"), None),
-        callers: coded(&t, "call-caller", &codes(Caller::ALL, Caller::as_str), &sel(&f.caller, "patient"), None),
-        reasons: coded(&t, "call-reason", &codes(Reason::ALL, Reason::as_str), &sel(&f.reason, "enquiry"), None),
-        outcomes: coded(&t, "call-outcome", &codes(Outcome::ALL, Outcome::as_str), &sel(&f.outcome, "resolved"), None),
+        directions: coded(
+            &t,
+            "call-direction",
+            &codes(Direction::ALL, Direction::as_str),
+            &sel(&f.direction, "inbound"),
+            None,
+        ),
+        callers: coded(
+            &t,
+            "call-caller",
+            &codes(Caller::ALL, Caller::as_str),
+            &sel(&f.caller, "patient"),
+            None,
+        ),
+        reasons: coded(
+            &t,
+            "call-reason",
+            &codes(Reason::ALL, Reason::as_str),
+            &sel(&f.reason, "enquiry"),
+            None,
+        ),
+        outcomes: coded(
+            &t,
+            "call-outcome",
+            &codes(Outcome::ALL, Outcome::as_str),
+            &sel(&f.outcome, "resolved"),
+            None,
+        ),
         f,
         errors,
         problem,
         rows,
         pager: Pager::new(req, current.as_ref(), page.next.as_ref(), None),
         may_stats: p.may(Resource::AgentStats, Action::Read, &own_scope(p)),
-        notice: req.param("done").map(|d| t.get(&format!("calls-done-{}", if d == "created" { "created" } else { "saved" }))),
+        notice: req.param("done").map(|d| {
+            t.get(&format!(
+                "calls-done-{}",
+                if d == "created" { "created" } else { "saved" }
+            ))
+        }),
         t,
     })?;
     *r.status_mut() = status;
@@ -276,14 +338,21 @@ pub async fn row(
         outcome: t.get(&format!("call-outcome-{}", c.outcome.as_str())),
         mrn,
         duration: mmss(c.duration_secs),
-        sentiment: c
-            .sentiment
-            .as_ref()
-            .map(|x| (t.get(&format!("call-sentiment-{}", x.label)), sentiment_badge(&x.label))),
+        sentiment: c.sentiment.as_ref().map(|x| {
+            (
+                t.get(&format!("call-sentiment-{}", x.label)),
+                sentiment_badge(&x.label),
+            )
+        }),
     })
 }
 
-pub async fn page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) -> Result<Response, UiError> {
+pub async fn page(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
     screen(&st, &req, &s, &ctx, CallForm::default(), Errors::default()).await
 }
 
@@ -291,7 +360,11 @@ pub async fn page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) ->
 fn duration(f: &CallForm) -> Option<u32> {
     let n = |v: &str| -> Option<u32> {
         let v = v.trim();
-        if v.is_empty() { Some(0) } else { v.parse().ok() }
+        if v.is_empty() {
+            Some(0)
+        } else {
+            v.parse().ok()
+        }
     };
     let (m, s) = (n(&f.minutes)?, n(&f.seconds)?);
     if s >= 60 {
@@ -310,7 +383,10 @@ pub async fn create(
     let t = req.t();
     let p = s.principal;
     let Some(secs) = duration(&f) else {
-        let errs = Errors(vec![("duration_secs".into(), t.get("calls-error-duration_secs"))]);
+        let errs = Errors(vec![(
+            "duration_secs".into(),
+            t.get("calls-error-duration_secs"),
+        )]);
         return screen(&st, &req, &s, &ctx, f, errs).await;
     };
     let input = CallInput {

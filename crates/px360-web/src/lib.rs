@@ -40,8 +40,8 @@ mod org_form;
 mod org_kind;
 mod org_names;
 mod org_pages;
-pub mod outbox;
 mod org_rows;
+pub mod outbox;
 pub mod page;
 mod people;
 mod qi_detail;
@@ -178,7 +178,10 @@ pub fn router(st: AppState) -> Router {
             get(call_survey::page).post(call_survey::submit),
         )
         .route("/ui/callbacks", get(callback_queue::page))
-        .route("/ui/callbacks/{id}/cancel", post(callback_queue::cancel_one))
+        .route(
+            "/ui/callbacks/{id}/cancel",
+            post(callback_queue::cancel_one),
+        )
         .route("/ui/analytics/call-centre", get(callback_queue::stats))
         // Quality-improvement projects (qi_pages.rs, qi_detail.rs).
         .route("/ui/qi", get(qi_pages::list_page))

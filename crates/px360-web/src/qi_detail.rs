@@ -210,14 +210,22 @@ pub async fn page(
                 title: c.title.clone(),
                 stage: t.get(&format!("qi-stage-{}", c.stage)),
                 note_label: t.get(&format!("qi-note-{}", c.stage)),
-                decision: c.decision.as_ref().map(|d| t.get(&format!("qi-decision-{d}"))),
+                decision: c
+                    .decision
+                    .as_ref()
+                    .map(|d| t.get(&format!("qi-decision-{d}"))),
                 notes,
-                next: next_command(&c.stage).map(|cmd| (cmd.to_owned(), t.get(&format!("qi-command-{cmd}")))),
+                next: next_command(&c.stage)
+                    .map(|cmd| (cmd.to_owned(), t.get(&format!("qi-command-{cmd}")))),
             }
         })
         .collect();
     let place = match x.department_id {
-        Some(_) => format!("{} · {}", names.hospital(Some(x.hospital_id)), names.department(x.department_id)),
+        Some(_) => format!(
+            "{} · {}",
+            names.hospital(Some(x.hospital_id)),
+            names.department(x.department_id)
+        ),
         None => names.hospital(Some(x.hospital_id)),
     };
     let mut r = render(&Page {
@@ -238,15 +246,34 @@ pub async fn page(
         milestones: x
             .milestones
             .iter()
-            .map(|m| (m.title.clone(), m.due.to_string(), m.done.map(|d| d.to_string()), m.done.is_none() && m.due < today))
+            .map(|m| {
+                (
+                    m.title.clone(),
+                    m.due.to_string(),
+                    m.done.map(|d| d.to_string()),
+                    m.done.is_none() && m.due < today,
+                )
+            })
             .collect(),
         actions,
         themes: x.themes.iter().map(|th| cats.name(&t, th)).collect(),
         cycles,
-        decisions: ["adopt", "adapt", "abandon"].iter().map(|d| ((*d).to_owned(), t.get(&format!("qi-decision-{d}")))).collect(),
+        decisions: ["adopt", "adapt", "abandon"]
+            .iter()
+            .map(|d| ((*d).to_owned(), t.get(&format!("qi-decision-{d}"))))
+            .collect(),
         pdsa: (line.summary.pdsa_open, line.summary.pdsa_closed),
-        may_update: p.may(Resource::QiProject, Action::Update, &px360_api::obj_of(x.hospital_id, x.department_id)),
-        notice: req.param("done").map(|d| t.get(&format!("qi-done-{}", if d == "created" { "created" } else { "saved" }))),
+        may_update: p.may(
+            Resource::QiProject,
+            Action::Update,
+            &px360_api::obj_of(x.hospital_id, x.department_id),
+        ),
+        notice: req.param("done").map(|d| {
+            t.get(&format!(
+                "qi-done-{}",
+                if d == "created" { "created" } else { "saved" }
+            ))
+        }),
         problem,
         errors,
         t,
@@ -266,12 +293,29 @@ pub async fn detail(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
-    page(&st, &req, &s, &ctx, parse_id(&id)?, None, Errors::default(), StatusCode::OK).await
+    page(
+        &st,
+        &req,
+        &s,
+        &ctx,
+        parse_id(&id)?,
+        None,
+        Errors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A PDSA form's refusal: the page again with the message (422 about a field, 409 when the
 /// cycle moved meanwhile).
-async fn refused(st: &AppState, req: &Req, s: &Session, ctx: &Ctx, id: Uuid, e: ApiError) -> Result<Response, UiError> {
+async fn refused(
+    st: &AppState,
+    req: &Req,
+    s: &Session,
+    ctx: &Ctx,
+    id: Uuid,
+    e: ApiError,
+) -> Result<Response, UiError> {
     let t = req.t();
     let (status, msg, errors) = match e {
         ApiError::Validation(v) => {
@@ -281,9 +325,17 @@ async fn refused(st: &AppState, req: &Req, s: &Session, ctx: &Ctx, id: Uuid, e: 
                 .filter(|f| ["note", "title", "decision", "command"].contains(&f.as_str()))
                 .unwrap_or_else(|| "form".into());
             let m = t.get(&format!("qi-error-pdsa-{f}"));
-            (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), Errors(vec![(f, m)]))
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                m.clone(),
+                Errors(vec![(f, m)]),
+            )
         }
-        ApiError::Conflict(_) => (StatusCode::CONFLICT, t.get("qi-error-pdsa-state"), Errors::default()),
+        ApiError::Conflict(_) => (
+            StatusCode::CONFLICT,
+            t.get("qi-error-pdsa-state"),
+            Errors::default(),
+        ),
         other => return Err(other.into()),
     };
     page(st, req, s, ctx, id, Some(msg), errors, status).await

@@ -83,7 +83,12 @@ struct ListPage {
     may_create: bool,
 }
 
-pub async fn list_page(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) -> Result<Response, UiError> {
+pub async fn list_page(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
     let p = &s.principal;
     let t = req.t();
     let projects = list(&st, p, &ctx, None).await?;
@@ -93,7 +98,11 @@ pub async fn list_page(State(st): State<AppState>, req: Req, s: Session, ctx: Ct
     for x in projects.iter().take(px360_api::qi_chart::MAX_SUMMARY) {
         let line = status_line(&st, x).await?;
         let place = match x.department_id {
-            Some(_) => format!("{} · {}", names.hospital(Some(x.hospital_id)), names.department(x.department_id)),
+            Some(_) => format!(
+                "{} · {}",
+                names.hospital(Some(x.hospital_id)),
+                names.department(x.department_id)
+            ),
             None => names.hospital(Some(x.hospital_id)),
         };
         rows.push(ListRow {
@@ -104,7 +113,12 @@ pub async fn list_page(State(st): State<AppState>, req: Req, s: Session, ctx: Ct
             status: t.get(&format!("qi-status-{}", x.status.as_str())),
             status_badge: status_badge(x.status),
             rag: rag_view(&t, line.summary.rag),
-            measures: x.measures.iter().map(|m| t.get(&kpi_key(m.kpi))).collect::<Vec<_>>().join(" · "),
+            measures: x
+                .measures
+                .iter()
+                .map(|m| t.get(&kpi_key(m.kpi)))
+                .collect::<Vec<_>>()
+                .join(" · "),
         });
     }
     render(&ListPage {
@@ -129,7 +143,10 @@ impl Posted {
     }
 
     pub fn get(&self, k: &str) -> &str {
-        self.0.get(k).and_then(|v| v.first()).map_or("", String::as_str)
+        self.0
+            .get(k)
+            .and_then(|v| v.first())
+            .map_or("", String::as_str)
     }
 
     pub fn all(&self, k: &str) -> &[String] {
@@ -189,12 +206,18 @@ fn posted_of(x: &px360_store::qi::QiProject) -> Posted {
     put("title", x.title.clone());
     put("aim", x.aim.clone());
     put("hospital_id", x.hospital_id.to_string());
-    put("department_id", x.department_id.map(|d| d.to_string()).unwrap_or_default());
+    put(
+        "department_id",
+        x.department_id.map(|d| d.to_string()).unwrap_or_default(),
+    );
     put("owner_id", x.owner_id.to_string());
     put("status", x.status.as_str().to_owned());
     put("granularity", x.granularity.clone());
     put("baseline_from", x.baseline_from.to_string());
-    put("change_date", x.change_date.map(|d| d.to_string()).unwrap_or_default());
+    put(
+        "change_date",
+        x.change_date.map(|d| d.to_string()).unwrap_or_default(),
+    );
     for (i, ms) in x.measures.iter().enumerate() {
         put(&format!("kpi_{i}"), kpi_code(ms.kpi));
         put(&format!("baseline_{i}"), ms.baseline.to_string());
@@ -203,7 +226,10 @@ fn posted_of(x: &px360_store::qi::QiProject) -> Posted {
     for (i, ms) in x.milestones.iter().enumerate() {
         put(&format!("ms_title_{i}"), ms.title.clone());
         put(&format!("ms_due_{i}"), ms.due.to_string());
-        put(&format!("ms_done_{i}"), ms.done.map(|d| d.to_string()).unwrap_or_default());
+        put(
+            &format!("ms_done_{i}"),
+            ms.done.map(|d| d.to_string()).unwrap_or_default(),
+        );
     }
     for th in &x.themes {
         put("themes", th.clone());
@@ -233,8 +259,17 @@ async fn form_page(
     if p.scope().hospital_id().is_none() {
         hospitals.push(Pick::msg("", t.get("cn-choose"), f.get("hospital_id")));
     }
-    hospitals.extend(names.hospitals.iter().map(|h| Pick::data(&h.id.to_string(), &h.name, f.get("hospital_id"))));
-    let mut departments = vec![Pick::msg("", t.get("qi-whole-hospital"), f.get("department_id"))];
+    hospitals.extend(
+        names
+            .hospitals
+            .iter()
+            .map(|h| Pick::data(&h.id.to_string(), &h.name, f.get("hospital_id"))),
+    );
+    let mut departments = vec![Pick::msg(
+        "",
+        t.get("qi-whole-hospital"),
+        f.get("department_id"),
+    )];
     departments.extend(names.departments.iter().map(|d| {
         Pick::data(
             &d.id.to_string(),
@@ -243,16 +278,33 @@ async fn form_page(
         )
     }));
     let me = p.user_id().to_string();
-    let owner = if f.get("owner_id").is_empty() { me.as_str() } else { f.get("owner_id") };
+    let owner = if f.get("owner_id").is_empty() {
+        me.as_str()
+    } else {
+        f.get("owner_id")
+    };
     let owners = people.able(Resource::QiProject, &own_scope(p), owner);
-    let status = if f.get("status").is_empty() { "planning" } else { f.get("status") };
-    let gran = if f.get("granularity").is_empty() { "week" } else { f.get("granularity") };
+    let status = if f.get("status").is_empty() {
+        "planning"
+    } else {
+        f.get("status")
+    };
+    let gran = if f.get("granularity").is_empty() {
+        "week"
+    } else {
+        f.get("granularity")
+    };
     let kpi_codes: Vec<String> = Kpi::ALL.iter().map(|k| kpi_code(*k)).collect();
     let measures = (0..MEASURE_ROWS)
         .map(|i| {
             let sel = f.get(&format!("kpi_{i}")).to_owned();
             let mut kpis = vec![Pick::msg("", t.get("qi-no-measure"), &sel)];
-            kpis.extend(Kpi::ALL.iter().zip(&kpi_codes).map(|(k, c)| Pick::msg(c, t.get(&kpi_key(*k)), &sel)));
+            kpis.extend(
+                Kpi::ALL
+                    .iter()
+                    .zip(&kpi_codes)
+                    .map(|(k, c)| Pick::msg(c, t.get(&kpi_key(*k)), &sel)),
+            );
             MeasureRow {
                 n: i,
                 kpis,
@@ -281,7 +333,13 @@ async fn form_page(
         .collect();
     let board = st
         .db
-        .action_board(px360_store::actions::Board::Team, p.user_id(), &px360_api::filter(p), chrono::Utc::now(), 200)
+        .action_board(
+            px360_store::actions::Board::Team,
+            p.user_id(),
+            &px360_api::filter(p),
+            chrono::Utc::now(),
+            200,
+        )
         .await?;
     let mut actions: Vec<Check> = board
         .iter()
@@ -305,15 +363,34 @@ async fn form_page(
         }
     }
     let problem = errors.others(SHOWN).into_iter().next();
-    let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut r = render(&FormPage {
-        chrome: Chrome::new(req, Some(s), Nav::Qi, if editing { "qi-edit-title" } else { "qi-new-title" }),
+        chrome: Chrome::new(
+            req,
+            Some(s),
+            Nav::Qi,
+            if editing {
+                "qi-edit-title"
+            } else {
+                "qi-new-title"
+            },
+        ),
         action,
         editing,
         hospitals,
         departments,
         owners,
-        statuses: coded(&t, "qi-status", &ProjectStatus::ALL.map(ProjectStatus::as_str), status, None),
+        statuses: coded(
+            &t,
+            "qi-status",
+            &ProjectStatus::ALL.map(ProjectStatus::as_str),
+            status,
+            None,
+        ),
         granularities: coded(&t, "analytics-granularity", &["week", "month"], gran, None),
         measures,
         milestones,
@@ -361,7 +438,9 @@ fn errors_of(t: &Tr, e: ApiError) -> Result<Errors, UiError> {
                 })
                 .collect(),
         )),
-        ApiError::Conflict(_) | ApiError::BadRequest(_) => Ok(Errors(vec![("form".into(), t.get("qi-error-form"))])),
+        ApiError::Conflict(_) | ApiError::BadRequest(_) => {
+            Ok(Errors(vec![("form".into(), t.get("qi-error-form"))]))
+        }
         other => Err(other.into()),
     }
 }
@@ -371,7 +450,9 @@ fn date(v: &str) -> Result<Option<NaiveDate>, ()> {
     if v.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").map(Some).map_err(|_| ())
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ())
 }
 
 /// The posted form as the API's input, or the field errors of what does not parse.
@@ -395,8 +476,16 @@ fn input(t: &Tr, f: &Posted) -> Result<ProjectInput, Errors> {
         }
         let kpi = serde_json::from_value::<Kpi>(serde_json::Value::String(code.to_owned())).ok();
         let num = |k: String| f.get(&k).trim().replace(',', ".").parse::<f64>().ok();
-        match (kpi, num(format!("baseline_{i}")), num(format!("target_{i}"))) {
-            (Some(kpi), Some(baseline), Some(target)) => measures.push(Measure { kpi, baseline, target }),
+        match (
+            kpi,
+            num(format!("baseline_{i}")),
+            num(format!("target_{i}")),
+        ) {
+            (Some(kpi), Some(baseline), Some(target)) => measures.push(Measure {
+                kpi,
+                baseline,
+                target,
+            }),
             _ => bad("measures"),
         }
     }
@@ -409,7 +498,11 @@ fn input(t: &Tr, f: &Posted) -> Result<ProjectInput, Errors> {
             continue;
         }
         match (due, done) {
-            (Ok(Some(due)), Ok(done)) => milestones.push(Milestone { title: title.to_owned(), due, done }),
+            (Ok(Some(due)), Ok(done)) => milestones.push(Milestone {
+                title: title.to_owned(),
+                due,
+                done,
+            }),
             _ => bad("milestones"),
         }
     }
@@ -428,16 +521,41 @@ fn input(t: &Tr, f: &Posted) -> Result<ProjectInput, Errors> {
         change_date,
         measures,
         milestones,
-        action_ids: f.all("action_ids").iter().filter_map(|a| Uuid::parse_str(a).ok()).collect(),
+        action_ids: f
+            .all("action_ids")
+            .iter()
+            .filter_map(|a| Uuid::parse_str(a).ok())
+            .collect(),
         themes: f.all("themes").to_vec(),
     })
 }
 
-pub async fn new_form(State(st): State<AppState>, req: Req, s: Session, ctx: Ctx) -> Result<Response, UiError> {
+pub async fn new_form(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+) -> Result<Response, UiError> {
     let p = &s.principal;
-    st.authorize(p, &ctx, Resource::QiProject, Action::Create, own_scope(p), None)
-        .await?;
-    form_page(&st, &req, &s, "/ui/qi/new".into(), false, Posted::default(), Errors::default()).await
+    st.authorize(
+        p,
+        &ctx,
+        Resource::QiProject,
+        Action::Create,
+        own_scope(p),
+        None,
+    )
+    .await?;
+    form_page(
+        &st,
+        &req,
+        &s,
+        "/ui/qi/new".into(),
+        false,
+        Posted::default(),
+        Errors::default(),
+    )
+    .await
 }
 
 pub async fn create_post(
@@ -476,7 +594,16 @@ pub async fn edit_form(
 ) -> Result<Response, UiError> {
     let id = parse_id(&id)?;
     let x = load(&st, &s.principal, &ctx, id, Action::Update).await?;
-    form_page(&st, &req, &s, format!("/ui/qi/{id}/edit"), true, posted_of(&x), Errors::default()).await
+    form_page(
+        &st,
+        &req,
+        &s,
+        format!("/ui/qi/{id}/edit"),
+        true,
+        posted_of(&x),
+        Errors::default(),
+    )
+    .await
 }
 
 pub async fn edit_post(

@@ -48,27 +48,60 @@ async fn scenario(kind: Kind) {
     let (_, other) = user(&s, &admin, "other", "nurse", &h_b, Some(&depts_b["ED"])).await;
 
     // Lookup by MRN (any case) and by phone in its national form, inside the agent's scope.
-    let r = json_of(s.get(&agent, "/api/patient-lookup?mrn=rgh-ed-0001").await, 200).await;
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?mrn=rgh-ed-0001").await,
+        200,
+    )
+    .await;
     assert_eq!(r["kind"], "mrn");
     let found = r["patients"].as_array().unwrap();
     assert_eq!(found.len(), 1, "{r}");
     let patient = found[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(found[0]["mrn"], "RGH-ED-0001");
     // Demo phone of RGH-ED-0001: +966500001101; staff see it masked.
-    let r = json_of(s.get(&agent, "/api/patient-lookup?phone=050%20000%201101").await, 200).await;
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?phone=050%20000%201101")
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(r["patients"][0]["id"], patient.as_str(), "{r}");
-    assert!(!r["patients"][0]["phone"].as_str().unwrap().contains("000011"), "{r}");
-    let r = json_of(s.get(&coord, "/api/patient-lookup?phone=%2B966500001101").await, 200).await;
+    assert!(
+        !r["patients"][0]["phone"]
+            .as_str()
+            .unwrap()
+            .contains("000011"),
+        "{r}"
+    );
+    let r = json_of(
+        s.get(&coord, "/api/patient-lookup?phone=%2B966500001101")
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(r["patients"][0]["phone"], "+966500001101", "{r}");
     // Another department's patient is outside a department agent's scope, not the coordinator's.
-    let r = json_of(s.get(&agent, "/api/patient-lookup?mrn=RGH-ORTH-0001").await, 200).await;
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?mrn=RGH-ORTH-0001").await,
+        200,
+    )
+    .await;
     assert!(r["patients"].as_array().unwrap().is_empty());
-    let r = json_of(s.get(&coord, "/api/patient-lookup?mrn=RGH-ORTH-0001").await, 200).await;
+    let r = json_of(
+        s.get(&coord, "/api/patient-lookup?mrn=RGH-ORTH-0001").await,
+        200,
+    )
+    .await;
     assert_eq!(r["patients"].as_array().unwrap().len(), 1);
     let r = s.get(&agent, "/api/patient-lookup?mrn=a%20b").await;
     assert_eq!(r.status(), 422);
     assert_eq!(field_names(&r.json::<Value>().await.unwrap()), ["mrn"]);
-    assert_eq!(s.get(&viewer, "/api/patient-lookup?mrn=RGH-ED-0001").await.status(), 403);
+    assert_eq!(
+        s.get(&viewer, "/api/patient-lookup?mrn=RGH-ED-0001")
+            .await
+            .status(),
+        403
+    );
 
     // A call: the domain's rules are specific 422s; notes are scored.
     let r = s.post(&agent, "/api/calls", json!({"direction": "sideways", "caller": "patient", "reason": "complaint", "outcome": "resolved", "duration_secs": 60})).await;
@@ -85,7 +118,11 @@ async fn scenario(kind: Kind) {
     )
     .await;
     let call_id = call["id"].as_str().unwrap().to_owned();
-    assert_eq!(call["department_id"], ed.as_str(), "placed in the agent's department");
+    assert_eq!(
+        call["department_id"],
+        ed.as_str(),
+        "placed in the agent's department"
+    );
     assert_eq!(call["sentiment"]["label"], "negative", "{call}");
     assert!(
         call["sentiment"]["themes"]
@@ -97,22 +134,51 @@ async fn scenario(kind: Kind) {
     );
     // Lists leave the notes out; the single call has them, and its read is audited.
     let list = json_of(s.get(&agent, "/api/calls?mine=true").await, 200).await;
-    assert!(list.as_array().unwrap().iter().any(|c| c["id"] == call_id.as_str() && c["notes"].is_null()));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == call_id.as_str() && c["notes"].is_null())
+    );
     let one = json_of(s.get(&coord, &format!("/api/calls/{call_id}")).await, 200).await;
     assert_eq!(one["call"]["notes"], notes);
-    assert_eq!(s.get(&other, &format!("/api/calls/{call_id}")).await.status(), 404);
-    assert_eq!(s.get(&viewer, &format!("/api/calls/{call_id}")).await.status(), 403);
+    assert_eq!(
+        s.get(&other, &format!("/api/calls/{call_id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        s.get(&viewer, &format!("/api/calls/{call_id}"))
+            .await
+            .status(),
+        403
+    );
 
     // A complaint from the call: the complaint API's operation, channel call_centre; a retry
     // returns the same complaint.
     let body = json!({"category_code": "communication", "severity": "medium", "subject": "Rude at triage", "description": "Relative reports rudeness at triage."});
-    let made = json_of(s.post(&agent, &format!("/api/calls/{call_id}/complaint"), body.clone()).await, 201).await;
+    let made = json_of(
+        s.post(
+            &agent,
+            &format!("/api/calls/{call_id}/complaint"),
+            body.clone(),
+        )
+        .await,
+        201,
+    )
+    .await;
     let complaint = made["complaint"]["id"].as_str().unwrap().to_owned();
     assert_eq!(made["complaint"]["source_channel"], "call_centre");
     assert_eq!(made["complaint"]["patient_id"], patient.as_str());
     assert_eq!(made["call"]["outcome"], "complaint_created");
     assert_eq!(made["call"]["complaint_id"], complaint.as_str());
-    let again = json_of(s.post(&agent, &format!("/api/calls/{call_id}/complaint"), body).await, 201).await;
+    let again = json_of(
+        s.post(&agent, &format!("/api/calls/{call_id}/complaint"), body)
+            .await,
+        201,
+    )
+    .await;
     assert_eq!(again["complaint"]["id"], complaint.as_str());
 
     // A survey by phone: the script in the patient's language, answers validated by the survey
@@ -123,7 +189,12 @@ async fn scenario(kind: Kind) {
     )
     .await;
     let sc = survey_call["id"].as_str().unwrap().to_owned();
-    let view = json_of(s.get(&agent, &format!("/api/calls/{sc}/phone-survey")).await, 200).await;
+    let view = json_of(
+        s.get(&agent, &format!("/api/calls/{sc}/phone-survey"))
+            .await,
+        200,
+    )
+    .await;
     let tpl = view["templates"]
         .as_array()
         .unwrap()
@@ -133,14 +204,39 @@ async fn scenario(kind: Kind) {
         .as_str()
         .unwrap()
         .to_owned();
-    let view = json_of(s.get(&agent, &format!("/api/calls/{sc}/phone-survey?template_id={tpl}&language=ar")).await, 200).await;
+    let view = json_of(
+        s.get(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey?template_id={tpl}&language=ar"),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(view["script"]["language"], "ar");
     assert_eq!(view["script"]["questions"][0]["key"], "recommend");
     assert_eq!(view["script"]["questions"][0]["kind"], "nps");
-    assert!(view["script"]["questions"][0]["text"].as_str().unwrap().contains("توصي"));
-    let r = s.post(&agent, &format!("/api/calls/{sc}/phone-survey"), json!({"template_id": tpl, "answers": {"recommend": 11, "overall": "4"}})).await;
+    assert!(
+        view["script"]["questions"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("توصي")
+    );
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey"),
+            json!({"template_id": tpl, "answers": {"recommend": 11, "overall": "4"}}),
+        )
+        .await;
     assert_eq!(field_names(&json_of(r, 422).await), ["recommend"]);
-    let r = s.post(&agent, &format!("/api/calls/{sc}/phone-survey"), json!({"template_id": tpl, "answers": {"recommend": 10, "overall": "4"}})).await;
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey"),
+            json!({"template_id": tpl, "answers": {"recommend": 10, "overall": "4"}}),
+        )
+        .await;
     let p = json_of(r, 422).await;
     assert_eq!(field_names(&p), ["listened"], "{p}");
     assert!(p.to_string().contains("survey-answer-required"), "{p}");
@@ -163,14 +259,37 @@ async fn scenario(kind: Kind) {
     .fetch_one(&s.db.pool)
     .await
     .unwrap();
-    assert_eq!((mode.as_str(), channel.as_deref(), agent_col.as_deref()), ("phone", Some("phone"), Some(agent_id.as_str())));
+    assert_eq!(
+        (mode.as_str(), channel.as_deref(), agent_col.as_deref()),
+        ("phone", Some("phone"), Some(agent_id.as_str()))
+    );
     // The negative response raised the survey event the action centre consumes.
     let events = json_of(s.get(&coord, "/api/survey-events").await, 200).await;
-    assert!(events.as_array().unwrap().iter().any(|e| e["response_id"] == response.as_str()), "{events}");
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["response_id"] == response.as_str()),
+        "{events}"
+    );
     // Analytics counts it, by channel phone.
     s.db.analytics_refresh().await.unwrap();
-    let k = json_of(s.get(&coord, &format!("/api/analytics/kpis?hospital_id={h}&granularity=day&channel=phone")).await, 200).await;
-    let nps = k["tiles"].as_array().unwrap().iter().find(|t| t["kpi"] == "nps").unwrap();
+    let k = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/kpis?hospital_id={h}&granularity=day&channel=phone"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let nps = k["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kpi"] == "nps")
+        .unwrap();
     assert_eq!(nps["n"], 1, "{k}");
     assert_eq!(nps["value"], -100.0, "{k}");
 
@@ -178,13 +297,41 @@ async fn scenario(kind: Kind) {
     let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),
         json!({"category_code": "callback", "severity": "high", "first_response_minutes": 60, "basis": "calendar"})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let cb = json_of(s.post(&agent, "/api/callbacks", json!({"call_id": call_id, "priority": "high", "note": "Call the daughter back"})).await, 201).await;
-    let requested = chrono::DateTime::parse_from_rfc3339(cb["requested_at"].as_str().unwrap()).unwrap();
+    let cb = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "high", "note": "Call the daughter back"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let requested =
+        chrono::DateTime::parse_from_rfc3339(cb["requested_at"].as_str().unwrap()).unwrap();
     let due = chrono::DateTime::parse_from_rfc3339(cb["due_at"].as_str().unwrap()).unwrap();
     assert_eq!(due - requested, chrono::Duration::minutes(60));
-    let low = json_of(s.post(&agent, "/api/callbacks", json!({"call_id": call_id, "priority": "low"})).await, 201).await;
+    let low = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "low"}),
+        )
+        .await,
+        201,
+    )
+    .await;
     // An overdue one (its due time moved into the past, as if requested yesterday).
-    let late = json_of(s.post(&agent, "/api/callbacks", json!({"call_id": call_id, "priority": "medium"})).await, 201).await;
+    let late = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "medium"}),
+        )
+        .await,
+        201,
+    )
+    .await;
     let late_id = late["id"].as_str().unwrap().to_owned();
     sqlx::query("UPDATE callbacks SET due_at = '2026-01-01T00:00:00.000000Z', requested_at = '2025-12-31T00:00:00.000000Z' WHERE id = $1")
         .bind(&late_id)
@@ -192,14 +339,34 @@ async fn scenario(kind: Kind) {
         .await
         .unwrap();
     let q = json_of(s.get(&agent, "/api/callbacks").await, 200).await;
-    let ids: Vec<&str> = q.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     let pos = |id: &str| ids.iter().position(|x| *x == id).unwrap();
-    assert!(pos(&late_id) < pos(cb["id"].as_str().unwrap()), "sorted by due: {q}");
-    assert!(pos(cb["id"].as_str().unwrap()) < pos(low["id"].as_str().unwrap()), "{q}");
+    assert!(
+        pos(&late_id) < pos(cb["id"].as_str().unwrap()),
+        "sorted by due: {q}"
+    );
+    assert!(
+        pos(cb["id"].as_str().unwrap()) < pos(low["id"].as_str().unwrap()),
+        "{q}"
+    );
     assert_eq!(q[pos(&late_id)]["queue_status"], "overdue");
-    assert_eq!(q[pos(cb["id"].as_str().unwrap())]["queue_status"], "waiting");
+    assert_eq!(
+        q[pos(cb["id"].as_str().unwrap())]["queue_status"],
+        "waiting"
+    );
     // Another hospital's queue holds none of them; Viewers have no queue.
-    assert!(json_of(s.get(&other, "/api/callbacks").await, 200).await.as_array().unwrap().is_empty());
+    assert!(
+        json_of(s.get(&other, "/api/callbacks").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.get(&viewer, "/api/callbacks").await.status(), 403);
     // Made by outbound calls: one on time, one late; an inbound call cannot make one.
     let r = s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 60, "callback_id": cb["id"]})).await;
@@ -207,33 +374,105 @@ async fn scenario(kind: Kind) {
     for id in [cb["id"].as_str().unwrap(), late_id.as_str()] {
         json_of(s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 90, "callback_id": id})).await, 201).await;
     }
-    let done = json_of(s.get(&agent, &format!("/api/callbacks/{}", cb["id"].as_str().unwrap())).await, 200).await;
-    assert_eq!((done["status"].as_str(), done["on_time"].as_bool()), (Some("done"), Some(true)));
-    let done = json_of(s.get(&agent, &format!("/api/callbacks/{late_id}")).await, 200).await;
+    let done = json_of(
+        s.get(
+            &agent,
+            &format!("/api/callbacks/{}", cb["id"].as_str().unwrap()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (done["status"].as_str(), done["on_time"].as_bool()),
+        (Some("done"), Some(true))
+    );
+    let done = json_of(
+        s.get(&agent, &format!("/api/callbacks/{late_id}")).await,
+        200,
+    )
+    .await;
     assert_eq!(done["on_time"], false);
     let r = s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 60, "callback_id": late_id})).await;
     assert_eq!(r.status(), 422, "already made");
-    assert_eq!(s.post(&agent, &format!("/api/callbacks/{}/cancel", low["id"].as_str().unwrap()), json!({})).await.status(), 200);
-    assert!(json_of(s.get(&agent, "/api/callbacks").await, 200).await.as_array().unwrap().is_empty());
+    assert_eq!(
+        s.post(
+            &agent,
+            &format!("/api/callbacks/{}/cancel", low["id"].as_str().unwrap()),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert!(
+        json_of(s.get(&agent, "/api/callbacks").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Agent statistics: supervisors only; the agent's calls, outcomes and callbacks.
-    assert_eq!(s.get(&agent, "/api/analytics/call-centre?granularity=day").await.status(), 403);
-    let st = json_of(s.get(&coord, "/api/analytics/call-centre?granularity=day").await, 200).await;
-    let mine = st["agents"].as_array().unwrap().iter().find(|a| a["agent_id"] == agent_id.as_str()).unwrap();
+    assert_eq!(
+        s.get(&agent, "/api/analytics/call-centre?granularity=day")
+            .await
+            .status(),
+        403
+    );
+    let st = json_of(
+        s.get(&coord, "/api/analytics/call-centre?granularity=day")
+            .await,
+        200,
+    )
+    .await;
+    let mine = st["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == agent_id.as_str())
+        .unwrap();
     assert_eq!(mine["calls"], 4, "{st}");
-    assert_eq!((mine["inbound"].as_u64(), mine["outbound"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(
+        (mine["inbound"].as_u64(), mine["outbound"].as_u64()),
+        (Some(1), Some(3))
+    );
     assert_eq!(mine["outcomes"]["complaint_created"], 1);
     assert_eq!(mine["outcomes"]["survey_completed"], 1);
-    assert_eq!((mine["callbacks_on_time"].as_u64(), mine["callbacks_late"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            mine["callbacks_on_time"].as_u64(),
+            mine["callbacks_late"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(mine["callback_compliance"], 50.0);
     let mean = mine["mean_duration_secs"].as_f64().unwrap();
-    assert!((mean - (420.0 + 240.0 + 90.0 + 90.0) / 4.0).abs() < 1e-9, "{mine}");
+    assert!(
+        (mean - (420.0 + 240.0 + 90.0 + 90.0) / 4.0).abs() < 1e-9,
+        "{mine}"
+    );
     assert_eq!(st["team"]["calls"], 4);
 
     // Audited, without notes, MRNs or phone numbers.
     let audit = json_of(s.get(&admin, "/api/audit?limit=1000").await, 200).await;
-    for a in ["call.create", "call.read", "call.link", "patient.lookup", "survey.response.phone", "callback.create", "callback.complete", "callback.cancel", "callback.queue.read", "callback.read", "complaint.create"] {
-        assert!(audit.as_array().unwrap().iter().any(|e| e["action"] == a), "{a} audited");
+    for a in [
+        "call.create",
+        "call.read",
+        "call.link",
+        "patient.lookup",
+        "survey.response.phone",
+        "callback.create",
+        "callback.complete",
+        "callback.cancel",
+        "callback.queue.read",
+        "callback.read",
+        "complaint.create",
+    ] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|e| e["action"] == a),
+            "{a} audited"
+        );
     }
     let text = audit.to_string();
     for secret in ["rude", "RGH-ED-0001", "500001101", "daughter"] {

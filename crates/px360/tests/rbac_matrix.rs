@@ -239,7 +239,10 @@ async fn matrix(kind: Kind) {
     }
     let mut call = Vec::new();
     let mut qi = Vec::new();
-    for (dep, mrn) in d.iter().zip(["RGH-CARD-0002", "RGH-ORTH-0002", "NPH-CARD-0002"]) {
+    for (dep, mrn) in d
+        .iter()
+        .zip(["RGH-CARD-0002", "RGH-ORTH-0002", "NPH-CARD-0002"])
+    {
         call.push(create(&s, &admin, "/api/calls", json!({"department_id": dep, "direction": "inbound", "caller": "patient", "patient_id": pid(mrn), "reason": "enquiry", "outcome": "resolved", "duration_secs": 60})).await);
         qi.push(create(&s, &admin, "/api/qi/projects", json!({"department_id": dep, "title": "Matrix", "aim": "Matrix aim", "measures": [{"kpi": "nps", "baseline": 10, "target": 20}]})).await);
     }
@@ -350,7 +353,13 @@ async fn matrix(kind: Kind) {
                 .to_owned();
             let survey = &fx.survey[if t == Target::OtherHospital { 1 } else { 0 }];
             // A fresh callback for the cancel probe (a cancelled one cannot be cancelled again).
-            let fresh_callback = create(&s, &admin, "/api/callbacks", json!({"call_id": fx.call[i], "priority": "low"})).await;
+            let fresh_callback = create(
+                &s,
+                &admin,
+                "/api/callbacks",
+                json!({"call_id": fx.call[i], "priority": "low"}),
+            )
+            .await;
             let qi_body = json!({"department_id": fx.d[i], "title": format!("By {role}"), "aim": "Matrix aim", "measures": [{"kpi": "csat", "baseline": 70, "target": 80}]});
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
                 ("GET survey template", 10, Level::Dept, s.http.get(s.url(&format!("/api/survey-templates/{survey}")))),

@@ -73,7 +73,12 @@ fn row(agent: Option<Uuid>, name: String, l: &AgentLine) -> AgentRow {
 }
 
 /// The report for `p` (API and the web page).
-pub async fn report(st: &AppState, p: &Principal, ctx: &Ctx, q: &KpiQuery) -> ApiResult<AgentStatsReport> {
+pub async fn report(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    q: &KpiQuery,
+) -> ApiResult<AgentStatsReport> {
     let r = resolve(st, p, ctx, q).await?;
     let target = match (r.filter.hospital, r.filter.department) {
         (None, None) => crate::own_scope(p),

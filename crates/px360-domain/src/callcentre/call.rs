@@ -206,7 +206,10 @@ mod tests {
             assert_eq!(Outcome::parse(o.as_str()), Some(*o));
             assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
         }
-        assert_eq!(Reason::parse("survey_follow_up"), Some(Reason::SurveyFollowUp));
+        assert_eq!(
+            Reason::parse("survey_follow_up"),
+            Some(Reason::SurveyFollowUp)
+        );
         assert_eq!(Direction::parse("sideways"), None);
         assert_eq!(
             rec(None, Outcome::Resolved, MAX_DURATION_SECS + 1)

@@ -55,7 +55,8 @@ impl PdsaError {
 }
 
 impl ActDecision {
-    pub const ALL: [ActDecision; 3] = [ActDecision::Adopt, ActDecision::Adapt, ActDecision::Abandon];
+    pub const ALL: [ActDecision; 3] =
+        [ActDecision::Adopt, ActDecision::Adapt, ActDecision::Abandon];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,8 +7,8 @@
 //! Run by `px360 serve` after the demo seed (its own settings guard), not by the demo seed
 //! itself: the test suites' exact analytics numbers are computed on the plain demo data.
 
-use super::calls::{self, Link, NewCall};
 use super::callbacks::{self, NewCallback};
+use super::calls::{self, Link, NewCall};
 use super::phone_survey::{self, PhoneSurvey};
 use crate::qi::{self, ProjectWrite};
 use crate::surveys::Language;
@@ -78,7 +78,12 @@ impl Db {
         if claimed == 0 {
             return Ok(false);
         }
-        let h = id_of(self, "SELECT id FROM hospitals WHERE code = $1 AND deleted_at IS NULL", "RGH").await?;
+        let h = id_of(
+            self,
+            "SELECT id FROM hospitals WHERE code = $1 AND deleted_at IS NULL",
+            "RGH",
+        )
+        .await?;
         let ed: Option<String> = sqlx::query_scalar(
             "SELECT id FROM departments WHERE hospital_id = $1 AND code = 'ED' AND deleted_at IS NULL",
         )
@@ -100,7 +105,12 @@ impl Db {
                 .await?,
             );
         }
-        let tpl = id_of(self, "SELECT id FROM survey_templates WHERE code = $1 AND hospital_id IS NULL", "emergency-experience").await?;
+        let tpl = id_of(
+            self,
+            "SELECT id FROM survey_templates WHERE code = $1 AND hospital_id IS NULL",
+            "emergency-experience",
+        )
+        .await?;
         let version = phone_survey::version_for(self, tpl, h)
             .await?
             .ok_or_else(|| StoreError::Invalid("demo survey not published".into()))?;
@@ -141,7 +151,14 @@ impl Db {
                 let patient = patients[usize::try_from(k).unwrap_or(0) % patients.len()];
                 let c = calls::insert(
                     &mut tx,
-                    &call(at, Direction::Outbound, Reason::SurveyFollowUp, Outcome::SurveyCompleted, 240, Some(patient)),
+                    &call(
+                        at,
+                        Direction::Outbound,
+                        Reason::SurveyFollowUp,
+                        Outcome::SurveyCompleted,
+                        240,
+                        Some(patient),
+                    ),
                     at,
                 )
                 .await?;
@@ -178,10 +195,46 @@ impl Db {
             }
         }
         let recent = now - Duration::days(2);
-        calls::insert(&mut tx, &call(recent, Direction::Inbound, Reason::Enquiry, Outcome::Resolved, 180, Some(patients[2])), recent).await?;
-        calls::insert(&mut tx, &call(recent, Direction::Outbound, Reason::SurveyFollowUp, Outcome::NoAnswer, 0, Some(patients[1])), recent).await?;
+        calls::insert(
+            &mut tx,
+            &call(
+                recent,
+                Direction::Inbound,
+                Reason::Enquiry,
+                Outcome::Resolved,
+                180,
+                Some(patients[2]),
+            ),
+            recent,
+        )
+        .await?;
+        calls::insert(
+            &mut tx,
+            &call(
+                recent,
+                Direction::Outbound,
+                Reason::SurveyFollowUp,
+                Outcome::NoAnswer,
+                0,
+                Some(patients[1]),
+            ),
+            recent,
+        )
+        .await?;
         let asked = now - Duration::hours(3);
-        let c = calls::insert(&mut tx, &call(asked, Direction::Inbound, Reason::Appointment, Outcome::CallbackScheduled, 150, Some(patients[0])), asked).await?;
+        let c = calls::insert(
+            &mut tx,
+            &call(
+                asked,
+                Direction::Inbound,
+                Reason::Appointment,
+                Outcome::CallbackScheduled,
+                150,
+                Some(patients[0]),
+            ),
+            asked,
+        )
+        .await?;
         let new_cb = |call_id, at_prio: Severity, reason: &str| NewCallback {
             hospital_id: h,
             department_id: Some(ed),
@@ -195,10 +248,34 @@ impl Db {
         };
         callbacks::insert(&mut tx, &new_cb(c.id, Severity::High, "appointment"), asked).await?;
         let earlier = now - Duration::days(3);
-        let c2 = calls::insert(&mut tx, &call(earlier, Direction::Inbound, Reason::Billing, Outcome::CallbackScheduled, 200, Some(patients[0])), earlier).await?;
-        let done = callbacks::insert(&mut tx, &new_cb(c2.id, Severity::Medium, "billing"), earlier).await?;
+        let c2 = calls::insert(
+            &mut tx,
+            &call(
+                earlier,
+                Direction::Inbound,
+                Reason::Billing,
+                Outcome::CallbackScheduled,
+                200,
+                Some(patients[0]),
+            ),
+            earlier,
+        )
+        .await?;
+        let done = callbacks::insert(
+            &mut tx,
+            &new_cb(c2.id, Severity::Medium, "billing"),
+            earlier,
+        )
+        .await?;
         let back_at = earlier + Duration::hours(2);
-        let mut back = call(back_at, Direction::Outbound, Reason::Callback, Outcome::Resolved, 300, Some(patients[0]));
+        let mut back = call(
+            back_at,
+            Direction::Outbound,
+            Reason::Callback,
+            Outcome::Resolved,
+            300,
+            Some(patients[0]),
+        );
         back.callback_id = Some(done.id);
         let back = calls::insert(&mut tx, &back, back_at).await?;
         callbacks::complete(&mut tx, done.id, Some(back.id), agent, back_at).await?;
@@ -232,15 +309,30 @@ impl Db {
             start,
         )
         .await?;
-        let cycle1 = qi::add_cycle(&mut tx, p.id, "Call back long waits the same day", start).await?;
+        let cycle1 =
+            qi::add_cycle(&mut tx, p.id, "Call back long waits the same day", start).await?;
         let mut stage = PdsaStage::Plan;
         for (cmd, note) in [
-            (PdsaCommand::StartDo, "Triage nurses flag waits over two hours; the call centre calls back."),
-            (PdsaCommand::StartStudy, "Forty call-backs in two weeks; most patients appreciated the call."),
-            (PdsaCommand::StartAct, "Detractors fell among the patients called back."),
-            (PdsaCommand::Close(ActDecision::Adapt), "Extend to every ED patient waiting over two hours."),
+            (
+                PdsaCommand::StartDo,
+                "Triage nurses flag waits over two hours; the call centre calls back.",
+            ),
+            (
+                PdsaCommand::StartStudy,
+                "Forty call-backs in two weeks; most patients appreciated the call.",
+            ),
+            (
+                PdsaCommand::StartAct,
+                "Detractors fell among the patients called back.",
+            ),
+            (
+                PdsaCommand::Close(ActDecision::Adapt),
+                "Extend to every ED patient waiting over two hours.",
+            ),
         ] {
-            let next = stage.apply(cmd, note).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let next = stage
+                .apply(cmd, note)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
             qi::advance(&mut tx, cycle1.id, stage, next, cmd, note, start).await?;
             stage = next;
         }
@@ -249,7 +341,16 @@ impl Db {
         let next = PdsaStage::Plan
             .apply(PdsaCommand::StartDo, note)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        qi::advance(&mut tx, cycle2.id, PdsaStage::Plan, next, PdsaCommand::StartDo, note, start).await?;
+        qi::advance(
+            &mut tx,
+            cycle2.id,
+            PdsaStage::Plan,
+            next,
+            PdsaCommand::StartDo,
+            note,
+            start,
+        )
+        .await?;
         tx.commit().await?;
         // The rows carry past times, which the incremental refresh (a watermark on `updated_at`)
         // would not look at again: recompute the hospital's days directly.
