@@ -58,8 +58,8 @@ pub async fn page(
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let c = &r.callback;
-        if !zones.contains_key(&c.hospital_id) {
-            zones.insert(c.hospital_id, zone_of(&st, c.hospital_id).await);
+        if let std::collections::hash_map::Entry::Vacant(e) = zones.entry(c.hospital_id) {
+            e.insert(zone_of(&st, c.hospital_id).await);
         }
         let zone = zones.get(&c.hospital_id).map_or("UTC", String::as_str);
         let mrn = match c.patient_id {

@@ -231,8 +231,8 @@ pub async fn screen(
     let mut zones: HashMap<Uuid, String> = HashMap::new();
     let mut rows = Vec::new();
     for c in &page.rows {
-        if !zones.contains_key(&c.hospital_id) {
-            zones.insert(c.hospital_id, zone_of(st, c.hospital_id).await);
+        if let std::collections::hash_map::Entry::Vacant(e) = zones.entry(c.hospital_id) {
+            e.insert(zone_of(st, c.hospital_id).await);
         }
         rows.push(
             row(
