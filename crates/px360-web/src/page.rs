@@ -190,6 +190,12 @@ impl Nav {
             Nav::Org | Nav::Templates | Nav::Integrations | Nav::Audit | Nav::Outbox
         )
     }
+
+    /// The work areas grouped under the "More" menu: the bar has no room left at 1280 px for
+    /// another top-level link (the browser setup test holds it to one row).
+    fn in_more_menu(self) -> bool {
+        matches!(self, Nav::Calls | Nav::Qi)
+    }
 }
 
 pub struct NavLink {
@@ -213,6 +219,9 @@ pub struct Chrome {
     pub admin_nav: Vec<NavLink>,
     /// The current page is one of the menu's (the menu's summary is highlighted).
     pub admin_active: bool,
+    /// The links of the "More" menu (call centre, QI projects), also a `<details>`.
+    pub more_nav: Vec<NavLink>,
+    pub more_active: bool,
     /// The current page is the user's own account page (their name links to it).
     pub account_active: bool,
     pub switch_href: String,
@@ -276,9 +285,21 @@ impl Chrome {
             label: t.get(key),
             active: n == active,
         };
-        let (admin, main): (Vec<_>, Vec<_>) = all.iter().partition(|(n, _, _)| n.in_admin_menu());
-        let nav = main.into_iter().map(link).collect();
-        let admin_nav = admin.into_iter().map(link).collect();
+        let nav = all
+            .iter()
+            .filter(|(n, _, _)| !n.in_admin_menu() && !n.in_more_menu())
+            .map(link)
+            .collect();
+        let admin_nav = all
+            .iter()
+            .filter(|(n, _, _)| n.in_admin_menu())
+            .map(link)
+            .collect();
+        let more_nav = all
+            .iter()
+            .filter(|(n, _, _)| n.in_more_menu())
+            .map(link)
+            .collect();
         Chrome {
             lang: req.lang.code(),
             dir: req.lang.dir(),
@@ -298,6 +319,8 @@ impl Chrome {
             nav,
             admin_nav,
             admin_active: active.in_admin_menu(),
+            more_nav,
+            more_active: active.in_more_menu(),
             account_active: active == Nav::Account,
             switch_href: req.switch_href(),
             switch_label: t.get("lang-switch"),

@@ -88,6 +88,8 @@ async fn browser_callqi() {
     ] {
         let shot = |page: &str| format!("{lang}-{page}");
         login(&b, &ui, lang, "agent").await;
+        // Call centre and QI projects sit in the navigation's "More" menu.
+        b.click("#px-more summary").await.unwrap();
         b.click("nav a[href='/ui/calls']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/calls';")
             .await
@@ -173,6 +175,7 @@ async fn browser_callqi() {
 
         // The coordinator: a new project through the form, the demo project's run chart, PDSA.
         login(&b, &ui, lang, "coord").await;
+        b.click("#px-more summary").await.unwrap();
         b.click("nav a[href='/ui/qi']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/qi';")
             .await

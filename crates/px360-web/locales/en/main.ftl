@@ -959,6 +959,7 @@ analytics-q-improve = What to improve
 analytics-q-wait = Waiting time
 
 ## Call centre (issue 18): agent screen, call page, phone surveys, callback queue, agent statistics
+nav-more = More
 nav-calls = Call centre
 calls-title = Call centre
 calls-breadcrumb = Call centre navigation
