@@ -123,9 +123,12 @@ const SHOWN: [&str; 7] = [
     "patient_id",
 ];
 
+/// The patient the call form is about, if the agent may read them; showing them (name, MRN)
+/// is a read of patient data and is audited.
 async fn chosen(
     st: &AppState,
     s: &Session,
+    ctx: &Ctx,
     id: &str,
     kind: &str,
 ) -> Result<Option<Chosen>, UiError> {
@@ -145,6 +148,16 @@ async fn chosen(
     ) {
         return Ok(None);
     }
+    st.audit(AppState::entry(
+        p,
+        ctx,
+        "patient.read",
+        "patient",
+        &pt.id.to_string(),
+        Some(&pt.hospital_id.to_string()),
+        serde_json::json!({"page": "call_form"}),
+    ))
+    .await?;
     let name = [pt.given_name.as_deref(), pt.family_name.as_deref()]
         .into_iter()
         .flatten()
@@ -215,7 +228,7 @@ pub async fn screen(
         f.patient_id = pt;
         f.lookup_kind = param("kind").unwrap_or_else(|| "mrn".into());
     }
-    let chosen = chosen(st, s, &f.patient_id, &f.lookup_kind).await?;
+    let chosen = chosen(st, s, ctx, &f.patient_id, &f.lookup_kind).await?;
     // Recent calls of the scope.
     let current = before(req);
     let q = CallQuery {

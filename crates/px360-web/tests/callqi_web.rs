@@ -422,6 +422,7 @@ async fn scenario(kind: Kind) {
         "call.create",
         "call.read",
         "patient.lookup",
+        "patient.read",
         "complaint.create",
         "callback.create",
         "callback.complete",
