@@ -9,6 +9,8 @@ pub mod actions;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod callbacks;
+pub mod calls;
 pub mod client_ip;
 pub mod complaint_intake;
 pub mod complaints;
@@ -22,7 +24,10 @@ pub mod me;
 pub mod ops;
 pub mod paging;
 pub mod patients;
+pub mod phone_surveys;
 pub mod physicians;
+pub mod qi;
+pub mod qi_chart;
 pub mod scoped;
 pub mod sla;
 pub mod survey_callbacks;
@@ -285,6 +290,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::SlaConfig => "sla_config",
         Resource::ComplaintCategory => "complaint_category",
         Resource::Analytics => "analytics",
+        Resource::Call => "call",
+        Resource::Callback => "callback",
+        Resource::AgentStats => "agent_stats",
+        Resource::QiProject => "qi_project",
     }
 }
 
@@ -355,6 +364,10 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(sla::routes())
         .merge(complaint_intake::routes(cfg))
         .merge(analytics::routes())
+        .merge(calls::routes())
+        .merge(phone_surveys::routes())
+        .merge(callbacks::routes())
+        .merge(qi::routes())
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -123,6 +123,8 @@ pub async fn put_policy(
             .iter()
             .any(|x| x.code == c)
         && c != px360_domain::action::origin::SURVEY_CATEGORY
+        // The callback queue's own category (call centre).
+        && c != px360_domain::callcentre::callback::CALLBACK_CATEGORY
     {
         return Err(ApiError::Validation(vec![FieldError::new(
             "category_code",

@@ -290,6 +290,14 @@ pub enum Resource {
     ComplaintCategory,
     /// KPI aggregates (analytics): everyone in scope, Viewers included; no patient data.
     Analytics,
+    /// Calls logged by the call centre: patient data (who called about whom, notes).
+    Call,
+    /// The callback queue (patient data, like the call it came from).
+    Callback,
+    /// Agent statistics: staff performance, no patient data; for supervisors.
+    AgentStats,
+    /// Quality-improvement projects: organisation data and aggregates, no patient data.
+    QiProject,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -339,6 +347,13 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         (ComplaintCategory, Read) => 10,
         (ComplaintCategory, Create | Update) => 100,
         (Analytics, Read) => 10,
+        // Call-centre agents are Staff and up: they log calls, take phone surveys, work the
+        // callback queue. Viewers see no patient data.
+        (Call | Callback, Read | Create | Update) => 20,
+        (AgentStats, Read) => 50,
+        // Everyone in scope follows QI projects; PX Coordinators and managers run them.
+        (QiProject, Read) => 10,
+        (QiProject, Create | Update) => 50,
         _ => return None,
     })
 }

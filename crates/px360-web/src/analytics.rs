@@ -403,6 +403,49 @@ struct Summary {
     tiles: Vec<TileView>,
     columns: Vec<String>,
     hospitals: Vec<HospitalSummary>,
+    /// QI projects' status lines (issue 18): title, status, rating, measures.
+    qi: Vec<QiLine>,
+}
+
+pub struct QiLine {
+    pub href: String,
+    pub title: String,
+    pub status: String,
+    pub rag: (String, &'static str),
+    pub measures: Vec<String>,
+    pub milestones: String,
+}
+
+/// The executive summary's QI table: every project in scope (not cancelled) with its rating.
+async fn qi_lines(st: &AppState, p: &Principal, ctx: &Ctx, t: &Tr) -> Result<Vec<QiLine>, UiError> {
+    let lines = px360_api::qi_chart::summary(st, p, ctx).await?;
+    Ok(lines
+        .iter()
+        .map(|l| {
+            let s = &l.summary;
+            QiLine {
+                href: format!("/ui/qi/{}", l.project_id),
+                title: l.title.clone(),
+                status: t.get(&format!("qi-status-{}", s.status.as_str())),
+                rag: crate::qi_pages::rag_view(t, s.rag),
+                measures: s
+                    .measures
+                    .iter()
+                    .map(|m| {
+                        let v = |x: f64| format!("{}", x.round() as i64);
+                        format!(
+                            "{}: {} / {}{}",
+                            t.get(&crate::qi_pages::kpi_key(m.kpi)),
+                            m.latest.map(v).unwrap_or_else(|| "–".into()),
+                            v(m.target),
+                            if m.improving { " ↑" } else { "" }
+                        )
+                    })
+                    .collect(),
+                milestones: format!("{}/{}", s.milestones_done, s.milestones_total),
+            }
+        })
+        .collect())
 }
 
 /// The executive summary: the scope's tiles and every hospital in it side by side.
@@ -455,8 +498,10 @@ pub async fn summary(
                 .collect(),
         });
     }
+    let qi = qi_lines(&st, p, &ctx, &t).await?;
     render(&Summary {
         chrome: Chrome::new(&req, Some(&s), Nav::Analytics, "analytics-summary-title"),
+        qi,
         period: k.period.clone(),
         tiles: tiles(&t, &k),
         columns: shown.iter().map(|k| t.get(&kpi_key(*k))).collect(),

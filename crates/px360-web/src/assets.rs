@@ -24,6 +24,8 @@ pub const COPY_JS: &str = "copy.js";
 /// Chart.js 4.6.2 (npm, MIT) and the analytics pages' chart setup.
 pub const CHART_JS: &str = "vendor/chartjs-4.6.2/chart.umd.min.js";
 pub const ANALYTICS_JS: &str = "analytics.js";
+/// The QI project page's run charts (Chart.js).
+pub const QI_JS: &str = "qi.js";
 
 /// The versioned URL of an embedded asset (`/ui/assets/<path>?v=<first 16 hex of SHA-256>`).
 pub fn url(path: &str) -> String {
@@ -90,7 +92,7 @@ mod tests {
 
     #[test]
     fn linked_assets_are_embedded() {
-        for p in [BOOTSTRAP_CSS, BOOTSTRAP_RTL_CSS, HTMX_JS, APP_CSS] {
+        for p in [BOOTSTRAP_CSS, BOOTSTRAP_RTL_CSS, HTMX_JS, APP_CSS, QI_JS] {
             assert!(Assets::get(p).is_some(), "{p} missing");
             assert!(url(p).contains("?v="), "{p} has no version");
         }

@@ -16,6 +16,10 @@ mod action_detail;
 mod analytics;
 pub mod assets;
 mod audit;
+mod call_detail;
+mod call_survey;
+mod callback_queue;
+mod calls;
 mod complaint_detail;
 mod complaint_form;
 mod complaint_forms;
@@ -40,6 +44,8 @@ mod org_rows;
 pub mod outbox;
 pub mod page;
 mod people;
+mod qi_detail;
+mod qi_pages;
 pub mod session;
 pub mod survey_editor;
 pub mod survey_page;
@@ -162,6 +168,34 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/actions/{id}", get(action_detail::detail))
         .route("/ui/actions/{id}/command", post(action_detail::command))
+        // Call centre (calls.rs, call_detail.rs, call_survey.rs, callback_queue.rs).
+        .route("/ui/calls", get(calls::page).post(calls::create))
+        .route("/ui/calls/{id}", get(call_detail::detail))
+        .route("/ui/calls/{id}/complaint", post(call_detail::complaint))
+        .route("/ui/calls/{id}/callback", post(call_detail::callback))
+        .route(
+            "/ui/calls/{id}/survey",
+            get(call_survey::page).post(call_survey::submit),
+        )
+        .route("/ui/callbacks", get(callback_queue::page))
+        .route(
+            "/ui/callbacks/{id}/cancel",
+            post(callback_queue::cancel_one),
+        )
+        .route("/ui/analytics/call-centre", get(callback_queue::stats))
+        // Quality-improvement projects (qi_pages.rs, qi_detail.rs).
+        .route("/ui/qi", get(qi_pages::list_page))
+        .route(
+            "/ui/qi/new",
+            get(qi_pages::new_form).post(qi_pages::create_post),
+        )
+        .route("/ui/qi/{id}", get(qi_detail::detail))
+        .route(
+            "/ui/qi/{id}/edit",
+            get(qi_pages::edit_form).post(qi_pages::edit_post),
+        )
+        .route("/ui/qi/{id}/cycles", post(qi_detail::new_cycle))
+        .route("/ui/qi/{id}/cycles/{cycle}", post(qi_detail::move_one))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 

@@ -176,6 +176,10 @@ pub enum Nav {
     Actions,
     Outbox,
     Analytics,
+    /// The call centre: agent screen, callback queue, agent statistics.
+    Calls,
+    /// Quality-improvement projects.
+    Qi,
 }
 
 impl Nav {
@@ -186,6 +190,12 @@ impl Nav {
             self,
             Nav::Events | Nav::Org | Nav::Templates | Nav::Integrations | Nav::Audit | Nav::Outbox
         )
+    }
+
+    /// The work areas grouped under the "More" menu: the bar has no room left at 1280 px for
+    /// another top-level link (the browser setup test holds it to one row).
+    fn in_more_menu(self) -> bool {
+        matches!(self, Nav::Calls | Nav::Qi)
     }
 }
 
@@ -210,6 +220,9 @@ pub struct Chrome {
     pub admin_nav: Vec<NavLink>,
     /// The current page is one of the menu's (the menu's summary is highlighted).
     pub admin_active: bool,
+    /// The links of the "More" menu (call centre, QI projects), also a `<details>`.
+    pub more_nav: Vec<NavLink>,
+    pub more_active: bool,
     /// The current page is the user's own account page (their name links to it).
     pub account_active: bool,
     pub switch_href: String,
@@ -243,6 +256,12 @@ impl Chrome {
                 if p.may(Resource::PxAction, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Actions, "/ui/actions", "nav-actions"));
                 }
+                if p.may(Resource::Call, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Calls, "/ui/calls", "nav-calls"));
+                }
+                if p.may(Resource::QiProject, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Qi, "/ui/qi", "nav-qi"));
+                }
                 if crate::outbox::may_read(p) {
                     v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));
                 }
@@ -267,9 +286,21 @@ impl Chrome {
             label: t.get(key),
             active: n == active,
         };
-        let (admin, main): (Vec<_>, Vec<_>) = all.iter().partition(|(n, _, _)| n.in_admin_menu());
-        let nav = main.into_iter().map(link).collect();
-        let admin_nav = admin.into_iter().map(link).collect();
+        let nav = all
+            .iter()
+            .filter(|(n, _, _)| !n.in_admin_menu() && !n.in_more_menu())
+            .map(link)
+            .collect();
+        let admin_nav = all
+            .iter()
+            .filter(|(n, _, _)| n.in_admin_menu())
+            .map(link)
+            .collect();
+        let more_nav = all
+            .iter()
+            .filter(|(n, _, _)| n.in_more_menu())
+            .map(link)
+            .collect();
         Chrome {
             lang: req.lang.code(),
             dir: req.lang.dir(),
@@ -289,6 +320,8 @@ impl Chrome {
             nav,
             admin_nav,
             admin_active: active.in_admin_menu(),
+            more_nav,
+            more_active: active.in_more_menu(),
             account_active: active == Nav::Account,
             switch_href: req.switch_href(),
             switch_label: t.get("lang-switch"),

@@ -309,6 +309,11 @@ async fn main() -> anyhow::Result<()> {
                     );
                 }
             }
+            // Calls, callbacks and a QI project with sixteen weeks of data (own guard; not part
+            // of the demo seed the test suites use).
+            if db.seed_demo_callqi().await? {
+                tracing::info!("seeded demo call centre and QI project");
+            }
             opts.api.login_burst = login_burst.max(1);
             opts.api.events_burst = events_burst.max(1);
             opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));

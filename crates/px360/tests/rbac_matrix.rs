@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (44 object probes × 3 targets + 18 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (57 object probes × 3 targets + 22 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -58,7 +58,7 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
     match probe {
         // Creations that name no existing object: nothing to hide.
         "POST patient" | "POST employee" | "POST template" | "POST user(viewer)"
-        | "POST complaint" => true,
+        | "POST complaint" | "POST call" | "POST qi project" => true,
         // Creations under a parent: visible when the parent is (own hospital, own department).
         "POST department" | "POST api-key" => own_hospital,
         "POST physician" => in_scope(role, target, Level::Dept),
@@ -95,6 +95,9 @@ struct Fixture {
     action: [String; 3],
     /// Hospital-owned survey templates (hospital A, hospital B).
     survey: [String; 2],
+    /// A call (about the department's patient) and a QI project in each target department.
+    call: [String; 3],
+    qi: [String; 3],
 }
 
 /// A small valid survey draft.
@@ -234,7 +237,18 @@ async fn matrix(kind: Kind) {
         complaint.push(create(&s, &admin, "/api/complaints", json!({"department_id": dep, "category_code": "communication", "severity": "low", "source_channel": "staff", "subject": "Matrix", "description": "Matrix complaint"})).await);
         action.push(create(&s, &admin, "/api/actions", json!({"department_id": dep, "category_code": "communication", "severity": "low", "title": "Matrix action", "owner_id": admin_id})).await);
     }
+    let mut call = Vec::new();
+    let mut qi = Vec::new();
+    for (dep, mrn) in d
+        .iter()
+        .zip(["RGH-CARD-0002", "RGH-ORTH-0002", "NPH-CARD-0002"])
+    {
+        call.push(create(&s, &admin, "/api/calls", json!({"department_id": dep, "direction": "inbound", "caller": "patient", "patient_id": pid(mrn), "reason": "enquiry", "outcome": "resolved", "duration_secs": 60})).await);
+        qi.push(create(&s, &admin, "/api/qi/projects", json!({"department_id": dep, "title": "Matrix", "aim": "Matrix aim", "measures": [{"kpi": "nps", "baseline": 10, "target": 20}]})).await);
+    }
     let fx = Fixture {
+        call: call.try_into().unwrap(),
+        qi: qi.try_into().unwrap(),
         complaint: complaint.try_into().unwrap(),
         action: action.try_into().unwrap(),
         employee: employee.try_into().unwrap(),
@@ -338,6 +352,15 @@ async fn matrix(kind: Kind) {
                 .unwrap()
                 .to_owned();
             let survey = &fx.survey[if t == Target::OtherHospital { 1 } else { 0 }];
+            // A fresh callback for the cancel probe (a cancelled one cannot be cancelled again).
+            let fresh_callback = create(
+                &s,
+                &admin,
+                "/api/callbacks",
+                json!({"call_id": fx.call[i], "priority": "low"}),
+            )
+            .await;
+            let qi_body = json!({"department_id": fx.d[i], "title": format!("By {role}"), "aim": "Matrix aim", "measures": [{"kpi": "csat", "baseline": 70, "target": 80}]});
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
                 ("GET survey template", 10, Level::Dept, s.http.get(s.url(&format!("/api/survey-templates/{survey}")))),
                 ("PATCH survey template", 50, Level::Hospital, s.http.patch(s.url(&format!("/api/survey-templates/{survey}"))).json(&json!({"name": format!("Matrix {role}")}))),
@@ -401,6 +424,21 @@ async fn matrix(kind: Kind) {
                 ("GET analytics comments", 20, Level::Dept, s.http.get(s.url(&format!("/api/analytics/comments?department_id={}", fx.d[i])))),
                 ("GET analytics export", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/export?table=kpis&format=xlsx&department_id={}", fx.d[i])))),
                 ("PUT physician user", 60, Level::Dept, s.http.put(s.url(&format!("/api/physicians/{}/user", fx.physician[i]))).json(&json!({"user_id": null}))),
+                // Call centre (issue 18): calls and callbacks are patient data (Staff and up); agent statistics for supervisors.
+                ("GET call", 20, Level::Dept, s.http.get(s.url(&format!("/api/calls/{}", fx.call[i])))),
+                ("POST call", 20, Level::Dept, s.http.post(s.url("/api/calls")).json(&json!({"department_id": fx.d[i], "direction": "outbound", "caller": "other", "reason": "enquiry", "outcome": "no_answer", "duration_secs": 0}))),
+                ("POST call complaint", 20, Level::Dept, s.http.post(s.url(&format!("/api/calls/{}/complaint", fx.call[i]))).json(&json!({"category_code": "billing", "subject": "By phone", "description": "Matrix complaint by phone"}))),
+                ("GET phone survey", 20, Level::Dept, s.http.get(s.url(&format!("/api/calls/{}/phone-survey", fx.call[i])))),
+                ("POST callback", 20, Level::Dept, s.http.post(s.url("/api/callbacks")).json(&json!({"call_id": fx.call[i], "priority": "high"}))),
+                ("GET callback", 20, Level::Dept, s.http.get(s.url(&format!("/api/callbacks/{fresh_callback}")))),
+                ("POST callback cancel", 20, Level::Dept, s.http.post(s.url(&format!("/api/callbacks/{fresh_callback}/cancel")))),
+                ("GET agent stats", 50, Level::Dept, s.http.get(s.url(&format!("/api/analytics/call-centre?department_id={}", fx.d[i])))),
+                // QI projects (issue 18): everyone in scope follows them, PX Coordinator and up runs them.
+                ("GET qi project", 10, Level::Dept, s.http.get(s.url(&format!("/api/qi/projects/{}", fx.qi[i])))),
+                ("GET qi run chart", 10, Level::Dept, s.http.get(s.url(&format!("/api/qi/projects/{}/run-chart", fx.qi[i])))),
+                ("POST qi project", 50, Level::Dept, s.http.post(s.url("/api/qi/projects")).json(&qi_body)),
+                ("PUT qi project", 50, Level::Dept, s.http.put(s.url(&format!("/api/qi/projects/{}", fx.qi[i]))).json(&qi_body)),
+                ("POST qi cycle", 50, Level::Dept, s.http.post(s.url(&format!("/api/qi/projects/{}/cycles", fx.qi[i]))).json(&json!({"title": "Matrix cycle"}))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -442,7 +480,11 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 18] = [
+        let lists: [(&str, u8); 22] = [
+            ("/api/calls?limit=200", 20),
+            ("/api/callbacks", 20),
+            ("/api/qi/projects", 10),
+            ("/api/qi/summary", 10),
             ("/api/survey-templates", 10),
             ("/api/survey-invitations", 20),
             ("/api/survey-responses", 20),
@@ -540,7 +582,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (44 * 3 + 18));
+    assert!(checked >= 8 * (57 * 3 + 22));
 
     // Denials are audited.
     let audit: Value = s

@@ -7,6 +7,7 @@
 //! are public so the web UI renders exactly what the API answers.
 
 pub mod account;
+pub mod callcentre;
 pub mod export;
 pub mod reports;
 pub mod scope;
@@ -118,4 +119,5 @@ pub fn routes() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(get_comments))
         .routes(routes!(export::get_export))
         .routes(routes!(account::put_physician_user))
+        .routes(routes!(callcentre::get_call_centre))
 }

@@ -1,6 +1,6 @@
 //! A call record: direction, who called, the patient lookup key, reason, outcome, duration.
-//! Free-text notes are not part of the record (they are patient data and go to the linked
-//! complaint, feedback or survey, which have their own access rules).
+//! Free-text notes are not part of the record: the store keeps them beside it (patient data,
+//! read under the call's own access rules) with the sentiment engine's verdict on them.
 
 use super::lookup::PatientKey;
 use chrono::{DateTime, Utc};
@@ -9,6 +9,21 @@ use uuid::Uuid;
 
 /// Longest call recorded; a longer duration is a typing error.
 pub const MAX_DURATION_SECS: u32 = 4 * 3600;
+
+/// `as_str`, `parse` and `ALL` for the snake_case names the store and the API use.
+macro_rules! names {
+    ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$($t::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($t::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<$t> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +65,28 @@ pub enum Outcome {
     NoAnswer,
     Transferred,
 }
+
+names!(Direction { Inbound => "inbound", Outbound => "outbound" });
+names!(Caller { Patient => "patient", Relative => "relative", Other => "other" });
+names!(Reason {
+    Appointment => "appointment",
+    Complaint => "complaint",
+    Compliment => "compliment",
+    Enquiry => "enquiry",
+    Billing => "billing",
+    SurveyFollowUp => "survey_follow_up",
+    Callback => "callback",
+    Other => "other",
+});
+names!(Outcome {
+    Resolved => "resolved",
+    ComplaintCreated => "complaint_created",
+    FeedbackCreated => "feedback_created",
+    SurveyCompleted => "survey_completed",
+    CallbackScheduled => "callback_scheduled",
+    NoAnswer => "no_answer",
+    Transferred => "transferred",
+});
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
@@ -165,6 +202,15 @@ mod tests {
             Err(CallError::AnsweredWithoutTalk)
         );
         assert!(!rec(None, Outcome::NoAnswer, 0).unwrap().answered());
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(*o));
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+        assert_eq!(
+            Reason::parse("survey_follow_up"),
+            Some(Reason::SurveyFollowUp)
+        );
+        assert_eq!(Direction::parse("sideways"), None);
         assert_eq!(
             rec(None, Outcome::Resolved, MAX_DURATION_SECS + 1)
                 .unwrap_err()

@@ -54,7 +54,47 @@ impl PdsaError {
     }
 }
 
+impl ActDecision {
+    pub const ALL: [ActDecision; 3] =
+        [ActDecision::Adopt, ActDecision::Adapt, ActDecision::Abandon];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActDecision::Adopt => "adopt",
+            ActDecision::Adapt => "adapt",
+            ActDecision::Abandon => "abandon",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActDecision> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
 impl PdsaStage {
+    /// The stored name: `plan`, `do`, `study`, `act` or `closed` (the decision is kept apart).
+    pub fn name(self) -> &'static str {
+        match self {
+            PdsaStage::Plan => "plan",
+            PdsaStage::Do => "do",
+            PdsaStage::Study => "study",
+            PdsaStage::Act => "act",
+            PdsaStage::Closed(_) => "closed",
+        }
+    }
+
+    /// The stage from its stored name and decision (a closed cycle needs its decision).
+    pub fn from_parts(name: &str, decision: Option<&str>) -> Option<PdsaStage> {
+        Some(match name {
+            "plan" => PdsaStage::Plan,
+            "do" => PdsaStage::Do,
+            "study" => PdsaStage::Study,
+            "act" => PdsaStage::Act,
+            "closed" => PdsaStage::Closed(ActDecision::parse(decision?)?),
+            _ => return None,
+        })
+    }
+
     pub fn is_closed(self) -> bool {
         matches!(self, PdsaStage::Closed(_))
     }
@@ -95,6 +135,9 @@ mod tests {
             .unwrap();
         assert_eq!(s, PdsaStage::Closed(ActDecision::Adapt));
         assert!(s.is_closed());
+        assert_eq!(PdsaStage::from_parts(s.name(), Some("adapt")), Some(s));
+        assert_eq!(PdsaStage::from_parts("closed", None), None);
+        assert_eq!(PdsaStage::from_parts("do", None), Some(PdsaStage::Do));
     }
 
     #[test]

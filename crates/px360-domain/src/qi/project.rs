@@ -4,7 +4,7 @@
 
 use crate::analytics::rollup::Kpi;
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub const MAX_MEASURES: usize = 10;
@@ -12,7 +12,7 @@ pub const MAX_MILESTONES: usize = 50;
 pub const MAX_LINKS: usize = 200;
 pub const MAX_THEME_LEN: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
     Planning,
@@ -20,6 +20,30 @@ pub enum ProjectStatus {
     OnHold,
     Completed,
     Cancelled,
+}
+
+impl ProjectStatus {
+    pub const ALL: [ProjectStatus; 5] = [
+        ProjectStatus::Planning,
+        ProjectStatus::Active,
+        ProjectStatus::OnHold,
+        ProjectStatus::Completed,
+        ProjectStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectStatus::Planning => "planning",
+            ProjectStatus::Active => "active",
+            ProjectStatus::OnHold => "on_hold",
+            ProjectStatus::Completed => "completed",
+            ProjectStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProjectStatus> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// Which way is better for a measure (e.g. NPS up, complaint hours down).
@@ -32,7 +56,7 @@ pub enum Better {
 
 /// A measure: an analytics KPI (so the series comes from the same roll-ups as dashboards)
 /// with its baseline and target.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measure {
     pub kpi: Kpi,
     pub baseline: f64,
@@ -57,7 +81,7 @@ impl Measure {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub title: String,
     pub due: NaiveDate,

@@ -1,0 +1,485 @@
+//! Call centre over HTTP against the real server on both engines: the patient lookup by MRN and
+//! by phone inside the agent's scope (phones masked below PX Coordinator, audited without the
+//! value), calls validated by the domain with their notes scored by the sentiment engine, a
+//! complaint made from a call (channel call_centre, idempotent on the call), a survey taken by
+//! phone in the patient's language (validated and scored like a web response, mode phone,
+//! counted by analytics), the callback queue under the hospital's SLA policy (due time,
+//! overdue, made on time or late by an outbound call) and agent statistics for supervisors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer, field_names};
+use serde_json::{Value, json};
+
+async fn user(
+    s: &TestServer,
+    admin: &str,
+    name: &str,
+    role: &str,
+    h: &str,
+    d: Option<&str>,
+) -> (String, String) {
+    let r = s.post(admin, "/api/users", json!({"username": name, "display_name": name, "password": "correct horse battery", "role": role, "hospital_id": h, "department_id": d})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, s.token(name, "correct horse battery").await)
+}
+
+async fn json_of(r: reqwest::Response, want: u16) -> Value {
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status.as_u16(), want, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+async fn scenario(kind: Kind) {
+    let tdb = TestDb::new(kind).await;
+    let s = TestServer::start(&tdb.url, ServerOpts::default()).await;
+    let admin = s.token("admin", ADMIN_PASSWORD).await;
+    let (h, depts) = s.hospital(&admin, "RGH").await;
+    let (h_b, depts_b) = s.hospital(&admin, "NPH").await;
+    let ed = depts["ED"].clone();
+    let (agent_id, agent) = user(&s, &admin, "agent", "staff", &h, Some(&ed)).await;
+    let (_, coord) = user(&s, &admin, "coord", "px_coordinator", &h, None).await;
+    let (_, viewer) = user(&s, &admin, "viewer", "viewer", &h, Some(&ed)).await;
+    let (_, other) = user(&s, &admin, "other", "nurse", &h_b, Some(&depts_b["ED"])).await;
+
+    // Lookup by MRN (any case) and by phone in its national form, inside the agent's scope.
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?mrn=rgh-ed-0001").await,
+        200,
+    )
+    .await;
+    assert_eq!(r["kind"], "mrn");
+    let found = r["patients"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r}");
+    let patient = found[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(found[0]["mrn"], "RGH-ED-0001");
+    // Demo phone of RGH-ED-0001: +966500001101; staff see it masked.
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?phone=050%20000%201101")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(r["patients"][0]["id"], patient.as_str(), "{r}");
+    assert!(
+        !r["patients"][0]["phone"]
+            .as_str()
+            .unwrap()
+            .contains("000011"),
+        "{r}"
+    );
+    let r = json_of(
+        s.get(&coord, "/api/patient-lookup?phone=%2B966500001101")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(r["patients"][0]["phone"], "+966500001101", "{r}");
+    // Another department's patient is outside a department agent's scope, not the coordinator's.
+    let r = json_of(
+        s.get(&agent, "/api/patient-lookup?mrn=RGH-ORTH-0001").await,
+        200,
+    )
+    .await;
+    assert!(r["patients"].as_array().unwrap().is_empty());
+    let r = json_of(
+        s.get(&coord, "/api/patient-lookup?mrn=RGH-ORTH-0001").await,
+        200,
+    )
+    .await;
+    assert_eq!(r["patients"].as_array().unwrap().len(), 1);
+    let r = s.get(&agent, "/api/patient-lookup?mrn=a%20b").await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(field_names(&r.json::<Value>().await.unwrap()), ["mrn"]);
+    assert_eq!(
+        s.get(&viewer, "/api/patient-lookup?mrn=RGH-ED-0001")
+            .await
+            .status(),
+        403
+    );
+
+    // A call: the domain's rules are specific 422s; notes are scored.
+    let r = s.post(&agent, "/api/calls", json!({"direction": "sideways", "caller": "patient", "reason": "complaint", "outcome": "resolved", "duration_secs": 60})).await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["direction"]);
+    let r = s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "reason": "complaint", "outcome": "complaint_created", "duration_secs": 60})).await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["patient_id"]);
+    let r = s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "reason": "enquiry", "outcome": "resolved", "duration_secs": 0})).await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["duration_secs"]);
+    let notes = "The nurse was rude and we waited four hours in the corridor.";
+    let call = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "relative", "patient_id": patient, "lookup_kind": "mrn",
+            "reason": "complaint", "outcome": "resolved", "duration_secs": 420, "notes": notes})).await,
+        201,
+    )
+    .await;
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call["department_id"],
+        ed.as_str(),
+        "placed in the agent's department"
+    );
+    assert_eq!(call["sentiment"]["label"], "negative", "{call}");
+    assert!(
+        call["sentiment"]["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "staff_attitude"),
+        "{call}"
+    );
+    // Lists leave the notes out; the single call has them, and its read is audited.
+    let list = json_of(s.get(&agent, "/api/calls?mine=true").await, 200).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == call_id.as_str() && c["notes"].is_null())
+    );
+    let one = json_of(s.get(&coord, &format!("/api/calls/{call_id}")).await, 200).await;
+    assert_eq!(one["call"]["notes"], notes);
+    assert_eq!(
+        s.get(&other, &format!("/api/calls/{call_id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        s.get(&viewer, &format!("/api/calls/{call_id}"))
+            .await
+            .status(),
+        403
+    );
+
+    // A complaint from the call: the complaint API's operation, channel call_centre; a retry
+    // returns the same complaint.
+    let body = json!({"category_code": "communication", "severity": "medium", "subject": "Rude at triage", "description": "Relative reports rudeness at triage."});
+    let made = json_of(
+        s.post(
+            &agent,
+            &format!("/api/calls/{call_id}/complaint"),
+            body.clone(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let complaint = made["complaint"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(made["complaint"]["source_channel"], "call_centre");
+    assert_eq!(made["complaint"]["patient_id"], patient.as_str());
+    assert_eq!(made["call"]["outcome"], "complaint_created");
+    assert_eq!(made["call"]["complaint_id"], complaint.as_str());
+    let again = json_of(
+        s.post(&agent, &format!("/api/calls/{call_id}/complaint"), body)
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(again["complaint"]["id"], complaint.as_str());
+
+    // A survey by phone: the script in the patient's language, answers validated by the survey
+    // engine (specific codes per question), stored with mode phone.
+    let survey_call = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient, "reason": "survey_follow_up", "outcome": "survey_completed", "duration_secs": 240})).await,
+        201,
+    )
+    .await;
+    let sc = survey_call["id"].as_str().unwrap().to_owned();
+    let view = json_of(
+        s.get(&agent, &format!("/api/calls/{sc}/phone-survey"))
+            .await,
+        200,
+    )
+    .await;
+    let tpl = view["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "emergency-experience")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = json_of(
+        s.get(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey?template_id={tpl}&language=ar"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(view["script"]["language"], "ar");
+    assert_eq!(view["script"]["questions"][0]["key"], "recommend");
+    assert_eq!(view["script"]["questions"][0]["kind"], "nps");
+    assert!(
+        view["script"]["questions"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("توصي")
+    );
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey"),
+            json!({"template_id": tpl, "answers": {"recommend": 11, "overall": "4"}}),
+        )
+        .await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["recommend"]);
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{sc}/phone-survey"),
+            json!({"template_id": tpl, "answers": {"recommend": 10, "overall": "4"}}),
+        )
+        .await;
+    let p = json_of(r, 422).await;
+    assert_eq!(field_names(&p), ["listened"], "{p}");
+    assert!(p.to_string().contains("survey-answer-required"), "{p}");
+    let rec = json_of(
+        s.post(&agent, &format!("/api/calls/{sc}/phone-survey"), json!({"template_id": tpl, "language": "ar",
+            "answers": {"recommend": 3, "improve": ["waiting", "communication"], "overall": "2", "listened": "sometimes", "explained": "no"}})).await,
+        201,
+    )
+    .await;
+    assert_eq!(rec["mode"], "phone");
+    assert_eq!(rec["is_negative"], true);
+    assert_eq!(rec["scores"]["nps"], 3);
+    let response = rec["response_id"].as_str().unwrap().to_owned();
+    let r = s.post(&agent, &format!("/api/calls/{sc}/phone-survey"), json!({"template_id": tpl, "answers": {"recommend": 9, "overall": "5", "listened": "always"}})).await;
+    assert_eq!(r.status(), 409, "one survey per call");
+    let (mode, channel, agent_col): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT r.mode, i.channel, r.agent_id FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id WHERE r.id = $1",
+    )
+    .bind(&response)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (mode.as_str(), channel.as_deref(), agent_col.as_deref()),
+        ("phone", Some("phone"), Some(agent_id.as_str()))
+    );
+    // The negative response raised the survey event the action centre consumes.
+    let events = json_of(s.get(&coord, "/api/survey-events").await, 200).await;
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["response_id"] == response.as_str()),
+        "{events}"
+    );
+    // Analytics counts it, by channel phone.
+    s.db.analytics_refresh().await.unwrap();
+    let k = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/kpis?hospital_id={h}&granularity=day&channel=phone"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let nps = k["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kpi"] == "nps")
+        .unwrap();
+    assert_eq!(nps["n"], 1, "{k}");
+    assert_eq!(nps["value"], -100.0, "{k}");
+
+    // The callback queue under the hospital's SLA: high callbacks within 60 calendar minutes.
+    let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),
+        json!({"category_code": "callback", "severity": "high", "first_response_minutes": 60, "basis": "calendar"})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let cb = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "high", "note": "Call the daughter back"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let requested =
+        chrono::DateTime::parse_from_rfc3339(cb["requested_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(cb["due_at"].as_str().unwrap()).unwrap();
+    assert_eq!(due - requested, chrono::Duration::minutes(60));
+    let low = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "low"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // An overdue one (its due time moved into the past, as if requested yesterday).
+    let late = json_of(
+        s.post(
+            &agent,
+            "/api/callbacks",
+            json!({"call_id": call_id, "priority": "medium"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE callbacks SET due_at = '2026-01-01T00:00:00.000000Z', requested_at = '2025-12-31T00:00:00.000000Z' WHERE id = $1")
+        .bind(&late_id)
+        .execute(&s.db.writer)
+        .await
+        .unwrap();
+    let q = json_of(s.get(&agent, "/api/callbacks").await, 200).await;
+    let ids: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let pos = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+    assert!(
+        pos(&late_id) < pos(cb["id"].as_str().unwrap()),
+        "sorted by due: {q}"
+    );
+    assert!(
+        pos(cb["id"].as_str().unwrap()) < pos(low["id"].as_str().unwrap()),
+        "{q}"
+    );
+    assert_eq!(q[pos(&late_id)]["queue_status"], "overdue");
+    assert_eq!(
+        q[pos(cb["id"].as_str().unwrap())]["queue_status"],
+        "waiting"
+    );
+    // Another hospital's queue holds none of them; Viewers have no queue.
+    assert!(
+        json_of(s.get(&other, "/api/callbacks").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.get(&viewer, "/api/callbacks").await.status(), 403);
+    // Made by outbound calls: one on time, one late; an inbound call cannot make one.
+    let r = s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 60, "callback_id": cb["id"]})).await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["callback_id"]);
+    for id in [cb["id"].as_str().unwrap(), late_id.as_str()] {
+        json_of(s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 90, "callback_id": id})).await, 201).await;
+    }
+    let done = json_of(
+        s.get(
+            &agent,
+            &format!("/api/callbacks/{}", cb["id"].as_str().unwrap()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (done["status"].as_str(), done["on_time"].as_bool()),
+        (Some("done"), Some(true))
+    );
+    let done = json_of(
+        s.get(&agent, &format!("/api/callbacks/{late_id}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(done["on_time"], false);
+    let r = s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient, "reason": "callback", "outcome": "resolved", "duration_secs": 60, "callback_id": late_id})).await;
+    assert_eq!(r.status(), 422, "already made");
+    assert_eq!(
+        s.post(
+            &agent,
+            &format!("/api/callbacks/{}/cancel", low["id"].as_str().unwrap()),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert!(
+        json_of(s.get(&agent, "/api/callbacks").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Agent statistics: supervisors only; the agent's calls, outcomes and callbacks.
+    assert_eq!(
+        s.get(&agent, "/api/analytics/call-centre?granularity=day")
+            .await
+            .status(),
+        403
+    );
+    let st = json_of(
+        s.get(&coord, "/api/analytics/call-centre?granularity=day")
+            .await,
+        200,
+    )
+    .await;
+    let mine = st["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agent_id"] == agent_id.as_str())
+        .unwrap();
+    assert_eq!(mine["calls"], 4, "{st}");
+    assert_eq!(
+        (mine["inbound"].as_u64(), mine["outbound"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(mine["outcomes"]["complaint_created"], 1);
+    assert_eq!(mine["outcomes"]["survey_completed"], 1);
+    assert_eq!(
+        (
+            mine["callbacks_on_time"].as_u64(),
+            mine["callbacks_late"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(mine["callback_compliance"], 50.0);
+    let mean = mine["mean_duration_secs"].as_f64().unwrap();
+    assert!(
+        (mean - (420.0 + 240.0 + 90.0 + 90.0) / 4.0).abs() < 1e-9,
+        "{mine}"
+    );
+    assert_eq!(st["team"]["calls"], 4);
+
+    // Audited, without notes, MRNs or phone numbers.
+    let audit = json_of(s.get(&admin, "/api/audit?limit=1000").await, 200).await;
+    for a in [
+        "call.create",
+        "call.read",
+        "call.link",
+        "patient.lookup",
+        "survey.response.phone",
+        "callback.create",
+        "callback.complete",
+        "callback.cancel",
+        "callback.queue.read",
+        "callback.read",
+        "complaint.create",
+    ] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|e| e["action"] == a),
+            "{a} audited"
+        );
+    }
+    let text = audit.to_string();
+    for secret in ["rude", "RGH-ED-0001", "500001101", "daughter"] {
+        assert!(!text.contains(secret), "{secret} in the audit log");
+    }
+    s.db.verify_audit_chain().await.unwrap();
+    s.stop().await;
+    tdb.drop_db().await;
+}
+both_backends!(scenario);
