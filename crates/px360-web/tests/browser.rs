@@ -95,7 +95,7 @@ async fn browser_account_and_events() {
 
         // Events (under the Administration menu): the list, one with warnings, one whose
         // processing failed.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/events']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/events';")
             .await

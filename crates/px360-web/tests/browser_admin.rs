@@ -54,7 +54,7 @@ async fn browser_admin_pages() {
 
         // Journey templates: the list, then a new template with its first stage.
         // The administration pages are in the navigation bar's menu.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/templates']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/templates';")
             .await
@@ -121,7 +121,7 @@ async fn browser_admin_pages() {
 
         // Integrations: issue a key, the secret once, then a test event.
         // The administration pages are in the navigation bar's menu.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/integrations']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/integrations';")
             .await
@@ -187,7 +187,7 @@ async fn browser_admin_pages() {
 
         // The audit log: the chain state and the records of this session.
         // The administration pages are in the navigation bar's menu.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/audit']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/audit';")
             .await

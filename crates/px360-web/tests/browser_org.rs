@@ -51,7 +51,7 @@ async fn browser_org_admin() {
 
         // The hub, then the departments.
         // The administration pages are in the navigation bar's menu.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/org']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/org';")
             .await

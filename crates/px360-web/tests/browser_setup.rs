@@ -131,12 +131,12 @@ async fn browser_setup() {
             .unwrap();
         b.set_width(Some(PHONE)).await.unwrap();
         assert_eq!(wide, serde_json::json!([]), "sideways at {PHONE} px");
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.screenshot_at(&format!("{lang}-00-phone-menu"), PHONE)
             .await
             .unwrap();
         b.set_width(None).await.unwrap();
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         shot("dashboard").await;
 
         // 1. The hospital: first without a name (the error next to the field), then complete.

@@ -185,7 +185,7 @@ async fn survey_outbox_browser() {
             .await
             .unwrap();
         // The local outbox is under the navigation bar's Administration menu.
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click("nav #px-admin summary").await.unwrap();
         b.click("nav a[href='/ui/outbox']").await.unwrap();
         b.wait_until("return location.pathname === '/ui/outbox';")
             .await

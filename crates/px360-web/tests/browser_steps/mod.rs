@@ -43,13 +43,17 @@ pub async fn value(b: &Browser, css: &str) -> String {
 /// links.
 pub async fn admin_menu(b: &Browser, href: &str) {
     if !b
-        .eval("return document.querySelector('nav .px-menu details').open;")
+        .eval(&format!(
+            "return document.querySelector(\"nav .px-menu details:has(a[href='{href}'])\").open;"
+        ))
         .await
         .unwrap()
         .as_bool()
         .unwrap_or(false)
     {
-        b.click("nav .px-menu summary").await.unwrap();
+        b.click(&format!("nav .px-menu details:has(a[href='{href}']) > summary"))
+            .await
+            .unwrap();
     }
     b.click(&format!("nav .px-menu a[href='{href}']"))
         .await
