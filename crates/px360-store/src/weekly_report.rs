@@ -29,7 +29,10 @@ impl Db {
         .bind(1_i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| row::uuid(r, "user_id")).collect()
+        Ok(rows
+            .iter()
+            .map(|r| row::uuid(r, "user_id"))
+            .collect::<std::result::Result<_, _>>()?)
     }
 }
 
