@@ -81,9 +81,13 @@ pub async fn put_weekly_report(
 ) -> ApiResult<Json<WeeklyReportSubscription>> {
     gate(&p)?;
     let mut tx = st.db.writer.begin().await.map_err(StoreError::from)?;
-    let changed =
-        px360_store::weekly_report::set_subscription(&mut tx, p.user_id(), b.subscribed, Utc::now())
-            .await?;
+    let changed = px360_store::weekly_report::set_subscription(
+        &mut tx,
+        p.user_id(),
+        b.subscribed,
+        Utc::now(),
+    )
+    .await?;
     let action = if b.subscribed {
         "analytics.weekly_report.subscribe"
     } else {
@@ -164,7 +168,11 @@ async fn one(st: &AppState, user: Uuid, now: DateTime<Utc>) -> ApiResult<bool> {
         (Some(h), d) => {
             let hr = st.db.hospital(&h.to_string()).await?;
             let label = match d {
-                Some(d) => format!("{} / {}", hr.name, st.db.department(&d.to_string()).await?.name),
+                Some(d) => format!(
+                    "{} / {}",
+                    hr.name,
+                    st.db.department(&d.to_string()).await?.name
+                ),
                 None => hr.name.clone(),
             };
             (hr.timezone, label)

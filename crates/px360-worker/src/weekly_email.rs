@@ -42,7 +42,11 @@ fn rows(d: &serde_json::Value, ar: bool) -> Vec<(String, String, String)> {
                     Some("down") => "▼",
                     _ => "=",
                 };
-                let word = if ar { "مقارنة بالأسبوع السابق" } else { "vs previous week" };
+                let word = if ar {
+                    "مقارنة بالأسبوع السابق"
+                } else {
+                    "vs previous week"
+                };
                 format!("{arrow} {delta:+.1} {word}")
             }
             _ if ar => "لا توجد بيانات كافية للمقارنة".to_owned(),
@@ -59,8 +63,11 @@ pub fn texts(job: &EmailJob, base: &str) -> Texts {
     let d = &job.detail;
     let week_from = d["from"].as_str().unwrap_or("");
     let scope = d["scope"].as_str().unwrap_or("").to_owned();
-    let link = format!("{}/ui/analytics?period={}", base.trim_end_matches('/'),
-        d["week"].as_str().unwrap_or("").replace('/', "%2F"));
+    let link = format!(
+        "{}/ui/analytics?period={}",
+        base.trim_end_matches('/'),
+        d["week"].as_str().unwrap_or("").replace('/', "%2F")
+    );
     let (subject, hello, intro, open, dir, lang) = if ar {
         (
             format!("التقرير الأسبوعي لتجربة المرضى: الأسبوع الذي يبدأ {week_from}"),

@@ -175,25 +175,74 @@ async fn scenario(kind: Kind) {
     .unwrap();
     s.db.analytics_refresh().await.unwrap();
     let (h_a, da) = s.hospital(&admin, "RGH").await;
-    let (dm_id, dm) = user(&s, &admin, "dmcard", "department_manager", &h_a, Some(&da["CARD"])).await;
-    let (dm2_id, dm2) = user(&s, &admin, "dmorth", "department_manager", &h_a, Some(&da["ORTH"])).await;
+    let (dm_id, dm) = user(
+        &s,
+        &admin,
+        "dmcard",
+        "department_manager",
+        &h_a,
+        Some(&da["CARD"]),
+    )
+    .await;
+    let (dm2_id, dm2) = user(
+        &s,
+        &admin,
+        "dmorth",
+        "department_manager",
+        &h_a,
+        Some(&da["ORTH"]),
+    )
+    .await;
     let (ha_id, ha) = user(&s, &admin, "harep", "hospital_admin", &h_a, None).await;
-    let (v_id, v) = user(&s, &admin, "viewrep", "viewer", &h_a, None).await;
+    let (v_id, v) = user(&s, &admin, "viewrep", "viewer", &h_a, Some(&da["ORTH"])).await;
 
     // Subscription: off by default, self-service, audited; the viewer changes their mind.
-    let r: Value = s.get(&dm, "/api/me/weekly-report").await.json().await.unwrap();
+    let r: Value = s
+        .get(&dm, "/api/me/weekly-report")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r, json!({"subscribed": false}));
     for tok in [&dm, &dm2, &ha, &v] {
-        let r = put(&s, tok, "/api/me/weekly-report", json!({"subscribed": true})).await;
+        let r = put(
+            &s,
+            tok,
+            "/api/me/weekly-report",
+            json!({"subscribed": true}),
+        )
+        .await;
         assert_eq!(r.status(), 200);
     }
-    let r = put(&s, &v, "/api/me/weekly-report", json!({"subscribed": false})).await;
+    let r = put(
+        &s,
+        &v,
+        "/api/me/weekly-report",
+        json!({"subscribed": false}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    let r: Value = s.get(&dm, "/api/me/weekly-report").await.json().await.unwrap();
+    let r: Value = s
+        .get(&dm, "/api/me/weekly-report")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r, json!({"subscribed": true}));
-    let r: Value = s.get(&v, "/api/me/weekly-report").await.json().await.unwrap();
+    let r: Value = s
+        .get(&v, "/api/me/weekly-report")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r, json!({"subscribed": false}));
-    let r = put(&s, &dm, "/api/me/weekly-report", json!({"subscribed": "yes"})).await;
+    let r = put(
+        &s,
+        &dm,
+        "/api/me/weekly-report",
+        json!({"subscribed": "yes"}),
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let audited = "SELECT COUNT(*) FROM audit_log WHERE actor_id = $1 AND action = 'analytics.weekly_report.subscribe'";
     assert_eq!(count(&s.db, audited, &dm_id).await, 1);
@@ -210,7 +259,11 @@ async fn scenario(kind: Kind) {
     assert_eq!(run_weekly(&st, now).await.unwrap(), 0);
     let (a, b) = tokio::join!(tick(&st, "p1", now), tick(&st, "p2", now));
     let ran: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
-    assert_eq!(ran, [0], "one process claims the slot; nothing new to queue");
+    assert_eq!(
+        ran,
+        [0],
+        "one process claims the slot; nothing new to queue"
+    );
     let sent = "SELECT COUNT(*) FROM audit_log WHERE object_id = $1 AND action = 'analytics.weekly_report.sent'";
     for id in [&dm_id, &dm2_id, &ha_id] {
         assert_eq!(count(&s.db, sent, id).await, 1);
@@ -221,7 +274,10 @@ async fn scenario(kind: Kind) {
     let label = format!("{}/W", week.format("%Y-%m-%d"));
     for (id, tok) in [(&dm_id, &dm), (&dm2_id, &dm2), (&ha_id, &ha)] {
         let api: Value = s
-            .get(tok, &format!("/api/analytics/kpis?period={}", label.replace('/', "%2F")))
+            .get(
+                tok,
+                &format!("/api/analytics/kpis?period={}", label.replace('/', "%2F")),
+            )
             .await
             .json()
             .await
@@ -236,7 +292,10 @@ async fn scenario(kind: Kind) {
     let (orth, _) = n_of(&queued_tiles(&s.db, &dm2_id).await, "response_rate");
     let (hosp, _) = n_of(&queued_tiles(&s.db, &ha_id).await, "response_rate");
     assert!(card > 0 && orth > 0, "generated data in both departments");
-    assert!(card + orth <= hosp, "a department sees its own invitations only");
+    assert!(
+        card + orth <= hosp,
+        "a department sees its own invitations only"
+    );
 
     // The emails: once each, even after a second drain; Arabic for the Arabic user.
     let smtp = Smtp::start();
@@ -256,9 +315,17 @@ async fn scenario(kind: Kind) {
     );
     let m = smtp.to("dmorth@hospital.example.sa");
     let text = m[0]["text"].as_str().unwrap();
-    assert!(m[0]["subject"].as_str().unwrap().starts_with("Weekly patient experience report"));
+    assert!(
+        m[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Weekly patient experience report")
+    );
     let (_, shown) = n_of(&queued_tiles(&s.db, &dm2_id).await, "response_rate");
-    assert!(text.contains(&format!("Response rate: {}%", shown.unwrap())), "{text}");
+    assert!(
+        text.contains(&format!("Response rate: {}%", shown.unwrap())),
+        "{text}"
+    );
     assert!(smtp.to("viewrep@hospital.example.sa").is_empty());
 
     s.stop().await;
