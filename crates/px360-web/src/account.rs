@@ -102,7 +102,8 @@ pub async fn save_weekly(
     ctx: Ctx,
     Form(f): Form<WeeklyForm>,
 ) -> Result<Response, UiError> {
-    px360_api::weekly_report::put_weekly_report(
+    // The answer repeats the choice; the redirect shows the page with it.
+    let _saved = px360_api::weekly_report::put_weekly_report(
         State(st),
         Authed(s.principal),
         ctx,
