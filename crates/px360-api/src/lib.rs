@@ -38,6 +38,7 @@ pub mod survey_templates;
 pub mod templates;
 pub mod time_format;
 pub mod users;
+pub mod weekly_report;
 
 use axum::Router;
 use error::{ApiError, ApiResult};
@@ -343,6 +344,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes(cfg))
         .merge(me::routes())
+        .merge(weekly_report::routes())
         .merge(hospitals::routes())
         .merge(departments::routes())
         .merge(physicians::routes())

@@ -39,6 +39,7 @@ pub mod sla;
 pub mod survey_page;
 pub mod surveys;
 pub mod templates;
+pub mod weekly_report;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};

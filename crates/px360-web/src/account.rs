@@ -30,6 +30,8 @@ struct AccountPage {
     error: Option<FieldError>,
     /// An administrator reset the password: a new one must be chosen before anything else.
     must_change: bool,
+    /// Subscribed to the weekly report by email; `None`: the role cannot read Analytics.
+    weekly: Option<bool>,
 }
 
 /// A form error: the field it is shown next to and the catalogue key of its message.
@@ -46,10 +48,16 @@ impl AccountPage {
     }
 }
 
-fn page(req: &Req, s: &Session, error: Option<FieldError>) -> Result<Response, UiError> {
+fn page(
+    req: &Req,
+    s: &Session,
+    error: Option<FieldError>,
+    weekly: Option<bool>,
+) -> Result<Response, UiError> {
     let saved = match req.param("saved") {
         Some("name") => Some("account-saved-name"),
         Some("password") => Some("account-saved-password"),
+        Some("weekly") => Some("account-saved-weekly"),
         _ => None,
     };
     let mut r = render(&AccountPage {
@@ -59,6 +67,7 @@ fn page(req: &Req, s: &Session, error: Option<FieldError>) -> Result<Response, U
         saved: saved.filter(|_| error.is_none()),
         error,
         must_change: req.param("must").is_some(),
+        weekly,
     })?;
     if error.is_some() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -66,8 +75,44 @@ fn page(req: &Req, s: &Session, error: Option<FieldError>) -> Result<Response, U
     Ok(r)
 }
 
-pub async fn form(req: Req, s: Session) -> Result<Response, UiError> {
-    page(&req, &s, None)
+/// The caller's weekly report subscription, through the API's handler (`None`: not allowed).
+async fn weekly(st: &AppState, s: &Session) -> Result<Option<bool>, UiError> {
+    match px360_api::weekly_report::get_weekly_report(State(st.clone()), Authed(s.principal)).await
+    {
+        Ok(axum::Json(w)) => Ok(Some(w.subscribed)),
+        Err(ApiError::Forbidden) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn form(State(st): State<AppState>, req: Req, s: Session) -> Result<Response, UiError> {
+    let w = weekly(&st, &s).await?;
+    page(&req, &s, None, w)
+}
+
+#[derive(Deserialize)]
+pub struct WeeklyForm {
+    /// Present (`on`) when the checkbox is ticked; browsers send nothing for an unticked one.
+    subscribed: Option<String>,
+}
+
+pub async fn save_weekly(
+    State(st): State<AppState>,
+    s: Session,
+    ctx: Ctx,
+    Form(f): Form<WeeklyForm>,
+) -> Result<Response, UiError> {
+    // The answer repeats the choice; the redirect shows the page with it.
+    let _saved = px360_api::weekly_report::put_weekly_report(
+        State(st),
+        Authed(s.principal),
+        ctx,
+        axum::Json(px360_api::weekly_report::WeeklyReportSubscription {
+            subscribed: f.subscribed.is_some(),
+        }),
+    )
+    .await?;
+    Ok(Redirect::to("/ui/account?saved=weekly").into_response())
 }
 
 #[derive(Deserialize)]
@@ -83,7 +128,7 @@ pub async fn save_name(
     Form(f): Form<NameForm>,
 ) -> Result<Response, UiError> {
     let result = px360_api::me::update_me(
-        State(st),
+        State(st.clone()),
         Authed(s.principal),
         ctx,
         axum::Json(MyProfileChanges {
@@ -93,14 +138,18 @@ pub async fn save_name(
     .await;
     match result {
         Ok(_) => Ok(Redirect::to("/ui/account?saved=name").into_response()),
-        Err(ApiError::Validation(_)) => page(
-            &req,
-            &s,
-            Some(FieldError {
-                field: "display_name",
-                key: "account-name-invalid",
-            }),
-        ),
+        Err(ApiError::Validation(_)) => {
+            let w = weekly(&st, &s).await?;
+            page(
+                &req,
+                &s,
+                Some(FieldError {
+                    field: "display_name",
+                    key: "account-name-invalid",
+                }),
+                w,
+            )
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -145,7 +194,8 @@ pub async fn save_password(
                     key: "account-password-weak",
                 }
             };
-            page(&req, &s, Some(e))
+            let w = weekly(&st, &s).await?;
+            page(&req, &s, Some(e), w)
         }
         Err(e) => Err(e.into()),
     }

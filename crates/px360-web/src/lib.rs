@@ -88,6 +88,7 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/account", get(account::form))
         .route("/ui/account/name", post(account::save_name))
         .route("/ui/account/password", post(account::save_password))
+        .route("/ui/account/weekly-report", post(account::save_weekly))
         // Administration: journey templates, integrations, audit log.
         .route(
             "/ui/templates",

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod queue;
 pub mod sla;
 pub mod surveys;
+pub mod weekly_email;
 
 use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};

@@ -152,7 +152,7 @@ impl Notifier {
     }
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -169,6 +169,9 @@ pub struct Texts {
 
 impl Texts {
     pub fn new(job: &EmailJob, base: &str) -> Self {
+        if job.kind == px360_store::weekly_report::KIND {
+            return crate::weekly_email::texts(job, base);
+        }
         let ar = job.language == "ar";
         let path = if job.item_kind == "complaint" {
             "complaints"

@@ -180,6 +180,15 @@ pub async fn serve(
     let st = AppState::new(db.clone(), opts.api.clone(), jobs.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
+    // The weekly report needs the API's report builders, hence here and not in the worker;
+    // its slot is claimed in the `schedules` table, so it runs once across processes.
+    if opts.run_beat {
+        tasks.push(tokio::spawn(px360_api::weekly_report::run(
+            st.clone(),
+            opts.worker_id.clone(),
+            stop_rx.clone(),
+        )));
+    }
     if let Some(a) = &opts.audit {
         px360_store::audit::install(audit::load_key(&db, a, true).await?);
         px360_store::audit::reset_status();

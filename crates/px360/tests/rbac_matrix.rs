@@ -575,6 +575,25 @@ async fn matrix(kind: Kind) {
                 }
             }
         }
+        // Self-service weekly report subscription: every role that reads Analytics (level 10).
+        let put = s
+            .api
+            .send(
+                tok,
+                reqwest::Method::PUT,
+                "/api/me/weekly-report",
+                json!({"subscribed": true}),
+            )
+            .await;
+        let get = s.get(tok, "/api/me/weekly-report").await;
+        let expect_allow = *level >= 10;
+        for (what, status) in [("PUT", put.status()), ("GET", get.status())] {
+            if status.is_success() != expect_allow {
+                failures.push(format!("{role} {what} /api/me/weekly-report: got {status}"));
+            } else {
+                checked += 1;
+            }
+        }
     }
     assert!(
         failures.is_empty(),

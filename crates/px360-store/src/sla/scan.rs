@@ -262,7 +262,7 @@ impl Db {
             Option<String>,
         );
         let rows: Vec<NotificationColumns> = sqlx::query_as(
-            "SELECT id, kind, item_kind, item_id, detail, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT id, kind, item_kind, item_id, detail, created_at, read_at FROM notifications WHERE user_id = $1 AND kind <> 'weekly_report' ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(user.to_string())
         .bind(limit)

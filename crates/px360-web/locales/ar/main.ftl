@@ -185,6 +185,10 @@ account-change-password = تغيير كلمة المرور
 account-saved-password = تم تغيير كلمة المرور، وتم تسجيل خروج جلساتك الأخرى.
 account-password-wrong = كلمة المرور الحالية غير صحيحة.
 account-password-weak = يجب أن تتكون كلمة المرور الجديدة من 12 حرفًا على الأقل وأن تختلف عن الحالية.
+account-weekly-heading = التقرير الأسبوعي بالبريد الإلكتروني
+account-weekly-intro = صباح كل أحد: مؤشرات الأداء الرئيسية لنطاقك في الأسبوع الماضي، مع الاتجاه مقارنة بالأسبوع الذي قبله.
+account-weekly-label = أرسل إليّ التقرير الأسبوعي
+account-saved-weekly = تم حفظ اختيارك للتقرير الأسبوعي.
 
 # Time zones by IANA name ("/" written "-"); other zones show their IANA name as data.
 tz-UTC = التوقيت العالمي

@@ -182,6 +182,10 @@ account-change-password = Change password
 account-saved-password = Your password has been changed; your other sessions have been signed out.
 account-password-wrong = The current password is incorrect.
 account-password-weak = The new password must be at least 12 characters and differ from the current one.
+account-weekly-heading = Weekly report by email
+account-weekly-intro = Every Sunday morning: last week's key indicators of your scope, with the trend against the week before.
+account-weekly-label = Send me the weekly report
+account-saved-weekly = Your weekly report choice has been saved.
 
 # Time zones by IANA name ("/" written "-"); other zones show their IANA name as data.
 tz-UTC = UTC
