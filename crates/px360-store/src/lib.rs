@@ -33,6 +33,7 @@ mod process;
 pub mod row;
 pub mod schedules;
 pub mod seed;
+pub mod sentiment;
 pub mod sla;
 pub mod survey_page;
 pub mod surveys;
