@@ -16,6 +16,8 @@ pub mod departments;
 pub mod employees;
 pub mod error;
 pub mod events;
+pub mod feedback;
+pub mod feedback_triage;
 pub mod hospitals;
 pub mod journeys;
 pub mod me;
@@ -25,6 +27,8 @@ pub mod patients;
 pub mod physicians;
 pub mod scoped;
 pub mod sla;
+pub mod social;
+pub mod social_convert;
 pub mod survey_callbacks;
 pub mod survey_invitations;
 pub mod survey_optouts;
@@ -33,6 +37,7 @@ pub mod survey_templates;
 pub mod templates;
 pub mod time_format;
 pub mod users;
+pub mod voice_config;
 
 use axum::Router;
 use error::{ApiError, ApiResult};
@@ -285,6 +290,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::SlaConfig => "sla_config",
         Resource::ComplaintCategory => "complaint_category",
         Resource::Analytics => "analytics",
+        Resource::Feedback => "feedback",
+        Resource::SocialMention => "social_mention",
+        Resource::SocialConfig => "social_config",
+        Resource::SentimentRule => "sentiment_rule",
     }
 }
 
@@ -355,6 +364,9 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(sla::routes())
         .merge(complaint_intake::routes(cfg))
         .merge(analytics::routes())
+        .merge(feedback::routes())
+        .merge(social::routes(cfg))
+        .merge(voice_config::routes())
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -10,6 +10,7 @@ pub mod account;
 pub mod export;
 pub mod reports;
 pub mod scope;
+pub mod voice;
 
 use crate::AppState;
 use crate::auth::{Authed, Ctx};
@@ -118,4 +119,6 @@ pub fn routes() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(get_comments))
         .routes(routes!(export::get_export))
         .routes(routes!(account::put_physician_user))
+        .routes(routes!(voice::get_themes))
+        .routes(routes!(voice::get_feedback))
 }
