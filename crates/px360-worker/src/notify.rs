@@ -170,10 +170,10 @@ pub struct Texts {
 impl Texts {
     pub fn new(job: &EmailJob, base: &str) -> Self {
         let ar = job.language == "ar";
-        let path = if job.item_kind == "complaint" {
-            "complaints"
-        } else {
-            "actions"
+        let path = match job.item_kind.as_str() {
+            "complaint" => "complaints",
+            "feedback" => "feedback",
+            _ => "actions",
         };
         let link = format!("{}/ui/{path}/{}", base.trim_end_matches('/'), job.item_id);
         let label = job.item_label.clone().unwrap_or_default();
@@ -220,6 +220,23 @@ impl Texts {
                             "اقترب موعد {goal} لـ{what} من نهايته (صدر التنبيه في {due} بالتوقيت العالمي)."
                         ),
                     ),
+                }
+            }
+            // A patient's compliment for a member of the recipient's team (feedback, issue 18).
+            "compliment" => {
+                let reference = d["reference"].as_str().unwrap_or("").to_owned();
+                if ar {
+                    (
+                        format!("إشادة من مريض لأحد أعضاء فريقك ({reference})"),
+                        "وصلت إشادة من مريض تذكر أحد أعضاء فريقك. يُرجى الاطلاع عليها وإبلاغه بها."
+                            .to_owned(),
+                    )
+                } else {
+                    (
+                        format!("A patient's compliment for your team ({reference})"),
+                        "A patient sent a compliment naming a member of your team. Please read it and pass it on."
+                            .to_owned(),
+                    )
                 }
             }
             _ if ar => (
