@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (44 object probes × 3 targets + 18 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (57 object probes × 3 targets + 20 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -58,7 +58,7 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
     match probe {
         // Creations that name no existing object: nothing to hide.
         "POST patient" | "POST employee" | "POST template" | "POST user(viewer)"
-        | "POST complaint" => true,
+        | "POST complaint" | "POST feedback" | "POST social import" => true,
         // Creations under a parent: visible when the parent is (own hospital, own department).
         "POST department" | "POST api-key" => own_hospital,
         "POST physician" => in_scope(role, target, Level::Dept),
@@ -95,6 +95,9 @@ struct Fixture {
     action: [String; 3],
     /// Hospital-owned survey templates (hospital A, hospital B).
     survey: [String; 2],
+    /// A feedback item in each target department; a social mention of each hospital (A, B).
+    feedback: [String; 3],
+    mention: [String; 2],
 }
 
 /// A small valid survey draft.
@@ -234,7 +237,30 @@ async fn matrix(kind: Kind) {
         complaint.push(create(&s, &admin, "/api/complaints", json!({"department_id": dep, "category_code": "communication", "severity": "low", "source_channel": "staff", "subject": "Matrix", "description": "Matrix complaint"})).await);
         action.push(create(&s, &admin, "/api/actions", json!({"department_id": dep, "category_code": "communication", "severity": "low", "title": "Matrix action", "owner_id": admin_id})).await);
     }
+    let mut feedback = Vec::new();
+    for dep in &d {
+        feedback.push(create(&s, &admin, "/api/feedback", json!({"department_id": dep, "kind": "suggestion", "language": "en", "text": "Matrix suggestion"})).await);
+    }
+    let mut mention = Vec::new();
+    for (n, h) in [&h_a, &h_b].into_iter().enumerate() {
+        let body = json!([{"source": "x", "id": format!("matrix-{n}"), "author": "m", "text": "Matrix mention, the wait was long", "time": "2026-03-01T10:00:00Z"}]);
+        let r = s.post(&admin, &format!("/api/social/mentions/import?hospital_id={h}"), body).await;
+        assert_eq!(r.status(), 200, "matrix import");
+        let ms: Value = s.get(&admin, "/api/social/mentions?limit=200").await.json().await.unwrap();
+        mention.push(
+            ms.as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["external_id"] == format!("matrix-{n}").as_str())
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
     let fx = Fixture {
+        feedback: feedback.try_into().unwrap(),
+        mention: mention.try_into().unwrap(),
         complaint: complaint.try_into().unwrap(),
         action: action.try_into().unwrap(),
         employee: employee.try_into().unwrap(),
@@ -401,6 +427,23 @@ async fn matrix(kind: Kind) {
                 ("GET analytics comments", 20, Level::Dept, s.http.get(s.url(&format!("/api/analytics/comments?department_id={}", fx.d[i])))),
                 ("GET analytics export", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/export?table=kpis&format=xlsx&department_id={}", fx.d[i])))),
                 ("PUT physician user", 60, Level::Dept, s.http.put(s.url(&format!("/api/physicians/{}/user", fx.physician[i]))).json(&json!({"user_id": null}))),
+                // Feedback (issue 18): patient data like complaints; triage from PX Coordinator up.
+                ("GET feedback", 20, Level::Dept, s.http.get(s.url(&format!("/api/feedback/{}", fx.feedback[i])))),
+                ("POST feedback", 20, Level::Dept, s.http.post(s.url("/api/feedback")).json(&json!({"department_id": fx.d[i], "kind": "concern", "language": "ar", "text": "الانتظار طويل"})))),
+                // Acknowledging again is the same click: idempotent, so every allowed role gets 200.
+                ("POST feedback triage", 50, Level::Dept, s.http.post(s.url(&format!("/api/feedback/{}/triage", fx.feedback[i]))).json(&json!({"target": "acknowledge"}))),
+                ("GET feedback qr", 20, Level::Dept, s.http.get(s.url(&format!("/api/hospitals/{hosp}/feedback-qr?department_id={}", fx.d[i])))),
+                // Social media: hospital-level objects; configuration like the SLA's.
+                ("GET mention", 20, Level::Hospital, s.http.get(s.url(&format!("/api/social/mentions/{}", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }])))),
+                ("POST mention dismiss", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/{}/convert", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }]))).json(&json!({"target": "dismiss"}))),
+                ("POST social import", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/import?hospital_id={hosp}"))).json(&json!([{"source": "x", "id": format!("probe-{ri}-{i}"), "text": "probe", "time": "2026-03-01T10:00:00Z"}]))),
+                ("GET social config", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/social-config")))),
+                ("PUT social config", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/social-config"))).json(&json!({"handles": [format!("@probe{i}")], "keywords": ["Probe Hospital"]}))),
+                ("POST webhook secret", 80, Level::Hospital, s.http.post(s.url(&format!("/api/hospitals/{hosp}/social-config/webhook-secret")))),
+                ("GET sentiment rule", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sentiment-rule")))),
+                ("PUT sentiment rule", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sentiment-rule"))).json(&json!({"enabled": false, "max_score": -0.5, "severity": "low"}))),
+                ("GET analytics themes", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/themes?department_id={}", fx.d[i])))),
+                ("GET analytics feedback", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/feedback?department_id={}", fx.d[i])))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -442,7 +485,9 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 18] = [
+        let lists: [(&str, u8); 20] = [
+            ("/api/feedback?limit=200", 20),
+            ("/api/social/mentions?limit=200", 20),
             ("/api/survey-templates", 10),
             ("/api/survey-invitations", 20),
             ("/api/survey-responses", 20),
@@ -472,6 +517,7 @@ async fn matrix(kind: Kind) {
                 "/api/audit?limit=1000",
                 "/api/survey-events",
                 "/api/survey-local-outbox",
+                "/api/social/mentions?limit=200",
             ]
             .contains(&path);
             let expect_allow =
@@ -540,7 +586,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (44 * 3 + 18));
+    assert!(checked >= 8 * (57 * 3 + 20));
 
     // Denials are audited.
     let audit: Value = s
