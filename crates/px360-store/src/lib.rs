@@ -40,6 +40,7 @@ pub mod social;
 pub mod survey_page;
 pub mod surveys;
 pub mod templates;
+pub mod voice_demo;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
