@@ -6,7 +6,7 @@
 use crate::error::UiError;
 use crate::forms::{Errors, from_api, opt};
 use crate::i18n::{Label, Tr};
-use crate::org_pages::Names;
+use crate::org_names::Names;
 use crate::page::{Chrome, Nav, Req, Stamp, render};
 use crate::session::Session;
 use crate::work::{Categories, People, Pick, SEVERITIES, at_opt, coded};

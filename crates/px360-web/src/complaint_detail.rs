@@ -7,7 +7,7 @@
 use crate::error::UiError;
 use crate::forms::Errors;
 use crate::i18n::{Label, Tr};
-use crate::org_pages::Names;
+use crate::org_names::Names;
 use crate::page::{Chrome, Nav, Req, Stamp, mask, render};
 use crate::session::Session;
 use crate::work::{
