@@ -269,6 +269,11 @@ mod tests {
             ("position", FluentValue::from(1)),
             ("stage", FluentValue::from("x")),
             ("template", FluentValue::from("y")),
+            // Social media import report.
+            ("created", FluentValue::from(1)),
+            ("duplicates", FluentValue::from(2)),
+            ("located", FluentValue::from(3)),
+            ("row", FluentValue::from(4)),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

@@ -175,6 +175,8 @@ pub enum Nav {
     Actions,
     Outbox,
     Analytics,
+    Feedback,
+    Social,
 }
 
 impl Nav {
@@ -241,6 +243,13 @@ impl Chrome {
                 }
                 if p.may(Resource::PxAction, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Actions, "/ui/actions", "nav-actions"));
+                }
+                if p.may(Resource::Feedback, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Feedback, "/ui/feedback-inbox", "nav-feedback"));
+                }
+                // Mentions are hospital-level objects (department roles do not list them).
+                if p.may(Resource::SocialMention, Action::Read, &own_hospital(p)) {
+                    v.push((Nav::Social, "/ui/social", "nav-social"));
                 }
                 if crate::outbox::may_read(p) {
                     v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));

@@ -172,7 +172,7 @@ impl Texts {
         let ar = job.language == "ar";
         let path = match job.item_kind.as_str() {
             "complaint" => "complaints",
-            "feedback" => "feedback",
+            "feedback" => "feedback-inbox",
             _ => "actions",
         };
         let link = format!("{}/ui/{path}/{}", base.trim_end_matches('/'), job.item_id);
