@@ -153,7 +153,8 @@ pub async fn import_as(
         Resource::SocialMention,
         Action::Create,
         ObjectScope::new(feed, None),
-        feed.map(|h| h.to_string()).as_deref(),
+        // A creation names no existing object: a denial is 403, as for complaints.
+        None,
     )
     .await?;
     let parsed = parse_upload(format, body)?;
@@ -189,7 +190,7 @@ pub async fn post_import(
     ))
 }
 
-#[utoipa::path(post, path = "/api/social/webhook/{hospital_id}", tag = "social",
+#[utoipa::path(post, path = "/api/social/webhook/{id}", tag = "social",
     params(("X-PX360-Signature" = String, Header, description = "`sha256=` + hex HMAC-SHA256 of the raw body with the hospital's webhook secret")),
     request_body(content = String, content_type = "application/json", description = "A JSON array of mentions (or one mention object), as for the import"),
     responses((status = 200, body = ImportReport), (status = 401, body = crate::error::Problem, description = "Missing or bad signature, or no secret configured"),

@@ -29,7 +29,8 @@ pub struct ThemeRow {
     pub negative: i64,
     /// Negative share, 0-100.
     pub negative_pct: i64,
-    pub counts: Vec<i64>,
+    /// Per bucket: the count, or `·` for none (easier to scan than zeros).
+    pub counts: Vec<String>,
 }
 
 #[derive(Template)]
@@ -86,7 +87,11 @@ pub async fn page(
             total: x.total,
             negative: x.negative,
             negative_pct: if x.total > 0 { x.negative * 100 / x.total } else { 0 },
-            counts: x.counts.clone(),
+            counts: x
+                .counts
+                .iter()
+                .map(|n| if *n > 0 { n.to_string() } else { "·".into() })
+                .collect(),
         })
         .collect();
     let opts = |m: &HashMap<String, String>, sel: Option<uuid::Uuid>| {
