@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (57 object probes × 3 targets + 20 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (69 object probes × 3 targets + 20 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -586,7 +586,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (57 * 3 + 20));
+    assert!(checked >= 8 * (69 * 3 + 20));
 
     // Denials are audited.
     let audit: Value = s
