@@ -175,12 +175,14 @@ async fn browser_voice() {
             assert!(b.exists("#sm-complaint").await.unwrap());
             b.screenshot("en-social-converted").await.unwrap();
         } else {
-            let id: String = sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-2'")
+            // A thank-you post in Arabic (positive: nothing to convert, the reason is shown).
+            let id: String = sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-1'")
                 .fetch_one(&ui.db.pool)
                 .await
                 .unwrap();
             b.goto(&ui.url(&format!("/ui/social/{id}"))).await.unwrap();
-            no_stray_english(&b, "ar ambiguous mention").await;
+            no_stray_english(&b, "ar mention").await;
+            assert!(b.exists("#sm-why").await.unwrap());
             b.screenshot("ar-social-item").await.unwrap();
         }
 
