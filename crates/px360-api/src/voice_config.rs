@@ -147,15 +147,29 @@ pub async fn rotate_secret(
     ctx: Ctx,
     Path(id): Path<Uuid>,
 ) -> ApiResult<(axum::http::StatusCode, Json<WebhookSecret>)> {
-    gate(&st, &p, &ctx, id, Resource::SocialConfig, Action::Update).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(new_secret(&st, &p, &ctx, id).await?),
+    ))
+}
+
+/// Replace the hospital's webhook secret as `p` (API and web UI); the answer is the only place
+/// the secret is ever shown.
+pub async fn new_secret(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+) -> ApiResult<WebhookSecret> {
+    gate(st, p, ctx, id, Resource::SocialConfig, Action::Update).await?;
     // 64 hex digits: 256 random bits, above the domain's minimum length.
     let secret = px360_store::auth::random_secret();
     debug_assert!(secret.len() >= webhook::MIN_SECRET_LEN);
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     px360_store::social::put_secret(&mut tx, id, &secret, p.user_id(), Utc::now()).await?;
     let e = AppState::entry(
-        &p,
-        &ctx,
+        p,
+        ctx,
         "social_config.rotate_secret",
         "social_config",
         &id.to_string(),
@@ -163,14 +177,11 @@ pub async fn rotate_secret(
         serde_json::json!({"secret_set": true}),
     );
     commit_audited(tx, &e).await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(WebhookSecret {
-            secret,
-            header: webhook::SIGNATURE_HEADER.to_owned(),
-            path: format!("/api/social/webhook/{id}"),
-        }),
-    ))
+    Ok(WebhookSecret {
+        secret,
+        header: webhook::SIGNATURE_HEADER.to_owned(),
+        path: format!("/api/social/webhook/{id}"),
+    })
 }
 
 #[utoipa::path(get, path = "/api/hospitals/{id}/sentiment-rule", tag = "sentiment",

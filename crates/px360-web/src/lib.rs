@@ -45,6 +45,7 @@ pub mod page;
 mod people;
 pub mod session;
 mod social_pages;
+mod voice_settings;
 pub mod survey_editor;
 pub mod survey_page;
 mod work;
@@ -177,6 +178,10 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/feedback-qr/{hospital}", get(feedback_inbox::qr_image))
         .route("/ui/social", get(social_pages::list))
         .route("/ui/social/import", post(social_pages::import))
+        .route(
+            "/ui/social/settings",
+            get(voice_settings::form).post(voice_settings::save),
+        )
         .route("/ui/social/{id}", get(social_pages::detail))
         .route("/ui/social/{id}/convert", post(social_pages::convert))
         .route("/ui/analytics/voice", get(analytics_voice::page))

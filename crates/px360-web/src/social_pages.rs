@@ -58,6 +58,8 @@ struct ListPage {
     sentiments: Vec<Pick>,
     locations: Vec<Pick>,
     may_import: bool,
+    /// Hospital-level roles from PX Coordinator see the listening settings.
+    may_configure: bool,
     /// Upload targets: the caller's hospital, or (PX Admin) any hospital or the group.
     feeds: Vec<Pick>,
     /// After an upload: its summary lines, and the rejected rows (label, code).
@@ -177,6 +179,7 @@ async fn list_page(
         sentiments: coded(&t, "sentiment", &SENTIMENTS, &sel("sentiment"), Some("cl-any")),
         locations: coded(&t, "sm-loc", &LOCATIONS, &sel("location"), Some("cl-any")),
         may_import,
+        may_configure: p.may(Resource::SocialConfig, Action::Read, &px360_api::own_hospital(p)),
         feeds,
         report: report.as_ref().map(|r| report_view(&t, r)),
         error: error.clone(),
