@@ -180,6 +180,36 @@ async fn pages(kind: Kind) {
     arabic_clean("positive mention", &item);
     assert!(item.contains("id=\"sm-why\"") && !item.contains("value=\"complaint\""));
 
+    // Settings: a coordinator reads them; a hospital admin saves terms, a rule and a secret
+    // (shown once, on the answer page only).
+    let page = ui.page(&coord, "/ui/social/settings?lang=ar").await;
+    arabic_clean("settings (read only)", &page);
+    assert!(!page.contains("id=\"vs-rotate\""));
+    assert_eq!(ui.post(&coord, "/ui/social/settings", &[("hospital", &h), ("what", "secret")]).await.status(), 403);
+    ui.user("vhadmin", "hospital_admin", Some("RGH"), None, None).await;
+    let hadmin = ui.login("vhadmin", PASSWORD).await;
+    let r = ui
+        .post(&hadmin, "/ui/social/settings", &[("hospital", &h), ("what", "terms"), ("handles", "@RiversideGH\ntwo words"), ("keywords", "")])
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = ui
+        .post(&hadmin, "/ui/social/settings", &[("hospital", &h), ("what", "terms"), ("handles", "@RiversideGH"), ("keywords", "Riverside General\nمستشفى ريفرسايد")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = ui
+        .post(&hadmin, "/ui/social/settings?lang=ar", &[("hospital", &h), ("what", "rule"), ("enabled", "1"), ("max_score", "-0.5"), ("severity", "high"), ("source_feedback", "1")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let rule = ui.db.sentiment_rule(h.parse().unwrap()).await.unwrap().unwrap();
+    assert!(rule.enabled && rule.sources.len() == 1 && (rule.max_score + 0.5).abs() < 1e-6);
+    let r = ui.post(&hadmin, "/ui/social/settings?lang=ar", &[("hospital", &h), ("what", "secret")]).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    arabic_clean("new secret", &html);
+    assert!(html.contains("id=\"vs-new-secret\""));
+    let again = ui.page(&hadmin, "/ui/social/settings?lang=en").await;
+    assert!(!again.contains("vs-new-secret") && again.contains("Riverside General"));
+
     // The voice analytics page, both languages, the feedback counted and its theme listed.
     let page = ui.page(&coord, "/ui/analytics/voice?lang=ar").await;
     arabic_clean("voice analytics", &page);
