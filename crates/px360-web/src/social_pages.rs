@@ -7,7 +7,7 @@
 use crate::error::UiError;
 use crate::forms::{Errors, from_api};
 use crate::i18n::Tr;
-use crate::org_pages::Names;
+use crate::org_names::Names;
 use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, before, render};
 use crate::session::Session;
 use crate::work::{Categories, Pick, SEVERITIES, at, coded};
