@@ -135,7 +135,14 @@ async fn scenario(kind: Kind) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == "px_action.create" && e["changes"]["origin"] == "negative_text")
+        // `changes` is the stored JSON text.
+        .filter(|e| {
+            e["action"] == "px_action.create"
+                && e["changes"]
+                    .as_str()
+                    .and_then(|c| serde_json::from_str::<Value>(c).ok())
+                    .is_some_and(|c| c["origin"] == "negative_text" && c["rule"] == "sentiment")
+        })
         .collect();
     assert_eq!(rule_actions.len(), 3, "{rule_actions:?}");
     assert!(rule_actions.iter().all(|e| e["actor_type"] == "system"));
