@@ -429,7 +429,7 @@ async fn matrix(kind: Kind) {
                 ("PUT physician user", 60, Level::Dept, s.http.put(s.url(&format!("/api/physicians/{}/user", fx.physician[i]))).json(&json!({"user_id": null}))),
                 // Feedback (issue 18): patient data like complaints; triage from PX Coordinator up.
                 ("GET feedback", 20, Level::Dept, s.http.get(s.url(&format!("/api/feedback/{}", fx.feedback[i])))),
-                ("POST feedback", 20, Level::Dept, s.http.post(s.url("/api/feedback")).json(&json!({"department_id": fx.d[i], "kind": "concern", "language": "ar", "text": "الانتظار طويل"})))),
+                ("POST feedback", 20, Level::Dept, s.http.post(s.url("/api/feedback")).json(&json!({"department_id": fx.d[i], "kind": "concern", "language": "ar", "text": "الانتظار طويل"}))),
                 // Acknowledging again is the same click: idempotent, so every allowed role gets 200.
                 ("POST feedback triage", 50, Level::Dept, s.http.post(s.url(&format!("/api/feedback/{}/triage", fx.feedback[i]))).json(&json!({"target": "acknowledge"}))),
                 ("GET feedback qr", 20, Level::Dept, s.http.get(s.url(&format!("/api/hospitals/{hosp}/feedback-qr?department_id={}", fx.d[i])))),
