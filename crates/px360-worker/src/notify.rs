@@ -303,3 +303,38 @@ pub async fn run(n: Arc<Notifier>, mut shutdown: watch::Receiver<bool>) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn job(kind: &str, item_kind: &str, language: &str) -> EmailJob {
+        EmailJob {
+            id: uuid::Uuid::nil(),
+            user_id: uuid::Uuid::nil(),
+            email: Some("m@example.org".into()),
+            display_name: "Manager".into(),
+            language: language.into(),
+            kind: kind.into(),
+            item_kind: item_kind.into(),
+            item_id: uuid::Uuid::from_u128(7),
+            detail: serde_json::json!({"reference": "F260301-ABCDEF"}),
+            item_label: None,
+            attempts: 1,
+            lease: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_compliment_email_names_the_reference_and_links_the_feedback_page() {
+        let en = Texts::new(&job("compliment", "feedback", "en"), "https://px.example");
+        assert!(en.subject.contains("compliment") && en.subject.contains("F260301-ABCDEF"));
+        assert!(
+            en.plain
+                .contains("https://px.example/ui/feedback-inbox/00000000-0000-0000-0000-000000000007")
+        );
+        let ar = Texts::new(&job("compliment", "feedback", "ar"), "https://px.example");
+        assert!(ar.subject.contains("إشادة") && ar.html.contains("dir=\"rtl\""));
+    }
+}
