@@ -397,7 +397,12 @@ pub async fn convert(
     Form(f): Form<ConvertForm>,
 ) -> Result<Response, UiError> {
     let input = ConvertInput {
-        target: f.target.clone(),
+        // From the form, or from the URL of the button that sent it (formaction).
+        target: if f.target.trim().is_empty() {
+            req.param("target").unwrap_or("").to_owned()
+        } else {
+            f.target.clone()
+        },
         category_code: Some(f.category_code.trim().to_owned()).filter(|c| !c.is_empty()),
         severity: Some(f.severity.trim().to_owned()).filter(|c| !c.is_empty()),
     };

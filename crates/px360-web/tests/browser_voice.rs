@@ -139,7 +139,7 @@ async fn browser_voice() {
             b.eval("document.querySelector('#category_code').value = 'waiting_time'; return true;")
                 .await
                 .unwrap();
-            b.click("#triage-case button[value=action]").await.unwrap();
+            b.click("#to-action").await.unwrap();
             b.wait_until("return location.search.includes('done=action');")
                 .await
                 .unwrap();
@@ -168,7 +168,7 @@ async fn browser_voice() {
             b.eval("document.querySelector('#category_code').value = 'waiting_time'; return true;")
                 .await
                 .unwrap();
-            b.click("#sm-convert button[value=complaint]").await.unwrap();
+            b.click("#to-complaint").await.unwrap();
             b.wait_until("return location.search.includes('done=complaint');")
                 .await
                 .unwrap();

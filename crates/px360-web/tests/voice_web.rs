@@ -164,7 +164,7 @@ async fn pages(kind: Kind) {
         .unwrap();
     let item = ui.page(&coord, &format!("/ui/social/{mid}?lang=ar")).await;
     arabic_clean("mention", &item);
-    assert!(item.contains("value=\"complaint\""));
+    assert!(item.contains("id=\"to-complaint\""));
     let r = ui
         .post(&coord, &format!("/ui/social/{mid}/convert"), &[("target", "complaint"), ("category_code", "waiting_time"), ("severity", "high")])
         .await;
@@ -178,7 +178,7 @@ async fn pages(kind: Kind) {
         .unwrap();
     let item = ui.page(&coord, &format!("/ui/social/{positive}?lang=ar")).await;
     arabic_clean("positive mention", &item);
-    assert!(item.contains("id=\"sm-why\"") && !item.contains("value=\"complaint\""));
+    assert!(item.contains("id=\"sm-why\"") && !item.contains("id=\"to-complaint\""));
 
     // Settings: a coordinator reads them; a hospital admin saves terms, a rule and a secret
     // (shown once, on the answer page only).
