@@ -269,6 +269,9 @@ mod tests {
             ("position", FluentValue::from(1)),
             ("stage", FluentValue::from("x")),
             ("template", FluentValue::from("y")),
+            // Analytics (sample size, trend); missing from the list before issue 18.
+            ("n", FluentValue::from(30)),
+            ("delta", FluentValue::from(2)),
             // Social media import report.
             ("created", FluentValue::from(1)),
             ("duplicates", FluentValue::from(2)),
