@@ -246,15 +246,7 @@ pub async fn create_feedback(
             return Err(form_errors(e));
         }
     };
-    let e = AppState::entry(
-        &p,
-        &ctx,
-        "",
-        "feedback",
-        "",
-        None,
-        serde_json::Value::Null,
-    );
+    let e = AppState::entry(&p, &ctx, "", "feedback", "", None, serde_json::Value::Null);
     let row = store_one(&st, &f, &channel, Some(p.user_id()), e).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }

@@ -78,7 +78,11 @@ pub async fn triage(
         ));
     }
     // Decided already: only the same click again (a retry) goes on, to answer the same.
-    let wanted = if case { b.target.as_str() } else { "acknowledged" };
+    let wanted = if case {
+        b.target.as_str()
+    } else {
+        "acknowledged"
+    };
     if f.status != "new" && f.status != wanted {
         return Err(ApiError::Conflict(format!(
             "feedback already triaged ({})",
@@ -87,7 +91,10 @@ pub async fn triage(
     }
     let category = b.category_code.clone().unwrap_or_default();
     if case && category.trim().is_empty() {
-        return Err(field("category_code", "is required for a complaint or an action"));
+        return Err(field(
+            "category_code",
+            "is required for a complaint or an action",
+        ));
     }
     let severity = b.severity.clone().unwrap_or_else(|| "medium".into());
     let outcome = match b.target.as_str() {
@@ -244,7 +251,13 @@ pub async fn qr_code(
         .map_err(|e| ApiError::BadRequest(e.code().to_owned()))?;
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let out = match q.format.as_deref().unwrap_or("png") {
         "png" => (

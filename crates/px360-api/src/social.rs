@@ -158,7 +158,15 @@ pub async fn import_as(
     )
     .await?;
     let parsed = parse_upload(format, body)?;
-    let e = AppState::entry(p, ctx, "", "social_mentions", "", None, serde_json::Value::Null);
+    let e = AppState::entry(
+        p,
+        ctx,
+        "",
+        "social_mentions",
+        "",
+        None,
+        serde_json::Value::Null,
+    );
     store_batch(st, parsed, feed, "import", Some(p.user_id()), e).await
 }
 

@@ -138,11 +138,13 @@ pub async fn convert_as(
                     encounter_id: None,
                     subject: subject.lines().next().unwrap_or("").trim().to_owned(),
                     description: m.body.clone(),
-                    complainant_name: Some(format!("@{}", m.author_handle))
-                        .filter(|h| h.len() > 1),
+                    complainant_name: Some(format!("@{}", m.author_handle)).filter(|h| h.len() > 1),
                     complainant_contact: m.link.clone().filter(|l| l.chars().count() <= 200),
                     language: Some(
-                        if m.body.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) {
+                        if m.body
+                            .chars()
+                            .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+                        {
                             "ar".into()
                         } else {
                             "en".into()

@@ -96,7 +96,10 @@ pub async fn put_terms(
     Matcher::new(&[terms]).map_err(|e| {
         ApiError::Validation(vec![FieldError::new(
             "handles",
-            format!("{}: a handle is one word, every term 1-100 characters", e.code()),
+            format!(
+                "{}: a handle is one word, every term 1-100 characters",
+                e.code()
+            ),
         )])
     })?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
@@ -220,7 +223,10 @@ pub async fn put_rule(
             .iter()
             .any(|k| &k.code == c)
     {
-        errs.push(FieldError::new("category_code", "is not an active category"));
+        errs.push(FieldError::new(
+            "category_code",
+            "is not an active category",
+        ));
     }
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));

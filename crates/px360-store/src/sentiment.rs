@@ -153,6 +153,12 @@ pub fn category_for(themes: &[Theme]) -> &'static str {
     }
 }
 
+/// [`category_for`] from stored theme ids (unknown ids are skipped).
+pub fn category_for_names(themes: &[String]) -> &'static str {
+    let parsed: Vec<Theme> = themes.iter().filter_map(|t| Theme::parse(t)).collect();
+    category_for(&parsed)
+}
+
 /// What [`record_text`] stored and did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
@@ -512,8 +518,14 @@ impl Db {
                 department_id: d.as_deref().and_then(parse),
                 occurred_at: at,
             };
-            record_text(&mut tx, &item, &format!("{subject}\n{description}"), "backfill", now)
-                .await?;
+            record_text(
+                &mut tx,
+                &item,
+                &format!("{subject}\n{description}"),
+                "backfill",
+                now,
+            )
+            .await?;
             done += 1;
         }
         for (id, h, d, answers, at) in responses {
@@ -561,9 +573,7 @@ pub fn answers_text(answers: &px360_domain::survey::answer::Answers) -> Option<S
     let texts: Vec<&str> = answers
         .iter()
         .filter_map(|(_, a)| match a {
-            px360_domain::survey::answer::Answer::Text(t) if !t.trim().is_empty() => {
-                Some(t.trim())
-            }
+            px360_domain::survey::answer::Answer::Text(t) if !t.trim().is_empty() => Some(t.trim()),
             _ => None,
         })
         .collect();

@@ -204,11 +204,7 @@ pub fn external_id(m: &Mention) -> String {
         Some(id) => id.clone(),
         None => {
             let mut h = Sha256::new();
-            for part in [
-                m.author_handle.as_str(),
-                &ts(m.posted_at),
-                m.text.as_str(),
-            ] {
+            for part in [m.author_handle.as_str(), &ts(m.posted_at), m.text.as_str()] {
                 h.update(part.as_bytes());
                 h.update([0u8]);
             }

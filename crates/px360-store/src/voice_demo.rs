@@ -33,28 +33,140 @@ const TERMS: [(&str, &[&str], &[&str]); 2] = [
 /// (days ago, department code, kind, language, text, name a staff member)
 type DemoFeedback = (i64, &'static str, FeedbackKind, Lang, &'static str, bool);
 const FEEDBACK: [DemoFeedback; 10] = [
-    (1, "CARD", FeedbackKind::Compliment, Lang::En, "Nurse Demo on the cardiology ward was wonderful, so patient and kind with my father.", true),
-    (2, "ED", FeedbackKind::Concern, Lang::En, "Waited five hours in the emergency department and nobody told us what was happening.", false),
-    (3, "ED", FeedbackKind::Concern, Lang::Ar, "الانتظار في الطوارئ طويل وايد والموظفين ما يردون على أسئلتنا", false),
-    (5, "ORTH", FeedbackKind::Suggestion, Lang::En, "Please add more chairs and a water fountain in the orthopaedics waiting area.", false),
-    (6, "CARD", FeedbackKind::Compliment, Lang::Ar, "شكراً للممرضات في قسم القلب، ما قصروا أبداً ويعطيكم العافية", true),
-    (9, "GMED", FeedbackKind::Concern, Lang::En, "The bathroom on the ward was dirty for two days, nobody cleaned it.", false),
-    (12, "ED", FeedbackKind::Suggestion, Lang::Ar, "ياليت توفرون مواقف أكثر للمراجعين، المواقف زحمة دايماً", false),
-    (16, "CARD", FeedbackKind::Concern, Lang::En, "I was charged twice for the same echo scan and billing could not explain why.", false),
-    (20, "ORTH", FeedbackKind::Compliment, Lang::En, "Dr Demo explained the operation clearly and took his time with us. Excellent care.", false),
-    (25, "GMED", FeedbackKind::Concern, Lang::Ar, "الأكل بارد وما له طعم، والغرفة مو نظيفة", false),
+    (
+        1,
+        "CARD",
+        FeedbackKind::Compliment,
+        Lang::En,
+        "Nurse Demo on the cardiology ward was wonderful, so patient and kind with my father.",
+        true,
+    ),
+    (
+        2,
+        "ED",
+        FeedbackKind::Concern,
+        Lang::En,
+        "Waited five hours in the emergency department and nobody told us what was happening.",
+        false,
+    ),
+    (
+        3,
+        "ED",
+        FeedbackKind::Concern,
+        Lang::Ar,
+        "الانتظار في الطوارئ طويل وايد والموظفين ما يردون على أسئلتنا",
+        false,
+    ),
+    (
+        5,
+        "ORTH",
+        FeedbackKind::Suggestion,
+        Lang::En,
+        "Please add more chairs and a water fountain in the orthopaedics waiting area.",
+        false,
+    ),
+    (
+        6,
+        "CARD",
+        FeedbackKind::Compliment,
+        Lang::Ar,
+        "شكراً للممرضات في قسم القلب، ما قصروا أبداً ويعطيكم العافية",
+        true,
+    ),
+    (
+        9,
+        "GMED",
+        FeedbackKind::Concern,
+        Lang::En,
+        "The bathroom on the ward was dirty for two days, nobody cleaned it.",
+        false,
+    ),
+    (
+        12,
+        "ED",
+        FeedbackKind::Suggestion,
+        Lang::Ar,
+        "ياليت توفرون مواقف أكثر للمراجعين، المواقف زحمة دايماً",
+        false,
+    ),
+    (
+        16,
+        "CARD",
+        FeedbackKind::Concern,
+        Lang::En,
+        "I was charged twice for the same echo scan and billing could not explain why.",
+        false,
+    ),
+    (
+        20,
+        "ORTH",
+        FeedbackKind::Compliment,
+        Lang::En,
+        "Dr Demo explained the operation clearly and took his time with us. Excellent care.",
+        false,
+    ),
+    (
+        25,
+        "GMED",
+        FeedbackKind::Concern,
+        Lang::Ar,
+        "الأكل بارد وما له طعم، والغرفة مو نظيفة",
+        false,
+    ),
 ];
 
 /// (days ago, source, author, text, rating)
 type DemoMention = (i64, Source, &'static str, &'static str, Option<u8>);
 const MENTIONS: [DemoMention; 7] = [
-    (1, Source::GoogleReviews, "sara_k", "Riverside General emergency: five hour wait and the reception staff were rude.", Some(1)),
-    (2, Source::X, "abu_fahad", "شكراً لطاقم مستشفى ريفرسايد، الممرضات ما قصروا 👏", None),
-    (4, Source::X, "q_asker", "Riverside General or Northfield Park for a knee operation?", None),
-    (6, Source::Instagram, "noura.m", "مستشفى نورثفيلد المواقف زحمة وايد وفاتني الموعد", None),
-    (8, Source::GoogleReviews, "j_smith", "Northfield Park maternity team were fantastic, spotless rooms.", Some(5)),
-    (10, Source::X, "RiversideGH", "Visiting hours change from Sunday: 4pm to 9pm.", None),
-    (15, Source::Facebook, "m.alharbi", "Riverside hospital pharmacy lost my prescription twice. Very disappointing.", Some(2)),
+    (
+        1,
+        Source::GoogleReviews,
+        "sara_k",
+        "Riverside General emergency: five hour wait and the reception staff were rude.",
+        Some(1),
+    ),
+    (
+        2,
+        Source::X,
+        "abu_fahad",
+        "شكراً لطاقم مستشفى ريفرسايد، الممرضات ما قصروا 👏",
+        None,
+    ),
+    (
+        4,
+        Source::X,
+        "q_asker",
+        "Riverside General or Northfield Park for a knee operation?",
+        None,
+    ),
+    (
+        6,
+        Source::Instagram,
+        "noura.m",
+        "مستشفى نورثفيلد المواقف زحمة وايد وفاتني الموعد",
+        None,
+    ),
+    (
+        8,
+        Source::GoogleReviews,
+        "j_smith",
+        "Northfield Park maternity team were fantastic, spotless rooms.",
+        Some(5),
+    ),
+    (
+        10,
+        Source::X,
+        "RiversideGH",
+        "Visiting hours change from Sunday: 4pm to 9pm.",
+        None,
+    ),
+    (
+        15,
+        Source::Facebook,
+        "m.alharbi",
+        "Riverside hospital pharmacy lost my prescription twice. Very disappointing.",
+        Some(2),
+    ),
 ];
 
 impl Db {
@@ -128,10 +240,11 @@ impl Db {
                         .bind(d.to_string())
                         .fetch_optional(&mut *tx)
                         .await?;
-                        e.and_then(|e| Uuid::parse_str(&e).ok()).map(|id| NamedStaff {
-                            id: Some(id),
-                            name: None,
-                        })
+                        e.and_then(|e| Uuid::parse_str(&e).ok())
+                            .map(|id| NamedStaff {
+                                id: Some(id),
+                                name: None,
+                            })
                     }
                     _ => None,
                 };

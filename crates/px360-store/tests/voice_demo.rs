@@ -21,12 +21,30 @@ async fn seeds_once(kind: Kind) {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM feedback").await, 10);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM social_mentions").await, 7);
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM text_analyses WHERE item_kind IN ('feedback', 'social_mention')").await,
+        count(
+            &db,
+            "SELECT COUNT(*) FROM text_analyses WHERE item_kind IN ('feedback', 'social_mention')"
+        )
+        .await,
         17
     );
     assert!(count(&db, "SELECT COUNT(*) FROM text_themes").await >= 10);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM social_mentions WHERE location = 'ambiguous'").await, 1);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM social_mentions WHERE location = 'own_post'").await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM social_mentions WHERE location = 'ambiguous'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM social_mentions WHERE location = 'own_post'"
+        )
+        .await,
+        1
+    );
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sentiment_rules").await, 1);
     db.pool.close().await;
     tdb.drop_db().await;

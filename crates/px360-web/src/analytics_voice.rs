@@ -86,7 +86,11 @@ pub async fn page(
             name: t.get(&format!("theme-{}", x.theme)),
             total: x.total,
             negative: x.negative,
-            negative_pct: if x.total > 0 { x.negative * 100 / x.total } else { 0 },
+            negative_pct: if x.total > 0 {
+                x.negative * 100 / x.total
+            } else {
+                0
+            },
             counts: x
                 .counts
                 .iter()

@@ -69,7 +69,11 @@ pub struct Posted {
 
 /// The form's target from the path; an unknown hospital, or a department of another one, is a
 /// 404 page (a mistyped or stale code).
-async fn target(st: &AppState, hospital: Uuid, department: Option<Uuid>) -> Result<(QrTarget, String, Option<String>), UiError> {
+async fn target(
+    st: &AppState,
+    hospital: Uuid,
+    department: Option<Uuid>,
+) -> Result<(QrTarget, String, Option<String>), UiError> {
     let h = st
         .db
         .hospital(&hospital.to_string())
@@ -123,7 +127,11 @@ async fn page(
         );
     }
     let action = match target.department_id {
-        Some(d) => format!("/ui/feedback/{}/{d}?lang={}", target.hospital_id, t.0.code()),
+        Some(d) => format!(
+            "/ui/feedback/{}/{d}?lang={}",
+            target.hospital_id,
+            t.0.code()
+        ),
         None => format!("/ui/feedback/{}?lang={}", target.hospital_id, t.0.code()),
     };
     render(&FormPage {

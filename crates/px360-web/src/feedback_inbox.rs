@@ -40,9 +40,17 @@ pub fn sentiment_badge(s: &str) -> &'static str {
     }
 }
 
+/// The complaint category a text's first theme suggests.
+pub fn theme_category(themes: &[String]) -> String {
+    px360_store::sentiment::category_for_names(themes).to_owned()
+}
+
 /// Theme names in the page's language.
 pub fn theme_labels(t: &Tr, themes: &[String]) -> Vec<String> {
-    themes.iter().map(|x| t.get(&format!("theme-{x}"))).collect()
+    themes
+        .iter()
+        .map(|x| t.get(&format!("theme-{x}")))
+        .collect()
 }
 
 pub struct Row {
@@ -81,7 +89,8 @@ pub async fn list(
     let p = &s.principal;
     let t = req.t();
     let param = |k: &str| req.param(k).map(str::trim).filter(|v| !v.is_empty());
-    let keep = |k: &str, allowed: &[&str]| param(k).filter(|v| allowed.contains(v)).map(str::to_owned);
+    let keep =
+        |k: &str, allowed: &[&str]| param(k).filter(|v| allowed.contains(v)).map(str::to_owned);
     let current = before(&req);
     let q = FeedbackQuery {
         kind: keep("kind", &KINDS),
@@ -134,7 +143,13 @@ pub async fn list(
         rows,
         kinds: coded(&t, "fb-kind", &KINDS, &sel("kind"), Some("cl-any")),
         statuses: coded(&t, "fb-status", &STATUSES, &sel("status"), Some("cl-any")),
-        sentiments: coded(&t, "sentiment", &SENTIMENTS, &sel("sentiment"), Some("cl-any")),
+        sentiments: coded(
+            &t,
+            "sentiment",
+            &SENTIMENTS,
+            &sel("sentiment"),
+            Some("cl-any"),
+        ),
         may_print: p.may(Resource::Feedback, Action::Read, &px360_api::own_scope(p)),
         t,
     })
@@ -224,10 +239,17 @@ async fn detail_page(
         themes: a.map(|a| theme_labels(&t, &a.themes)).unwrap_or_default(),
         complaint: f.complaint_id.map(|c| format!("/ui/complaints/{c}")),
         action: f.action_id.map(|c| format!("/ui/actions/{c}")),
-        rule_action: a.and_then(|a| a.action_id).map(|c| format!("/ui/actions/{c}")),
+        rule_action: a
+            .and_then(|a| a.action_id)
+            .map(|c| format!("/ui/actions/{c}")),
         may_triage,
         may_case: may_triage && f.kind != FeedbackKind::Compliment,
-        categories: cats.picks(&t, "", None),
+        // Preselected from the text's first theme (the same mapping as the sentiment rule's).
+        categories: cats.picks(
+            &t,
+            &theme_category(a.map(|a| a.themes.as_slice()).unwrap_or_default()),
+            None,
+        ),
         severities: coded(&t, "severity", &SEVERITIES, "medium", None),
         errors,
         done,
@@ -274,11 +296,9 @@ pub async fn post_triage(
         severity: Some(f.severity.trim().to_owned()).filter(|c| !c.is_empty()),
     };
     match triage(&st, &s.principal, &ctx, id, &input).await {
-        Ok(row) => Ok(Redirect::to(&format!(
-            "/ui/feedback-inbox/{id}?done={}",
-            row.status
-        ))
-        .into_response()),
+        Ok(row) => Ok(
+            Redirect::to(&format!("/ui/feedback-inbox/{id}?done={}", row.status)).into_response(),
+        ),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::BadRequest(_))) => {
             let errs = from_api(&req.t(), "fbi", e, |f| f.to_owned())?;
             let mut r = detail_page(&st, &req, &s, &ctx, id, errs).await?;
@@ -335,7 +355,11 @@ pub async fn qr_page(
         None => format!("/ui/feedback/{h}"),
     };
     for h in &names.hospitals {
-        if p.may(Resource::Feedback, Action::Read, &ObjectScope::new(Some(h.id), None)) {
+        if p.may(
+            Resource::Feedback,
+            Action::Read,
+            &ObjectScope::new(Some(h.id), None),
+        ) {
             codes.push(Code {
                 hospital: h.name.clone(),
                 department: None,
@@ -345,7 +369,11 @@ pub async fn qr_page(
             });
         }
         for d in names.departments.iter().filter(|d| d.hospital_id == h.id) {
-            if p.may(Resource::Feedback, Action::Read, &ObjectScope::new(Some(h.id), Some(d.id))) {
+            if p.may(
+                Resource::Feedback,
+                Action::Read,
+                &ObjectScope::new(Some(h.id), Some(d.id)),
+            ) {
                 codes.push(Code {
                     hospital: h.name.clone(),
                     department: Some(d.name.clone()),
@@ -373,10 +401,12 @@ pub async fn qr_image(
     axum::extract::Query(q): axum::extract::Query<px360_api::feedback_triage::QrQuery>,
 ) -> Result<Response, UiError> {
     let (ct, file, bytes, _) =
-        px360_api::feedback_triage::qr_code(&st, &s.principal, &ctx, &headers, h, &q).await.map_err(|e| match e {
-            ApiError::Validation(_) | ApiError::BadRequest(_) => UiError::NotFound,
-            e => e.into(),
-        })?;
+        px360_api::feedback_triage::qr_code(&st, &s.principal, &ctx, &headers, h, &q)
+            .await
+            .map_err(|e| match e {
+                ApiError::Validation(_) | ApiError::BadRequest(_) => UiError::NotFound,
+                e => e.into(),
+            })?;
     // The PNG is also the page's preview (inline); an SVG is always a download, never a
     // document rendered from this origin.
     let disposition = if ct == "image/png" {

@@ -39,15 +39,15 @@ mod org_form;
 mod org_kind;
 mod org_names;
 mod org_pages;
-pub mod outbox;
 mod org_rows;
+pub mod outbox;
 pub mod page;
 mod people;
 pub mod session;
 mod social_pages;
-mod voice_settings;
 pub mod survey_editor;
 pub mod survey_page;
+mod voice_settings;
 mod work;
 
 use axum::Router;
@@ -220,10 +220,8 @@ pub fn router(st: AppState) -> Router {
             .methods(vec![Method::POST])
             .finish()
     };
-    let mut feedback_h =
-        get(feedback_form::form_hospital).post(feedback_form::submit_hospital);
-    let mut feedback_d =
-        get(feedback_form::form_department).post(feedback_form::submit_department);
+    let mut feedback_h = get(feedback_form::form_hospital).post(feedback_form::submit_hospital);
+    let mut feedback_d = get(feedback_form::form_department).post(feedback_form::submit_department);
     // One limiter (one per-IP budget) for both paths of the form.
     if let Some(conf) = feedback_limit() {
         let layer = GovernorLayer::new(conf);

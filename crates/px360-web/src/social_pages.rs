@@ -5,13 +5,13 @@
 //! `px360_api::social_convert`): the same gate, de-duplication, sentiment and audit.
 
 use crate::error::UiError;
+use crate::feedback_inbox::{SENTIMENTS, sentiment_badge, theme_labels};
 use crate::forms::{Errors, from_api};
 use crate::i18n::Tr;
 use crate::org_names::Names;
 use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, before, render};
 use crate::session::Session;
 use crate::work::{Categories, Pick, SEVERITIES, at, coded};
-use crate::feedback_inbox::{SENTIMENTS, sentiment_badge, theme_labels};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
@@ -87,7 +87,12 @@ fn report_view(t: &Tr, r: &ImportReport) -> (Vec<String>, Vec<(String, String)>)
     let rows = r
         .errors
         .iter()
-        .map(|e| (t.count("sm-report-row", "row", e.row as i64), e.code.clone()))
+        .map(|e| {
+            (
+                t.count("sm-report-row", "row", e.row as i64),
+                e.code.clone(),
+            )
+        })
         .collect();
     (lines, rows)
 }
@@ -111,7 +116,8 @@ async fn list_page(
     let t = req.t();
     let param = |k: &str| req.param(k).map(str::trim).filter(|v| !v.is_empty());
     let all_sources = sources();
-    let keep = |k: &str, allowed: &[&str]| param(k).filter(|v| allowed.contains(v)).map(str::to_owned);
+    let keep =
+        |k: &str, allowed: &[&str]| param(k).filter(|v| allowed.contains(v)).map(str::to_owned);
     let current = before(req);
     let q = MentionQuery {
         source: keep("source", &all_sources),
@@ -174,12 +180,28 @@ async fn list_page(
         chrome: Chrome::new(req, Some(s), Nav::Social, "sm-title"),
         pager: Pager::new(req, current.as_ref(), page.next.as_ref(), None),
         rows,
-        sources: coded(&t, "sm-source", &all_sources, &sel("source"), Some("cl-any")),
+        sources: coded(
+            &t,
+            "sm-source",
+            &all_sources,
+            &sel("source"),
+            Some("cl-any"),
+        ),
         statuses: coded(&t, "sm-status", &STATUSES, &sel("status"), Some("cl-any")),
-        sentiments: coded(&t, "sentiment", &SENTIMENTS, &sel("sentiment"), Some("cl-any")),
+        sentiments: coded(
+            &t,
+            "sentiment",
+            &SENTIMENTS,
+            &sel("sentiment"),
+            Some("cl-any"),
+        ),
         locations: coded(&t, "sm-loc", &LOCATIONS, &sel("location"), Some("cl-any")),
         may_import,
-        may_configure: p.may(Resource::SocialConfig, Action::Read, &px360_api::own_hospital(p)),
+        may_configure: p.may(
+            Resource::SocialConfig,
+            Action::Read,
+            &px360_api::own_hospital(p),
+        ),
         feeds,
         report: report.as_ref().map(|r| report_view(&t, r)),
         error: error.clone(),
@@ -343,7 +365,12 @@ async fn detail_page(
         rating: m.rating,
         place,
         place_data,
-        candidates: m.candidates.iter().map(|c| names.hospital(Some(*c))).filter(|n| !n.is_empty()).collect(),
+        candidates: m
+            .candidates
+            .iter()
+            .map(|c| names.hospital(Some(*c)))
+            .filter(|n| !n.is_empty())
+            .collect(),
         posted: at(&t, m.posted_at, &zone),
         status: t.get(&format!("sm-status-{}", m.status)),
         via: t.get(&format!("sm-via-{}", m.received_via)),
@@ -360,7 +387,7 @@ async fn detail_page(
         targets,
         not_convertible,
         may_update,
-        categories: cats.picks(&t, "", None),
+        categories: cats.picks(&t, &crate::feedback_inbox::theme_category(&m.themes), None),
         severities: coded(&t, "severity", &SEVERITIES, "medium", None),
         errors,
         done,

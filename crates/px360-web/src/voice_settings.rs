@@ -48,7 +48,11 @@ struct Page {
 }
 
 /// The hospital the page is about: the requested one in scope, else the first.
-async fn hospital(st: &AppState, s: &Session, asked: Option<&str>) -> Result<(Names, Uuid), UiError> {
+async fn hospital(
+    st: &AppState,
+    s: &Session,
+    asked: Option<&str>,
+) -> Result<(Names, Uuid), UiError> {
     let names = Names::load(st, &s.principal).await?;
     let id = asked
         .and_then(|h| Uuid::parse_str(h).ok())
@@ -71,8 +75,15 @@ async fn page(
     let p = &s.principal;
     let t = req.t();
     let at = ObjectScope::new(Some(h), None);
-    st.authorize(p, ctx, Resource::SocialConfig, Action::Read, at, Some(&h.to_string()))
-        .await?;
+    st.authorize(
+        p,
+        ctx,
+        Resource::SocialConfig,
+        Action::Read,
+        at,
+        Some(&h.to_string()),
+    )
+    .await?;
     let cfg = st.db.social_config(h).await?;
     let rule = st.db.sentiment_rule(h).await?.unwrap_or_default();
     let done = req
@@ -198,12 +209,23 @@ pub async fn save(
     };
     match result {
         // The secret is shown on this answer only (never in a URL or redirect).
-        Ok(Some(secret)) => page(&st, &req, &s, &ctx, h, &names, Errors::default(), Some(secret)).await,
-        Ok(None) => Ok(Redirect::to(&format!(
-            "/ui/social/settings?hospital={h}&done={}",
-            f.what
-        ))
-        .into_response()),
+        Ok(Some(secret)) => {
+            page(
+                &st,
+                &req,
+                &s,
+                &ctx,
+                h,
+                &names,
+                Errors::default(),
+                Some(secret),
+            )
+            .await
+        }
+        Ok(None) => Ok(
+            Redirect::to(&format!("/ui/social/settings?hospital={h}&done={}", f.what))
+                .into_response(),
+        ),
         Err(e @ ApiError::Validation(_)) => {
             let errs = from_api(&req.t(), "vs", e, |f| f.to_owned())?;
             page(&st, &req, &s, &ctx, h, &names, errs, None).await

@@ -60,14 +60,28 @@ async fn browser_voice() {
     let ui = Ui::start(Kind::Sqlite).await;
     let (h, card) = ui.ids("RGH", Some("CARD")).await;
     let card = card.unwrap();
-    ui.user("coord", "px_coordinator", Some("RGH"), None, None).await;
-    ui.user("mgr", "department_manager", Some("RGH"), Some("CARD"), None).await;
+    ui.user("coord", "px_coordinator", Some("RGH"), None, None)
+        .await;
+    ui.user("mgr", "department_manager", Some("RGH"), Some("CARD"), None)
+        .await;
 
     // 1. The public form of the cardiology QR code, signed out.
     let mut references = Vec::new();
     for (lang, dir, kind, text, title) in [
-        ("en", "ltr", "compliment", "The nurse on the cardiology ward was wonderful with my father.", "Share your feedback"),
-        ("ar", "rtl", "concern", "الانتظار في العيادة طويل وايد وما أحد يرد على أسئلتنا", "شاركنا ملاحظاتك"),
+        (
+            "en",
+            "ltr",
+            "compliment",
+            "The nurse on the cardiology ward was wonderful with my father.",
+            "Share your feedback",
+        ),
+        (
+            "ar",
+            "rtl",
+            "concern",
+            "الانتظار في العيادة طويل وايد وما أحد يرد على أسئلتنا",
+            "شاركنا ملاحظاتك",
+        ),
     ] {
         b.goto(&ui.url(&format!("/ui/feedback/{h}/{card}?lang={lang}")))
             .await
@@ -84,7 +98,9 @@ async fn browser_voice() {
         if lang == "ar" {
             no_stray_english(&b, "ar form").await;
         }
-        b.screenshot(&format!("{lang}-feedback-form")).await.unwrap();
+        b.screenshot(&format!("{lang}-feedback-form"))
+            .await
+            .unwrap();
         b.click("form[action^='/ui/feedback/'] button[type=submit]")
             .await
             .unwrap();
@@ -93,11 +109,16 @@ async fn browser_voice() {
             .unwrap();
         assert_eq!(b.attr("html", "dir").await.unwrap().as_deref(), Some(dir));
         let reference = b.text("#reference").await.unwrap().trim().to_owned();
-        assert!(reference.starts_with('F') && reference.len() == 14, "{reference}");
+        assert!(
+            reference.starts_with('F') && reference.len() == 14,
+            "{reference}"
+        );
         if lang == "ar" {
             no_stray_english(&b, "ar thanks").await;
         }
-        b.screenshot(&format!("{lang}-feedback-thanks")).await.unwrap();
+        b.screenshot(&format!("{lang}-feedback-thanks"))
+            .await
+            .unwrap();
         let (l, routed): (String, Option<String>) =
             sqlx::query_as("SELECT language, routed_to FROM feedback WHERE reference = $1")
                 .bind(&reference)
@@ -123,7 +144,9 @@ async fn browser_voice() {
         if lang == "ar" {
             no_stray_english(&b, "ar inbox").await;
         }
-        b.screenshot(&format!("{lang}-feedback-inbox")).await.unwrap();
+        b.screenshot(&format!("{lang}-feedback-inbox"))
+            .await
+            .unwrap();
         if lang == "ar" {
             // Open the Arabic concern by its reference and make it an action.
             let id: String = sqlx::query_scalar("SELECT id FROM feedback WHERE reference = $1")
@@ -131,7 +154,9 @@ async fn browser_voice() {
                 .fetch_one(&ui.db.pool)
                 .await
                 .unwrap();
-            b.goto(&ui.url(&format!("/ui/feedback-inbox/{id}"))).await.unwrap();
+            b.goto(&ui.url(&format!("/ui/feedback-inbox/{id}")))
+                .await
+                .unwrap();
             assert!(b.text("#fb-sentiment").await.unwrap().contains("سلبي"));
             assert!(b.text("#fb-themes").await.unwrap().contains("وقت الانتظار"));
             no_stray_english(&b, "ar feedback item").await;
@@ -155,14 +180,19 @@ async fn browser_voice() {
             no_stray_english(&b, "ar social list").await;
         }
         b.screenshot(&format!("{lang}-social-list")).await.unwrap();
-        b.goto(&ui.url("/ui/social?sentiment=negative")).await.unwrap();
-        b.screenshot(&format!("{lang}-social-negative")).await.unwrap();
+        b.goto(&ui.url("/ui/social?sentiment=negative"))
+            .await
+            .unwrap();
+        b.screenshot(&format!("{lang}-social-negative"))
+            .await
+            .unwrap();
         if lang == "en" {
             // The one-star review becomes a complaint.
-            let id: String = sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-0'")
-                .fetch_one(&ui.db.pool)
-                .await
-                .unwrap();
+            let id: String =
+                sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-0'")
+                    .fetch_one(&ui.db.pool)
+                    .await
+                    .unwrap();
             b.goto(&ui.url(&format!("/ui/social/{id}"))).await.unwrap();
             b.screenshot("en-social-item").await.unwrap();
             b.eval("document.querySelector('#category_code').value = 'waiting_time'; return true;")
@@ -176,10 +206,11 @@ async fn browser_voice() {
             b.screenshot("en-social-converted").await.unwrap();
         } else {
             // A thank-you post in Arabic (positive: nothing to convert, the reason is shown).
-            let id: String = sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-1'")
-                .fetch_one(&ui.db.pool)
-                .await
-                .unwrap();
+            let id: String =
+                sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-1'")
+                    .fetch_one(&ui.db.pool)
+                    .await
+                    .unwrap();
             b.goto(&ui.url(&format!("/ui/social/{id}"))).await.unwrap();
             no_stray_english(&b, "ar mention").await;
             assert!(b.exists("#sm-why").await.unwrap());
@@ -193,7 +224,9 @@ async fn browser_voice() {
         if lang == "ar" {
             no_stray_english(&b, "ar voice analytics").await;
         }
-        b.screenshot(&format!("{lang}-analytics-voice")).await.unwrap();
+        b.screenshot(&format!("{lang}-analytics-voice"))
+            .await
+            .unwrap();
         b.goto(&ui.url("/ui/feedback-qr")).await.unwrap();
         b.wait_until("return [...document.images].every(i => i.complete && i.naturalWidth > 0);")
             .await

@@ -331,8 +331,9 @@ mod tests {
         let en = Texts::new(&job("compliment", "feedback", "en"), "https://px.example");
         assert!(en.subject.contains("compliment") && en.subject.contains("F260301-ABCDEF"));
         assert!(
-            en.plain
-                .contains("https://px.example/ui/feedback-inbox/00000000-0000-0000-0000-000000000007")
+            en.plain.contains(
+                "https://px.example/ui/feedback-inbox/00000000-0000-0000-0000-000000000007"
+            )
         );
         let ar = Texts::new(&job("compliment", "feedback", "ar"), "https://px.example");
         assert!(ar.subject.contains("إشادة") && ar.html.contains("dir=\"rtl\""));

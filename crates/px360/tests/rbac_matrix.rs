@@ -244,9 +244,20 @@ async fn matrix(kind: Kind) {
     let mut mention = Vec::new();
     for (n, h) in [&h_a, &h_b].into_iter().enumerate() {
         let body = json!([{"source": "x", "id": format!("matrix-{n}"), "author": "m", "text": "Matrix mention, the wait was long", "time": "2026-03-01T10:00:00Z"}]);
-        let r = s.post(&admin, &format!("/api/social/mentions/import?hospital_id={h}"), body).await;
+        let r = s
+            .post(
+                &admin,
+                &format!("/api/social/mentions/import?hospital_id={h}"),
+                body,
+            )
+            .await;
         assert_eq!(r.status(), 200, "matrix import");
-        let ms: Value = s.get(&admin, "/api/social/mentions?limit=200").await.json().await.unwrap();
+        let ms: Value = s
+            .get(&admin, "/api/social/mentions?limit=200")
+            .await
+            .json()
+            .await
+            .unwrap();
         mention.push(
             ms.as_array()
                 .unwrap()

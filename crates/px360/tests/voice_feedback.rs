@@ -77,18 +77,31 @@ async fn scenario(kind: Kind) {
 
     // A compliment naming a staff member goes to the department's manager.
     let r = s
-        .post(&nurse, "/api/feedback", json!({"department_id": card, "kind": "compliment", "language": "ar",
-            "text": "شكراً جزيلاً للممرضة على اهتمامها، ما قصروا أبداً", "staff_id": staff}))
+        .post(
+            &nurse,
+            "/api/feedback",
+            json!({"department_id": card, "kind": "compliment", "language": "ar",
+            "text": "شكراً جزيلاً للممرضة على اهتمامها، ما قصروا أبداً", "staff_id": staff}),
+        )
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let compliment: Value = r.json().await.unwrap();
     assert_eq!(compliment["routed_to"], mgr_id.as_str());
     assert!(compliment["reference"].as_str().unwrap().starts_with('F'));
-    let notes: Value = s.get(&mgr, "/api/notifications").await.json().await.unwrap();
+    let notes: Value = s
+        .get(&mgr, "/api/notifications")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(
-        notes.as_array().unwrap().iter().any(|n| n["kind"] == "compliment"
-            && n["item_kind"] == "feedback"
-            && n["item_id"] == compliment["id"]),
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "compliment"
+                && n["item_kind"] == "feedback"
+                && n["item_id"] == compliment["id"]),
         "{notes}"
     );
 
@@ -119,8 +132,18 @@ async fn scenario(kind: Kind) {
     );
     assert!(d["analysis"]["score"].as_f64().unwrap() < 0.0);
     assert_eq!(d["feedback"]["contact_name"], "•••");
-    assert!(!d["feedback"]["contact_phone"].as_str().unwrap().contains("1234567"));
-    assert!(!d["feedback"]["body"].as_str().unwrap().contains("0501234567"));
+    assert!(
+        !d["feedback"]["contact_phone"]
+            .as_str()
+            .unwrap()
+            .contains("1234567")
+    );
+    assert!(
+        !d["feedback"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("0501234567")
+    );
     let d: Value = s
         .get(&coord, &format!("/api/feedback/{cid}"))
         .await
@@ -148,19 +171,33 @@ async fn scenario(kind: Kind) {
     assert_eq!(list.as_array().unwrap().len(), 1);
 
     // Scope and roles.
-    assert_eq!(s.get(&other, &format!("/api/feedback/{cid}")).await.status(), 404);
-    assert_eq!(s.get(&viewer, &format!("/api/feedback/{cid}")).await.status(), 403);
-    let triage = |target: &str, cat: Option<&str>| {
-        json!({"target": target, "category_code": cat, "severity": "medium"})
-    };
+    assert_eq!(
+        s.get(&other, &format!("/api/feedback/{cid}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        s.get(&viewer, &format!("/api/feedback/{cid}"))
+            .await
+            .status(),
+        403
+    );
+    let triage = |target: &str, cat: Option<&str>| json!({"target": target, "category_code": cat, "severity": "medium"});
     let r = s
-        .post(&nurse, &format!("/api/feedback/{cid}/triage"), triage("action", Some("facilities")))
+        .post(
+            &nurse,
+            &format!("/api/feedback/{cid}/triage"),
+            triage("action", Some("facilities")),
+        )
         .await;
     assert_eq!(r.status(), 403);
 
     // One click: the concern becomes an action owned by the rules (the department manager).
     let path = format!("/api/feedback/{cid}/triage");
-    let r = s.post(&coord, &path, triage("action", Some("facilities"))).await;
+    let r = s
+        .post(&coord, &path, triage("action", Some("facilities")))
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["status"], "action");
@@ -175,20 +212,38 @@ async fn scenario(kind: Kind) {
     assert_eq!(a["action"]["origin_id"], cid.as_str());
     assert_eq!(a["action"]["owner_id"], mgr_id.as_str());
     // The same click again answers the same; a different one is a conflict.
-    let r = s.post(&coord, &path, triage("action", Some("facilities"))).await;
+    let r = s
+        .post(&coord, &path, triage("action", Some("facilities")))
+        .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["action_id"], action_id.as_str());
-    let r = s.post(&coord, &path, triage("complaint", Some("facilities"))).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["action_id"],
+        action_id.as_str()
+    );
+    let r = s
+        .post(&coord, &path, triage("complaint", Some("facilities")))
+        .await;
     assert_eq!(r.status(), 409);
 
     // A suggestion becomes a complaint through the complaint intake.
     let r = s
-        .post(&nurse, "/api/feedback", json!({"department_id": card, "kind": "suggestion", "language": "en",
-            "text": "Please add more chairs in the waiting area."}))
+        .post(
+            &nurse,
+            "/api/feedback",
+            json!({"department_id": card, "kind": "suggestion", "language": "en",
+            "text": "Please add more chairs in the waiting area."}),
+        )
         .await;
-    let sid = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let sid = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = s
-        .post(&coord, &format!("/api/feedback/{sid}/triage"), triage("complaint", Some("facilities")))
+        .post(
+            &coord,
+            &format!("/api/feedback/{sid}/triage"),
+            triage("complaint", Some("facilities")),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let t: Value = r.json().await.unwrap();
@@ -202,25 +257,45 @@ async fn scenario(kind: Kind) {
     assert_eq!(c["complaint"]["source_channel"], "feedback");
     assert_eq!(c["complaint"]["department_id"], card.as_str());
     let r = s
-        .post(&coord, &format!("/api/feedback/{sid}/triage"), triage("complaint", Some("facilities")))
+        .post(
+            &coord,
+            &format!("/api/feedback/{sid}/triage"),
+            triage("complaint", Some("facilities")),
+        )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["complaint_id"], complaint_id.as_str());
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["complaint_id"],
+        complaint_id.as_str()
+    );
 
     // A compliment is acknowledged, never a case.
     let fid = compliment["id"].as_str().unwrap();
     let r = s
-        .post(&coord, &format!("/api/feedback/{fid}/triage"), triage("action", Some("communication")))
+        .post(
+            &coord,
+            &format!("/api/feedback/{fid}/triage"),
+            triage("action", Some("communication")),
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = s
-        .post(&coord, &format!("/api/feedback/{fid}/triage"), triage("acknowledge", None))
+        .post(
+            &coord,
+            &format!("/api/feedback/{fid}/triage"),
+            triage("acknowledge", None),
+        )
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "acknowledged");
 
     // Printable QR codes of the hospital's and the department's form.
-    let r = s.get(&nurse, &format!("/api/hospitals/{h}/feedback-qr?department_id={card}")).await;
+    let r = s
+        .get(
+            &nurse,
+            &format!("/api/hospitals/{h}/feedback-qr?department_id={card}"),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     let url = r.headers()["x-feedback-url"].to_str().unwrap().to_owned();
@@ -228,15 +303,25 @@ async fn scenario(kind: Kind) {
     let png = r.bytes().await.unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let r = s
-        .get(&coord, &format!("/api/hospitals/{h}/feedback-qr?format=svg"))
+        .get(
+            &coord,
+            &format!("/api/hospitals/{h}/feedback-qr?format=svg"),
+        )
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
     assert!(r.text().await.unwrap().contains("<svg"));
     // A department nurse cannot print another department's or hospital's code.
-    let r = s.get(&nurse, &format!("/api/hospitals/{h}/feedback-qr")).await;
+    let r = s
+        .get(&nurse, &format!("/api/hospitals/{h}/feedback-qr"))
+        .await;
     assert_eq!(r.status(), 404);
-    let r = s.get(&nurse, &format!("/api/hospitals/{h}/feedback-qr?format=gif&department_id={card}")).await;
+    let r = s
+        .get(
+            &nurse,
+            &format!("/api/hospitals/{h}/feedback-qr?format=gif&department_id={card}"),
+        )
+        .await;
     assert_eq!(r.status(), 422);
 
     // Analytics: counts by kind and triage outcome, in scope, for viewers too.
@@ -253,7 +338,10 @@ async fn scenario(kind: Kind) {
     assert_eq!(r["counts"]["to_action"], 1);
     assert_eq!(r["counts"]["to_complaint"], 1);
     let r: Value = s
-        .get(&admin, &format!("/api/analytics/feedback?hospital_id={h_b}"))
+        .get(
+            &admin,
+            &format!("/api/analytics/feedback?hospital_id={h_b}"),
+        )
         .await
         .json()
         .await
@@ -267,14 +355,24 @@ async fn scenario(kind: Kind) {
         .json()
         .await
         .unwrap();
-    for a in ["feedback.create", "feedback.triage", "feedback.read", "px_action.create", "complaint.create"] {
+    for a in [
+        "feedback.create",
+        "feedback.triage",
+        "feedback.read",
+        "px_action.create",
+        "complaint.create",
+    ] {
         assert!(
             audit.as_array().unwrap().iter().any(|e| e["action"] == a),
             "{a} audited"
         );
     }
     let text = audit.to_string();
-    assert!(!text.contains("Waited five hours") && !text.contains("Sara Ali") && !text.contains("0501234567"));
+    assert!(
+        !text.contains("Waited five hours")
+            && !text.contains("Sara Ali")
+            && !text.contains("0501234567")
+    );
     s.db.verify_audit_chain().await.unwrap();
     s.stop().await;
     tdb.drop_db().await;

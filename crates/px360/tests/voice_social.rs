@@ -12,7 +12,14 @@ use aws_lc_rs::hmac;
 use common::{ADMIN_PASSWORD, Kind, ServerOpts, TestDb, TestServer};
 use serde_json::{Value, json};
 
-async fn user(s: &TestServer, admin: &str, name: &str, role: &str, h: &str, d: Option<&str>) -> String {
+async fn user(
+    s: &TestServer,
+    admin: &str,
+    name: &str,
+    role: &str,
+    h: &str,
+    d: Option<&str>,
+) -> String {
     let r = s.post(admin, "/api/users", json!({"username": name, "display_name": name, "password": "correct horse battery", "role": role, "hospital_id": h, "department_id": d})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     s.token(name, "correct horse battery").await
@@ -35,7 +42,9 @@ async fn import(s: &TestServer, tok: &str, query: &str, ct: &str, body: &str) ->
 }
 
 async fn mentions(s: &TestServer, tok: &str, q: &str) -> Vec<Value> {
-    let r = s.get(tok, &format!("/api/social/mentions?limit=200{q}")).await;
+    let r = s
+        .get(tok, &format!("/api/social/mentions?limit=200{q}"))
+        .await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap().as_array().unwrap().clone()
 }
@@ -52,17 +61,35 @@ async fn scenario(kind: Kind) {
 
     // Configuration: a handle is one word; a coordinator may read but not change it.
     let cfg = format!("/api/hospitals/{h}/social-config");
-    let r = s.send(&admin, reqwest::Method::PUT, &cfg, json!({"handles": ["two words"], "keywords": []})).await;
+    let r = s
+        .send(
+            &admin,
+            reqwest::Method::PUT,
+            &cfg,
+            json!({"handles": ["two words"], "keywords": []}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
-    let r = s.send(&coord, reqwest::Method::PUT, &cfg, json!({"handles": ["@RiversideGH"], "keywords": []})).await;
+    let r = s
+        .send(
+            &coord,
+            reqwest::Method::PUT,
+            &cfg,
+            json!({"handles": ["@RiversideGH"], "keywords": []}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
     let r = s
         .send(&admin, reqwest::Method::PUT, &cfg, json!({"handles": ["@RiversideGH"], "keywords": ["Riverside General", "مستشفى ريفرسايد"]}))
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let r = s
-        .send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h_b}/social-config"),
-            json!({"handles": ["NorthfieldPark"], "keywords": ["Northfield Park"]}))
+        .send(
+            &admin,
+            reqwest::Method::PUT,
+            &format!("/api/hospitals/{h_b}/social-config"),
+            json!({"handles": ["NorthfieldPark"], "keywords": ["Northfield Park"]}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let c: Value = s.get(&coord, &cfg).await.json().await.unwrap();
@@ -82,14 +109,42 @@ async fn scenario(kind: Kind) {
     let r = import(&s, &admin, "", "application/json", &body).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let rep: Value = r.json().await.unwrap();
-    assert_eq!((rep["received"].as_i64(), rep["created"].as_i64(), rep["located"].as_i64()), (Some(5), Some(5), Some(2)), "{rep}");
-    assert_eq!(rep["errors"], json!([{"row": 6, "code": "social.mention.bad_time"}]));
+    assert_eq!(
+        (
+            rep["received"].as_i64(),
+            rep["created"].as_i64(),
+            rep["located"].as_i64()
+        ),
+        (Some(5), Some(5), Some(2)),
+        "{rep}"
+    );
+    assert_eq!(
+        rep["errors"],
+        json!([{"row": 6, "code": "social.mention.bad_time"}])
+    );
     // The same feed again stores nothing new.
-    let rep: Value = import(&s, &admin, "", "application/json", &body).await.json().await.unwrap();
-    assert_eq!((rep["created"].as_i64(), rep["duplicates"].as_i64()), (Some(0), Some(5)));
+    let rep: Value = import(&s, &admin, "", "application/json", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (rep["created"].as_i64(), rep["duplicates"].as_i64()),
+        (Some(0), Some(5))
+    );
     // Whole-file problems are a 422 naming the file.
-    assert_eq!(import(&s, &admin, "", "application/json", "{}").await.status(), 422);
-    assert_eq!(import(&s, &admin, "?format=csv", "text/csv", "colour,text\n").await.status(), 422);
+    assert_eq!(
+        import(&s, &admin, "", "application/json", "{}")
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        import(&s, &admin, "?format=csv", "text/csv", "colour,text\n")
+            .await
+            .status(),
+        422
+    );
 
     let all = mentions(&s, &admin, "").await;
     assert_eq!(all.len(), 5);
@@ -97,7 +152,13 @@ async fn scenario(kind: Kind) {
     assert_eq!(by_id("g-1")["location"], "hospital");
     assert_eq!(by_id("g-1")["hospital_id"], h.as_str());
     assert_eq!(by_id("g-1")["sentiment"], "negative");
-    assert!(by_id("g-1")["themes"].as_array().unwrap().iter().any(|t| t == "waiting_time"));
+    assert!(
+        by_id("g-1")["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "waiting_time")
+    );
     assert_eq!(by_id("x-1")["hospital_id"], h.as_str());
     assert_eq!(by_id("x-1")["sentiment"], "positive");
     assert_eq!(by_id("x-2")["location"], "ambiguous");
@@ -112,9 +173,18 @@ async fn scenario(kind: Kind) {
     let r = import(&s, &coord, "?format=csv", "text/csv", csv).await;
     assert_eq!(r.status(), 200);
     let rep: Value = r.json().await.unwrap();
-    assert_eq!((rep["created"].as_i64(), rep["located"].as_i64()), (Some(2), Some(2)), "{rep}");
+    assert_eq!(
+        (rep["created"].as_i64(), rep["located"].as_i64()),
+        (Some(2), Some(2)),
+        "{rep}"
+    );
     // Another hospital's coordinator cannot import into this hospital's feed.
-    assert_eq!(import(&s, &coord_b, &format!("?hospital_id={h}"), "text/csv", csv).await.status(), 403);
+    assert_eq!(
+        import(&s, &coord_b, &format!("?hospital_id={h}"), "text/csv", csv)
+            .await
+            .status(),
+        403
+    );
     assert_eq!(import(&s, &nurse, "", "text/csv", csv).await.status(), 403);
 
     // Lists: the coordinator sees the hospital's mentions only; filters; department roles none.
@@ -128,14 +198,33 @@ async fn scenario(kind: Kind) {
     assert!(mentions(&s, &coord_b, "").await.is_empty());
     assert_eq!(s.get(&nurse, "/api/social/mentions").await.status(), 403);
     let g1 = by_id("g-1")["id"].as_str().unwrap().to_owned();
-    assert_eq!(s.get(&coord_b, &format!("/api/social/mentions/{g1}")).await.status(), 404);
+    assert_eq!(
+        s.get(&coord_b, &format!("/api/social/mentions/{g1}"))
+            .await
+            .status(),
+        404
+    );
     let amb = by_id("x-2")["id"].as_str().unwrap().to_owned();
-    assert_eq!(s.get(&coord, &format!("/api/social/mentions/{amb}")).await.status(), 404);
+    assert_eq!(
+        s.get(&coord, &format!("/api/social/mentions/{amb}"))
+            .await
+            .status(),
+        404
+    );
 
     // The webhook: per-hospital secret, shown once; signatures checked before anything else.
-    let r = s.post(&admin, &format!("/api/hospitals/{h}/social-config/webhook-secret"), json!({})).await;
+    let r = s
+        .post(
+            &admin,
+            &format!("/api/hospitals/{h}/social-config/webhook-secret"),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
-    let secret = r.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    let secret = r.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(secret.len() >= 32);
     let c: Value = s.get(&coord, &cfg).await.json().await.unwrap();
     assert_eq!(c["webhook_secret_set"], true);
@@ -143,7 +232,11 @@ async fn scenario(kind: Kind) {
     let hook = s.url(&format!("/api/social/webhook/{h}"));
     let pushed = json!({"source": "instagram", "id": "i-1", "author": "noura", "text": "الانتظار في العيادة طويل وايد", "time": "2026-03-05T07:00:00Z"}).to_string();
     let send = |sig: Option<String>, url: String, body: String| {
-        let mut rq = s.http.post(url).header("content-type", "application/json").body(body);
+        let mut rq = s
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(sig) = sig {
             rq = rq.header("X-PX360-Signature", sig);
         }
@@ -151,20 +244,52 @@ async fn scenario(kind: Kind) {
     };
     let r = send(None, hook.clone(), pushed.clone()).await.unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
-    let r = send(Some(sign("a-different-secret-of-enough-length!!", pushed.as_bytes())), hook.clone(), pushed.clone()).await.unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let r = send(
+        Some(sign(
+            "a-different-secret-of-enough-length!!",
+            pushed.as_bytes(),
+        )),
+        hook.clone(),
+        pushed.clone(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 401);
-    let r = send(Some("sha256=zz".into()), hook.clone(), pushed.clone()).await.unwrap();
+    let r = send(Some("sha256=zz".into()), hook.clone(), pushed.clone())
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let good = sign(&secret, pushed.as_bytes());
-    let r = send(Some(good.clone()), hook.clone(), pushed.clone()).await.unwrap();
+    let r = send(Some(good.clone()), hook.clone(), pushed.clone())
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let rep: Value = r.json().await.unwrap();
-    assert_eq!((rep["created"].as_i64(), rep["located"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (rep["created"].as_i64(), rep["located"].as_i64()),
+        (Some(1), Some(1))
+    );
     // Redelivered: nothing new. Another hospital without a secret: 401.
-    let rep: Value = send(Some(good.clone()), hook.clone(), pushed.clone()).await.unwrap().json().await.unwrap();
+    let rep: Value = send(Some(good.clone()), hook.clone(), pushed.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rep["duplicates"], 1);
-    let r = send(Some(good), s.url(&format!("/api/social/webhook/{h_b}")), pushed).await.unwrap();
+    let r = send(
+        Some(good),
+        s.url(&format!("/api/social/webhook/{h_b}")),
+        pushed,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 401);
     let i1 = mentions(&s, &coord, "&source=instagram").await;
     assert_eq!(i1.len(), 1);
@@ -173,52 +298,139 @@ async fn scenario(kind: Kind) {
 
     // Conversion by the domain's rules.
     let conv = |id: &str| format!("/api/social/mentions/{id}/convert");
-    let r = s.post(&nurse, &conv(&g1), json!({"target": "complaint", "category_code": "waiting_time"})).await;
+    let r = s
+        .post(
+            &nurse,
+            &conv(&g1),
+            json!({"target": "complaint", "category_code": "waiting_time"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
-    let r = s.post(&coord, &conv(&g1), json!({"target": "complaint", "category_code": "waiting_time", "severity": "high"})).await;
+    let r = s
+        .post(
+            &coord,
+            &conv(&g1),
+            json!({"target": "complaint", "category_code": "waiting_time", "severity": "high"}),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["status"], "complaint");
     let complaint = m["complaint_id"].as_str().unwrap().to_owned();
-    let c: Value = s.get(&coord, &format!("/api/complaints/{complaint}")).await.json().await.unwrap();
+    let c: Value = s
+        .get(&coord, &format!("/api/complaints/{complaint}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c["complaint"]["source_channel"], "social_media");
-    let r = s.post(&coord, &conv(&g1), json!({"target": "complaint", "category_code": "waiting_time", "severity": "high"})).await;
+    let r = s
+        .post(
+            &coord,
+            &conv(&g1),
+            json!({"target": "complaint", "category_code": "waiting_time", "severity": "high"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["complaint_id"], complaint.as_str());
-    let r = s.post(&coord, &conv(&g1), json!({"target": "action", "category_code": "waiting_time"})).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["complaint_id"],
+        complaint.as_str()
+    );
+    let r = s
+        .post(
+            &coord,
+            &conv(&g1),
+            json!({"target": "action", "category_code": "waiting_time"}),
+        )
+        .await;
     assert_eq!(r.status(), 409);
     // Positive voice and our own posts are not cases; an ambiguous one needs a person first.
     let x1 = by_id("x-1")["id"].as_str().unwrap().to_owned();
-    let r = s.post(&coord, &conv(&x1), json!({"target": "action", "category_code": "communication"})).await;
+    let r = s
+        .post(
+            &coord,
+            &conv(&x1),
+            json!({"target": "action", "category_code": "communication"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("social.convert.positive"));
     let x3 = by_id("x-3")["id"].as_str().unwrap().to_owned();
-    let r = s.post(&coord, &conv(&x3), json!({"target": "action", "category_code": "communication"})).await;
+    let r = s
+        .post(
+            &coord,
+            &conv(&x3),
+            json!({"target": "action", "category_code": "communication"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
-    let r = s.post(&admin, &conv(&amb), json!({"target": "action", "category_code": "communication"})).await;
+    let r = s
+        .post(
+            &admin,
+            &conv(&amb),
+            json!({"target": "action", "category_code": "communication"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     // The parking review (2 stars) becomes an action owned by the rules.
-    let c1 = mentions(&s, &coord, "").await.into_iter().find(|m| m["external_id"] == "c-1").unwrap();
+    let c1 = mentions(&s, &coord, "")
+        .await
+        .into_iter()
+        .find(|m| m["external_id"] == "c-1")
+        .unwrap();
     let c1 = c1["id"].as_str().unwrap().to_owned();
-    let r = s.post(&coord, &conv(&c1), json!({"target": "action", "category_code": "facilities"})).await;
+    let r = s
+        .post(
+            &coord,
+            &conv(&c1),
+            json!({"target": "action", "category_code": "facilities"}),
+        )
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let action = r.json::<Value>().await.unwrap()["action_id"].as_str().unwrap().to_owned();
-    let a: Value = s.get(&coord, &format!("/api/actions/{action}")).await.json().await.unwrap();
+    let action = r.json::<Value>().await.unwrap()["action_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a: Value = s
+        .get(&coord, &format!("/api/actions/{action}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(a["action"]["origin_kind"], "social_mention");
     assert_eq!(a["action"]["origin_id"], c1.as_str());
     // Dismissing the unmatched one (group level: PX Admin).
     let f1 = by_id("f-1")["id"].as_str().unwrap().to_owned();
-    let r = s.post(&admin, &conv(&f1), json!({"target": "dismiss"})).await;
+    let r = s
+        .post(&admin, &conv(&f1), json!({"target": "dismiss"}))
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "dismissed");
 
     // Audited as batches and conversions; no post text in the log.
-    let audit: Value = s.get(&admin, "/api/audit?limit=1000").await.json().await.unwrap();
-    for a in ["social.import", "social.webhook", "social.webhook.rejected", "social.convert", "social_config.put", "social_config.rotate_secret"] {
-        assert!(audit.as_array().unwrap().iter().any(|e| e["action"] == a), "{a} audited");
+    let audit: Value = s
+        .get(&admin, "/api/audit?limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for a in [
+        "social.import",
+        "social.webhook",
+        "social.webhook.rejected",
+        "social.convert",
+        "social_config.put",
+        "social_config.rotate_secret",
+    ] {
+        assert!(
+            audit.as_array().unwrap().iter().any(|e| e["action"] == a),
+            "{a} audited"
+        );
     }
     let text = audit.to_string();
-    assert!(!text.contains("Waited five hours") && !text.contains("الانتظار") && !text.contains(&secret));
+    assert!(
+        !text.contains("Waited five hours") && !text.contains("الانتظار") && !text.contains(&secret)
+    );
     s.db.verify_audit_chain().await.unwrap();
     s.stop().await;
     tdb.drop_db().await;

@@ -143,15 +143,17 @@ pub async fn themes(st: &AppState, r: &Resolved, q: &ThemesQuery) -> ApiResult<T
         let Some(&i) = index.get(label.as_str()) else {
             continue;
         };
-        let s = series.entry(c.theme.clone()).or_insert_with(|| ThemeSeries {
-            theme: c.theme.clone(),
-            total: 0,
-            negative: 0,
-            neutral: 0,
-            positive: 0,
-            counts: vec![0; buckets.len()],
-            negative_counts: vec![0; buckets.len()],
-        });
+        let s = series
+            .entry(c.theme.clone())
+            .or_insert_with(|| ThemeSeries {
+                theme: c.theme.clone(),
+                total: 0,
+                negative: 0,
+                neutral: 0,
+                positive: 0,
+                counts: vec![0; buckets.len()],
+                negative_counts: vec![0; buckets.len()],
+            });
         s.total += c.count;
         s.counts[i] += c.count;
         match c.sentiment.as_str() {
