@@ -253,41 +253,16 @@ async fn scenario(kind: Kind) {
     // Linked through the API by the hospital admin (audited); a Viewer may not, and only a
     // Physician account of the same hospital can be linked.
     let link = format!("/api/physicians/{mine_id}/user");
-    let r = s
-        .api
-        .send(
-            &viewer,
-            reqwest::Method::PUT,
-            &link,
-            Some(json!({"user_id": uid})),
-        )
-        .await;
+    let r = s.api.send(&viewer, reqwest::Method::PUT, &link, Some(json!({"user_id": uid}))).await;
     assert_eq!(r.status(), 403);
-    let r = s
-        .api
-        .send(
-            &ha,
-            reqwest::Method::PUT,
-            &link,
-            Some(json!({"user_id": me_of(&s, &dm).await})),
-        )
-        .await;
+    let r = s.api.send(&ha, reqwest::Method::PUT, &link, Some(json!({"user_id": me_of(&s, &dm).await}))).await;
     assert_eq!(r.status(), 422, "a department manager is not a physician");
-    let r = s
-        .api
-        .send(
-            &ha,
-            reqwest::Method::PUT,
-            &link,
-            Some(json!({"user_id": uid})),
-        )
-        .await;
+    let r = s.api.send(&ha, reqwest::Method::PUT, &link, Some(json!({"user_id": uid}))).await;
     assert_eq!(r.status(), 204);
-    let links: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'physician.link_user'")
-            .fetch_one(&s.db.pool)
-            .await
-            .unwrap();
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'physician.link_user'")
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
     assert_eq!(links, 1);
     let own: Value = s
         .get(&doc, "/api/analytics/physicians?granularity=quarter")

@@ -43,12 +43,7 @@ pub async fn put_physician_user(
     )
     .await?;
     if let Some(u) = b.user_id {
-        let bad = || {
-            ApiError::Validation(vec![FieldError::new(
-                "user_id",
-                "must be an account with role physician in the physician's hospital",
-            )])
-        };
+        let bad = || ApiError::Validation(vec![FieldError::new("user_id", "must be an account with role physician in the physician's hospital")]);
         let user = match st.db.user(&u.to_string()).await {
             Ok(user) => user,
             Err(StoreError::NotFound) => return Err(bad()),

@@ -214,15 +214,13 @@ pub async fn set_physician_user(
     physician: Uuid,
     user: Option<Uuid>,
 ) -> Result<()> {
-    let n = sqlx::query(
-        "UPDATE physicians SET user_id = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL",
-    )
-    .bind(physician.to_string())
-    .bind(user.map(|u| u.to_string()))
-    .bind(crate::now_ts())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let n = sqlx::query("UPDATE physicians SET user_id = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL")
+        .bind(physician.to_string())
+        .bind(user.map(|u| u.to_string()))
+        .bind(crate::now_ts())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(crate::StoreError::NotFound);
     }
