@@ -63,11 +63,14 @@ struct ListPage {
     /// Upload targets: the caller's hospital, or (PX Admin) any hospital or the group.
     feeds: Vec<Pick>,
     /// After an upload: its summary lines, and the rejected rows (label, code).
-    report: Option<(Vec<String>, Vec<(String, String)>)>,
+    report: Option<ReportView>,
     error: Option<String>,
 }
 
-fn report_view(t: &Tr, r: &ImportReport) -> (Vec<String>, Vec<(String, String)>) {
+/// An upload's summary lines and its rejected rows (label, code).
+type ReportView = (Vec<String>, Vec<(String, String)>);
+
+fn report_view(t: &Tr, r: &ImportReport) -> ReportView {
     use fluent_templates::fluent_bundle::FluentValue;
     let n = |v: usize| FluentValue::from(v as i64);
     let mut lines = vec![t.with(

@@ -67,8 +67,7 @@ async fn page(
     req: &Req,
     s: &Session,
     ctx: &Ctx,
-    h: Uuid,
-    names: &Names,
+    (names, h): (&Names, Uuid),
     errors: Errors,
     new_secret: Option<String>,
 ) -> Result<Response, UiError> {
@@ -134,7 +133,7 @@ pub async fn form(
     ctx: Ctx,
 ) -> Result<Response, UiError> {
     let (names, h) = hospital(&st, &s, req.param("hospital")).await?;
-    page(&st, &req, &s, &ctx, h, &names, Errors::default(), None).await
+    page(&st, &req, &s, &ctx, (&names, h), Errors::default(), None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -215,8 +214,7 @@ pub async fn save(
                 &req,
                 &s,
                 &ctx,
-                h,
-                &names,
+                (&names, h),
                 Errors::default(),
                 Some(secret),
             )
@@ -228,7 +226,7 @@ pub async fn save(
         ),
         Err(e @ ApiError::Validation(_)) => {
             let errs = from_api(&req.t(), "vs", e, |f| f.to_owned())?;
-            page(&st, &req, &s, &ctx, h, &names, errs, None).await
+            page(&st, &req, &s, &ctx, (&names, h), errs, None).await
         }
         Err(e) => Err(e.into()),
     }
