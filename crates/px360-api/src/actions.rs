@@ -56,6 +56,25 @@ pub async fn create_action(
     ctx: Ctx,
     Json(b): Json<ActionInput>,
 ) -> ApiResult<(StatusCode, Json<Action>)> {
+    let (a, created) = create(&st, &p, &ctx, &b, None).await?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(a)))
+}
+
+/// Create an action as `p` (the API's operation, also for feedback triage and social mention
+/// conversion, which pass their item as `origin`: one action per item). `false` when the origin
+/// already raised its action (that one is returned, nothing changes).
+pub async fn create(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    b: &ActionInput,
+    origin: Option<ActionOrigin>,
+) -> ApiResult<(Action, bool)> {
     let mut errs = Vec::new();
     let n = b.title.trim().chars().count();
     if n == 0 || n > 200 {
@@ -101,8 +120,8 @@ pub async fn create_action(
         return Err(ApiError::Validation(errs));
     };
     st.authorize(
-        &p,
-        &ctx,
+        p,
+        ctx,
         Resource::PxAction,
         Act::Create,
         obj(
@@ -112,15 +131,16 @@ pub async fn create_action(
         None,
     )
     .await?;
-    let origin = match b.complaint_id {
-        Some(cid) => {
-            let c = crate::complaints::load(&st, &p, &ctx, cid, Act::Read).await?;
+    let origin = match (origin, b.complaint_id) {
+        (Some(o), _) => o,
+        (None, Some(cid)) => {
+            let c = crate::complaints::load(st, p, ctx, cid, Act::Read).await?;
             if c.hospital_id != hospital {
                 return Err(field("complaint_id", "belongs to another hospital"));
             }
             ActionOrigin::Complaint { complaint_id: cid }
         }
-        None => ActionOrigin::Manual,
+        (None, None) => ActionOrigin::Manual,
     };
     let now = Utc::now();
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
@@ -187,7 +207,7 @@ pub async fn create_action(
     .await?;
     if !created {
         tx.rollback().await.map_err(tx_err)?;
-        return Ok((StatusCode::OK, Json(a)));
+        return Ok((a, false));
     }
     px360_store::sla::scan::notify(
         &mut tx,
@@ -200,8 +220,8 @@ pub async fn create_action(
     )
     .await?;
     let e = AppState::entry(
-        &p,
-        &ctx,
+        p,
+        ctx,
         "px_action.create",
         "px_action",
         &a.id.to_string(),
@@ -209,7 +229,7 @@ pub async fn create_action(
         serde_json::json!({"origin": a.origin_kind, "origin_id": a.origin_id, "severity": a.severity.as_str(), "owner_id": owner, "due_at": a.due_at}),
     );
     commit_audited(tx, &e).await?;
-    Ok((StatusCode::CREATED, Json(a)))
+    Ok((a, true))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

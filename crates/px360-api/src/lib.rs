@@ -18,6 +18,8 @@ pub mod departments;
 pub mod employees;
 pub mod error;
 pub mod events;
+pub mod feedback;
+pub mod feedback_triage;
 pub mod hospitals;
 pub mod journeys;
 pub mod me;
@@ -30,6 +32,8 @@ pub mod qi;
 pub mod qi_chart;
 pub mod scoped;
 pub mod sla;
+pub mod social;
+pub mod social_convert;
 pub mod survey_callbacks;
 pub mod survey_invitations;
 pub mod survey_optouts;
@@ -39,6 +43,7 @@ pub mod templates;
 pub mod time_format;
 pub mod users;
 pub mod weekly_report;
+pub mod voice_config;
 
 use axum::Router;
 use error::{ApiError, ApiResult};
@@ -295,6 +300,10 @@ pub fn resource_name(r: Resource) -> &'static str {
         Resource::Callback => "callback",
         Resource::AgentStats => "agent_stats",
         Resource::QiProject => "qi_project",
+        Resource::Feedback => "feedback",
+        Resource::SocialMention => "social_mention",
+        Resource::SocialConfig => "social_config",
+        Resource::SentimentRule => "sentiment_rule",
     }
 }
 
@@ -370,6 +379,9 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(phone_surveys::routes())
         .merge(callbacks::routes())
         .merge(qi::routes())
+        .merge(feedback::routes())
+        .merge(social::routes(cfg))
+        .merge(voice_config::routes())
 }
 
 /// The OpenAPI document served at `/api-docs/openapi.json`.

@@ -25,6 +25,7 @@ fn mentions() -> Vec<Mention> {
     (0..10_000)
         .map(|i| Mention {
             source: Source::X,
+            external_id: None,
             author_handle: format!("patient{i}"),
             text: if i % 2 == 0 {
                 format!("Waited three hours at General Hospital {} today, the staff were kind but the pharmacy was slow", i % 700)

@@ -298,6 +298,15 @@ pub enum Resource {
     AgentStats,
     /// Quality-improvement projects: organisation data and aggregates, no patient data.
     QiProject,
+    /// General feedback (compliments, suggestions, concerns): patient data, like complaints.
+    /// Staff record and read it; coordinators triage it.
+    Feedback,
+    /// Social media mentions and reviews: public posts, but they name people; no viewers.
+    SocialMention,
+    /// A hospital's social listening configuration (handles, keywords, webhook secret).
+    SocialConfig,
+    /// A hospital's rule turning negative free text into a PX action.
+    SentimentRule,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -354,6 +363,14 @@ pub fn min_level(resource: Resource, action: Action) -> Option<u8> {
         // Everyone in scope follows QI projects; PX Coordinators and managers run them.
         (QiProject, Read) => 10,
         (QiProject, Create | Update) => 50,
+        // Staff take feedback in (the public form needs no account); triage into a complaint
+        // or an action is the coordinators' work, as a complaint's first handling is.
+        (Feedback, Read | Create) => 20,
+        (Feedback, Update) => 50,
+        (SocialMention, Read) => 20,
+        (SocialMention, Create | Update) => 50,
+        (SocialConfig | SentimentRule, Read) => 50,
+        (SocialConfig | SentimentRule, Update) => 80,
         _ => return None,
     })
 }

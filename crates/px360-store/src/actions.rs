@@ -23,7 +23,7 @@ pub struct Action {
     pub id: Uuid,
     pub hospital_id: Uuid,
     pub department_id: Option<Uuid>,
-    /// manual | complaint | negative_survey | feedback | social_mention
+    /// manual | complaint | negative_survey | feedback | social_mention | negative_text
     pub origin_kind: String,
     pub origin_id: Option<Uuid>,
     pub category_code: String,
@@ -87,6 +87,7 @@ fn origin_key(o: &ActionOrigin) -> (&'static str, Option<Uuid>) {
         ActionOrigin::Manual => ("manual", None),
         ActionOrigin::Feedback { feedback_id } => ("feedback", Some(*feedback_id)),
         ActionOrigin::SocialMention { mention_id } => ("social_mention", Some(*mention_id)),
+        ActionOrigin::NegativeText { item_id, .. } => ("negative_text", Some(*item_id)),
     }
 }
 

@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 /// Channels a complaint arrives by.
-pub const CHANNELS: [&str; 7] = [
+pub const CHANNELS: [&str; 9] = [
     "staff",
     "public_form",
     "call_centre",
@@ -24,6 +24,9 @@ pub const CHANNELS: [&str; 7] = [
     "email",
     "phone",
     "letter",
+    // Triaged from a feedback item, converted from a social mention.
+    "feedback",
+    "social_media",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -244,6 +247,22 @@ pub async fn insert(
         },
         at,
         ComplaintStatus::New.as_str(),
+    )
+    .await?;
+    // Sentiment and themes of the complaint's text, stored with it (analytics themes).
+    crate::sentiment::record_text(
+        c,
+        &crate::sentiment::TextItem {
+            kind: crate::sentiment::TextKind::Complaint,
+            id,
+            hospital_id: Some(n.hospital_id),
+            department_id: n.department_id,
+            occurred_at: at,
+        },
+        &format!("{}\n{}", n.subject, n.description),
+        &n.created_by
+            .map_or_else(|| n.source_channel.clone(), |u| u.to_string()),
+        at,
     )
     .await?;
     Ok((cmp, true))

@@ -169,7 +169,7 @@ fn query_string(q: &KpiQuery) -> String {
 }
 
 /// Resolve the filters; a malformed one falls back to the defaults with a notice (never a 500).
-async fn resolve(
+pub(crate) async fn resolve(
     st: &AppState,
     p: &Principal,
     ctx: &Ctx,
@@ -185,7 +185,7 @@ async fn resolve(
     }
 }
 
-async fn names(
+pub(crate) async fn names(
     st: &AppState,
     p: &Principal,
 ) -> Result<(HashMap<String, String>, HashMap<String, String>), UiError> {

@@ -269,9 +269,14 @@ mod tests {
             ("position", FluentValue::from(1)),
             ("stage", FluentValue::from("x")),
             ("template", FluentValue::from("y")),
-            // Analytics (minimum sample).
+            // Analytics (sample size, trend); missing from the list before issue 18.
             ("n", FluentValue::from(30)),
-            ("delta", FluentValue::from("2")),
+            ("delta", FluentValue::from(2)),
+            // Social media import report.
+            ("created", FluentValue::from(1)),
+            ("duplicates", FluentValue::from(2)),
+            ("located", FluentValue::from(3)),
+            ("row", FluentValue::from(4)),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));

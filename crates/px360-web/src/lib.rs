@@ -14,6 +14,7 @@ mod account;
 mod action_board;
 mod action_detail;
 mod analytics;
+mod analytics_voice;
 pub mod assets;
 mod audit;
 mod call_detail;
@@ -28,6 +29,8 @@ mod csrf;
 mod dashboard;
 pub mod error;
 mod events;
+mod feedback_form;
+mod feedback_inbox;
 mod forms;
 pub mod i18n;
 mod integrations;
@@ -47,8 +50,10 @@ mod people;
 mod qi_detail;
 mod qi_pages;
 pub mod session;
+mod social_pages;
 pub mod survey_editor;
 pub mod survey_page;
+mod voice_settings;
 mod work;
 
 use axum::Router;
@@ -197,6 +202,24 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/qi/{id}/cycles", post(qi_detail::new_cycle))
         .route("/ui/qi/{id}/cycles/{cycle}", post(qi_detail::move_one))
+        // Feedback, social media and the voice analytics (issue 18).
+        .route("/ui/feedback-inbox", get(feedback_inbox::list))
+        .route("/ui/feedback-inbox/{id}", get(feedback_inbox::detail))
+        .route(
+            "/ui/feedback-inbox/{id}/triage",
+            post(feedback_inbox::post_triage),
+        )
+        .route("/ui/feedback-qr", get(feedback_inbox::qr_page))
+        .route("/ui/feedback-qr/{hospital}", get(feedback_inbox::qr_image))
+        .route("/ui/social", get(social_pages::list))
+        .route("/ui/social/import", post(social_pages::import))
+        .route(
+            "/ui/social/settings",
+            get(voice_settings::form).post(voice_settings::save),
+        )
+        .route("/ui/social/{id}", get(social_pages::detail))
+        .route("/ui/social/{id}/convert", post(social_pages::convert))
+        .route("/ui/analytics/voice", get(analytics_voice::page))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
 
@@ -223,7 +246,27 @@ pub fn router(st: AppState) -> Router {
     {
         complain = complain.layer(GovernorLayer::new(conf));
     }
+    // The public feedback form of the QR codes: the same per-IP limit on its POST.
+    let feedback_limit = || {
+        GovernorConfigBuilder::default()
+            .key_extractor(px360_api::client_ip::ClientIpKey)
+            .period(st.cfg.login_period)
+            .burst_size(st.cfg.login_burst)
+            .methods(vec![Method::POST])
+            .finish()
+    };
+    let mut feedback_h = get(feedback_form::form_hospital).post(feedback_form::submit_hospital);
+    let mut feedback_d = get(feedback_form::form_department).post(feedback_form::submit_department);
+    // One limiter (one per-IP budget) for both paths of the form.
+    if let Some(conf) = feedback_limit() {
+        let layer = GovernorLayer::new(conf);
+        feedback_h = feedback_h.layer(layer.clone());
+        feedback_d = feedback_d.layer(layer);
+    }
     let public = Router::new()
+        .route("/ui/feedback/{hospital}", feedback_h)
+        .route("/ui/feedback/{hospital}/{department}", feedback_d)
+        .route("/ui/feedback-thanks", get(feedback_form::thanks))
         .route("/ui/complaint", complain)
         .route("/ui/complaint/thanks", get(complaint_form::thanks))
         .route("/ui/login", login)

@@ -180,6 +180,10 @@ pub enum Nav {
     Calls,
     /// Quality-improvement projects.
     Qi,
+    /// General feedback (the inbox and the QR codes).
+    Feedback,
+    /// Social media mentions and reviews.
+    Social,
 }
 
 impl Nav {
@@ -195,7 +199,7 @@ impl Nav {
     /// The work areas grouped under the "More" menu: the bar has no room left at 1280 px for
     /// another top-level link (the browser setup test holds it to one row).
     fn in_more_menu(self) -> bool {
-        matches!(self, Nav::Calls | Nav::Qi)
+        matches!(self, Nav::Calls | Nav::Qi | Nav::Feedback | Nav::Social)
     }
 }
 
@@ -261,6 +265,13 @@ impl Chrome {
                 }
                 if p.may(Resource::QiProject, Action::Read, &px360_api::own_scope(p)) {
                     v.push((Nav::Qi, "/ui/qi", "nav-qi"));
+                }
+                if p.may(Resource::Feedback, Action::Read, &px360_api::own_scope(p)) {
+                    v.push((Nav::Feedback, "/ui/feedback-inbox", "nav-feedback"));
+                }
+                // Mentions are hospital-level objects (department roles do not list them).
+                if p.may(Resource::SocialMention, Action::Read, &own_hospital(p)) {
+                    v.push((Nav::Social, "/ui/social", "nav-social"));
                 }
                 if crate::outbox::may_read(p) {
                     v.push((Nav::Outbox, "/ui/outbox", "nav-outbox"));

@@ -173,10 +173,10 @@ impl Texts {
             return crate::weekly_email::texts(job, base);
         }
         let ar = job.language == "ar";
-        let path = if job.item_kind == "complaint" {
-            "complaints"
-        } else {
-            "actions"
+        let path = match job.item_kind.as_str() {
+            "complaint" => "complaints",
+            "feedback" => "feedback-inbox",
+            _ => "actions",
         };
         let link = format!("{}/ui/{path}/{}", base.trim_end_matches('/'), job.item_id);
         let label = job.item_label.clone().unwrap_or_default();
@@ -223,6 +223,23 @@ impl Texts {
                             "اقترب موعد {goal} لـ{what} من نهايته (صدر التنبيه في {due} بالتوقيت العالمي)."
                         ),
                     ),
+                }
+            }
+            // A patient's compliment for a member of the recipient's team (feedback, issue 18).
+            "compliment" => {
+                let reference = d["reference"].as_str().unwrap_or("").to_owned();
+                if ar {
+                    (
+                        format!("إشادة من مريض لأحد أعضاء فريقك ({reference})"),
+                        "وصلت إشادة من مريض تذكر أحد أعضاء فريقك. يُرجى الاطلاع عليها وإبلاغه بها."
+                            .to_owned(),
+                    )
+                } else {
+                    (
+                        format!("A patient's compliment for your team ({reference})"),
+                        "A patient sent a compliment naming a member of your team. Please read it and pass it on."
+                            .to_owned(),
+                    )
                 }
             }
             _ if ar => (
@@ -287,5 +304,41 @@ pub async fn run(n: Arc<Notifier>, mut shutdown: watch::Receiver<bool>) {
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn job(kind: &str, item_kind: &str, language: &str) -> EmailJob {
+        EmailJob {
+            id: uuid::Uuid::nil(),
+            user_id: uuid::Uuid::nil(),
+            email: Some("m@example.org".into()),
+            display_name: "Manager".into(),
+            language: language.into(),
+            kind: kind.into(),
+            item_kind: item_kind.into(),
+            item_id: uuid::Uuid::from_u128(7),
+            detail: serde_json::json!({"reference": "F260301-ABCDEF"}),
+            item_label: None,
+            attempts: 1,
+            lease: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_compliment_email_names_the_reference_and_links_the_feedback_page() {
+        let en = Texts::new(&job("compliment", "feedback", "en"), "https://px.example");
+        assert!(en.subject.contains("compliment") && en.subject.contains("F260301-ABCDEF"));
+        assert!(
+            en.plain.contains(
+                "https://px.example/ui/feedback-inbox/00000000-0000-0000-0000-000000000007"
+            )
+        );
+        let ar = Texts::new(&job("compliment", "feedback", "ar"), "https://px.example");
+        assert!(ar.subject.contains("إشادة") && ar.html.contains("dir=\"rtl\""));
     }
 }

@@ -300,7 +300,12 @@ async fn main() -> anyhow::Result<()> {
             let admin = std::env::var("PX360_ADMIN_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty());
-            if let Some(seed) = db.seed_demo(admin.as_deref()).await? {
+            let seeded = db.seed_demo(admin.as_deref()).await?;
+            // Feedback, social mentions and the sentiment rule of the quick start (once).
+            if db.seed_demo_voice().await? {
+                tracing::info!("seeded demo feedback and social mentions");
+            }
+            if let Some(seed) = seeded {
                 tracing::info!("seeded demo hospital group");
                 if let Some(pw) = seed.generated_admin_password {
                     // Printed once on the console, never logged: it is not stored in clear anywhere.

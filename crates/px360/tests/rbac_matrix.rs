@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (57 object probes × 3 targets + 22 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (82 object probes × 3 targets + 24 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -58,7 +58,8 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
     match probe {
         // Creations that name no existing object: nothing to hide.
         "POST patient" | "POST employee" | "POST template" | "POST user(viewer)"
-        | "POST complaint" | "POST call" | "POST qi project" => true,
+        | "POST complaint" | "POST call" | "POST qi project" | "POST feedback"
+        | "POST social import" => true,
         // Creations under a parent: visible when the parent is (own hospital, own department).
         "POST department" | "POST api-key" => own_hospital,
         "POST physician" => in_scope(role, target, Level::Dept),
@@ -98,6 +99,9 @@ struct Fixture {
     /// A call (about the department's patient) and a QI project in each target department.
     call: [String; 3],
     qi: [String; 3],
+    /// A feedback item in each target department; a social mention of each hospital (A, B).
+    feedback: [String; 3],
+    mention: [String; 2],
 }
 
 /// A small valid survey draft.
@@ -246,9 +250,43 @@ async fn matrix(kind: Kind) {
         call.push(create(&s, &admin, "/api/calls", json!({"department_id": dep, "direction": "inbound", "caller": "patient", "patient_id": pid(mrn), "reason": "enquiry", "outcome": "resolved", "duration_secs": 60})).await);
         qi.push(create(&s, &admin, "/api/qi/projects", json!({"department_id": dep, "title": "Matrix", "aim": "Matrix aim", "measures": [{"kpi": "nps", "baseline": 10, "target": 20}]})).await);
     }
+    let mut feedback = Vec::new();
+    for dep in &d {
+        feedback.push(create(&s, &admin, "/api/feedback", json!({"department_id": dep, "kind": "suggestion", "language": "en", "text": "Matrix suggestion"})).await);
+    }
+    let mut mention = Vec::new();
+    for (n, h) in [&h_a, &h_b].into_iter().enumerate() {
+        let body = json!([{"source": "x", "id": format!("matrix-{n}"), "author": "m", "text": "Matrix mention, the wait was long", "time": "2026-03-01T10:00:00Z"}]);
+        let r = s
+            .post(
+                &admin,
+                &format!("/api/social/mentions/import?hospital_id={h}"),
+                body,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "matrix import");
+        let ms: Value = s
+            .get(&admin, "/api/social/mentions?limit=200")
+            .await
+            .json()
+            .await
+            .unwrap();
+        mention.push(
+            ms.as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["external_id"] == format!("matrix-{n}").as_str())
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
     let fx = Fixture {
         call: call.try_into().unwrap(),
         qi: qi.try_into().unwrap(),
+        feedback: feedback.try_into().unwrap(),
+        mention: mention.try_into().unwrap(),
         complaint: complaint.try_into().unwrap(),
         action: action.try_into().unwrap(),
         employee: employee.try_into().unwrap(),
@@ -439,6 +477,23 @@ async fn matrix(kind: Kind) {
                 ("POST qi project", 50, Level::Dept, s.http.post(s.url("/api/qi/projects")).json(&qi_body)),
                 ("PUT qi project", 50, Level::Dept, s.http.put(s.url(&format!("/api/qi/projects/{}", fx.qi[i]))).json(&qi_body)),
                 ("POST qi cycle", 50, Level::Dept, s.http.post(s.url(&format!("/api/qi/projects/{}/cycles", fx.qi[i]))).json(&json!({"title": "Matrix cycle"}))),
+                // Feedback (issue 18): patient data like complaints; triage from PX Coordinator up.
+                ("GET feedback", 20, Level::Dept, s.http.get(s.url(&format!("/api/feedback/{}", fx.feedback[i])))),
+                ("POST feedback", 20, Level::Dept, s.http.post(s.url("/api/feedback")).json(&json!({"department_id": fx.d[i], "kind": "concern", "language": "ar", "text": "الانتظار طويل"}))),
+                // Acknowledging again is the same click: idempotent, so every allowed role gets 200.
+                ("POST feedback triage", 50, Level::Dept, s.http.post(s.url(&format!("/api/feedback/{}/triage", fx.feedback[i]))).json(&json!({"target": "acknowledge"}))),
+                ("GET feedback qr", 20, Level::Dept, s.http.get(s.url(&format!("/api/hospitals/{hosp}/feedback-qr?department_id={}", fx.d[i])))),
+                // Social media: hospital-level objects; configuration like the SLA's.
+                ("GET mention", 20, Level::Hospital, s.http.get(s.url(&format!("/api/social/mentions/{}", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }])))),
+                ("POST mention dismiss", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/{}/convert", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }]))).json(&json!({"target": "dismiss"}))),
+                ("POST social import", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/import?hospital_id={hosp}"))).json(&json!([{"source": "x", "id": format!("probe-{ri}-{i}"), "text": "probe", "time": "2026-03-01T10:00:00Z"}]))),
+                ("GET social config", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/social-config")))),
+                ("PUT social config", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/social-config"))).json(&json!({"handles": [format!("@probe{i}")], "keywords": ["Probe Hospital"]}))),
+                ("POST webhook secret", 80, Level::Hospital, s.http.post(s.url(&format!("/api/hospitals/{hosp}/social-config/webhook-secret")))),
+                ("GET sentiment rule", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sentiment-rule")))),
+                ("PUT sentiment rule", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sentiment-rule"))).json(&json!({"enabled": false, "max_score": -0.5, "severity": "low"}))),
+                ("GET analytics themes", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/themes?department_id={}", fx.d[i])))),
+                ("GET analytics feedback", 10, Level::Dept, s.http.get(s.url(&format!("/api/analytics/feedback?department_id={}", fx.d[i])))),
             ];
             for (name, min, lvl, req) in probes {
                 let status = req.bearer_auth(tok).send().await.unwrap().status();
@@ -480,11 +535,13 @@ async fn matrix(kind: Kind) {
         }
 
         // List endpoints: allowed roles only ever see rows inside their scope.
-        let lists: [(&str, u8); 22] = [
+        let lists: [(&str, u8); 24] = [
             ("/api/calls?limit=200", 20),
             ("/api/callbacks", 20),
             ("/api/qi/projects", 10),
             ("/api/qi/summary", 10),
+            ("/api/feedback?limit=200", 20),
+            ("/api/social/mentions?limit=200", 20),
             ("/api/survey-templates", 10),
             ("/api/survey-invitations", 20),
             ("/api/survey-responses", 20),
@@ -514,6 +571,7 @@ async fn matrix(kind: Kind) {
                 "/api/audit?limit=1000",
                 "/api/survey-events",
                 "/api/survey-local-outbox",
+                "/api/social/mentions?limit=200",
             ]
             .contains(&path);
             let expect_allow =
@@ -601,7 +659,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (57 * 3 + 22));
+    assert!(checked >= 8 * (82 * 3 + 24));
 
     // Denials are audited.
     let audit: Value = s

@@ -11,6 +11,7 @@ pub mod callcentre;
 pub mod export;
 pub mod reports;
 pub mod scope;
+pub mod voice;
 
 use crate::AppState;
 use crate::auth::{Authed, Ctx};
@@ -120,4 +121,6 @@ pub fn routes() -> OpenApiRouter<crate::AppState> {
         .routes(routes!(export::get_export))
         .routes(routes!(account::put_physician_user))
         .routes(routes!(callcentre::get_call_centre))
+        .routes(routes!(voice::get_themes))
+        .routes(routes!(voice::get_feedback))
 }

@@ -36,6 +36,12 @@ pub enum ActionOrigin {
     SocialMention {
         mention_id: Uuid,
     },
+    /// Raised by a hospital's sentiment rule for a negative free text (survey comment,
+    /// feedback, social mention, call note, complaint): `item_kind` names which.
+    NegativeText {
+        item_kind: String,
+        item_id: Uuid,
+    },
 }
 
 /// Who should own a new action.

@@ -103,6 +103,7 @@ mod tests {
 
     fn m(rating: Option<u8>) -> Mention {
         Mention {
+            external_id: None,
             source: Source::GoogleReviews,
             author_handle: "p".into(),
             text: "t".into(),

@@ -1,6 +1,6 @@
 //! Bulk import of mentions from JSON (an array of objects with the [`MentionInput`] fields) or
-//! CSV (a header row naming `source, author, text, rating, link, time` in any order; `author`,
-//! `rating` and `link` may be absent). A bad row is reported by its number and code and never
+//! CSV (a header row naming `source, id, author, text, rating, link, time` in any order; `id`,
+//! `author`, `rating` and `link` may be absent). A bad row is reported by its number and code and never
 //! loses the good rows; only a file that is not JSON/CSV at all, too large, or has a bad
 //! header fails as a whole.
 
@@ -92,7 +92,7 @@ pub fn from_json(body: &[u8]) -> Result<Imported, ImportError> {
     Ok(out)
 }
 
-const COLUMNS: [&str; 6] = ["source", "author", "text", "rating", "link", "time"];
+const COLUMNS: [&str; 7] = ["source", "author", "text", "rating", "link", "time", "id"];
 const REQUIRED: [&str; 3] = ["source", "text", "time"];
 
 pub fn from_csv(body: &[u8]) -> Result<Imported, ImportError> {
@@ -106,7 +106,7 @@ pub fn from_csv(body: &[u8]) -> Result<Imported, ImportError> {
         .trim(csv::Trim::All)
         .from_reader(body);
     let header = rdr.headers().map_err(|_| ImportError::BadHeader)?.clone();
-    let mut index: [Option<usize>; 6] = [None; 6];
+    let mut index: [Option<usize>; 7] = [None; 7];
     for (pos, name) in header.iter().enumerate() {
         let name = name.to_ascii_lowercase();
         let col = COLUMNS
@@ -140,6 +140,7 @@ pub fn from_csv(body: &[u8]) -> Result<Imported, ImportError> {
                     rating: get(3),
                     link: get(4),
                     time: get(5).unwrap_or_default(),
+                    id: get(6),
                 })
             }
             // Wrong field count, or bytes that are not UTF-8.

@@ -196,6 +196,7 @@ mod tests {
 
     fn mention(author: &str, text: &str) -> Mention {
         Mention {
+            external_id: None,
             source: Source::X,
             author_handle: author.into(),
             text: text.into(),

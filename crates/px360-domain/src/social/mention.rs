@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_TEXT: usize = 5_000;
 pub const MAX_HANDLE: usize = 100;
 pub const MAX_LINK: usize = 2_048;
+pub const MAX_EXTERNAL_ID: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +62,9 @@ impl Rating {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mention {
     pub source: Source,
+    /// The platform's own id of the post, when the sender gives one: with `source`, the key
+    /// that de-duplicates re-imports and redelivered webhooks.
+    pub external_id: Option<String>,
     /// Without a leading `@`.
     pub author_handle: String,
     pub text: String,
@@ -74,6 +78,9 @@ pub struct Mention {
 #[serde(deny_unknown_fields)]
 pub struct MentionInput {
     pub source: String,
+    /// The platform's id of the post (optional).
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(default)]
     pub author: String,
     pub text: String,
@@ -101,6 +108,8 @@ pub enum MentionError {
     BadLink,
     #[error("social.mention.bad_time")]
     BadTime,
+    #[error("social.mention.bad_id")]
+    BadId,
 }
 
 impl MentionError {
@@ -113,6 +122,7 @@ impl MentionError {
             MentionError::BadRating => "social.mention.bad_rating",
             MentionError::BadLink => "social.mention.bad_link",
             MentionError::BadTime => "social.mention.bad_time",
+            MentionError::BadId => "social.mention.bad_id",
         }
     }
 }
@@ -122,6 +132,13 @@ impl TryFrom<MentionInput> for Mention {
 
     fn try_from(i: MentionInput) -> Result<Mention, MentionError> {
         let source = Source::parse(&i.source).ok_or(MentionError::UnknownSource)?;
+        let external_id = match i.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) if s.chars().count() <= MAX_EXTERNAL_ID && !s.chars().any(char::is_control) => {
+                Some(s.to_string())
+            }
+            Some(_) => return Err(MentionError::BadId),
+        };
         let handle = i.author.trim().trim_start_matches('@');
         if handle.chars().count() > MAX_HANDLE || handle.chars().any(char::is_whitespace) {
             return Err(MentionError::BadHandle);
@@ -158,6 +175,7 @@ impl TryFrom<MentionInput> for Mention {
             .with_timezone(&Utc);
         Ok(Mention {
             source,
+            external_id,
             author_handle: handle.to_string(),
             text: text.to_string(),
             rating,
@@ -175,6 +193,7 @@ mod tests {
     pub(crate) fn input() -> MentionInput {
         MentionInput {
             source: "google_reviews".into(),
+            id: Some("rev-1".into()),
             author: "@sara_k".into(),
             text: "Long wait at the ER".into(),
             rating: Some("2".into()),

@@ -230,6 +230,25 @@ impl Db {
             .await?;
             metrics::counter!("px360_survey_negative_responses_total").increment(1);
         }
+        // The comments' sentiment and themes, stored with the response (and the hospital's
+        // sentiment rule applied) in this transaction.
+        if let Some(text) = crate::sentiment::answers_text(complete.answers()) {
+            let dept = crate::sentiment::invitation_department(&mut tx, inv.id).await?;
+            crate::sentiment::record_text(
+                &mut tx,
+                &crate::sentiment::TextItem {
+                    kind: crate::sentiment::TextKind::SurveyComment,
+                    id: response_id,
+                    hospital_id: Some(inv.hospital_id),
+                    department_id: dept,
+                    occurred_at: now,
+                },
+                &text,
+                "survey_submit",
+                now,
+            )
+            .await?;
+        }
         let h = inv.hospital_id.to_string();
         crate::audit::append(
             &mut tx,
