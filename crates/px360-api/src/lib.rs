@@ -42,8 +42,8 @@ pub mod survey_templates;
 pub mod templates;
 pub mod time_format;
 pub mod users;
-pub mod weekly_report;
 pub mod voice_config;
+pub mod weekly_report;
 
 use axum::Router;
 use error::{ApiError, ApiResult};

@@ -42,8 +42,8 @@ pub mod social;
 pub mod survey_page;
 pub mod surveys;
 pub mod templates;
-pub mod weekly_report;
 pub mod voice_demo;
+pub mod weekly_report;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};

@@ -51,9 +51,11 @@ pub async fn admin_menu(b: &Browser, href: &str) {
         .as_bool()
         .unwrap_or(false)
     {
-        b.click(&format!("nav .px-menu details:has(a[href='{href}']) > summary"))
-            .await
-            .unwrap();
+        b.click(&format!(
+            "nav .px-menu details:has(a[href='{href}']) > summary"
+        ))
+        .await
+        .unwrap();
     }
     b.click(&format!("nav .px-menu a[href='{href}']"))
         .await
