@@ -272,21 +272,36 @@ impl Browser {
 
     pub async fn click(&self, css: &str) -> Result<()> {
         let e = self.find(css).await?;
-        // chromedriver scrolls a target only until it touches the window's bottom edge, which it
-        // takes from the window size; headless Chromium's viewport is shorter than that window,
-        // so a button just below the fold was "not clickable" (click intercepted). Centre it
-        // first, without smooth scrolling.
-        self.post(
-            "/execute/sync",
-            json!({
-                "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); return true;",
-                "args": [{ ELEMENT: e.0 }],
-            }),
-        )
-        .await?;
-        self.post(&format!("/element/{}/click", e.0), json!({}))
-            .await
-            .map(|_| ())
+        let start = Instant::now();
+        loop {
+            // chromedriver scrolls a target only until it touches the window's bottom edge,
+            // which it takes from the window size; headless Chromium's viewport is shorter than
+            // that window, so a button just below the fold was "not clickable" (click
+            // intercepted). Centre it first, without smooth scrolling.
+            self.post(
+                "/execute/sync",
+                json!({
+                    "script": "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); return true;",
+                    "args": [{ ELEMENT: e.0.clone() }],
+                }),
+            )
+            .await?;
+            match self
+                .post(&format!("/element/{}/click", e.0), json!({}))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                // A layout still moving (a chart drawing, a font arriving) can cover the target
+                // for a moment; something that keeps covering it is a real fault and fails.
+                Err(Error(m))
+                    if m.contains("click intercepted")
+                        && start.elapsed() < Duration::from_secs(2) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Clear a field, then type `text` into it key by key (Arabic too).
@@ -345,8 +360,17 @@ impl Browser {
     pub async fn set_width(&self, width: Option<u32>) -> Result<()> {
         let w = width.unwrap_or(WIDTH);
         self.post("/window/rect", json!({"width": w, "height": HEIGHT}))
-            .await
-            .map(|_| ())
+            .await?;
+        self.settle_viewport(w, HEIGHT).await
+    }
+
+    /// Wait until the page's layout viewport fits a `width`×`height` window (headless Chromium
+    /// applies a window resize after `/window/rect` has answered).
+    async fn settle_viewport(&self, width: u32, height: u32) -> Result<()> {
+        self.wait_until(&format!(
+            "return window.innerWidth <= {width} && window.innerHeight <= {height};"
+        ))
+        .await
     }
 
     /// Full-page PNG screenshot to `target/screenshots/<test>/<name>.png`; returns the path.
@@ -376,6 +400,10 @@ impl Browser {
         let png = self.get("/screenshot").await;
         self.post("/window/rect", json!({"width": WIDTH, "height": HEIGHT}))
             .await?;
+        // The resize is applied asynchronously: a click straight after a full-page shot was
+        // scrolled into view in the tall viewport, then landed below the restored one (CI saw
+        // "click intercepted" at y=1053 in a 900 px window).
+        self.settle_viewport(WIDTH, HEIGHT).await?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(png?.as_str().unwrap_or_default())
             .map_err(|e| err("screenshot", e))?;

@@ -509,6 +509,32 @@ pub fn badge(status: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    /// The pages' Content-Security-Policy (`style-src 'self'`) blocks inline `style=""`
+    /// attributes: a template using one renders differently in the browser than it reads here
+    /// (the public complaint form's card once spanned the full width).
+    #[test]
+    fn templates_have_no_inline_styles() {
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("templates dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let html = std::fs::read_to_string(&path).expect("template");
+                assert!(
+                    !html.contains("style=\""),
+                    "{} has an inline style, blocked by the CSP: use a class in assets/app.css",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "read the templates ({checked})");
+    }
+
     #[test]
     fn masking_keeps_three_characters() {
         assert_eq!(mask("RGH-CARD-0001"), "•••••001");
