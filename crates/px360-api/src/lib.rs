@@ -9,6 +9,7 @@ pub mod actions;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+mod body_limit;
 pub mod callbacks;
 pub mod calls;
 pub mod client_ip;
@@ -400,7 +401,9 @@ pub fn router(st: AppState) -> Router {
         // A path no router knows: problem+json, distinguishable from a handler's 404.
         .fallback(no_route)
         .layer(axum::middleware::from_fn(ops::track))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
+        .layer(axum::middleware::from_fn(body_limit::enforce))
+        // Limits are set in one place, `body_limit` (axum's default would cap the import at 2 MB).
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         // Outermost: the rate limiters and the audit context read the resolved client address.
         .layer(axum::middleware::from_fn_with_state(

@@ -521,3 +521,79 @@ async fn self_service(kind: Kind) {
     tdb.drop_db().await;
 }
 both_backends!(self_service);
+
+/// Body limits are problem+json: 256 KiB for an ordinary call (announced or found while a
+/// chunked body streams), the social import's documented 5 MiB for a batch of mentions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_limits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tdb = TestDb::new(Kind::Sqlite).await;
+    let s = TestServer::start(&tdb.url, ServerOpts::default()).await;
+    let admin = s.token("admin", ADMIN_PASSWORD).await;
+    let (rgh, _) = s.hospital(&admin, "RGH").await;
+    let key = s.api_key(&admin, &rgh, &["HIS"]).await;
+
+    // Announced: refused before the body is read.
+    let big = design_event(
+        "OP_BOOKED",
+        "ENC-BIG",
+        json!({"note": "x".repeat(300 * 1024)}),
+    );
+    let r = s
+        .http
+        .post(s.url("/api/integrations/events/"))
+        .header("X-API-Key", &key)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("262144"), "{p}");
+
+    // Chunked, no length announced: cut off while streaming, still problem+json.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/integrations/events/ HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..5 {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if tcp.write_all(&frame).await.is_err() {
+            break; // the server may answer and close before the rest is sent
+        }
+    }
+    let _ = tcp.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+
+    // A 1 MB batch of mentions is within the import's limit.
+    let feed: Vec<Value> = (0..250)
+        .map(|i| json!({"source": "google_reviews", "id": format!("big-{i}"), "text": "w".repeat(4000), "time": "2026-03-01T10:00:00Z"}))
+        .collect();
+    let body = serde_json::to_string(&feed).unwrap();
+    assert!(body.len() > 1_000_000);
+    let r = s
+        .http
+        .post(s.url(&format!("/api/social/mentions/import?hospital_id={rgh}")))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["created"], 250, "{rep}");
+    s.stop().await;
+    tdb.drop_db().await;
+}
