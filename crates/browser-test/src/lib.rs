@@ -314,6 +314,18 @@ impl Browser {
             .map(|_| ())
     }
 
+    /// Choose the local file `path` in a file input (WebDriver sends the path as the input's
+    /// keys; the browser uploads it with the form).
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) -> Result<()> {
+        let e = self.find(css).await?;
+        self.post(
+            &format!("/element/{}/value", e.0),
+            json!({ "text": path.display().to_string() }),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// The rendered (visible) text of the first match.
     pub async fn text(&self, css: &str) -> Result<String> {
         let e = self.find(css).await?;
@@ -368,7 +380,7 @@ impl Browser {
     /// applies a window resize after `/window/rect` has answered).
     async fn settle_viewport(&self, width: u32, height: u32) -> Result<()> {
         self.wait_until(&format!(
-            "return window.innerWidth <= {width} && window.innerHeight <= {height};"
+            "const frame = Math.max(0, window.outerHeight - window.innerHeight); return window.innerWidth <= {width} && window.innerHeight + frame <= {height};"
         ))
         .await
     }
@@ -385,8 +397,10 @@ impl Browser {
         self.post("/window/rect", json!({"width": width, "height": HEIGHT}))
             .await?;
         // From the top (a page opened at an #anchor is scrolled), then as tall as the page.
+        // The window's height includes the browser's own frame (about 120 px in headless
+        // Chromium), so the page's height alone cut the bottom of every full-page shot.
         let h = self
-            .eval("window.scrollTo(0, 0); return Math.ceil(document.documentElement.scrollHeight);")
+            .eval("window.scrollTo(0, 0); return Math.ceil(document.documentElement.scrollHeight) + Math.max(0, window.outerHeight - window.innerHeight);")
             .await?
             .as_u64()
             .unwrap_or(u64::from(HEIGHT));

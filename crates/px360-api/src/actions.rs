@@ -338,7 +338,9 @@ pub async fn transition(
                 StoreError::NotFound => field("evidence.attachment_id", "unknown attachment"),
                 e => e.into(),
             })?;
-            if x.hospital_id != a.hospital_id {
+            // Only the action's own files or its complaint's: naming another item's file would
+            // disclose it to whoever reads this action.
+            if !crate::action_files::may_cite(&x, &a) {
                 return Err(field("evidence.attachment_id", "unknown attachment"));
             }
         }

@@ -309,7 +309,13 @@ pub async fn intake(
                 hospital_id: c.hospital_id,
                 department_id: c.department_id,
                 category_code: &c.category_code,
-                title: format!("Complaint {}", c.reference),
+                // The reference and the complaint's own words: the same in every language of
+                // the interface (a fixed English prefix stood in Arabic pages).
+                title: format!(
+                    "{} · {}",
+                    c.reference,
+                    c.subject.chars().take(150).collect::<String>()
+                ),
                 description: String::new(),
                 created_by: n.created_by,
             },

@@ -5,6 +5,7 @@
 //! action and where the object lives; denials are audited, and objects outside the caller's
 //! scope answer 404 so that their existence is not disclosed.
 
+pub mod action_files;
 pub mod actions;
 pub mod analytics;
 pub mod api_keys;
@@ -378,6 +379,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(analytics::routes())
         .merge(calls::routes())
         .merge(phone_surveys::routes())
+        .merge(action_files::routes())
         .merge(callbacks::routes())
         .merge(qi::routes())
         .merge(feedback::routes())

@@ -28,6 +28,7 @@ use px360_domain::rbac::{Action as Act, Principal, Resource};
 use px360_store::actions::{self as store, Action, LogEntry};
 use px360_store::sla::ItemKind;
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct Command {
@@ -43,6 +44,8 @@ pub struct Command {
 pub struct LogLine {
     pub label: Label,
     pub detail: Option<String>,
+    /// An evidence file: (download link, file name).
+    pub file: Option<(String, String)>,
     pub actor: Option<String>,
     pub at: Stamp,
 }
@@ -65,6 +68,8 @@ struct DetailPage {
     reassign: Option<Vec<Pick>>,
     /// Submitted for closure and waiting for someone else to verify it.
     awaiting: bool,
+    /// The accepted files, for the evidence form.
+    file_limits: String,
     errors: Errors,
     notice: Option<String>,
     problem: Option<String>,
@@ -120,7 +125,13 @@ fn commands(t: &Tr, a: &Action, p: &Principal) -> Vec<Command> {
     .collect()
 }
 
-fn line(t: &Tr, e: &LogEntry, people: &People, zone: &str) -> LogLine {
+fn line(
+    t: &Tr,
+    e: &LogEntry,
+    people: &People,
+    zone: &str,
+    files: &HashMap<Uuid, String>,
+) -> LogLine {
     let d = &e.detail;
     let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let detail = match e.event.as_str() {
@@ -140,21 +151,35 @@ fn line(t: &Tr, e: &LogEntry, people: &People, zone: &str) -> LogLine {
         "reassigned" => people.name(s("to").and_then(|u| Uuid::parse_str(&u).ok())),
         _ => s("reason"),
     };
+    let file = (e.event == "evidence_added")
+        .then(|| {
+            d.get("evidence")
+                .and_then(|v| v.get("attachment_id"))
+                .and_then(|v| v.as_str())
+                .and_then(|v| Uuid::parse_str(v).ok())
+        })
+        .flatten()
+        .and_then(|f| {
+            files
+                .get(&f)
+                .map(|name| (format!("/ui/attachments/{f}"), name.clone()))
+        });
     LogLine {
         label: t.label(&format!("alog-{}", e.event), &e.event),
         detail,
+        file,
         actor: people.name(e.actor_id),
         at: at(t, e.created_at, zone),
     }
 }
 
-struct Shown {
-    errors: Errors,
-    problem: Option<String>,
-    status: StatusCode,
+pub(crate) struct Shown {
+    pub errors: Errors,
+    pub problem: Option<String>,
+    pub status: StatusCode,
 }
 
-async fn page(
+pub(crate) async fn page(
     st: &AppState,
     req: &Req,
     s: &Session,
@@ -169,12 +194,29 @@ async fn page(
     let people = People::load(st).await?;
     let cats = Categories::load(st).await?;
     let live = st.db.sla_live(ItemKind::Action, id, Utc::now()).await?;
+    // The files evidence may name: the action's own and its complaint's.
+    let mut files: HashMap<Uuid, String> = st
+        .db
+        .attachments_of(px360_api::action_files::OWNER, id)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.file_name))
+        .collect();
+    if let (true, Some(c)) = (a.origin_kind == "complaint", a.origin_id) {
+        files.extend(
+            st.db
+                .attachments_of("complaint", c)
+                .await?
+                .into_iter()
+                .map(|f| (f.id, f.file_name)),
+        );
+    }
     let log = st
         .db
         .px_action_log(id)
         .await?
         .iter()
-        .map(|e| line(&t, e, &people, &zone))
+        .map(|e| line(&t, e, &people, &zone, &files))
         .collect();
     let at_loc = obj(
         &a.hospital_id.to_string(),
@@ -196,7 +238,12 @@ async fn page(
     };
     for c in &mut commands {
         let fields: &[&str] = match c.name {
-            "add_evidence" => &["evidence.note", "evidence_note", "evidence.attachment_id"],
+            "add_evidence" => &[
+                "evidence.note",
+                "evidence_note",
+                "evidence.attachment_id",
+                "file",
+            ],
             "submit_for_closure" => &["evidence"],
             "reject_closure" => &["rejection_reason"],
             "cancel" => &["cancellation_reason"],
@@ -231,6 +278,24 @@ async fn page(
         log,
         commands,
         awaiting,
+        file_limits: t.with(
+            "cd-file-limits",
+            &[
+                (
+                    "kb",
+                    ((px360_store::attachments::MAX_BYTES / 1024) as i64).into(),
+                ),
+                (
+                    "types",
+                    px360_store::attachments::TYPES
+                        .iter()
+                        .map(|(ct, _)| *ct)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .into(),
+                ),
+            ],
+        ),
         reassign,
         errors: shown.errors,
         notice,

@@ -13,6 +13,7 @@
 mod account;
 mod action_board;
 mod action_detail;
+mod action_evidence;
 mod analytics;
 mod analytics_voice;
 pub mod assets;
@@ -174,6 +175,7 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/actions/{id}", get(action_detail::detail))
         .route("/ui/actions/{id}/command", post(action_detail::command))
+        .route("/ui/actions/{id}/evidence", post(action_evidence::evidence))
         // Call centre (calls.rs, call_detail.rs, call_survey.rs, callback_queue.rs).
         .route("/ui/calls", get(calls::page).post(calls::create))
         .route("/ui/calls/{id}", get(call_detail::detail))

@@ -190,10 +190,39 @@ async fn browser_complaints() {
             .await
             .unwrap();
         b.screenshot(&shot("action-no-evidence")).await.unwrap();
+        // A note alone is evidence; a photo can go with it (checked by content, kept with the
+        // action, linked from its log).
         b.type_into("#note-add_evidence", "Desk team retrained on call-backs.")
             .await
             .unwrap();
         press(&b, "#cmd-add_evidence", "add_evidence").await;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("not-a-photo.png");
+        std::fs::write(&fake, b"GIF89a not a png").unwrap();
+        b.type_into("#note-add_evidence", "Photo of the new sign.")
+            .await
+            .unwrap();
+        b.choose_file("#evidence-file", &fake).await.unwrap();
+        b.click("#cmd-add_evidence button[type=submit]")
+            .await
+            .unwrap();
+        b.wait_until("return !!document.querySelector('#add_evidence-error');")
+            .await
+            .unwrap();
+        let photo = dir.path().join("new-sign.png");
+        std::fs::write(&photo, b"\x89PNG\r\n\x1a\n0000IHDR").unwrap();
+        b.type_into("#note-add_evidence", "Photo of the new sign.")
+            .await
+            .unwrap();
+        b.choose_file("#evidence-file", &photo).await.unwrap();
+        press(&b, "#cmd-add_evidence", "add_evidence").await;
+        assert_eq!(
+            b.text("#log .evidence-file a").await.unwrap().trim(),
+            "new-sign.png"
+        );
+        assert_eq!(b.text("#evidence-count").await.unwrap().trim(), "2");
+        b.screenshot(&shot("action-evidence")).await.unwrap();
+        arabic_clean(&b, lang).await;
         press(&b, "#cmd-submit_for_closure", "submit_for_closure").await;
         assert!(
             !b.exists("#cmd-verify").await.unwrap(),

@@ -244,6 +244,67 @@ async fn scenario(kind: Kind) {
         "no evidence yet"
     );
     assert_eq!(act(&mgr, json!({"command": "add_evidence", "evidence": {"note": "New signage", "attachment_id": att_id}})).await.status(), 200);
+
+    // The action's own evidence file: uploaded by whoever may work on it, typed by content,
+    // downloadable in scope only, and citable only by this action (or from its complaint).
+    let up_action = |action: &str, name: &str, ct: &str, bytes: Vec<u8>, tok: &str| {
+        s.http
+            .post(s.url(&format!("/api/actions/{action}/attachments?name={name}")))
+            .bearer_auth(tok.to_owned())
+            .header("content-type", ct.to_owned())
+            .body(bytes)
+            .send()
+    };
+    let png = b"\x89PNG\r\n\x1a\n0000IHDR".to_vec();
+    let r = up_action(&action, "sign.png", "image/png", b"GIF89a".to_vec(), &mgr)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "content does not match the type");
+    let r = up_action(&action, "sign.png", "image/png", png.clone(), &other)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "another hospital's nurse");
+    let r = up_action(&action, "sign.png", "image/png", png.clone(), &mgr)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let photo: Value = r.json().await.unwrap();
+    let photo_id = photo["id"].as_str().unwrap().to_owned();
+    let files: Value = s
+        .get(&nurse, &format!("/api/actions/{action}/attachments"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(files[0]["id"], photo_id.as_str());
+    assert_eq!(files[0]["owner_kind"], "action");
+    let r = s.get(&nurse, &format!("/api/attachments/{photo_id}")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(
+        s.get(&other, &format!("/api/attachments/{photo_id}"))
+            .await
+            .status(),
+        404
+    );
+    // A second action of the same hospital cannot cite this action's file.
+    let r = s.post(&coord, "/api/actions", json!({"hospital_id": h, "department_id": card, "title": "Other work", "category_code": "waiting_time", "severity": "low"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let second = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s.post(&coord, &format!("/api/actions/{second}/transitions"), json!({"command": "add_evidence", "evidence": {"note": "x", "attachment_id": photo_id}})).await;
+    assert_eq!(r.status(), 422, "not this action's file");
+    let r = s
+        .post(
+            &coord,
+            &format!("/api/actions/{second}/transitions"),
+            json!({"command": "add_evidence", "evidence": {"note": "x", "attachment_id": att_id}}),
+        )
+        .await;
+    assert_eq!(r.status(), 422, "not this action's complaint");
+    assert_eq!(act(&mgr, json!({"command": "add_evidence", "evidence": {"note": "Photo of the new sign", "attachment_id": photo_id}})).await.status(), 200);
     assert_eq!(
         act(&mgr, json!({"command": "submit_for_closure"}))
             .await

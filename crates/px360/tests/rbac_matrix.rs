@@ -447,6 +447,8 @@ async fn matrix(kind: Kind) {
                 ("POST complaint", 20, Level::Dept, s.http.post(s.url("/api/complaints")).json(&json!({"department_id": fx.d[i], "category_code": "billing", "severity": "low", "source_channel": "staff", "subject": "New", "description": "By probe"}))),
                 ("POST complaint note", 20, Level::Dept, s.http.post(s.url(&format!("/api/complaints/{}/updates", fx.complaint[i]))).json(&json!({"visibility": "internal", "body": "probe note"}))),
                 ("GET action", 20, Level::Dept, s.http.get(s.url(&format!("/api/actions/{}", fx.action[i])))),
+                ("GET action files", 20, Level::Dept, s.http.get(s.url(&format!("/api/actions/{}/attachments", fx.action[i])))),
+                ("POST action file", 20, Level::Dept, s.http.post(s.url(&format!("/api/actions/{}/attachments?name=probe.txt", fx.action[i]))).header("content-type", "text/plain").body("probe evidence")),
                 ("GET sla policies", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/sla/policies")))),
                 ("PUT sla policy", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/sla/policies"))).json(&json!({"category_code": "billing", "severity": "low", "resolution_minutes": 600}))),
                 // Action creation rules: hospital configuration, like the SLA's.
@@ -659,7 +661,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (82 * 3 + 24));
+    assert!(checked >= 8 * (84 * 3 + 24));
 
     // Denials are audited.
     let audit: Value = s

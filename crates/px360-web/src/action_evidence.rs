@@ -1,0 +1,137 @@
+//! The action page's evidence form (`POST /ui/actions/{id}/evidence`, multipart): a note and,
+//! optionally, a file. The file is stored through the API's own upload
+//! (`px360_api::action_files::upload`: checks, storage, audit), then the note and the file go to
+//! the domain machine as one `add_evidence` command. The note is checked first, so a refused
+//! note does not leave a stored file behind; a refused file or note shows the page again with
+//! the message next to the form (422).
+
+use crate::action_detail::{Shown, page};
+use crate::error::UiError;
+use crate::forms::{Errors, from_api};
+use crate::page::Req;
+use crate::session::Session;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use px360_api::AppState;
+use px360_api::actions::transition;
+use px360_api::auth::Ctx;
+use px360_api::error::ApiError;
+use px360_domain::action::px_action::{ActionCommand, Evidence};
+use px360_domain::event::FieldError;
+use uuid::Uuid;
+
+/// The largest note the machine accepts, in characters.
+const NOTE_MAX: usize = 4000;
+
+pub async fn evidence(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, UiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| UiError::NotFound)?;
+    let mut note = String::new();
+    let mut file: Option<(String, String, axum::body::Bytes)> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?
+    {
+        match field.name() {
+            Some("note") => {
+                note = field
+                    .text()
+                    .await
+                    .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?;
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_owned();
+                let ct = field.content_type().unwrap_or("").to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| UiError::Request(StatusCode::PAYLOAD_TOO_LARGE))?;
+                // A form sent without choosing a file has an empty part with no name.
+                if !(name.is_empty() && bytes.is_empty()) {
+                    file = Some((name, ct, bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    let n = note.trim().chars().count();
+    let r = if n == 0 || n > NOTE_MAX {
+        // The gate first: out of scope stays 404, not a form error.
+        px360_api::actions::load(
+            &st,
+            &s.principal,
+            &ctx,
+            id,
+            px360_domain::rbac::Action::Update,
+        )
+        .await
+        .and_then(|_| {
+            Err(ApiError::Validation(vec![FieldError::new(
+                "evidence.note",
+                "is required (1-4000 characters)",
+            )]))
+        })
+    } else {
+        let attachment_id = match &file {
+            Some((name, ct, bytes)) => {
+                let name = if name.trim().is_empty() { "file" } else { name };
+                px360_api::action_files::upload(&st, &s.principal, &ctx, id, name, ct, bytes)
+                    .await
+                    .map(|f| Some(f.id))
+            }
+            None => Ok(None),
+        };
+        match attachment_id {
+            Ok(attachment_id) => {
+                let cmd = ActionCommand::AddEvidence {
+                    evidence: Evidence {
+                        note,
+                        attachment_id,
+                    },
+                };
+                transition(&st, &s.principal, &ctx, id, &cmd)
+                    .await
+                    .map(|_| ())
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let t = req.t();
+    let (status, errors, problem) = match r {
+        Ok(()) => {
+            return Ok(Redirect::to(&format!("/ui/actions/{id}?done=add_evidence")).into_response());
+        }
+        Err(e @ ApiError::Validation(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            from_api(&t, "ad", e, |f| f.to_owned())?,
+            None,
+        ),
+        Err(ApiError::Conflict(_)) => (
+            StatusCode::CONFLICT,
+            Errors::default(),
+            Some(t.get("ad-error-state")),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    page(
+        &st,
+        &req,
+        &s,
+        &ctx,
+        id,
+        Shown {
+            errors,
+            problem,
+            status,
+        },
+    )
+    .await
+}
