@@ -54,12 +54,60 @@ struct BoardPage {
     may_create: bool,
 }
 
+/// The action's title in the page's language where the system wrote it: an action raised for a
+/// negative survey response has a fixed title, so its origin names it instead.
+pub fn title(t: &Tr, a: &PxAction) -> String {
+    if a.origin_kind == "negative_survey" {
+        t.get("origin-negative_survey")
+    } else {
+        a.title.clone()
+    }
+}
+
+/// The description, where the system wrote it as data: a negative survey response's reasons
+/// (question key and the rule that fired) in the page's language, one per line.
+pub fn description(t: &Tr, a: &PxAction) -> String {
+    use px360_domain::survey::negative::{NegativeCondition as C, NegativeReason};
+    if a.origin_kind != "negative_survey" {
+        return a.description.clone();
+    }
+    let Ok(reasons) = serde_json::from_str::<Vec<NegativeReason>>(&a.description) else {
+        return a.description.clone();
+    };
+    reasons
+        .iter()
+        .map(|r| {
+            let (key, n): (&str, String) = match &r.condition {
+                C::NpsAtMost(n) => ("neg-reason-nps", n.to_string()),
+                C::AnyRatingAtMost(n) => ("neg-reason-rating", n.to_string()),
+                C::AnswerIn { values, .. } => ("neg-reason-answer", values.join(", ")),
+                C::YesNo { is, .. } => (
+                    "neg-reason-yes-no",
+                    t.get(if *is { "neg-yes" } else { "neg-no" }),
+                ),
+                C::AnyFrequencyAtMost(f) => (
+                    "neg-reason-frequency",
+                    t.get(&format!("survey-frequency-{}", f.as_str())),
+                ),
+            };
+            t.with(
+                key,
+                &[
+                    ("question", r.question_key.as_str().to_owned().into()),
+                    ("value", n.into()),
+                ],
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// How a row of the board shows an action.
 pub fn card(t: &Tr, a: &PxAction, people: &People, zone: &str) -> Card {
     let now = Utc::now();
     Card {
         href: format!("/ui/actions/{}", a.id),
-        title: a.title.clone(),
+        title: title(t, a),
         origin: t.get(&format!("origin-{}", a.origin_kind)),
         origin_href: (a.origin_kind == "complaint")
             .then(|| a.origin_id.map(|c| format!("/ui/complaints/{c}")))
@@ -335,5 +383,75 @@ pub async fn create(
             new_page(&st, &req, &s, &ctx, f, errs).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use px360_domain::action::px_action::ActionStatus;
+    use px360_domain::sla::Severity;
+    use uuid::Uuid;
+
+    fn negative(description: &str) -> PxAction {
+        PxAction {
+            id: Uuid::nil(),
+            hospital_id: Uuid::nil(),
+            department_id: None,
+            origin_kind: "negative_survey".into(),
+            origin_id: Some(Uuid::nil()),
+            category_code: "survey".into(),
+            title: "Negative survey response".into(),
+            description: description.into(),
+            severity: Severity::Medium,
+            status: ActionStatus::Open,
+            owner_id: Uuid::nil(),
+            due_at: None,
+            evidence_count: 0,
+            submitted_by: None,
+            verified_by: None,
+            verified_at: None,
+            cycle: 1,
+            created_by: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            closed_at: None,
+            breached_at: None,
+        }
+    }
+
+    /// The system's English title and JSON reasons never reach a page as they are stored.
+    #[test]
+    fn negative_survey_actions_read_in_the_page_language() {
+        let a = negative(
+            r#"[{"question_key":"recommend","condition":{"nps_at_most":6}},{"question_key":"nurses_listened","condition":{"any_frequency_at_most":"sometimes"}},{"question_key":"would_return","condition":{"yes_no":{"key":"would_return","is":false}}}]"#,
+        );
+        let (en, ar) = (Tr(Lang::En), Tr(Lang::Ar));
+        assert_eq!(title(&ar, &a), ar.get("origin-negative_survey"));
+        assert_ne!(title(&ar, &a), a.title);
+        let d = description(&en, &a);
+        assert_eq!(
+            d.lines().collect::<Vec<_>>(),
+            [
+                "recommend: an NPS answer of 6 or less",
+                "nurses_listened: Sometimes or less often",
+                "would_return: answered no"
+            ],
+            "{d}"
+        );
+        let d = description(&ar, &a);
+        assert!(d.contains("recommend") && d.contains("أحيانًا"), "{d}");
+        assert!(!d.contains('{'), "{d}");
+        // Anything else keeps its own text.
+        let mut m = negative("Fix the lift");
+        m.origin_kind = "manual".into();
+        m.title = "Lift".into();
+        assert_eq!(
+            (title(&ar, &m), description(&ar, &m)),
+            ("Lift".into(), "Fix the lift".into())
+        );
+        // A description that is not the reasons' JSON is shown as it is.
+        assert_eq!(description(&en, &negative("free text")), "free text");
     }
 }

@@ -270,7 +270,7 @@ pub(crate) async fn page(
         id,
         head: card(&t, &a, &people, &zone),
         category: cats.name(&t, &a.category_code),
-        description: a.description.clone(),
+        description: crate::action_board::description(&t, &a),
         evidence: a.evidence_count,
         needs_verification: store::projection(&a).needs_verification(),
         verified_by: people.name(a.verified_by),

@@ -277,6 +277,9 @@ mod tests {
             ("duplicates", FluentValue::from(2)),
             ("located", FluentValue::from(3)),
             ("row", FluentValue::from(4)),
+            // A negative survey response's reasons on its action.
+            ("question", FluentValue::from("q1")),
+            ("value", FluentValue::from("6")),
         ];
         for k in en.iter().filter(|k| !same.contains(&k.as_str())) {
             let (e, a) = (Tr(Lang::En).with(k, &args), Tr(Lang::Ar).with(k, &args));
