@@ -9,6 +9,7 @@ pub mod actions;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod call_feedback;
 pub mod callbacks;
 pub mod calls;
 pub mod client_ip;
@@ -376,6 +377,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(complaint_intake::routes(cfg))
         .merge(analytics::routes())
         .merge(calls::routes())
+        .merge(call_feedback::routes())
         .merge(phone_surveys::routes())
         .merge(callbacks::routes())
         .merge(qi::routes())

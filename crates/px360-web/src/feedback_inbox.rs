@@ -176,6 +176,8 @@ struct DetailPage {
     complaint: Option<String>,
     action: Option<String>,
     rule_action: Option<String>,
+    /// The call it was taken on.
+    call: Option<String>,
     may_triage: bool,
     may_case: bool,
     categories: Vec<Pick>,
@@ -242,6 +244,7 @@ async fn detail_page(
         rule_action: a
             .and_then(|a| a.action_id)
             .map(|c| format!("/ui/actions/{c}")),
+        call: f.call_id.map(|c| format!("/ui/calls/{c}")),
         may_triage,
         may_case: may_triage && f.kind != FeedbackKind::Compliment,
         // Preselected from the text's first theme (the same mapping as the sentiment rule's).

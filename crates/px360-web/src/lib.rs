@@ -179,6 +179,7 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/calls/{id}", get(call_detail::detail))
         .route("/ui/calls/{id}/complaint", post(call_detail::complaint))
         .route("/ui/calls/{id}/callback", post(call_detail::callback))
+        .route("/ui/calls/{id}/feedback", post(call_detail::feedback))
         .route(
             "/ui/calls/{id}/survey",
             get(call_survey::page).post(call_survey::submit),
