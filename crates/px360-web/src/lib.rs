@@ -220,6 +220,7 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/social/{id}", get(social_pages::detail))
         .route("/ui/social/{id}/convert", post(social_pages::convert))
+        .route("/ui/social/{id}/assign", post(social_pages::assign))
         .route("/ui/analytics/voice", get(analytics_voice::page))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));
