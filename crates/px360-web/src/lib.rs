@@ -21,6 +21,7 @@ mod call_detail;
 mod call_survey;
 mod callback_queue;
 mod calls;
+mod case_form;
 mod complaint_detail;
 mod complaint_form;
 mod complaint_forms;

@@ -4,6 +4,7 @@
 //! conversion goes through the API's own operation (`px360_api::social`,
 //! `px360_api::social_convert`): the same gate, de-duplication, sentiment and audit.
 
+use crate::case_form::CaseForm;
 use crate::error::UiError;
 use crate::feedback_inbox::{SENTIMENTS, sentiment_badge, theme_labels};
 use crate::forms::{Errors, from_api};
@@ -431,33 +432,18 @@ pub async fn detail(
     detail_page(&st, &req, &s, &ctx, id, Errors::default()).await
 }
 
-#[derive(Deserialize, Default)]
-pub struct ConvertForm {
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    category_code: String,
-    #[serde(default)]
-    severity: String,
-}
-
 pub async fn convert(
     State(st): State<AppState>,
     req: Req,
     s: Session,
     ctx: Ctx,
     Path(id): Path<Uuid>,
-    Form(f): Form<ConvertForm>,
+    Form(f): Form<CaseForm>,
 ) -> Result<Response, UiError> {
     let input = ConvertInput {
-        // From the form, or from the URL of the button that sent it (formaction).
-        target: if f.target.trim().is_empty() {
-            req.param("target").unwrap_or("").to_owned()
-        } else {
-            f.target.clone()
-        },
-        category_code: Some(f.category_code.trim().to_owned()).filter(|c| !c.is_empty()),
-        severity: Some(f.severity.trim().to_owned()).filter(|c| !c.is_empty()),
+        target: f.target(&req),
+        category_code: f.category_code(),
+        severity: f.severity(),
     };
     match convert_as(&st, &s.principal, &ctx, id, &input).await {
         Ok(m) => Ok(Redirect::to(&format!("/ui/social/{id}?done={}", m.status)).into_response()),
