@@ -487,7 +487,8 @@ both_backends!(scenario);
 /// Call notes go through the sentiment store (issue 18): a negative note raises the hospital
 /// rule's action and its themes count in the themes analytics; callbacks run on SLA clocks: a
 /// calendar edit moves an open callback's due time, an overdue one is escalated once and
-/// notified, a made one is not.
+/// notified, a made one is not; feedback taken on a call is a real feedback item linked both
+/// ways, idempotent.
 async fn notes_and_callback_sla(kind: Kind) {
     let tdb = TestDb::new(kind).await;
     let s = TestServer::start(&tdb.url, ServerOpts::default()).await;
@@ -589,14 +590,9 @@ async fn notes_and_callback_sla(kind: Kind) {
     let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),
         json!({"category_code": "callback", "severity": "high", "first_response_minutes": 60, "basis": "business"})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let ask = |prio: &str| {
-        let body = json!({"call_id": call_id, "priority": prio});
-        let s = &s;
-        let agent = &agent;
-        async move { json_of(s.post(agent, "/api/callbacks", body).await, 201).await }
-    };
-    let cb = ask("high").await;
-    let made = ask("high").await;
+    let body = json!({"call_id": call_id, "priority": "high"});
+    let cb = json_of(s.post(&agent, "/api/callbacks", body.clone()).await, 201).await;
+    let made = json_of(s.post(&agent, "/api/callbacks", body).await, 201).await;
     let cb_id = cb["id"].as_str().unwrap().to_owned();
     let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     let due0 = time(&cb["due_at"]);
@@ -663,6 +659,68 @@ async fn notes_and_callback_sla(kind: Kind) {
         assert_eq!(mine.len(), 1, "{who}: {n}");
         assert_eq!(mine[0]["kind"], "sla_escalation");
     }
+
+    // Feedback taken on the call: a compliment naming an ED employee goes to the ED manager,
+    // linked both ways, counted by the feedback analytics; a retry answers the same item.
+    let employee: String = sqlx::query_scalar(
+        "SELECT id FROM employees WHERE department_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(&ed)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap();
+    let path = format!("/api/calls/{call_id}/feedback");
+    let r = s
+        .post(&agent, &path, json!({"kind": "praise", "text": "x"}))
+        .await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["kind"]);
+    let body = json!({"kind": "compliment", "staff_id": employee,
+        "text": "The nurse at the emergency desk was very kind and patient with my mother."});
+    let taken = json_of(s.post(&agent, &path, body.clone()).await, 201).await;
+    let fb_id = taken["feedback"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(taken["feedback"]["channel"], "call_centre");
+    assert_eq!(taken["feedback"]["call_id"], call_id.as_str());
+    assert_eq!(taken["feedback"]["routed_to"], mgr_id.as_str(), "{taken}");
+    assert_eq!(taken["call"]["feedback_id"], fb_id.as_str());
+    assert_eq!(taken["call"]["outcome"], "feedback_created");
+    let again = json_of(s.post(&agent, &path, body).await, 200).await;
+    assert_eq!(
+        (again["feedback"]["id"].as_str(), again["created"].as_bool()),
+        (Some(fb_id.as_str()), Some(false))
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE call_id = $1")
+        .bind(&call_id)
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let one = json_of(s.get(&coord, &format!("/api/feedback/{fb_id}")).await, 200).await;
+    assert_eq!(one["feedback"]["call_id"], call_id.as_str());
+    assert_eq!(one["analysis"]["sentiment"], "positive", "{one}");
+    let shown = json_of(s.get(&agent, &format!("/api/calls/{call_id}")).await, 200).await;
+    assert_eq!(shown["call"]["feedback_id"], fb_id.as_str());
+    let counts = json_of(
+        s.get(&coord, &format!("/api/analytics/feedback?hospital_id={h}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(counts["counts"]["compliments"], 1, "{counts}");
+    // A call with nobody identified cannot take feedback (the domain's rule for the outcome).
+    let anon = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "other", "reason": "enquiry", "outcome": "resolved", "duration_secs": 30})).await,
+        201,
+    )
+    .await;
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{}/feedback", anon["id"].as_str().unwrap()),
+            json!({"kind": "suggestion", "text": "More parking please"}),
+        )
+        .await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["patient_id"]);
+
     let audit = json_of(s.get(&admin, "/api/audit?limit=1000").await, 200).await;
     assert!(
         audit
@@ -672,7 +730,13 @@ async fn notes_and_callback_sla(kind: Kind) {
             .any(|e| e["action"] == "sla.escalate" && e["object_type"] == "callback"),
         "escalation audited"
     );
-    assert!(!audit.to_string().contains("rude"));
+    assert!(
+        audit.as_array().unwrap().iter().any(|e| e["action"]
+            == "feedback.create"
+            && e["changes"]["channel"] == "call_centre"),
+        "feedback from a call audited"
+    );
+    assert!(!audit.to_string().contains("rude") && !audit.to_string().contains("patient with my mother"));
     s.db.verify_audit_chain().await.unwrap();
     s.stop().await;
     tdb.drop_db().await;
