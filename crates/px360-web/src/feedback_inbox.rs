@@ -25,7 +25,6 @@ use px360_api::feedback_triage::{TriageInput, triage};
 use px360_api::paging::encode_cursor;
 use px360_domain::feedback::kind::FeedbackKind;
 use px360_domain::rbac::{Action, ObjectScope, Resource};
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub const KINDS: [&str; 3] = ["compliment", "suggestion", "concern"];
