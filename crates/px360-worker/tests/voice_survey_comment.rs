@@ -54,6 +54,21 @@ async fn comments(kind: Backend) {
         .await
         .unwrap();
     drop(c);
+    // Someone to own the rule's actions: the hospital's PX coordinator.
+    px360_store::auth::insert_user(
+        &db.writer,
+        &px360_store::auth::NewUser {
+            username: "coord".into(),
+            display_name: "Coordinator".into(),
+            email: None,
+            role: px360_domain::rbac::Role::PxCoordinator,
+            hospital_id: Some(hospital),
+            department_id: None,
+        },
+        "not-a-login",
+    )
+    .await
+    .unwrap();
     set_contacts(&db, "RGH-ED-0001", r#"["sms"]"#).await;
     set_contacts(&db, "RGH-ED-0002", r#"["sms"]"#).await;
     emergency_visit(&db, &caller, "enc-c1", "RGH-ED-0001").await;
