@@ -208,8 +208,9 @@ mod tests {
 
     #[test]
     fn the_clock_runs_the_first_response_goal_until_made() {
+        use crate::sla::Goal;
         use crate::sla::clock::{
-            ClockContext, Goal, History, SlaEvent, SlaEventKind, SlaStatus, evaluate,
+            ClockContext, History, SlaEvent, SlaEventKind, SlaStatus, evaluate,
         };
         let cal = riyadh(&[]);
         let targets = Targets {
