@@ -390,9 +390,11 @@ async fn detail_page(
         rating: m.rating,
         place,
         place_data,
+        // The hospitals an ambiguous mention names (history once it is placed: not shown).
         candidates: m
             .candidates
             .iter()
+            .filter(|_| m.location == "ambiguous")
             .map(|c| names.hospital(Some(*c)))
             .filter(|n| !n.is_empty())
             .collect(),

@@ -1090,6 +1090,7 @@ call-record-feedback-submit = تسجيل الملاحظة
 call-fb-kind = نوع الملاحظة
 call-fb-text = ما قاله المتصل
 call-fb-staff = الموظف المذكور (اختياري)
+call-fb-language = لغة المتصل
 call-fb-help = تُحفظ كملاحظة مع تحليل الانطباع؛ والإشادة التي تذكر موظفًا تُرسل إلى مديره.
 call-done-feedback = سُجّلت الملاحظة ورُبطت بالمكالمة.
 call-fb-error-kind = اختر نوع الملاحظة.

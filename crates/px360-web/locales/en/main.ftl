@@ -1073,6 +1073,7 @@ call-record-feedback-submit = Record the feedback
 call-fb-kind = Kind of feedback
 call-fb-text = What the caller said
 call-fb-staff = Member of staff named (optional)
+call-fb-language = The caller's language
 call-fb-help = It is stored as feedback with its sentiment; a compliment that names a member of staff goes to their manager.
 call-done-feedback = The feedback was recorded and linked to the call.
 call-fb-error-kind = Choose the kind of feedback.
