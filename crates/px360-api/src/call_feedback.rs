@@ -85,7 +85,10 @@ pub async fn feedback_from_call(
         match st.db.department(&d.to_string()).await {
             Ok(dep) if dep.hospital_id == call.hospital_id => {}
             Ok(_) | Err(px360_store::StoreError::NotFound) => {
-                return Err(field("department_id", "unknown department of this hospital"));
+                return Err(field(
+                    "department_id",
+                    "unknown department of this hospital",
+                ));
             }
             Err(e) => return Err(e.into()),
         }

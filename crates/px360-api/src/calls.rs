@@ -24,9 +24,7 @@ use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::callcentre::callbacks::{self as cb_store, CallbackRow};
-use px360_store::callcentre::calls::{
-    self as store, Call, CallFilter, Link, NewCall,
-};
+use px360_store::callcentre::calls::{self as store, Call, CallFilter, Link, NewCall};
 use px360_store::callcentre::lookup::PatientMatch;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;

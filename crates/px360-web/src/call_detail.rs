@@ -120,7 +120,10 @@ pub async fn page(
     errors: Errors,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let Filled { complaint: f, feedback: fb } = filled;
+    let Filled {
+        complaint: f,
+        feedback: fb,
+    } = filled;
     let p = &s.principal;
     let t = req.t();
     let d = read_call(st, p, ctx, id).await?;

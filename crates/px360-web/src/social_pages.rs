@@ -364,12 +364,21 @@ async fn detail_page(
             &ObjectScope::new(None, None),
         );
     // The candidates an ambiguous mention names come first, preselected.
-    let first = m.candidates.first().map(Uuid::to_string).unwrap_or_default();
+    let first = m
+        .candidates
+        .first()
+        .map(Uuid::to_string)
+        .unwrap_or_default();
     let mut hospitals: Vec<Pick> = names
         .hospitals
         .iter()
         .filter(|h| m.candidates.contains(&h.id))
-        .chain(names.hospitals.iter().filter(|h| !m.candidates.contains(&h.id)))
+        .chain(
+            names
+                .hospitals
+                .iter()
+                .filter(|h| !m.candidates.contains(&h.id)),
+        )
         .map(|h| Pick::data(&h.id.to_string(), &h.name, &first))
         .collect();
     if !may_assign {

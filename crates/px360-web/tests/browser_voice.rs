@@ -279,7 +279,10 @@ async fn scenario(b: &Browser, kind: Kind, screenshots: bool) {
                 .await
                 .unwrap();
             assert!(!b.exists("#sm-assign").await.unwrap());
-            assert!(b.exists("#sm-convert").await.unwrap(), "a case can be made now");
+            assert!(
+                b.exists("#sm-convert").await.unwrap(),
+                "a case can be made now"
+            );
             no_stray_english(b, "ar placed mention").await;
             shots.take("ar-social-assigned").await;
         }

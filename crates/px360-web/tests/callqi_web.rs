@@ -206,7 +206,12 @@ async fn scenario(kind: Kind) {
     assert!(location(&r).ends_with("?done=feedback"));
     let fb = one(&ui, "SELECT feedback_id FROM calls WHERE id = $1", &call).await;
     assert_eq!(
-        one(&ui, "SELECT channel FROM feedback WHERE call_id = $1", &call).await,
+        one(
+            &ui,
+            "SELECT channel FROM feedback WHERE call_id = $1",
+            &call
+        )
+        .await,
         "call_centre"
     );
     let html = ui.page(&agent, &format!("/ui/calls/{call}")).await;

@@ -352,13 +352,24 @@ async fn pages(kind: Kind) {
     );
     let item = ui.page(&admin, &format!("/ui/social/{lost}?lang=ar")).await;
     arabic_clean("unlocated mention", &item);
-    assert!(item.contains("id=\"sm-assign\"") && item.contains(&h), "{item}");
+    assert!(
+        item.contains("id=\"sm-assign\"") && item.contains(&h),
+        "{item}"
+    );
     let r = ui
-        .post(&admin, &format!("/ui/social/{lost}/assign"), &[("hospital_id", "nope")])
+        .post(
+            &admin,
+            &format!("/ui/social/{lost}/assign"),
+            &[("hospital_id", "nope")],
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = ui
-        .post(&admin, &format!("/ui/social/{lost}/assign"), &[("hospital_id", h.as_str())])
+        .post(
+            &admin,
+            &format!("/ui/social/{lost}/assign"),
+            &[("hospital_id", h.as_str())],
+        )
         .await;
     assert_eq!(r.status(), 303);
     let item = ui

@@ -351,7 +351,11 @@ mod tests {
         let mut j = job("sla_escalation", "callback", "en");
         j.detail = serde_json::json!({"level": 2, "goal": "first_response", "trigger": "breached", "due_at": "2026-03-01T10:00:00Z"});
         let en = Texts::new(&j, "https://px.example/");
-        assert!(en.subject.contains("a callback is overdue"), "{}", en.subject);
+        assert!(
+            en.subject.contains("a callback is overdue"),
+            "{}",
+            en.subject
+        );
         assert!(en.plain.contains("https://px.example/ui/callbacks"));
         j.language = "ar".into();
         let ar = Texts::new(&j, "https://px.example");

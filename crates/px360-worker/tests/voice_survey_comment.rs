@@ -106,7 +106,10 @@ async fn comments(kind: Backend) {
         .await
         .unwrap()
         .expect("analysed in the submission");
-    assert_eq!((a.sentiment.as_str(), a.language.as_str()), ("positive", "en"));
+    assert_eq!(
+        (a.sentiment.as_str(), a.language.as_str()),
+        ("positive", "en")
+    );
     assert_eq!(a.action_id, None);
     assert_eq!(rule_actions(&db, happy.response_id).await, 0);
 
@@ -132,7 +135,10 @@ async fn comments(kind: Backend) {
         .await
         .unwrap()
         .expect("analysed in the submission");
-    assert_eq!((a.sentiment.as_str(), a.language.as_str()), ("negative", "ar"));
+    assert_eq!(
+        (a.sentiment.as_str(), a.language.as_str()),
+        ("negative", "ar")
+    );
     assert!(a.themes.iter().any(|t| t == "waiting_time"), "{a:?}");
     assert!(a.action_id.is_some());
     assert_eq!(rule_actions(&db, unhappy.response_id).await, 1);

@@ -534,7 +534,11 @@ async fn notes_and_callback_sla(kind: Kind) {
     .await;
     let call_id = call["id"].as_str().unwrap().to_owned();
     assert_eq!(call["sentiment"]["label"], "negative", "{call}");
-    let actions = json_of(s.get(&admin, "/api/actions?board=team&limit=500").await, 200).await;
+    let actions = json_of(
+        s.get(&admin, "/api/actions?board=team&limit=500").await,
+        200,
+    )
+    .await;
     let from = |id: &str| -> Vec<Value> {
         actions
             .as_array()
@@ -546,14 +550,16 @@ async fn notes_and_callback_sla(kind: Kind) {
     };
     assert_eq!(from(&call_id).len(), 1, "{actions}");
     assert!(from(neutral["id"].as_str().unwrap()).is_empty());
-    let (kind_col, sentiment): (String, String) = sqlx::query_as(
-        "SELECT item_kind, sentiment FROM text_analyses WHERE item_id = $1",
-    )
-    .bind(&call_id)
-    .fetch_one(&s.db.pool)
-    .await
-    .unwrap();
-    assert_eq!((kind_col.as_str(), sentiment.as_str()), ("call_note", "negative"));
+    let (kind_col, sentiment): (String, String) =
+        sqlx::query_as("SELECT item_kind, sentiment FROM text_analyses WHERE item_id = $1")
+            .bind(&call_id)
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind_col.as_str(), sentiment.as_str()),
+        ("call_note", "negative")
+    );
     // The call's themes count in the themes over time, for calls alone too.
     let t = json_of(
         s.get(
@@ -596,7 +602,10 @@ async fn notes_and_callback_sla(kind: Kind) {
     let cb_id = cb["id"].as_str().unwrap().to_owned();
     let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     let due0 = time(&cb["due_at"]);
-    assert_eq!(due0 - time(&cb["requested_at"]), chrono::Duration::minutes(60));
+    assert_eq!(
+        due0 - time(&cb["requested_at"]),
+        chrono::Duration::minutes(60)
+    );
     // Today and the next two days (Riyadh) become holidays: the due time moves past them.
     let today = (chrono::Utc::now() + chrono::Duration::hours(3)).date_naive();
     let to = today + chrono::Duration::days(2);
@@ -605,7 +614,9 @@ async fn notes_and_callback_sla(kind: Kind) {
             &admin,
             reqwest::Method::PUT,
             &cal_path,
-            all_week(json!([{"name": "Test holiday", "from": today.to_string(), "to": to.to_string()}])),
+            all_week(
+                json!([{"name": "Test holiday", "from": today.to_string(), "to": to.to_string()}]),
+            ),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -731,13 +742,20 @@ async fn notes_and_callback_sla(kind: Kind) {
         "escalation audited"
     );
     assert!(
-        audit.as_array().unwrap().iter().any(|e| e["action"] == "feedback.create"
-            && e["changes"]
-                .as_str()
-                .is_some_and(|c| c.contains("call_centre"))),
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "feedback.create"
+                && e["changes"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("call_centre"))),
         "feedback from a call audited"
     );
-    assert!(!audit.to_string().contains("rude") && !audit.to_string().contains("patient with my mother"));
+    assert!(
+        !audit.to_string().contains("rude")
+            && !audit.to_string().contains("patient with my mother")
+    );
     s.db.verify_audit_chain().await.unwrap();
     s.stop().await;
     tdb.drop_db().await;

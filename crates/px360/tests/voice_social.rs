@@ -378,7 +378,11 @@ async fn scenario(kind: Kind) {
     let r = s.post(&coord, &assign, json!({"hospital_id": h})).await;
     assert_eq!(r.status(), 404);
     let r = s
-        .post(&admin, &assign, json!({"hospital_id": uuid::Uuid::now_v7()}))
+        .post(
+            &admin,
+            &assign,
+            json!({"hospital_id": uuid::Uuid::now_v7()}),
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = s.post(&admin, &assign, json!({"hospital_id": h})).await;
@@ -408,7 +412,13 @@ async fn scenario(kind: Kind) {
         "the hospital's coordinator sees it now"
     );
     // A located one cannot be moved.
-    let r = s.post(&admin, &format!("/api/social/mentions/{x1}/assign"), json!({"hospital_id": h_b})).await;
+    let r = s
+        .post(
+            &admin,
+            &format!("/api/social/mentions/{x1}/assign"),
+            json!({"hospital_id": h_b}),
+        )
+        .await;
     assert_eq!(r.status(), 409);
     // The parking review (2 stars) becomes an action owned by the rules.
     let c1 = mentions(&s, &coord, "")

@@ -346,7 +346,10 @@ pub(crate) async fn evaluate_loaded(
                 &cal,
                 now,
             )?;
-            (e, !last.is_some_and(callback_rules::CallbackStatus::is_final))
+            (
+                e,
+                !last.is_some_and(callback_rules::CallbackStatus::is_final),
+            )
         }
     };
     Ok(Evaluated {
