@@ -24,9 +24,7 @@ use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, ObjectScope, Principal, Resource};
 use px360_store::StoreError;
 use px360_store::callcentre::callbacks::{self as cb_store, CallbackRow};
-use px360_store::callcentre::calls::{
-    self as store, Call, CallFilter, Link, NewCall, NotesSentiment,
-};
+use px360_store::callcentre::calls::{self as store, Call, CallFilter, Link, NewCall};
 use px360_store::callcentre::lookup::PatientMatch;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -65,24 +63,11 @@ pub struct CallInput {
     pub duration_secs: u32,
     /// When the call started (default: now minus the duration).
     pub started_at: Option<DateTime<Utc>>,
-    /// Free text (patient data): scored by the sentiment engine and kept with the call.
+    /// Free text (patient data): scored by the sentiment engine, stored with the call and in
+    /// the sentiment store (`call_note`; the hospital's sentiment rule applies).
     pub notes: Option<String>,
     /// The open callback this (outbound) call makes: it leaves the queue, on time or late.
     pub callback_id: Option<Uuid>,
-}
-
-/// The sentiment engine's verdict on notes (in process, no download).
-pub fn notes_sentiment(notes: &str) -> NotesSentiment {
-    let a = px360_sentiment::analyse(notes);
-    let label = serde_json::to_value(a.sentiment)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "neutral".into());
-    NotesSentiment {
-        label,
-        score: (f64::from(a.score) * 1000.0).round() / 1000.0,
-        themes: a.themes.iter().map(|t| t.as_str().to_owned()).collect(),
-    }
 }
 
 fn call_error(e: CallError) -> ApiError {
@@ -155,8 +140,9 @@ pub(crate) async fn readable_patient(
     }
 }
 
-/// Log a call as `p` (API and agent screen): validated by the domain, notes scored, the
-/// callback it makes closed, audited; one transaction.
+/// Log a call as `p` (API and agent screen): validated by the domain, notes recorded in the
+/// sentiment store (which may raise an action by the hospital's rule), the callback it makes
+/// closed, audited; one transaction.
 pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) -> ApiResult<Call> {
     let mut errs = Vec::new();
     let direction = parse(&mut errs, "direction", &b.direction, Direction::parse);
@@ -234,7 +220,6 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
         started,
     )
     .map_err(call_error)?;
-    let sentiment = notes.as_deref().map(notes_sentiment);
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
     let call = store::insert(
         &mut tx,
@@ -245,7 +230,6 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
             lookup_kind,
             record,
             notes,
-            sentiment: sentiment.clone(),
             callback_id: b.callback_id,
         },
         now,
@@ -261,7 +245,7 @@ pub async fn log_call(st: &AppState, p: &Principal, ctx: &Ctx, b: &CallInput) ->
         serde_json::json!({
             "direction": direction.as_str(), "reason": reason.as_str(), "outcome": outcome.as_str(),
             "duration_secs": b.duration_secs, "patient": call.patient_id.is_some(), "lookup_kind": lookup_kind,
-            "sentiment": sentiment.as_ref().map(|s| s.label.clone()), "callback_id": b.callback_id,
+            "sentiment": call.sentiment.as_ref().map(|s| s.label.clone()), "callback_id": b.callback_id,
         }),
     )];
     if let Some(cb) = b.callback_id {

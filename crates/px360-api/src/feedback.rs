@@ -35,7 +35,7 @@ pub const COUNTRY_CODE: &str = "966";
 
 /// Where a form or request points: the hospital must exist, a department must be the
 /// hospital's, and a named staff member an employee of it (of the department, when given).
-async fn check_target(
+pub(crate) async fn check_target(
     st: &AppState,
     target: &QrTarget,
     staff: Option<&str>,
@@ -164,7 +164,7 @@ pub struct FeedbackInput {
     pub channel: Option<String>,
 }
 
-fn form_errors(errs: Vec<FormError>) -> ApiError {
+pub(crate) fn form_errors(errs: Vec<FormError>) -> ApiError {
     ApiError::Validation(
         errs.into_iter()
             .map(|e| {

@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod api_keys;
 pub mod auth;
 mod body_limit;
+pub mod call_feedback;
 pub mod callbacks;
 pub mod calls;
 pub mod client_ip;
@@ -378,6 +379,7 @@ pub fn api_routes(cfg: &ApiConfig) -> OpenApiRouter<AppState> {
         .merge(complaint_intake::routes(cfg))
         .merge(analytics::routes())
         .merge(calls::routes())
+        .merge(call_feedback::routes())
         .merge(phone_surveys::routes())
         .merge(action_files::routes())
         .merge(callbacks::routes())

@@ -4,6 +4,12 @@
 //! already converted, not positive; a star rating outranks the model's sentiment), the
 //! complaint intake or `actions::create` makes the case (idempotent on the mention), and the
 //! mention records the outcome once, audited.
+//!
+//! A mention the matcher left at group level (ambiguous or unmatched) is placed at a hospital
+//! by hand ([`assign_as`], `POST /api/social/mentions/{id}/assign`): only someone who sees the
+//! group's mentions may (PX Admin: unlocated mentions are group-scoped objects), the domain's
+//! `social::assign` decides, the text is analysed again under the hospital (its sentiment rule
+//! applies), audited `social.assign` with the previous location and candidates.
 
 use crate::AppState;
 use crate::actions::ActionInput;
@@ -215,6 +221,86 @@ pub async fn post_convert(
     Ok(Json(convert_as(&st, &p, &ctx, id, &b).await?))
 }
 
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"hospital_id": "0190c0de-0000-7000-8000-000000000001"}))]
+pub struct AssignInput {
+    /// The hospital the mention is about.
+    pub hospital_id: Uuid,
+}
+
+/// Place mention `id` at a hospital as `p` (API and web UI).
+pub async fn assign_as(
+    st: &AppState,
+    p: &Principal,
+    ctx: &Ctx,
+    id: Uuid,
+    b: &AssignInput,
+) -> ApiResult<MentionRow> {
+    let m = load(st, p, ctx, id, Action::Update).await?;
+    match st.db.hospital(&b.hospital_id.to_string()).await {
+        Ok(_) => {}
+        Err(px360_store::StoreError::NotFound) => {
+            return Err(field("hospital_id", "unknown hospital"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // The mention will live at the hospital: the caller must be allowed to handle it there.
+    st.authorize(
+        p,
+        ctx,
+        Resource::SocialMention,
+        Action::Update,
+        ObjectScope::new(Some(b.hospital_id), None),
+        None,
+    )
+    .await?;
+    let (_, location, _) = domain_view(&m);
+    match px360_domain::social::assign::assign(&location, b.hospital_id) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(m),
+        Err(e) => return Err(ApiError::Conflict(e.code().into())),
+    }
+    let now = Utc::now();
+    let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
+    let (row, rec) = store::assign(&mut tx, id, b.hospital_id, p.user_id(), now)
+        .await
+        .map_err(|e| match e {
+            px360_store::StoreError::Conflict(_) => {
+                ApiError::Conflict("social.assign.already_located".into())
+            }
+            e => e.into(),
+        })?;
+    let e = AppState::entry(
+        p,
+        ctx,
+        "social.assign",
+        "social_mention",
+        &id.to_string(),
+        Some(&b.hospital_id.to_string()),
+        serde_json::json!({"from": m.location, "candidates": m.candidates, "hospital_id": b.hospital_id,
+            "sentiment_action_id": rec.action_id}),
+    );
+    commit_audited(tx, &e).await?;
+    Ok(row)
+}
+
+#[utoipa::path(post, path = "/api/social/mentions/{id}/assign", tag = "social", request_body = AssignInput,
+    responses((status = 200, body = MentionRow, description = "The mention at its hospital (assigning again to the same hospital answers the same)"),
+        (status = 403), (status = 404), (status = 409, body = crate::error::Problem, description = "Already located at a hospital"),
+        (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+pub async fn post_assign(
+    State(st): State<AppState>,
+    Authed(p): Authed,
+    ctx: Ctx,
+    Path(id): Path<Uuid>,
+    Json(b): Json<AssignInput>,
+) -> ApiResult<Json<MentionRow>> {
+    Ok(Json(assign_as(&st, &p, &ctx, id, &b).await?))
+}
+
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(post_convert))
+    OpenApiRouter::new()
+        .routes(routes!(post_convert))
+        .routes(routes!(post_assign))
 }

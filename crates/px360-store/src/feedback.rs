@@ -21,7 +21,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 /// How feedback arrived.
-pub const CHANNELS: [&str; 3] = ["qr_form", "staff", "api"];
+pub const CHANNELS: [&str; 4] = ["qr_form", "staff", "api", "call_centre"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FeedbackRow {
@@ -43,8 +43,10 @@ pub struct FeedbackRow {
     pub staff_id: Option<Uuid>,
     /// The name the patient typed, when not chosen from the list.
     pub staff_name: Option<String>,
-    /// qr_form | staff | api
+    /// qr_form | staff | api | call_centre
     pub channel: String,
+    /// The call it was taken on (channel `call_centre`).
+    pub call_id: Option<Uuid>,
     /// new | complaint | action | acknowledged
     pub status: String,
     pub complaint_id: Option<Uuid>,
@@ -59,7 +61,7 @@ pub struct FeedbackRow {
 }
 
 const COLS: &str = "id, reference, hospital_id, department_id, kind, language, body, contact_name, contact_email, contact_phone, staff_id, staff_name, \
-    channel, status, complaint_id, action_id, routed_to, triaged_by, triaged_at, created_by, created_at, updated_at";
+    channel, call_id, status, complaint_id, action_id, routed_to, triaged_by, triaged_at, created_by, created_at, updated_at";
 
 fn feedback_row(r: &sqlx::any::AnyRow) -> sqlx::Result<FeedbackRow> {
     Ok(FeedbackRow {
@@ -76,6 +78,7 @@ fn feedback_row(r: &sqlx::any::AnyRow) -> sqlx::Result<FeedbackRow> {
         staff_id: row::opt_uuid(r, "staff_id")?,
         staff_name: r.try_get("staff_name")?,
         channel: r.try_get("channel")?,
+        call_id: row::opt_uuid(r, "call_id")?,
         status: r.try_get("status")?,
         complaint_id: row::opt_uuid(r, "complaint_id")?,
         action_id: row::opt_uuid(r, "action_id")?,
@@ -223,6 +226,26 @@ pub async fn insert(
         routed_to,
         sentiment: recorded,
     })
+}
+
+/// Feedback taken on a call (channel `call_centre`): [`insert`] (sentiment, rule, compliment
+/// routing) and the link to its source call. The unique index on `call_id` keeps it one per
+/// call; the caller links the call back and audits in the same transaction.
+pub async fn insert_from_call(
+    c: &mut AnyConnection,
+    f: &Submission,
+    call: Uuid,
+    created_by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Received> {
+    let mut r = insert(c, f, "call_centre", Some(created_by), at).await?;
+    sqlx::query("UPDATE feedback SET call_id = $2 WHERE id = $1")
+        .bind(r.feedback.id.to_string())
+        .bind(call.to_string())
+        .execute(&mut *c)
+        .await?;
+    r.feedback.call_id = Some(call);
+    Ok(r)
 }
 
 pub async fn get(c: &mut AnyConnection, id: Uuid) -> Result<FeedbackRow> {

@@ -349,6 +349,49 @@ pub async fn set_status(
     Ok(m)
 }
 
+/// Place an unlocated (ambiguous or unmatched) mention at `hospital` by hand; the first
+/// statement is the write, and only a mention still unlocated is changed (the caller decided
+/// with the domain's `social::assign`; a concurrent assignment is a conflict). The text is
+/// analysed again under the hospital, so its themes count there and the hospital's sentiment
+/// rule applies as to any located mention.
+pub async fn assign(
+    c: &mut AnyConnection,
+    id: Uuid,
+    hospital: Uuid,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(MentionRow, sentiment::Recorded)> {
+    let n = sqlx::query(
+        "UPDATE social_mentions SET hospital_id = $2, location = 'hospital', updated_at = $3 \
+         WHERE id = $1 AND location IN ('ambiguous', 'unmatched')",
+    )
+    .bind(id.to_string())
+    .bind(hospital.to_string())
+    .bind(ts(at))
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict("mention already located".into()));
+    }
+    let m = get(c, id).await?;
+    let rec = sentiment::record_text(
+        c,
+        &TextItem {
+            kind: TextKind::SocialMention,
+            id,
+            hospital_id: Some(hospital),
+            department_id: None,
+            occurred_at: m.posted_at,
+        },
+        &m.body,
+        &by.to_string(),
+        at,
+    )
+    .await?;
+    Ok((get(c, id).await?, rec))
+}
+
 pub async fn get(c: &mut AnyConnection, id: Uuid) -> Result<MentionRow> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLS} FROM {FROM} WHERE m.id = $1"

@@ -1,7 +1,8 @@
 //! One call (`/ui/calls/{id}`): what was logged, the notes and their sentiment (the read is
 //! audited by the API), what the call produced (complaint, phone survey, callbacks) and the
-//! forms that turn it into a complaint (the API's `complaint_from_call`, channel call_centre)
-//! or schedule a callback (the API's `schedule`, due when the SLA engine says).
+//! forms that turn it into a complaint (the API's `complaint_from_call`, channel call_centre),
+//! record the caller's feedback (the API's `feedback_from_call`: a feedback item linked both
+//! ways) or schedule a callback (the API's `schedule`, due when the SLA engine says).
 
 use crate::calls::{mmss, sentiment_badge};
 use crate::error::UiError;
@@ -17,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use px360_api::AppState;
 use px360_api::auth::Ctx;
+use px360_api::call_feedback::{CallFeedbackInput, feedback_from_call};
 use px360_api::callbacks::{CallbackInput, schedule};
 use px360_api::calls::{CallComplaintInput, complaint_from_call, read_call};
 use px360_api::error::ApiError;
@@ -52,7 +54,13 @@ struct Page {
     sentiment: Option<(String, &'static str, String)>,
     themes: Vec<String>,
     complaint: Option<(String, String)>,
+    feedback: Option<(String, String)>,
     survey_taken: bool,
+    may_feedback: bool,
+    fb: FeedbackForm,
+    fb_kinds: Vec<Pick>,
+    fb_staff: Vec<Pick>,
+    fb_languages: Vec<Pick>,
     may_survey: bool,
     may_complaint: bool,
     callbacks: Vec<CallbackView>,
@@ -80,7 +88,27 @@ pub struct ComplaintForm {
     pub language: String,
 }
 
-/// The call's page with the complaint form's values and errors.
+/// Feedback the caller gives, as the agent records it on the call's page.
+#[derive(Deserialize, Default)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    pub fb_kind: String,
+    #[serde(default)]
+    pub fb_text: String,
+    #[serde(default)]
+    pub fb_staff: String,
+    #[serde(default)]
+    pub fb_lang: String,
+}
+
+/// What the page's forms were filled with (after a refusal).
+#[derive(Default)]
+pub struct Filled {
+    pub complaint: ComplaintForm,
+    pub feedback: FeedbackForm,
+}
+
+/// The call's page with the forms' values and errors.
 #[allow(clippy::too_many_arguments)]
 pub async fn page(
     st: &AppState,
@@ -88,10 +116,14 @@ pub async fn page(
     s: &Session,
     ctx: &Ctx,
     id: Uuid,
-    f: ComplaintForm,
+    filled: Filled,
     errors: Errors,
     status: StatusCode,
 ) -> Result<Response, UiError> {
+    let Filled {
+        complaint: f,
+        feedback: fb,
+    } = filled;
     let p = &s.principal;
     let t = req.t();
     let d = read_call(st, p, ctx, id).await?;
@@ -122,6 +154,35 @@ pub async fn page(
         },
         None => None,
     };
+    let feedback = match c.feedback_id {
+        Some(fid) => match st.db.feedback(fid).await {
+            Ok(x) => Some((format!("/ui/feedback-inbox/{fid}"), x.reference)),
+            Err(px360_store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let may_feedback = p.may(
+        Resource::Call,
+        Action::Update,
+        &px360_api::obj_of(c.hospital_id, c.department_id),
+    ) && p.may(
+        Resource::Feedback,
+        Action::Create,
+        &px360_api::obj_of(c.hospital_id, c.department_id),
+    ) && c.patient_id.is_some()
+        && c.feedback_id.is_none();
+    // The named member of staff is chosen from the call's department.
+    let mut fb_staff = vec![Pick::msg("", t.get("fb-form-staff-none"), &fb.fb_staff)];
+    if let (true, Some(d)) = (may_feedback, c.department_id) {
+        fb_staff.extend(
+            st.db
+                .feedback_staff(d)
+                .await?
+                .into_iter()
+                .map(|(sid, name)| Pick::data(&sid.to_string(), &name, &fb.fb_staff)),
+        );
+    }
     let cats = Categories::load(st).await?;
     let language = if f.language.is_empty() {
         t.0.code().to_owned()
@@ -136,6 +197,10 @@ pub async fn page(
             "description",
             "priority",
             "note",
+            "fb_kind",
+            "fb_text",
+            "fb_staff",
+            "fb_lang",
         ])
         .into_iter()
         .next();
@@ -179,6 +244,32 @@ pub async fn page(
             })
             .unwrap_or_default(),
         complaint,
+        feedback,
+        may_feedback,
+        fb_kinds: coded(
+            &t,
+            "fb-kind",
+            &["compliment", "suggestion", "concern"],
+            if fb.fb_kind.is_empty() {
+                "compliment"
+            } else {
+                fb.fb_kind.as_str()
+            },
+            None,
+        ),
+        fb_staff,
+        fb_languages: coded(
+            &t,
+            "language",
+            &["en", "ar"],
+            if fb.fb_lang.is_empty() {
+                t.0.code()
+            } else {
+                fb.fb_lang.as_str()
+            },
+            None,
+        ),
+        fb,
         survey_taken: c.survey_response_id.is_some(),
         may_survey: may_update && c.patient_id.is_some() && c.survey_response_id.is_none(),
         may_complaint: may_update && c.patient_id.is_some() && c.complaint_id.is_none(),
@@ -220,6 +311,7 @@ pub async fn page(
                 "complaint" => "call-done-complaint",
                 "callback" => "call-done-callback",
                 "survey" => "call-done-survey",
+                "feedback" => "call-done-feedback",
                 _ => "calls-done-created",
             })
         }),
@@ -247,7 +339,7 @@ pub async fn detail(
         &s,
         &ctx,
         id,
-        ComplaintForm::default(),
+        Filled::default(),
         Errors::default(),
         StatusCode::OK,
     )
@@ -262,13 +354,20 @@ async fn refused(
     s: &Session,
     ctx: &Ctx,
     id: Uuid,
-    f: ComplaintForm,
+    f: Filled,
     e: ApiError,
 ) -> Result<Response, UiError> {
     let t = req.t();
     match e {
         ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::BadRequest(_) => {
-            let errs = from_api(&t, "call", e, |f| f.to_owned())?;
+            // The feedback form's fields carry a prefix (the complaint form has a language too).
+            let (prefix, place): (&str, fn(&str) -> String) =
+                if f.feedback.fb_kind.is_empty() && f.feedback.fb_text.is_empty() {
+                    ("call", |f| f.to_owned())
+                } else {
+                    ("call-fb", |f| format!("fb_{f}"))
+                };
+            let errs = from_api(&t, prefix, e, place)?;
             page(
                 st,
                 req,
@@ -304,7 +403,46 @@ pub async fn complaint(
     };
     match complaint_from_call(&st, &s.principal, &ctx, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/ui/calls/{id}?done=complaint")).into_response()),
-        Err(e) => refused(&st, &req, &s, &ctx, id, f, e).await,
+        Err(e) => {
+            let filled = Filled {
+                complaint: f,
+                ..Filled::default()
+            };
+            refused(&st, &req, &s, &ctx, id, filled, e).await
+        }
+    }
+}
+
+pub async fn feedback(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<FeedbackForm>,
+) -> Result<Response, UiError> {
+    let id = parse_id(&id)?;
+    let input = CallFeedbackInput {
+        kind: f.fb_kind.clone(),
+        text: f.fb_text.clone(),
+        language: opt(&f.fb_lang),
+        staff_id: opt(&f.fb_staff).and_then(|x| Uuid::parse_str(&x).ok()),
+        ..CallFeedbackInput::default()
+    };
+    match feedback_from_call(&st, &s.principal, &ctx, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/ui/calls/{id}?done=feedback")).into_response()),
+        Err(e) => {
+            // Keep the form's kind non-empty so the refusal is placed on this form.
+            let mut f = f;
+            if f.fb_kind.is_empty() {
+                f.fb_kind = "compliment".into();
+            }
+            let filled = Filled {
+                feedback: f,
+                ..Filled::default()
+            };
+            refused(&st, &req, &s, &ctx, id, filled, e).await
+        }
     }
 }
 
@@ -333,6 +471,6 @@ pub async fn callback(
     };
     match schedule(&st, &s.principal, &ctx, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/ui/calls/{id}?done=callback")).into_response()),
-        Err(e) => refused(&st, &req, &s, &ctx, id, ComplaintForm::default(), e).await,
+        Err(e) => refused(&st, &req, &s, &ctx, id, Filled::default(), e).await,
     }
 }

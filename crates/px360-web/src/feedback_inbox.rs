@@ -4,6 +4,7 @@
 //! read and form goes through the API's own operation (`px360_api::feedback`,
 //! `px360_api::feedback_triage`): the same gate, masking below PX Coordinator, and audit.
 
+use crate::case_form::CaseForm;
 use crate::error::UiError;
 use crate::forms::{Errors, from_api};
 use crate::i18n::Tr;
@@ -24,7 +25,6 @@ use px360_api::feedback_triage::{TriageInput, triage};
 use px360_api::paging::encode_cursor;
 use px360_domain::feedback::kind::FeedbackKind;
 use px360_domain::rbac::{Action, ObjectScope, Resource};
-use serde::Deserialize;
 use uuid::Uuid;
 
 pub const KINDS: [&str; 3] = ["compliment", "suggestion", "concern"];
@@ -176,6 +176,8 @@ struct DetailPage {
     complaint: Option<String>,
     action: Option<String>,
     rule_action: Option<String>,
+    /// The call it was taken on.
+    call: Option<String>,
     may_triage: bool,
     may_case: bool,
     categories: Vec<Pick>,
@@ -242,6 +244,7 @@ async fn detail_page(
         rule_action: a
             .and_then(|a| a.action_id)
             .map(|c| format!("/ui/actions/{c}")),
+        call: f.call_id.map(|c| format!("/ui/calls/{c}")),
         may_triage,
         may_case: may_triage && f.kind != FeedbackKind::Compliment,
         // Preselected from the text's first theme (the same mapping as the sentiment rule's).
@@ -267,33 +270,18 @@ pub async fn detail(
     detail_page(&st, &req, &s, &ctx, id, Errors::default()).await
 }
 
-#[derive(Deserialize, Default)]
-pub struct TriageForm {
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    category_code: String,
-    #[serde(default)]
-    severity: String,
-}
-
 pub async fn post_triage(
     State(st): State<AppState>,
     req: Req,
     s: Session,
     ctx: Ctx,
     Path(id): Path<Uuid>,
-    Form(f): Form<TriageForm>,
+    Form(f): Form<CaseForm>,
 ) -> Result<Response, UiError> {
     let input = TriageInput {
-        // From the form, or from the URL of the button that sent it (formaction).
-        target: if f.target.trim().is_empty() {
-            req.param("target").unwrap_or("").to_owned()
-        } else {
-            f.target.clone()
-        },
-        category_code: Some(f.category_code.trim().to_owned()).filter(|c| !c.is_empty()),
-        severity: Some(f.severity.trim().to_owned()).filter(|c| !c.is_empty()),
+        target: f.target(&req),
+        category_code: f.category_code(),
+        severity: f.severity(),
     };
     match triage(&st, &s.principal, &ctx, id, &input).await {
         Ok(row) => Ok(

@@ -22,6 +22,7 @@ mod call_detail;
 mod call_survey;
 mod callback_queue;
 mod calls;
+mod case_form;
 mod complaint_detail;
 mod complaint_form;
 mod complaint_forms;
@@ -181,6 +182,7 @@ pub fn router(st: AppState) -> Router {
         .route("/ui/calls/{id}", get(call_detail::detail))
         .route("/ui/calls/{id}/complaint", post(call_detail::complaint))
         .route("/ui/calls/{id}/callback", post(call_detail::callback))
+        .route("/ui/calls/{id}/feedback", post(call_detail::feedback))
         .route(
             "/ui/calls/{id}/survey",
             get(call_survey::page).post(call_survey::submit),
@@ -221,6 +223,7 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/ui/social/{id}", get(social_pages::detail))
         .route("/ui/social/{id}/convert", post(social_pages::convert))
+        .route("/ui/social/{id}/assign", post(social_pages::assign))
         .route("/ui/analytics/voice", get(analytics_voice::page))
         .route_layer(from_fn(error::pages))
         .route_layer(from_fn_with_state(st.clone(), session::require));

@@ -4,6 +4,7 @@
 //! conversion goes through the API's own operation (`px360_api::social`,
 //! `px360_api::social_convert`): the same gate, de-duplication, sentiment and audit.
 
+use crate::case_form::CaseForm;
 use crate::error::UiError;
 use crate::feedback_inbox::{SENTIMENTS, sentiment_badge, theme_labels};
 use crate::forms::{Errors, from_api};
@@ -22,7 +23,7 @@ use px360_api::auth::Ctx;
 use px360_api::error::ApiError;
 use px360_api::paging::encode_cursor;
 use px360_api::social::{ImportReport, MentionQuery, import_as, list as api_list, load};
-use px360_api::social_convert::{ConvertInput, convert_as, options};
+use px360_api::social_convert::{AssignInput, ConvertInput, assign_as, convert_as, options};
 use px360_domain::rbac::{Action, ObjectScope, Resource};
 use px360_domain::social::convert::Target;
 use px360_store::social::{MentionRow, sources};
@@ -307,6 +308,9 @@ struct DetailPage {
     targets: Vec<(&'static str, String, bool)>,
     not_convertible: Option<String>,
     may_update: bool,
+    /// A group-level (ambiguous or unmatched) mention placed by hand: the hospitals to choose.
+    may_assign: bool,
+    hospitals: Vec<Pick>,
     categories: Vec<Pick>,
     severities: Vec<Pick>,
     errors: Errors,
@@ -353,10 +357,37 @@ async fn detail_page(
             Some(t.get(&format!("sm-err-{}", e.code().replace(['.', '_'], "-")))),
         ),
     };
+    let may_assign = matches!(m.location.as_str(), "ambiguous" | "unmatched")
+        && p.may(
+            Resource::SocialMention,
+            Action::Update,
+            &ObjectScope::new(None, None),
+        );
+    // The candidates an ambiguous mention names come first, preselected.
+    let first = m
+        .candidates
+        .first()
+        .map(Uuid::to_string)
+        .unwrap_or_default();
+    let mut hospitals: Vec<Pick> = names
+        .hospitals
+        .iter()
+        .filter(|h| m.candidates.contains(&h.id))
+        .chain(
+            names
+                .hospitals
+                .iter()
+                .filter(|h| !m.candidates.contains(&h.id)),
+        )
+        .map(|h| Pick::data(&h.id.to_string(), &h.name, &first))
+        .collect();
+    if !may_assign {
+        hospitals.clear();
+    }
     let (place, place_data) = place(&t, &names, &m);
     let done = req
         .param("done")
-        .filter(|v| STATUSES.contains(v))
+        .filter(|v| STATUSES.contains(v) || *v == "assigned")
         .map(|v| t.get(&format!("sm-done-{v}")));
     render(&DetailPage {
         chrome: Chrome::new(req, Some(s), Nav::Social, "sm-item-title"),
@@ -368,9 +399,11 @@ async fn detail_page(
         rating: m.rating,
         place,
         place_data,
+        // The hospitals an ambiguous mention names (history once it is placed: not shown).
         candidates: m
             .candidates
             .iter()
+            .filter(|_| m.location == "ambiguous")
             .map(|c| names.hospital(Some(*c)))
             .filter(|n| !n.is_empty())
             .collect(),
@@ -390,6 +423,8 @@ async fn detail_page(
         targets,
         not_convertible,
         may_update,
+        may_assign,
+        hospitals,
         categories: cats.picks(&t, &crate::feedback_inbox::theme_category(&m.themes), None),
         severities: coded(&t, "severity", &SEVERITIES, "medium", None),
         errors,
@@ -408,36 +443,56 @@ pub async fn detail(
     detail_page(&st, &req, &s, &ctx, id, Errors::default()).await
 }
 
-#[derive(Deserialize, Default)]
-pub struct ConvertForm {
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    category_code: String,
-    #[serde(default)]
-    severity: String,
-}
-
 pub async fn convert(
     State(st): State<AppState>,
     req: Req,
     s: Session,
     ctx: Ctx,
     Path(id): Path<Uuid>,
-    Form(f): Form<ConvertForm>,
+    Form(f): Form<CaseForm>,
 ) -> Result<Response, UiError> {
     let input = ConvertInput {
-        // From the form, or from the URL of the button that sent it (formaction).
-        target: if f.target.trim().is_empty() {
-            req.param("target").unwrap_or("").to_owned()
-        } else {
-            f.target.clone()
-        },
-        category_code: Some(f.category_code.trim().to_owned()).filter(|c| !c.is_empty()),
-        severity: Some(f.severity.trim().to_owned()).filter(|c| !c.is_empty()),
+        target: f.target(&req),
+        category_code: f.category_code(),
+        severity: f.severity(),
     };
     match convert_as(&st, &s.principal, &ctx, id, &input).await {
         Ok(m) => Ok(Redirect::to(&format!("/ui/social/{id}?done={}", m.status)).into_response()),
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::BadRequest(_))) => {
+            let errs = from_api(&req.t(), "sm", e, |f| f.to_owned())?;
+            let mut r = detail_page(&st, &req, &s, &ctx, id, errs).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AssignForm {
+    #[serde(default)]
+    hospital_id: String,
+}
+
+/// Place a group-level mention at the chosen hospital (PX Admin).
+pub async fn assign(
+    State(st): State<AppState>,
+    req: Req,
+    s: Session,
+    ctx: Ctx,
+    Path(id): Path<Uuid>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, UiError> {
+    let r = match Uuid::parse_str(f.hospital_id.trim()) {
+        Ok(hospital_id) => {
+            assign_as(&st, &s.principal, &ctx, id, &AssignInput { hospital_id }).await
+        }
+        Err(_) => Err(ApiError::Validation(vec![
+            px360_domain::event::FieldError::new("hospital_id", "unknown hospital"),
+        ])),
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/ui/social/{id}?done=assigned")).into_response()),
         Err(e @ (ApiError::Validation(_) | ApiError::Conflict(_) | ApiError::BadRequest(_))) => {
             let errs = from_api(&req.t(), "sm", e, |f| f.to_owned())?;
             let mut r = detail_page(&st, &req, &s, &ctx, id, errs).await?;

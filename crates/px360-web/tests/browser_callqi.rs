@@ -1,6 +1,7 @@
 //! The call centre and QI projects in a real browser (headless Chromium through chromedriver),
 //! in English and Arabic: an agent finds a patient by MRN, logs a call, takes a survey by phone
-//! in the patient's language and schedules a callback that shows in the queue; a PX coordinator
+//! in the patient's language, schedules a callback that shows in the queue and records the
+//! caller's compliment as feedback linked to the call; a PX coordinator
 //! creates a QI project through its form, opens the demo project whose run chart shows the
 //! shift after the change (drawn by Chart.js, mirrored in Arabic), moves a PDSA cycle on, and
 //! reads the executive summary and the agent statistics. Screenshots land in
@@ -164,6 +165,23 @@ async fn browser_callqi() {
             .await
             .unwrap();
         b.screenshot(&shot("call-after")).await.unwrap();
+        arabic_clean(&b, lang).await;
+
+        // The caller's compliment, recorded as feedback linked to the call.
+        choose(&b, "#fb_kind", "compliment").await;
+        b.type_into("#fb_text", "The triage nurse explained everything kindly.")
+            .await
+            .unwrap();
+        b.screenshot(&shot("call-feedback-form")).await.unwrap();
+        b.click("#px-feedback-form button[type=submit]")
+            .await
+            .unwrap();
+        b.wait_until("return location.search.includes('done=feedback');")
+            .await
+            .unwrap();
+        assert!(b.exists("#px-call-feedback").await.unwrap());
+        assert!(!b.exists("#px-feedback-form").await.unwrap());
+        b.screenshot(&shot("call-feedback")).await.unwrap();
         arabic_clean(&b, lang).await;
         b.goto(&ui.url("/ui/callbacks")).await.unwrap();
         b.wait_until("return !!document.querySelector('#px-queue');")

@@ -4,8 +4,10 @@
 //! in, and reads the reference on the thank-you page; a PX coordinator opens the inbox, sees
 //! the concern's sentiment and theme and makes it an action with one click; opens the social
 //! media list (demo mentions), a negative review, and makes it a complaint; then the voice
-//! analytics page and the printable QR codes. Arabic pages are checked for stray English.
-//! Screenshots land in `target/screenshots/browser_voice/<lang>-<page>.png`.
+//! analytics page and the printable QR codes; the group's PX Admin places an ambiguous mention
+//! at a hospital. Arabic pages are checked for stray English. The whole path runs on SQLite
+//! and again on PostgreSQL (same browser; PostgreSQL's pass takes no screenshots, to keep the
+//! run short). Screenshots land in `target/screenshots/browser_voice/<lang>-<page>.png`.
 //!
 //! Without chromium/chromedriver the test is skipped with a message, and fails under `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,17 +18,21 @@ mod common;
 mod latin;
 
 use browser_test::Browser;
-use common::{Kind, PASSWORD, Ui};
+use common::{ADMIN_PASSWORD, Kind, PASSWORD, Ui};
 use latin::stray_latin;
 
 const TEST: &str = "browser_voice";
 
 async fn login(b: &Browser, ui: &Ui, lang: &str, user: &str) {
+    login_with(b, ui, lang, user, PASSWORD).await;
+}
+
+async fn login_with(b: &Browser, ui: &Ui, lang: &str, user: &str, password: &str) {
     b.goto(&ui.url(&format!("/ui/login?lang={lang}")))
         .await
         .unwrap();
     b.type_into("#username", user).await.unwrap();
-    b.type_into("#password", PASSWORD).await.unwrap();
+    b.type_into("#password", password).await.unwrap();
     b.click("form[action='/ui/login'] button[type=submit]")
         .await
         .unwrap();
@@ -52,12 +58,33 @@ async fn no_stray_english(b: &Browser, what: &str) {
     assert!(stray.is_empty(), "{what}: {stray:?}");
 }
 
+/// Screenshots of the first engine's pass only.
+struct Shots<'a> {
+    b: &'a Browser,
+    on: bool,
+}
+
+impl Shots<'_> {
+    async fn take(&self, name: &str) {
+        if self.on {
+            self.b.screenshot(name).await.unwrap();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_voice() {
     let Some(b) = Browser::start(TEST).await else {
         return;
     };
-    let ui = Ui::start(Kind::Sqlite).await;
+    scenario(&b, Kind::Sqlite, true).await;
+    scenario(&b, Kind::Postgres, false).await;
+    b.quit().await;
+}
+
+async fn scenario(b: &Browser, kind: Kind, screenshots: bool) {
+    let shots = Shots { b, on: screenshots };
+    let ui = Ui::start(kind).await;
     let (h, card) = ui.ids("RGH", Some("CARD")).await;
     let card = card.unwrap();
     ui.user("coord", "px_coordinator", Some("RGH"), None, None)
@@ -96,11 +123,9 @@ async fn browser_voice() {
                 .unwrap();
         }
         if lang == "ar" {
-            no_stray_english(&b, "ar form").await;
+            no_stray_english(b, "ar form").await;
         }
-        b.screenshot(&format!("{lang}-feedback-form"))
-            .await
-            .unwrap();
+        shots.take(&format!("{lang}-feedback-form")).await;
         b.click("form[action^='/ui/feedback/'] button[type=submit]")
             .await
             .unwrap();
@@ -114,11 +139,9 @@ async fn browser_voice() {
             "{reference}"
         );
         if lang == "ar" {
-            no_stray_english(&b, "ar thanks").await;
+            no_stray_english(b, "ar thanks").await;
         }
-        b.screenshot(&format!("{lang}-feedback-thanks"))
-            .await
-            .unwrap();
+        shots.take(&format!("{lang}-feedback-thanks")).await;
         let (l, routed): (String, Option<String>) =
             sqlx::query_as("SELECT language, routed_to FROM feedback WHERE reference = $1")
                 .bind(&reference)
@@ -136,17 +159,15 @@ async fn browser_voice() {
 
     // 2. A coordinator triages the Arabic concern, then works the social media list.
     for lang in ["en", "ar"] {
-        login(&b, &ui, lang, "coord").await;
+        login(b, &ui, lang, "coord").await;
         b.goto(&ui.url("/ui/feedback-inbox")).await.unwrap();
         b.wait_until("return !!document.querySelector('#feedback');")
             .await
             .unwrap();
         if lang == "ar" {
-            no_stray_english(&b, "ar inbox").await;
+            no_stray_english(b, "ar inbox").await;
         }
-        b.screenshot(&format!("{lang}-feedback-inbox"))
-            .await
-            .unwrap();
+        shots.take(&format!("{lang}-feedback-inbox")).await;
         if lang == "ar" {
             // Open the Arabic concern by its reference and make it an action.
             let id: String = sqlx::query_scalar("SELECT id FROM feedback WHERE reference = $1")
@@ -159,8 +180,8 @@ async fn browser_voice() {
                 .unwrap();
             assert!(b.text("#fb-sentiment").await.unwrap().contains("سلبي"));
             assert!(b.text("#fb-themes").await.unwrap().contains("وقت الانتظار"));
-            no_stray_english(&b, "ar feedback item").await;
-            b.screenshot("ar-feedback-item").await.unwrap();
+            no_stray_english(b, "ar feedback item").await;
+            shots.take("ar-feedback-item").await;
             b.eval("document.querySelector('#category_code').value = 'waiting_time'; return true;")
                 .await
                 .unwrap();
@@ -169,7 +190,7 @@ async fn browser_voice() {
                 .await
                 .unwrap();
             assert!(b.exists("#fb-action").await.unwrap());
-            b.screenshot("ar-feedback-triaged").await.unwrap();
+            shots.take("ar-feedback-triaged").await;
         }
 
         b.goto(&ui.url("/ui/social")).await.unwrap();
@@ -177,15 +198,13 @@ async fn browser_voice() {
             .await
             .unwrap();
         if lang == "ar" {
-            no_stray_english(&b, "ar social list").await;
+            no_stray_english(b, "ar social list").await;
         }
-        b.screenshot(&format!("{lang}-social-list")).await.unwrap();
+        shots.take(&format!("{lang}-social-list")).await;
         b.goto(&ui.url("/ui/social?sentiment=negative"))
             .await
             .unwrap();
-        b.screenshot(&format!("{lang}-social-negative"))
-            .await
-            .unwrap();
+        shots.take(&format!("{lang}-social-negative")).await;
         if lang == "en" {
             // The one-star review becomes a complaint.
             let id: String =
@@ -194,7 +213,7 @@ async fn browser_voice() {
                     .await
                     .unwrap();
             b.goto(&ui.url(&format!("/ui/social/{id}"))).await.unwrap();
-            b.screenshot("en-social-item").await.unwrap();
+            shots.take("en-social-item").await;
             b.eval("document.querySelector('#category_code').value = 'waiting_time'; return true;")
                 .await
                 .unwrap();
@@ -203,7 +222,7 @@ async fn browser_voice() {
                 .await
                 .unwrap();
             assert!(b.exists("#sm-complaint").await.unwrap());
-            b.screenshot("en-social-converted").await.unwrap();
+            shots.take("en-social-converted").await;
         } else {
             // A thank-you post in Arabic (positive: nothing to convert, the reason is shown).
             let id: String =
@@ -212,9 +231,9 @@ async fn browser_voice() {
                     .await
                     .unwrap();
             b.goto(&ui.url(&format!("/ui/social/{id}"))).await.unwrap();
-            no_stray_english(&b, "ar mention").await;
+            no_stray_english(b, "ar mention").await;
             assert!(b.exists("#sm-why").await.unwrap());
-            b.screenshot("ar-social-item").await.unwrap();
+            shots.take("ar-social-item").await;
         }
 
         b.goto(&ui.url("/ui/analytics/voice")).await.unwrap();
@@ -222,18 +241,52 @@ async fn browser_voice() {
             .await
             .unwrap();
         if lang == "ar" {
-            no_stray_english(&b, "ar voice analytics").await;
+            no_stray_english(b, "ar voice analytics").await;
         }
-        b.screenshot(&format!("{lang}-analytics-voice"))
-            .await
-            .unwrap();
+        shots.take(&format!("{lang}-analytics-voice")).await;
         b.goto(&ui.url("/ui/feedback-qr")).await.unwrap();
         b.wait_until("return [...document.images].every(i => i.complete && i.naturalWidth > 0);")
             .await
             .unwrap();
-        b.screenshot(&format!("{lang}-feedback-qr")).await.unwrap();
-        logout(&b).await;
+        shots.take(&format!("{lang}-feedback-qr")).await;
+        logout(b).await;
     }
-    b.quit().await;
+
+    // 3. The group's PX Admin places the ambiguous mention (it names both hospitals).
+    let ambiguous: String =
+        sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'demo-2'")
+            .fetch_one(&ui.db.pool)
+            .await
+            .unwrap();
+    for lang in ["en", "ar"] {
+        login_with(b, &ui, lang, "admin", ADMIN_PASSWORD).await;
+        b.goto(&ui.url(&format!("/ui/social/{ambiguous}")))
+            .await
+            .unwrap();
+        assert!(b.exists("#sm-assign").await.unwrap());
+        if lang == "ar" {
+            no_stray_english(b, "ar mention to place").await;
+        }
+        shots.take(&format!("{lang}-social-assign")).await;
+        if lang == "ar" {
+            b.eval(&format!(
+                "document.querySelector('#hospital_id').value = '{h}'; return true;"
+            ))
+            .await
+            .unwrap();
+            b.click("#sm-assign button[type=submit]").await.unwrap();
+            b.wait_until("return location.search.includes('done=assigned');")
+                .await
+                .unwrap();
+            assert!(!b.exists("#sm-assign").await.unwrap());
+            assert!(
+                b.exists("#sm-convert").await.unwrap(),
+                "a case can be made now"
+            );
+            no_stray_english(b, "ar placed mention").await;
+            shots.take("ar-social-assigned").await;
+        }
+        logout(b).await;
+    }
     ui.stop().await;
 }

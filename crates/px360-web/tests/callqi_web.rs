@@ -176,6 +176,50 @@ async fn scenario(kind: Kind) {
         .await;
     assert_eq!(r.status(), 303);
     let cb = one(&ui, "SELECT id FROM callbacks WHERE call_id = $1", &call).await;
+
+    // The caller's feedback, recorded on the call: an empty text is shown next to its field
+    // (in Arabic too); then a feedback item linked both ways.
+    let r = ui
+        .post(
+            &agent,
+            &format!("/ui/calls/{call}/feedback?lang=ar"),
+            &[("fb_kind", "concern"), ("fb_text", ""), ("fb_lang", "en")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("fb_text-error"), "{html}");
+    assert_eq!(stray_latin(&html), Vec::<String>::new());
+    let r = ui
+        .post(
+            &agent,
+            &format!("/ui/calls/{call}/feedback"),
+            &[
+                ("fb_kind", "suggestion"),
+                ("fb_text", "Please call patients when the clinic runs late."),
+                ("fb_staff", ""),
+                ("fb_lang", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert!(location(&r).ends_with("?done=feedback"));
+    let fb = one(&ui, "SELECT feedback_id FROM calls WHERE id = $1", &call).await;
+    assert_eq!(
+        one(
+            &ui,
+            "SELECT channel FROM feedback WHERE call_id = $1",
+            &call
+        )
+        .await,
+        "call_centre"
+    );
+    let html = ui.page(&agent, &format!("/ui/calls/{call}")).await;
+    assert!(html.contains(&format!("/ui/feedback-inbox/{fb}")), "{html}");
+    assert!(!html.contains("px-feedback-form"), "one feedback per call");
+    let html = ui.page(&coord, &format!("/ui/feedback-inbox/{fb}")).await;
+    assert!(html.contains(&format!("/ui/calls/{call}")), "{html}");
+    arabic(&ui, &coord, &format!("/ui/feedback-inbox/{fb}")).await;
     let queue = ui.page(&agent, "/ui/callbacks").await;
     assert!(
         queue.contains(&format!("/ui/calls?callback={cb}")),

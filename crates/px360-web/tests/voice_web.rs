@@ -329,6 +329,55 @@ async fn pages(kind: Kind) {
     arabic_clean("positive mention", &item);
     assert!(item.contains("id=\"sm-why\"") && !item.contains("id=\"to-complaint\""));
 
+    // A group feed's mention that names no hospital: the PX Admin places it by hand (the
+    // coordinator does not see it before); the page offers the hospitals, in Arabic too.
+    let admin = ui.admin().await;
+    let r = upload(
+        &ui,
+        &admin,
+        "group.csv",
+        b"id,source,author,text,time\nu-1,x,someone,The night shift in cardiology never answered the bell,2026-03-05T08:00:00Z\n",
+        &[("format", "csv")],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let lost: String =
+        sqlx::query_scalar("SELECT id FROM social_mentions WHERE external_id = 'u-1'")
+            .fetch_one(&ui.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        ui.get(&coord, &format!("/ui/social/{lost}")).await.status(),
+        404
+    );
+    let item = ui.page(&admin, &format!("/ui/social/{lost}?lang=ar")).await;
+    arabic_clean("unlocated mention", &item);
+    assert!(
+        item.contains("id=\"sm-assign\"") && item.contains(&h),
+        "{item}"
+    );
+    let r = ui
+        .post(
+            &admin,
+            &format!("/ui/social/{lost}/assign"),
+            &[("hospital_id", "nope")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = ui
+        .post(
+            &admin,
+            &format!("/ui/social/{lost}/assign"),
+            &[("hospital_id", h.as_str())],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let item = ui
+        .page(&coord, &format!("/ui/social/{lost}?done=assigned&lang=ar"))
+        .await;
+    arabic_clean("assigned mention", &item);
+    assert!(item.contains("id=\"sm-done\"") && !item.contains("id=\"sm-assign\""));
+
     // Settings: a coordinator reads them; a hospital admin saves terms, a rule and a secret
     // (shown once, on the answer page only).
     let page = ui.page(&coord, "/ui/social/settings?lang=ar").await;

@@ -173,16 +173,20 @@ impl Texts {
             return crate::weekly_email::texts(job, base);
         }
         let ar = job.language == "ar";
-        let path = match job.item_kind.as_str() {
-            "complaint" => "complaints",
-            "feedback" => "feedback-inbox",
-            _ => "actions",
+        let base = base.trim_end_matches('/');
+        let link = match job.item_kind.as_str() {
+            "complaint" => format!("{base}/ui/complaints/{}", job.item_id),
+            "feedback" => format!("{base}/ui/feedback-inbox/{}", job.item_id),
+            // Callbacks are worked from the queue (no page of their own).
+            "callback" => format!("{base}/ui/callbacks"),
+            _ => format!("{base}/ui/actions/{}", job.item_id),
         };
-        let link = format!("{}/ui/{path}/{}", base.trim_end_matches('/'), job.item_id);
         let label = job.item_label.clone().unwrap_or_default();
         let what = match (job.item_kind.as_str(), ar) {
             ("complaint", false) => format!("complaint {label}"),
             ("complaint", true) => format!("الشكوى {label}"),
+            ("callback", false) => "a callback".to_owned(),
+            ("callback", true) => "طلب معاودة الاتصال".to_owned(),
             (_, false) => format!("action “{label}”"),
             (_, true) => format!("الإجراء «{label}»"),
         };
@@ -340,5 +344,21 @@ mod tests {
         );
         let ar = Texts::new(&job("compliment", "feedback", "ar"), "https://px.example");
         assert!(ar.subject.contains("إشادة") && ar.html.contains("dir=\"rtl\""));
+    }
+
+    #[test]
+    fn a_callback_escalation_links_the_queue_in_both_languages() {
+        let mut j = job("sla_escalation", "callback", "en");
+        j.detail = serde_json::json!({"level": 2, "goal": "first_response", "trigger": "breached", "due_at": "2026-03-01T10:00:00Z"});
+        let en = Texts::new(&j, "https://px.example/");
+        assert!(
+            en.subject.contains("a callback is overdue"),
+            "{}",
+            en.subject
+        );
+        assert!(en.plain.contains("https://px.example/ui/callbacks"));
+        j.language = "ar".into();
+        let ar = Texts::new(&j, "https://px.example");
+        assert!(ar.subject.contains("طلب معاودة الاتصال"), "{}", ar.subject);
     }
 }

@@ -483,3 +483,281 @@ async fn scenario(kind: Kind) {
     tdb.drop_db().await;
 }
 both_backends!(scenario);
+
+/// Call notes go through the sentiment store (issue 18): a negative note raises the hospital
+/// rule's action and its themes count in the themes analytics; callbacks run on SLA clocks: a
+/// calendar edit moves an open callback's due time, an overdue one is escalated once and
+/// notified, a made one is not; feedback taken on a call is a real feedback item linked both
+/// ways, idempotent.
+async fn notes_and_callback_sla(kind: Kind) {
+    let tdb = TestDb::new(kind).await;
+    let s = TestServer::start(&tdb.url, ServerOpts::default()).await;
+    let admin = s.token("admin", ADMIN_PASSWORD).await;
+    let (h, depts) = s.hospital(&admin, "RGH").await;
+    let ed = depts["ED"].clone();
+    let (_, agent) = user(&s, &admin, "agent2", "staff", &h, Some(&ed)).await;
+    let (coord_id, coord) = user(&s, &admin, "coord2", "px_coordinator", &h, None).await;
+    let (mgr_id, mgr) = user(&s, &admin, "edmgr", "department_manager", &h, Some(&ed)).await;
+    let patient = json_of(
+        s.get(&agent, "/api/patient-lookup?mrn=RGH-ED-0001").await,
+        200,
+    )
+    .await["patients"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The rule on call notes; a negative note raises one action for the call.
+    let rule = json!({"enabled": true, "max_score": -0.3, "themes": [], "severity": "medium",
+        "sources": ["call_note"], "category_code": null});
+    let r = s
+        .send(
+            &admin,
+            reqwest::Method::PUT,
+            &format!("/api/hospitals/{h}/sentiment-rule"),
+            rule,
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let neutral = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "patient_id": patient,
+            "reason": "appointment", "outcome": "resolved", "duration_secs": 60, "notes": "Asked to move the appointment to Tuesday."})).await,
+        201,
+    )
+    .await;
+    let call = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "patient", "patient_id": patient,
+            "reason": "complaint", "outcome": "resolved", "duration_secs": 300,
+            "notes": "Terrible. The reception staff were rude and we waited five hours, nobody apologised."})).await,
+        201,
+    )
+    .await;
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    assert_eq!(call["sentiment"]["label"], "negative", "{call}");
+    let actions = json_of(
+        s.get(&admin, "/api/actions?board=team&limit=500").await,
+        200,
+    )
+    .await;
+    let from = |id: &str| -> Vec<Value> {
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["origin_kind"] == "negative_text" && a["origin_id"] == id)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(from(&call_id).len(), 1, "{actions}");
+    assert!(from(neutral["id"].as_str().unwrap()).is_empty());
+    let (kind_col, sentiment): (String, String) =
+        sqlx::query_as("SELECT item_kind, sentiment FROM text_analyses WHERE item_id = $1")
+            .bind(&call_id)
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind_col.as_str(), sentiment.as_str()),
+        ("call_note", "negative")
+    );
+    // The call's themes count in the themes over time, for calls alone too.
+    let t = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/themes?hospital_id={h}&granularity=day&sources=call_note"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let themes: Vec<&str> = t["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["negative"].as_i64().unwrap_or(0) >= 1)
+        .map(|x| x["theme"].as_str().unwrap())
+        .collect();
+    assert!(
+        themes.contains(&"staff_attitude") && themes.contains(&"waiting_time"),
+        "{t}"
+    );
+
+    // Callbacks on the SLA engine: round-the-clock calendar, high callbacks within 60 business
+    // minutes.
+    let all_week = |holidays: Value| {
+        json!({"time_zone": "Asia/Riyadh", "holidays": holidays, "hours": {"sun": ["00:00-24:00"], "mon": ["00:00-24:00"],
+            "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"], "fri": ["00:00-24:00"], "sat": ["00:00-24:00"]}})
+    };
+    let cal_path = format!("/api/hospitals/{h}/sla/calendar");
+    let r = s
+        .send(&admin, reqwest::Method::PUT, &cal_path, all_week(json!([])))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),
+        json!({"category_code": "callback", "severity": "high", "first_response_minutes": 60, "basis": "business"})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let body = json!({"call_id": call_id, "priority": "high"});
+    let cb = json_of(s.post(&agent, "/api/callbacks", body.clone()).await, 201).await;
+    let made = json_of(s.post(&agent, "/api/callbacks", body).await, 201).await;
+    let cb_id = cb["id"].as_str().unwrap().to_owned();
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let due0 = time(&cb["due_at"]);
+    assert_eq!(
+        due0 - time(&cb["requested_at"]),
+        chrono::Duration::minutes(60)
+    );
+    // Today and the next two days (Riyadh) become holidays: the due time moves past them.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(3)).date_naive();
+    let to = today + chrono::Duration::days(2);
+    let r = s
+        .send(
+            &admin,
+            reqwest::Method::PUT,
+            &cal_path,
+            all_week(
+                json!([{"name": "Test holiday", "from": today.to_string(), "to": to.to_string()}]),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let moved = json_of(s.get(&agent, &format!("/api/callbacks/{cb_id}")).await, 200).await;
+    let due1 = time(&moved["due_at"]);
+    assert!(due1 > due0 + chrono::Duration::days(1), "{moved}");
+    let q = json_of(s.get(&agent, "/api/callbacks").await, 200).await;
+    let row = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == cb_id.as_str())
+        .unwrap();
+    assert_eq!(time(&row["due_at"]), due1);
+    // Back to no holidays; one callback is made in time.
+    let r = s
+        .send(&admin, reqwest::Method::PUT, &cal_path, all_week(json!([])))
+        .await;
+    assert_eq!(r.status(), 200);
+    let back = json_of(s.get(&agent, &format!("/api/callbacks/{cb_id}")).await, 200).await;
+    assert_eq!(time(&back["due_at"]), due0);
+    json_of(s.post(&agent, "/api/calls", json!({"direction": "outbound", "caller": "patient", "patient_id": patient,
+        "reason": "callback", "outcome": "resolved", "duration_secs": 60, "callback_id": made["id"]})).await, 201).await;
+
+    // Two hours later the open one is overdue: the scan warns (level 1: no assignee, so the PX
+    // coordinators) and escalates (level 2: the department manager), once.
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let first = s.db.sla_scan(later, 100, "test-worker").await.unwrap();
+    assert!(first.escalations >= 2, "{first:?}");
+    let again = s.db.sla_scan(later, 100, "test-worker").await.unwrap();
+    assert_eq!(again.escalations, 0, "{again:?}");
+    let levels: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT item_id, level FROM sla_escalations WHERE item_kind = 'callback' ORDER BY level",
+    )
+    .fetch_all(&s.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        levels,
+        [(cb_id.clone(), 1), (cb_id.clone(), 2)],
+        "only the open callback, each level once"
+    );
+    for (tok, who) in [(&mgr, &mgr_id), (&coord, &coord_id)] {
+        let n = json_of(s.get(tok, "/api/notifications").await, 200).await;
+        let mine: Vec<&Value> = n
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["item_kind"] == "callback" && x["item_id"] == cb_id.as_str())
+            .collect();
+        assert_eq!(mine.len(), 1, "{who}: {n}");
+        assert_eq!(mine[0]["kind"], "sla_escalation");
+    }
+
+    // Feedback taken on the call: a compliment naming an ED employee goes to the ED manager,
+    // linked both ways, counted by the feedback analytics; a retry answers the same item.
+    let employee: String = sqlx::query_scalar(
+        "SELECT id FROM employees WHERE department_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(&ed)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap();
+    let path = format!("/api/calls/{call_id}/feedback");
+    let r = s
+        .post(&agent, &path, json!({"kind": "praise", "text": "x"}))
+        .await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["kind"]);
+    let body = json!({"kind": "compliment", "staff_id": employee,
+        "text": "The nurse at the emergency desk was very kind and patient with my mother."});
+    let taken = json_of(s.post(&agent, &path, body.clone()).await, 201).await;
+    let fb_id = taken["feedback"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(taken["feedback"]["channel"], "call_centre");
+    assert_eq!(taken["feedback"]["call_id"], call_id.as_str());
+    assert_eq!(taken["feedback"]["routed_to"], mgr_id.as_str(), "{taken}");
+    assert_eq!(taken["call"]["feedback_id"], fb_id.as_str());
+    assert_eq!(taken["call"]["outcome"], "feedback_created");
+    let again = json_of(s.post(&agent, &path, body).await, 200).await;
+    assert_eq!(
+        (again["feedback"]["id"].as_str(), again["created"].as_bool()),
+        (Some(fb_id.as_str()), Some(false))
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE call_id = $1")
+        .bind(&call_id)
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let one = json_of(s.get(&coord, &format!("/api/feedback/{fb_id}")).await, 200).await;
+    assert_eq!(one["feedback"]["call_id"], call_id.as_str());
+    assert_eq!(one["analysis"]["sentiment"], "positive", "{one}");
+    let shown = json_of(s.get(&agent, &format!("/api/calls/{call_id}")).await, 200).await;
+    assert_eq!(shown["call"]["feedback_id"], fb_id.as_str());
+    let counts = json_of(
+        s.get(&coord, &format!("/api/analytics/feedback?hospital_id={h}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(counts["counts"]["compliments"], 1, "{counts}");
+    // A call with nobody identified cannot take feedback (the domain's rule for the outcome).
+    let anon = json_of(
+        s.post(&agent, "/api/calls", json!({"direction": "inbound", "caller": "other", "reason": "enquiry", "outcome": "resolved", "duration_secs": 30})).await,
+        201,
+    )
+    .await;
+    let r = s
+        .post(
+            &agent,
+            &format!("/api/calls/{}/feedback", anon["id"].as_str().unwrap()),
+            json!({"kind": "suggestion", "text": "More parking please"}),
+        )
+        .await;
+    assert_eq!(field_names(&json_of(r, 422).await), ["patient_id"]);
+
+    let audit = json_of(s.get(&admin, "/api/audit?limit=1000").await, 200).await;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "sla.escalate" && e["object_type"] == "callback"),
+        "escalation audited"
+    );
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "feedback.create"
+                && e["changes"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("call_centre"))),
+        "feedback from a call audited"
+    );
+    assert!(
+        !audit.to_string().contains("rude")
+            && !audit.to_string().contains("patient with my mother")
+    );
+    s.db.verify_audit_chain().await.unwrap();
+    s.stop().await;
+    tdb.drop_db().await;
+}
+both_backends!(notes_and_callback_sla);

@@ -1,4 +1,4 @@
-//! Endpoint × role × scope matrix (82 object probes × 3 targets + 24 lists per role). Every role (one account each, department roles in hospital
+//! Endpoint × role × scope matrix (84 object probes × 3 targets + 24 lists per role). Every role (one account each, department roles in hospital
 //! A / department D1) calls every object endpoint against objects in its own department, a
 //! sibling department of the same hospital and another hospital, and every list endpoint.
 //! The expected outcome comes from the design table written out below, independently of the
@@ -66,6 +66,8 @@ fn visible(role: &str, probe: &str, target: Target, level: Level) -> bool {
         "GET hospital" | "PATCH hospital" | "GET template" | "PATCH template" | "PATCH stage"
         | "POST stage" | "DELETE stage" => own_hospital,
         "GET group template" | "PATCH group template" | "POST group stage" => true,
+        // An unlocated mention is a group-level object.
+        "POST mention assign" => scope_kind(role) == "group",
         "GET survey template" | "PATCH survey template" | "POST survey template" => own_hospital,
         "PATCH department" => in_scope(role, target, Level::Dept),
         // Fresh objects of a hospital the caller may not see, or a department of their
@@ -398,6 +400,30 @@ async fn matrix(kind: Kind) {
                 json!({"call_id": fx.call[i], "priority": "low"}),
             )
             .await;
+            // A fresh group-level (unmatched) mention for the assignment probe.
+            let fresh_mention = {
+                let m = px360_domain::social::mention::Mention {
+                    source: px360_domain::social::mention::Source::Other,
+                    external_id: Some(format!("unlocated-{ri}-{i}")),
+                    author_handle: "someone".into(),
+                    text: "Nobody knows which hospital this is about".into(),
+                    rating: None,
+                    link: None,
+                    posted_at: chrono::Utc::now(),
+                };
+                let mut c = s.db.writer.acquire().await.unwrap();
+                px360_store::social::insert(
+                    &mut c,
+                    &m,
+                    &px360_domain::social::matching::Location::Unmatched,
+                    "import",
+                    None,
+                    chrono::Utc::now(),
+                )
+                .await
+                .unwrap()
+                .id
+            };
             let qi_body = json!({"department_id": fx.d[i], "title": format!("By {role}"), "aim": "Matrix aim", "measures": [{"kpi": "csat", "baseline": 70, "target": 80}]});
             let probes: Vec<(&str, u8, Level, reqwest::RequestBuilder)> = vec![
                 ("GET survey template", 10, Level::Dept, s.http.get(s.url(&format!("/api/survey-templates/{survey}")))),
@@ -468,6 +494,8 @@ async fn matrix(kind: Kind) {
                 ("GET call", 20, Level::Dept, s.http.get(s.url(&format!("/api/calls/{}", fx.call[i])))),
                 ("POST call", 20, Level::Dept, s.http.post(s.url("/api/calls")).json(&json!({"department_id": fx.d[i], "direction": "outbound", "caller": "other", "reason": "enquiry", "outcome": "no_answer", "duration_secs": 0}))),
                 ("POST call complaint", 20, Level::Dept, s.http.post(s.url(&format!("/api/calls/{}/complaint", fx.call[i]))).json(&json!({"category_code": "billing", "subject": "By phone", "description": "Matrix complaint by phone"}))),
+                // Feedback taken on a call: one per call, a retry returns it (so every allowed role succeeds).
+                ("POST call feedback", 20, Level::Dept, s.http.post(s.url(&format!("/api/calls/{}/feedback", fx.call[i]))).json(&json!({"kind": "suggestion", "text": "Matrix suggestion by phone"}))),
                 ("GET phone survey", 20, Level::Dept, s.http.get(s.url(&format!("/api/calls/{}/phone-survey", fx.call[i])))),
                 ("POST callback", 20, Level::Dept, s.http.post(s.url("/api/callbacks")).json(&json!({"call_id": fx.call[i], "priority": "high"}))),
                 ("GET callback", 20, Level::Dept, s.http.get(s.url(&format!("/api/callbacks/{fresh_callback}")))),
@@ -489,6 +517,8 @@ async fn matrix(kind: Kind) {
                 ("GET mention", 20, Level::Hospital, s.http.get(s.url(&format!("/api/social/mentions/{}", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }])))),
                 ("POST mention dismiss", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/{}/convert", fx.mention[if t == Target::OtherHospital { 1 } else { 0 }]))).json(&json!({"target": "dismiss"}))),
                 ("POST social import", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/import?hospital_id={hosp}"))).json(&json!([{"source": "x", "id": format!("probe-{ri}-{i}"), "text": "probe", "time": "2026-03-01T10:00:00Z"}]))),
+                // Placing an unlocated mention: only who sees the group's mentions (hidden from the rest).
+                ("POST mention assign", 50, Level::Hospital, s.http.post(s.url(&format!("/api/social/mentions/{fresh_mention}/assign"))).json(&json!({"hospital_id": hosp}))),
                 ("GET social config", 50, Level::Hospital, s.http.get(s.url(&format!("/api/hospitals/{hosp}/social-config")))),
                 ("PUT social config", 80, Level::Hospital, s.http.put(s.url(&format!("/api/hospitals/{hosp}/social-config"))).json(&json!({"handles": [format!("@probe{i}")], "keywords": ["Probe Hospital"]}))),
                 ("POST webhook secret", 80, Level::Hospital, s.http.post(s.url(&format!("/api/hospitals/{hosp}/social-config/webhook-secret")))),
@@ -510,7 +540,9 @@ async fn matrix(kind: Kind) {
                         scope_kind(role) == "group" || t != Target::OtherHospital
                     }
                     "GET group template" => true,
-                    "PATCH group template" | "POST group stage" => scope_kind(role) == "group",
+                    "PATCH group template" | "POST group stage" | "POST mention assign" => {
+                        scope_kind(role) == "group"
+                    }
                     _ => in_scope(role, t, lvl),
                 };
                 let expect_allow = *level >= min && scope_ok;
@@ -661,7 +693,7 @@ async fn matrix(kind: Kind) {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= 8 * (84 * 3 + 24));
+    assert!(checked >= 8 * (86 * 3 + 24));
 
     // Denials are audited.
     let audit: Value = s

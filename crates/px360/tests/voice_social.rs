@@ -372,6 +372,54 @@ async fn scenario(kind: Kind) {
         )
         .await;
     assert_eq!(r.status(), 422);
+    // Placing the ambiguous one by hand: the group's PX Admin only (the hospital's coordinator
+    // does not see it), a known hospital, audited; its analysis moves with it.
+    let assign = format!("/api/social/mentions/{amb}/assign");
+    let r = s.post(&coord, &assign, json!({"hospital_id": h})).await;
+    assert_eq!(r.status(), 404);
+    let r = s
+        .post(
+            &admin,
+            &assign,
+            json!({"hospital_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = s.post(&admin, &assign, json!({"hospital_id": h})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let placed: Value = r.json().await.unwrap();
+    assert_eq!(
+        (placed["location"].as_str(), placed["hospital_id"].as_str()),
+        (Some("hospital"), Some(h.as_str()))
+    );
+    let r = s.post(&admin, &assign, json!({"hospital_id": h})).await;
+    assert_eq!(r.status(), 200, "a retry answers the same");
+    let r = s.post(&admin, &assign, json!({"hospital_id": h_b})).await;
+    assert_eq!(r.status(), 409, "located now");
+    let (ta_hospital,): (Option<String>,) = sqlx::query_as(
+        "SELECT hospital_id FROM text_analyses WHERE item_kind = 'social_mention' AND item_id = $1",
+    )
+    .bind(&amb)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(ta_hospital.as_deref(), Some(h.as_str()));
+    assert_eq!(
+        s.get(&coord, &format!("/api/social/mentions/{amb}"))
+            .await
+            .status(),
+        200,
+        "the hospital's coordinator sees it now"
+    );
+    // A located one cannot be moved.
+    let r = s
+        .post(
+            &admin,
+            &format!("/api/social/mentions/{x1}/assign"),
+            json!({"hospital_id": h_b}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
     // The parking review (2 stars) becomes an action owned by the rules.
     let c1 = mentions(&s, &coord, "")
         .await
@@ -419,6 +467,7 @@ async fn scenario(kind: Kind) {
         "social.webhook",
         "social.webhook.rejected",
         "social.convert",
+        "social.assign",
         "social_config.put",
         "social_config.rotate_secret",
     ] {

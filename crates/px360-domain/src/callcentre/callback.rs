@@ -4,6 +4,7 @@
 //! order of due time, then priority, then age.
 
 use crate::sla::calendar::BusinessCalendar;
+use crate::sla::clock::{ClockRules, GoalRules};
 use crate::sla::policy::{Severity, SlaPolicy};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -75,6 +76,56 @@ impl Callback {
             self.requested_at,
             self.id,
         )
+    }
+}
+
+/// A callback's lifecycle as its SLA clock sees it: open until made or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackStatus {
+    Open,
+    Done,
+    Cancelled,
+}
+
+impl CallbackStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackStatus::Open => "open",
+            CallbackStatus::Done => "done",
+            CallbackStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(CallbackStatus::Open),
+            "done" => Some(CallbackStatus::Done),
+            "cancelled" => Some(CallbackStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self != CallbackStatus::Open
+    }
+}
+
+/// The callback's SLA clock: only the first-response goal is a callback's promise (the store
+/// gives its clock no resolution or next-update target); making or cancelling it stops every
+/// goal, and a callback is never reopened.
+pub fn clock_rules() -> ClockRules<CallbackStatus> {
+    let stop = || GoalRules {
+        pause_in: vec![],
+        stop_in: vec![CallbackStatus::Done, CallbackStatus::Cancelled],
+        stop_on_response: false,
+        restart_on_update: false,
+    };
+    ClockRules {
+        first_response: stop(),
+        resolution: stop(),
+        next_update: stop(),
+        new_cycle_from: vec![],
     }
 }
 
@@ -153,5 +204,50 @@ mod tests {
         order(&mut q);
         let ids: Vec<u128> = q.iter().map(|c| c.id.as_u128()).collect();
         assert_eq!(ids, [3, 2, 1]);
+    }
+
+    #[test]
+    fn the_clock_runs_the_first_response_goal_until_made() {
+        use crate::sla::Goal;
+        use crate::sla::clock::{
+            ClockContext, History, SlaEvent, SlaEventKind, SlaStatus, evaluate,
+        };
+        let cal = riyadh(&[]);
+        let targets = Targets {
+            first_response: Some(Target::calendar(SlaDuration::hours(1).unwrap())),
+            ..Targets::default()
+        };
+        let ctx = ClockContext {
+            rules: &clock_rules(),
+            targets: &targets,
+            warn_at: WarnAt::default(),
+            calendar: &cal,
+        };
+        let t0 = utc("2026-01-08T13:00:00Z");
+        let open = SlaEvent {
+            at: t0,
+            kind: SlaEventKind::Opened {
+                state: CallbackStatus::Open,
+            },
+        };
+        let h = History::new(vec![open.clone()]).unwrap();
+        let e = evaluate(&h, &ctx, utc("2026-01-08T15:00:00Z"));
+        let fr = e.current().unwrap().goal(Goal::FirstResponse).unwrap();
+        assert_eq!(fr.breached_at, Some(utc("2026-01-08T14:00:00Z")));
+        let done = SlaEvent {
+            at: utc("2026-01-08T13:30:00Z"),
+            kind: SlaEventKind::Status {
+                state: CallbackStatus::Done,
+            },
+        };
+        let h = History::new(vec![open, done]).unwrap();
+        let e = evaluate(&h, &ctx, utc("2026-01-08T15:00:00Z"));
+        let fr = e.current().unwrap().goal(Goal::FirstResponse).unwrap();
+        assert_eq!(fr.status, SlaStatus::Met);
+        assert_eq!(
+            CallbackStatus::parse("cancelled"),
+            Some(CallbackStatus::Cancelled)
+        );
+        assert!(CallbackStatus::Done.is_final() && !CallbackStatus::Open.is_final());
     }
 }

@@ -2,8 +2,10 @@
 //! import with per-row errors ([`import`]), the webhook's shared-secret signature
 //! ([`webhook`]), text normalisation for English and Arabic ([`normalise`]), matching a
 //! mention to hospitals by handles and keywords in linear time ([`matching`]), and whether a
-//! mention can become a complaint or an action ([`convert`]).
+//! mention can become a complaint or an action ([`convert`]), and placing an unlocated one by
+//! hand ([`assign`]).
 
+pub mod assign;
 pub mod convert;
 pub mod import;
 pub mod matching;

@@ -1,15 +1,21 @@
-//! The callback queue. A callback's due time is computed once, when it is requested, by the SLA
-//! engine: the first-response target of the hospital's policy for category
-//! [`CALLBACK_CATEGORY`] and the callback's priority (falling back to the severity-wide rule and
-//! then the group default, as for complaints), counted on the hospital's business calendar —
-//! exactly `px360_domain::callcentre::callback::Callback::schedule`. The queue is read in the
-//! domain's working order (due first, then priority, then age) and each row says whether it is
-//! overdue. Making the callback (an outbound call) records whether it was on time.
+//! The callback queue. Every callback has an SLA clock (`sla_clocks`, kind `callback`) like a
+//! complaint or an action: its due time is the clock's first-response goal — the hospital's
+//! policy for category [`CALLBACK_CATEGORY`] and the callback's priority (falling back to the
+//! severity-wide rule and then the group default, as for complaints), counted on the
+//! hospital's business calendar. So a calendar, holiday or policy edit moves open callbacks'
+//! due times (`Db::recompute_hospital` copies them into `callbacks.due_at`), and the breach
+//! scan warns and escalates an overdue callback on the hospital's ladder (the assignee first,
+//! else the PX coordinators). The queue is read in the domain's working order (due first,
+//! then priority, then age) and each row says whether it is overdue. Making the callback (an
+//! outbound call) records whether it was on time and stops the clock; so does cancelling it.
 
-use crate::sla::config;
+use crate::sla::ItemKind;
+use crate::sla::clock::{self, ClockItem};
 use crate::{Db, Result, StoreError, row, ts};
 use chrono::{DateTime, Utc};
-use px360_domain::callcentre::callback::{CALLBACK_CATEGORY, Callback, QueueStatus, order};
+use px360_domain::callcentre::callback::{
+    CALLBACK_CATEGORY, Callback, CallbackStatus, QueueStatus, order,
+};
 use px360_domain::sla::Severity;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
@@ -101,43 +107,31 @@ pub struct NewCallback {
     pub created_by: Uuid,
 }
 
-/// The due time the SLA engine gives a callback requested at `at` in `hospital`.
-pub async fn due_time(
-    c: &mut AnyConnection,
-    hospital: Uuid,
-    priority: Severity,
-    at: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>> {
-    let (targets, warn) = config::targets_for(c, hospital, CALLBACK_CATEGORY, priority).await?;
-    let cal = config::business_calendar(c, hospital).await?;
-    let Some(first) = targets.first_response else {
-        return Ok(None);
-    };
-    let rule = px360_domain::sla::PolicyRule {
-        category: Some(CALLBACK_CATEGORY.into()),
+fn clock_item(id: Uuid, hospital: Uuid, department: Option<Uuid>, priority: Severity) -> ClockItem {
+    ClockItem {
+        kind: ItemKind::Callback,
+        id,
+        hospital_id: hospital,
+        department_id: department,
+        category: CALLBACK_CATEGORY.to_owned(),
         severity: priority,
-        targets: px360_domain::sla::Targets {
-            first_response: Some(first),
-            ..Default::default()
-        },
-    };
-    let policy = px360_domain::sla::SlaPolicy::new(warn, vec![rule])
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    Ok(Callback::schedule(Uuid::nil(), priority, at, &policy, &cal).due_at)
+    }
 }
 
+/// Insert an open callback and start its SLA clock; its due time is the clock's first-response
+/// due moment (`None` when the policy sets no first-response target).
 pub async fn insert(
     c: &mut AnyConnection,
     n: &NewCallback,
     at: DateTime<Utc>,
 ) -> Result<CallbackRow> {
-    let due = due_time(c, n.hospital_id, n.priority, at).await?;
     let now = ts(at);
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let id = Uuid::now_v7();
+    sqlx::query(
         "INSERT INTO callbacks (id, hospital_id, department_id, call_id, patient_id, priority, reason, note, assignee_id, status, requested_at, due_at, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $10, $10) RETURNING {COLS}"
-    )))
-    .bind(Uuid::now_v7().to_string())
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, NULL, $11, $10, $10)",
+    )
+    .bind(id.to_string())
     .bind(n.hospital_id.to_string())
     .bind(n.department_id.map(|d| d.to_string()))
     .bind(n.call_id.map(|d| d.to_string()))
@@ -147,11 +141,45 @@ pub async fn insert(
     .bind(&n.note)
     .bind(n.assignee_id.map(|d| d.to_string()))
     .bind(&now)
-    .bind(due.map(ts))
     .bind(n.created_by.to_string())
+    .execute(&mut *c)
+    .await?;
+    let item = clock_item(id, n.hospital_id, n.department_id, n.priority);
+    let clock = clock::open(c, &item, at, CallbackStatus::Open.as_str()).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE callbacks SET due_at = $2 WHERE id = $1 RETURNING {COLS}"
+    )))
+    .bind(id.to_string())
+    .bind(clock.first_response_due_at.map(ts))
     .fetch_one(&mut *c)
     .await?;
     Ok(callback_row(&r)?)
+}
+
+/// Close the callback's clock (made or cancelled) at `at`. A callback from before clocks
+/// existed has none: nothing to close.
+async fn stop_clock(
+    c: &mut AnyConnection,
+    id: Uuid,
+    status: CallbackStatus,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    match clock::clock(c, ItemKind::Callback, id).await {
+        Ok(_) => {
+            clock::append(
+                c,
+                ItemKind::Callback,
+                id,
+                at,
+                clock::Recorded::Status(status.as_str()),
+            )
+            .await?;
+            clock::refresh(c, ItemKind::Callback, id, at).await?;
+            Ok(())
+        }
+        Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn get(c: &mut AnyConnection, id: Uuid) -> Result<CallbackRow> {
@@ -191,6 +219,7 @@ pub async fn complete(
     .fetch_optional(&mut *c)
     .await?
     .ok_or_else(|| StoreError::Conflict("callback is not open".into()))?;
+    stop_clock(c, id, CallbackStatus::Done, at).await?;
     Ok(callback_row(&r)?)
 }
 
@@ -203,6 +232,7 @@ pub async fn cancel(c: &mut AnyConnection, id: Uuid, at: DateTime<Utc>) -> Resul
     .fetch_optional(&mut *c)
     .await?
     .ok_or_else(|| StoreError::Conflict("callback is not open".into()))?;
+    stop_clock(c, id, CallbackStatus::Cancelled, at).await?;
     Ok(callback_row(&r)?)
 }
 

@@ -1,9 +1,10 @@
 //! Calls: insert (validated by `px360_domain::callcentre::call::CallRecord` in the API), read,
-//! list newest first with keyset paging, and the links a call gains afterwards (the complaint
-//! or phone survey made from it).
+//! list newest first with keyset paging, and the links a call gains afterwards (the complaint,
+//! phone survey or feedback made from it).
 
 use super::string_list;
 use crate::page::{Cursor, Filters, Page};
+use crate::sentiment::{TextItem, TextKind, record_text};
 use crate::{Db, Result, StoreError, row, ts};
 use chrono::{DateTime, Utc};
 use px360_domain::callcentre::call::{CallRecord, Caller, Direction, Outcome, Reason};
@@ -46,6 +47,8 @@ pub struct Call {
     pub sentiment: Option<NotesSentiment>,
     pub complaint_id: Option<Uuid>,
     pub survey_response_id: Option<Uuid>,
+    /// The feedback (compliment, suggestion, concern) taken on this call.
+    pub feedback_id: Option<Uuid>,
     /// The callback this call made (an outbound call working the queue).
     pub callback_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -53,7 +56,7 @@ pub struct Call {
 }
 
 pub(crate) const COLS: &str = "id, hospital_id, department_id, agent_id, direction, caller, patient_id, lookup_kind, reason, outcome, duration_secs, started_at, notes, \
-    sentiment, sentiment_score, themes, complaint_id, survey_response_id, callback_id, created_at, updated_at";
+    sentiment, sentiment_score, themes, complaint_id, survey_response_id, feedback_id, callback_id, created_at, updated_at";
 
 pub(crate) fn call_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Call> {
     let label: Option<String> = r.try_get("sentiment")?;
@@ -84,6 +87,7 @@ pub(crate) fn call_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Call> {
         sentiment,
         complaint_id: row::opt_uuid(r, "complaint_id")?,
         survey_response_id: row::opt_uuid(r, "survey_response_id")?,
+        feedback_id: row::opt_uuid(r, "feedback_id")?,
         callback_id: row::opt_uuid(r, "callback_id")?,
         created_at: row::time(r, "created_at")?,
         updated_at: row::time(r, "updated_at")?,
@@ -100,27 +104,37 @@ pub struct NewCall {
     pub lookup_kind: Option<&'static str>,
     pub record: CallRecord,
     pub notes: Option<String>,
-    pub sentiment: Option<NotesSentiment>,
     pub callback_id: Option<Uuid>,
 }
 
+/// The engine's analysis as the call keeps it (label, score to three decimals, theme ids).
+pub fn notes_sentiment(a: &px360_sentiment::Analysis) -> NotesSentiment {
+    let label = match a.sentiment {
+        px360_sentiment::Sentiment::Negative => "negative",
+        px360_sentiment::Sentiment::Neutral => "neutral",
+        px360_sentiment::Sentiment::Positive => "positive",
+    };
+    NotesSentiment {
+        label: label.to_owned(),
+        score: (f64::from(a.score) * 1000.0).round() / 1000.0,
+        themes: a.themes.iter().map(|t| t.as_str().to_owned()).collect(),
+    }
+}
+
+/// Insert a call. Its notes go through [`crate::sentiment::record_text`] (kind `call_note`) in
+/// the same transaction: `text_analyses`/`text_themes` hold them (themes over time count calls)
+/// and the hospital's sentiment rule may raise an action (audited with the agent as actor);
+/// the call row keeps the verdict for its own pages.
 pub async fn insert(c: &mut AnyConnection, n: &NewCall, at: DateTime<Utc>) -> Result<Call> {
     let now = ts(at);
     let rec = &n.record;
-    let (label, score, themes) = match &n.sentiment {
-        Some(s) => (
-            Some(s.label.clone()),
-            Some((s.score * 1000.0).round() as i64),
-            serde_json::to_string(&s.themes).unwrap_or_else(|_| "[]".into()),
-        ),
-        None => (None, None, "[]".to_owned()),
-    };
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let id = Uuid::now_v7();
+    sqlx::query(
         "INSERT INTO calls (id, hospital_id, department_id, agent_id, direction, caller, patient_id, lookup_kind, reason, outcome, duration_secs, started_at, \
-         notes, sentiment, sentiment_score, themes, callback_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING {COLS}"
-    )))
-    .bind(Uuid::now_v7().to_string())
+         notes, themes, callback_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '[]', $14, $15, $15)",
+    )
+    .bind(id.to_string())
     .bind(n.hospital_id.to_string())
     .bind(n.department_id.map(|d| d.to_string()))
     .bind(rec.agent_id.to_string())
@@ -133,11 +147,29 @@ pub async fn insert(c: &mut AnyConnection, n: &NewCall, at: DateTime<Utc>) -> Re
     .bind(i64::from(rec.duration_secs))
     .bind(ts(rec.started_at))
     .bind(&n.notes)
-    .bind(label)
-    .bind(score)
-    .bind(themes)
     .bind(n.callback_id.map(|c| c.to_string()))
     .bind(&now)
+    .execute(&mut *c)
+    .await?;
+    let Some(notes) = n.notes.as_deref().filter(|t| !t.trim().is_empty()) else {
+        return get(c, id).await;
+    };
+    let item = TextItem {
+        kind: TextKind::CallNote,
+        id,
+        hospital_id: Some(n.hospital_id),
+        department_id: n.department_id,
+        occurred_at: rec.started_at,
+    };
+    let recorded = record_text(c, &item, notes, &rec.agent_id.to_string(), at).await?;
+    let s = notes_sentiment(&recorded.analysis);
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE calls SET sentiment = $2, sentiment_score = $3, themes = $4 WHERE id = $1 RETURNING {COLS}"
+    )))
+    .bind(id.to_string())
+    .bind(&s.label)
+    .bind((s.score * 1000.0).round() as i64)
+    .bind(serde_json::to_string(&s.themes).unwrap_or_else(|_| "[]".into()))
     .fetch_one(&mut *c)
     .await?;
     Ok(call_row(&r)?)
@@ -159,12 +191,14 @@ pub async fn get(c: &mut AnyConnection, id: Uuid) -> Result<Call> {
 pub enum Link {
     Complaint(Uuid),
     SurveyResponse(Uuid),
+    Feedback(Uuid),
 }
 
 pub async fn link(c: &mut AnyConnection, id: Uuid, l: Link, at: DateTime<Utc>) -> Result<Call> {
     let (col, outcome, target) = match l {
         Link::Complaint(x) => ("complaint_id", Outcome::ComplaintCreated, x),
         Link::SurveyResponse(x) => ("survey_response_id", Outcome::SurveyCompleted, x),
+        Link::Feedback(x) => ("feedback_id", Outcome::FeedbackCreated, x),
     };
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE calls SET {col} = $2, outcome = $3, updated_at = $4 WHERE id = $1 RETURNING {COLS}"
@@ -177,6 +211,19 @@ pub async fn link(c: &mut AnyConnection, id: Uuid, l: Link, at: DateTime<Utc>) -
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok(call_row(&r)?)
+}
+
+/// Lock the call for the rest of the transaction (its first statement, a write) and return
+/// the feedback already taken on it, so two requests for the same call never create two.
+pub async fn claim_for_feedback(c: &mut AnyConnection, id: Uuid) -> Result<Option<Uuid>> {
+    let r: Option<Option<String>> = sqlx::query_scalar(
+        "UPDATE calls SET updated_at = updated_at WHERE id = $1 RETURNING feedback_id",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *c)
+    .await?;
+    let fid = r.ok_or(StoreError::NotFound)?;
+    Ok(fid.and_then(|f| Uuid::parse_str(&f).ok()))
 }
 
 /// List filters; the API sets hospital and department from the caller's scope.

@@ -142,7 +142,6 @@ impl Db {
                 started_at: at,
             },
             notes: None,
-            sentiment: None,
             callback_id: None,
         };
         for week in 0..WEEKS {

@@ -11,6 +11,7 @@ use crate::row;
 use crate::{Db, Result, StoreError, new_id, ts};
 use chrono::{DateTime, Utc};
 use px360_domain::action::{complaint, px_action};
+use px360_domain::callcentre::callback as callback_rules;
 use px360_domain::sla::escalation::next_escalation_at;
 use px360_domain::sla::{
     BusinessCalendar, ClockContext, Evaluation, Goal, History, Ladder, Severity, SlaEvent,
@@ -295,9 +296,17 @@ pub(crate) async fn evaluate_loaded(
     let kind = item.kind;
     let cal = cfg.calendar(c, item.hospital_id).await?;
     let ladder = cfg.ladder(c, item.hospital_id).await?;
-    let (targets, warn) = cfg
+    let (mut targets, warn) = cfg
         .targets(c, item.hospital_id, &item.category, item.severity)
         .await?;
+    if kind == ItemKind::Callback {
+        // A callback promises a call back by its due time, nothing more: the policy's
+        // resolution and update targets (from a severity-wide rule) do not apply to it.
+        targets = Targets {
+            first_response: targets.first_response,
+            ..Targets::default()
+        };
+    }
     let (eval, open) = match kind {
         ItemKind::Complaint => {
             let (e, last) = replay(
@@ -326,6 +335,21 @@ pub(crate) async fn evaluate_loaded(
                 Some(px_action::ActionStatus::Closed | px_action::ActionStatus::Cancelled)
             );
             (e, !done)
+        }
+        ItemKind::Callback => {
+            let (e, last) = replay(
+                events,
+                callback_rules::CallbackStatus::parse,
+                &callback_rules::clock_rules(),
+                &targets,
+                warn,
+                &cal,
+                now,
+            )?;
+            (
+                e,
+                !last.is_some_and(callback_rules::CallbackStatus::is_final),
+            )
         }
     };
     Ok(Evaluated {

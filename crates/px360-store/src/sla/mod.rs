@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub enum ItemKind {
     Complaint,
     Action,
+    /// A call-centre callback: its due time is the first-response goal of its clock.
+    Callback,
 }
 
 impl ItemKind {
@@ -27,6 +29,7 @@ impl ItemKind {
         match self {
             ItemKind::Complaint => "complaint",
             ItemKind::Action => "action",
+            ItemKind::Callback => "callback",
         }
     }
 
@@ -34,6 +37,7 @@ impl ItemKind {
         match s {
             "complaint" => Some(ItemKind::Complaint),
             "action" => Some(ItemKind::Action),
+            "callback" => Some(ItemKind::Callback),
             _ => None,
         }
     }

@@ -33,14 +33,17 @@ fn object_type(k: ItemKind) -> &'static str {
     match k {
         ItemKind::Complaint => "complaint",
         ItemKind::Action => "px_action",
+        ItemKind::Callback => "callback",
     }
 }
 
-/// The person an item is with: a complaint's assignee, an action's owner.
+/// The person an item is with: a complaint's assignee, an action's owner, a callback's
+/// assigned agent.
 async fn assignee(c: &mut AnyConnection, kind: ItemKind, id: Uuid) -> Result<Option<String>> {
     let sql = match kind {
         ItemKind::Complaint => "SELECT assignee_id FROM complaints WHERE id = $1",
         ItemKind::Action => "SELECT owner_id FROM px_actions WHERE id = $1",
+        ItemKind::Callback => "SELECT assignee_id FROM callbacks WHERE id = $1",
     };
     let v: Option<Option<String>> = sqlx::query_scalar(sql)
         .bind(id.to_string())
