@@ -181,6 +181,7 @@ impl Db {
                     &mut tx,
                     PhoneSurvey {
                         hospital_id: h,
+                        department_id: c.department_id,
                         patient_id: Some(patient),
                         call_id: c.id,
                         agent_id: agent,
@@ -287,9 +288,8 @@ impl Db {
             &mut tx,
             &ProjectWrite {
                 hospital_id: h,
-                // Hospital level: phone surveys complete no journey stage, so the roll-ups
-                // count them for the hospital, not for a department (README, limits).
-                department_id: None,
+                // The ED's own NPS: the phone surveys' invitations carry the call's department.
+                department_id: Some(ed),
                 title: "Raise ED NPS".into(),
                 aim: "Raise the Emergency Department's NPS from 20 to 40 by calling patients back within one business day when they wait more than two hours.".into(),
                 owner_id: agent,
