@@ -147,6 +147,7 @@ impl Db {
             return Err(missing("no departments"));
         }
         let mut rng = Rng(spec.seed);
+        let run = base36(u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0));
         let span = i64::from(spec.days.max(1)) * 86_400;
         let mut done = 0u64;
         while done < spec.count {
@@ -169,7 +170,9 @@ impl Db {
                     Uuid::now_v7().to_string(),
                     Uuid::now_v7().to_string(),
                 );
-                let enc = format!("GEN-{inv}");
+                // Hospital encounter numbers are short (a prefix and a counter), not UUIDs:
+                // the run's start (ms, base 36) keeps runs apart.
+                let enc = format!("G{run}-{:x}", done + journeys.len() as u64);
                 journeys.push(vec![
                     ji.clone(),
                     p.hospital.clone(),
@@ -186,7 +189,8 @@ impl Db {
                     at_s.clone(),
                 ]);
                 if let Some(lic) = rng.pick(&p.licences) {
-                    let payload = serde_json::json!({"physician_licence": lic, "department_code": null, "timestamp": at_s, "custom_fields": {}}).to_string();
+                    // Only what the roll-up reads: the physician the event named.
+                    let payload = serde_json::json!({"physician_licence": lic}).to_string();
                     events.push(vec![
                         Uuid::now_v7().to_string(),
                         p.hospital.clone(),
@@ -258,6 +262,20 @@ impl Db {
         }
         Ok(done)
     }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Multi-row insert of `rows` (each `cols` text values) into `table (columns…)`; `tail` adds

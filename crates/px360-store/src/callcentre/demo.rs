@@ -288,8 +288,9 @@ impl Db {
             &mut tx,
             &ProjectWrite {
                 hospital_id: h,
-                // The ED's own NPS: the phone surveys' invitations carry the call's department.
-                department_id: Some(ed),
+                // Hospital level, so every role of the hospital follows it (the phone surveys
+                // count for the hospital and, since migration 0018, for the ED too).
+                department_id: None,
                 title: "Raise ED NPS".into(),
                 aim: "Raise the Emergency Department's NPS from 20 to 40 by calling patients back within one business day when they wait more than two hours.".into(),
                 owner_id: agent,
