@@ -2,7 +2,7 @@
 //! each invitation a completed outpatient journey and stage in a random department of a random
 //! hospital, the event that named a random physician of that department, and (for about 70 %)
 //! a submitted response to the demo outpatient survey with random answers. Times are spread
-//! over the `days` before `end`. Needs the demo seed (surveys, journeys, departments,
+//! evenly over the `days` before `end`, oldest first (as real data arrives). Needs the demo seed (surveys, journeys, departments,
 //! physicians). Rows go in with multi-row statements, `batch` invitations per transaction.
 //! Patient fields stay empty: the generated rows identify no one.
 
@@ -162,8 +162,13 @@ impl Db {
             let written = ts(Utc::now());
             for _ in 0..n {
                 let Some(p) = rng.pick(&places) else { break };
-                let at = spec.end
-                    - Duration::seconds(i64::try_from(rng.below(span as u64)).unwrap_or(0));
+                // Oldest first, as a hospital's data arrives: the time-keyed indexes then fill
+                // their pages as in production instead of splitting them at random (a third
+                // larger), and a day's rows sit together. A few minutes of jitter.
+                let k = done + journeys.len() as u64;
+                let step = (span as u64).saturating_mul(k) / spec.count.max(1);
+                let back = (span as u64).saturating_sub(step).saturating_sub(rng.below(300));
+                let at = spec.end - Duration::seconds(i64::try_from(back).unwrap_or(0));
                 let at_s = ts(at);
                 let (ji, si, inv) = (
                     Uuid::now_v7().to_string(),
@@ -171,8 +176,9 @@ impl Db {
                     Uuid::now_v7().to_string(),
                 );
                 // Hospital encounter numbers are short (a prefix and a counter), not UUIDs:
-                // the run's start (ms, base 36) keeps runs apart.
-                let enc = format!("G{run}-{:x}", done + journeys.len() as u64);
+                // the run's start (ms, base 36) keeps runs apart; fixed width keeps them in
+                // order.
+                let enc = format!("G{run}-{k:09}");
                 journeys.push(vec![
                     ji.clone(),
                     p.hospital.clone(),
