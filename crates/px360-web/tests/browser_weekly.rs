@@ -162,6 +162,9 @@ async fn browser_weekly() {
         };
         let texts = px360_worker::notify::Texts::new(job, &ui.base);
         assert!(texts.subject.starts_with(title), "{}", texts.subject);
+        // The week's date is isolated left to right in the Arabic sentences (else it reads
+        // backwards: 29-11-2026).
+        assert_eq!(texts.html.contains('\u{2066}'), ar, "{}", texts.html);
         let file = dir.join(format!("{lang}-email.html"));
         std::fs::write(&file, &texts.html).unwrap();
         b.goto(url::Url::from_file_path(&file).unwrap().as_str())
