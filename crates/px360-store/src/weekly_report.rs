@@ -4,8 +4,8 @@
 
 use crate::auth::{NewUser, hash_password, insert_user, random_secret};
 use crate::{Db, Result, StoreError, new_id, row, ts};
-use px360_domain::rbac::Role;
 use chrono::{DateTime, Utc};
+use px360_domain::rbac::Role;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -30,10 +30,11 @@ impl Db {
     /// Users page to sign in as them. `false` when it already ran or the demo organisation is
     /// not there. Not part of `seed_demo`: the test suites create their own users.
     pub async fn seed_demo_weekly(&self) -> Result<bool> {
-        let h: Option<String> =
-            sqlx::query_scalar("SELECT id FROM hospitals WHERE code = 'RGH' AND deleted_at IS NULL")
-                .fetch_optional(&self.pool)
-                .await?;
+        let h: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM hospitals WHERE code = 'RGH' AND deleted_at IS NULL",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(h) = h else { return Ok(false) };
         let ed: Option<String> = sqlx::query_scalar(
             "SELECT id FROM departments WHERE hospital_id = $1 AND code = 'ED' AND deleted_at IS NULL",
@@ -55,8 +56,20 @@ impl Db {
         }
         let now = Utc::now();
         for (username, display, role, department, language) in [
-            ("rgh.manager", "Riverside Manager", Role::HospitalAdmin, None, "en"),
-            ("ed.manager", "مدير قسم الطوارئ", Role::DepartmentManager, Some(&ed), "ar"),
+            (
+                "rgh.manager",
+                "Riverside Manager",
+                Role::HospitalAdmin,
+                None,
+                "en",
+            ),
+            (
+                "ed.manager",
+                "مدير قسم الطوارئ",
+                Role::DepartmentManager,
+                Some(&ed),
+                "ar",
+            ),
         ] {
             let u = insert_user(
                 &mut *tx,

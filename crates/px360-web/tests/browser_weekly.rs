@@ -158,7 +158,12 @@ async fn browser_weekly() {
         let (lang, dir_attr, title, tile) = if ar {
             ("ar", "rtl", "التقرير الأسبوعي", "معدل الاستجابة")
         } else {
-            ("en", "ltr", "Weekly patient experience report", "Response rate")
+            (
+                "en",
+                "ltr",
+                "Weekly patient experience report",
+                "Response rate",
+            )
         };
         let texts = px360_worker::notify::Texts::new(job, &ui.base);
         assert!(texts.subject.starts_with(title), "{}", texts.subject);

@@ -316,11 +316,8 @@ async fn scenario(kind: Kind) {
     assert_eq!(tile(&k, "nps")["value"], -100.0, "{k}");
     assert_eq!(tile(&k, "response_rate")["n"], 1, "{k}");
     let k = json_of(
-        s.get(
-            &agent,
-            "/api/analytics/kpis?granularity=day&channel=phone",
-        )
-        .await,
+        s.get(&agent, "/api/analytics/kpis?granularity=day&channel=phone")
+            .await,
         200,
     )
     .await;
@@ -352,7 +349,11 @@ async fn scenario(kind: Kind) {
         .find(|r| r["key"] == ed.as_str())
         .cloned()
         .unwrap_or_else(|| panic!("the department has a breakdown row: {b}"));
-    assert_eq!((row["responses"].as_u64(), row["nps"].as_f64()), (Some(1), Some(-100.0)), "{b}");
+    assert_eq!(
+        (row["responses"].as_u64(), row["nps"].as_f64()),
+        (Some(1), Some(-100.0)),
+        "{b}"
+    );
 
     // The callback queue under the hospital's SLA: high callbacks within 60 calendar minutes.
     let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),

@@ -370,7 +370,12 @@ async fn demo_subscribers(kind: Kind) {
         scope(&rows[0].2),
         "Riverside General Hospital / Emergency Department"
     );
-    assert_eq!(scope(&rows[1].2), "Riverside General Hospital", "{}", rows[1].2);
+    assert_eq!(
+        scope(&rows[1].2),
+        "Riverside General Hospital",
+        "{}",
+        rows[1].2
+    );
     db.pool.close().await;
     db.writer.close().await;
     tdb.drop_db().await;

@@ -167,7 +167,9 @@ impl Db {
                 // larger), and a day's rows sit together. A few minutes of jitter.
                 let k = done + journeys.len() as u64;
                 let step = (span as u64).saturating_mul(k) / spec.count.max(1);
-                let back = (span as u64).saturating_sub(step).saturating_sub(rng.below(300));
+                let back = (span as u64)
+                    .saturating_sub(step)
+                    .saturating_sub(rng.below(300));
                 let at = spec.end - Duration::seconds(i64::try_from(back).unwrap_or(0));
                 let at_s = ts(at);
                 let (ji, si, inv) = (
