@@ -84,8 +84,8 @@ impl Db {
                 &hash_password(&random_secret())?,
             )
             .await?;
-            crate::notify_email::set_user_language(&mut *tx, u.id, language).await?;
-            set_subscription(&mut *tx, u.id, true, now).await?;
+            crate::notify_email::set_user_language(&mut tx, u.id, language).await?;
+            set_subscription(&mut tx, u.id, true, now).await?;
         }
         tx.commit().await?;
         Ok(true)
