@@ -261,6 +261,7 @@ pub async fn take(
         &mut tx,
         PhoneSurvey {
             hospital_id: c.hospital_id,
+            department_id: c.department_id,
             patient_id: c.patient_id,
             call_id: c.id,
             agent_id: p.user_id(),

@@ -2,8 +2,10 @@
 //! notification email path: one `notifications` row of kind `weekly_report` per user and week
 //! (`dedup_key` = `weekly_report:<week label>`, unique per user), sent by the worker's notifier.
 
-use crate::{Db, Result, new_id, row, ts};
+use crate::auth::{NewUser, hash_password, insert_user, random_secret};
+use crate::{Db, Result, StoreError, new_id, row, ts};
 use chrono::{DateTime, Utc};
+use px360_domain::rbac::Role;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -18,6 +20,75 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(r.is_some())
+    }
+
+    /// Quick-start demo (once per database, settings row `seed_weekly`): two managers of
+    /// Riverside General subscribed to the weekly report, so the first run of the weekly job
+    /// emails them last week's report (to the local outbox unless SMTP is configured):
+    /// `rgh.manager` (Hospital Admin, English) and `ed.manager` (the Emergency Department's
+    /// Department Manager, Arabic). Their passwords are random: an admin sets one from the
+    /// Users page to sign in as them. `false` when it already ran or the demo organisation is
+    /// not there. Not part of `seed_demo`: the test suites create their own users.
+    pub async fn seed_demo_weekly(&self) -> Result<bool> {
+        let h: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM hospitals WHERE code = 'RGH' AND deleted_at IS NULL",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(h) = h else { return Ok(false) };
+        let ed: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM departments WHERE hospital_id = $1 AND code = 'ED' AND deleted_at IS NULL",
+        )
+        .bind(&h)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(ed) = ed else { return Ok(false) };
+        let mut tx = self.writer.begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('seed_weekly', 'demo-v1') ON CONFLICT (key) DO NOTHING",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let now = Utc::now();
+        for (username, display, role, department, language) in [
+            (
+                "rgh.manager",
+                "Riverside Manager",
+                Role::HospitalAdmin,
+                None,
+                "en",
+            ),
+            (
+                "ed.manager",
+                "مدير قسم الطوارئ",
+                Role::DepartmentManager,
+                Some(&ed),
+                "ar",
+            ),
+        ] {
+            let u = insert_user(
+                &mut *tx,
+                &NewUser {
+                    username: username.into(),
+                    display_name: display.into(),
+                    email: Some(format!("{username}@example.org")),
+                    role,
+                    hospital_id: Some(parse(&h)?),
+                    department_id: department.map(|d| parse(d)).transpose()?,
+                },
+                &hash_password(&random_secret())?,
+            )
+            .await?;
+            crate::notify_email::set_user_language(&mut tx, u.id, language).await?;
+            set_subscription(&mut tx, u.id, true, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Active subscribers, oldest subscription first.
@@ -83,4 +154,8 @@ pub async fn queue(
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+fn parse(id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| StoreError::Invalid(format!("not an id: {id}")))
 }

@@ -69,13 +69,17 @@ pub fn texts(job: &EmailJob, base: &str) -> Texts {
         d["week"].as_str().unwrap_or("").replace('/', "%2F")
     );
     let (subject, hello, intro, open, dir, lang) = if ar {
+        // Isolated left to right inside the Arabic sentences: unisolated, a right-to-left line
+        // shows 2026-11-29 as 29-11-2026, and a Latin scope name pulls the punctuation around.
+        let week_from = format!("\u{2066}{week_from}\u{2069}");
+        let scope_name = format!("\u{2068}{scope}\u{2069}");
         (
             format!("التقرير الأسبوعي لتجربة المرضى: الأسبوع الذي يبدأ {week_from}"),
             format!("مرحبًا {}،", job.display_name),
             if scope.is_empty() {
                 format!("مؤشرات الأداء للمجموعة للأسبوع الذي يبدأ {week_from}:")
             } else {
-                format!("مؤشرات الأداء لـ{scope} للأسبوع الذي يبدأ {week_from}:")
+                format!("مؤشرات الأداء لـ{scope_name} للأسبوع الذي يبدأ {week_from}:")
             },
             "فتح التحليلات",
             "rtl",

@@ -319,6 +319,10 @@ async fn main() -> anyhow::Result<()> {
             if db.seed_demo_callqi().await? {
                 tracing::info!("seeded demo call centre and QI project");
             }
+            // Two managers subscribed to the weekly report (own guard; not in the demo seed).
+            if db.seed_demo_weekly().await? {
+                tracing::info!("seeded demo weekly report subscribers");
+            }
             opts.api.login_burst = login_burst.max(1);
             opts.api.events_burst = events_burst.max(1);
             opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));

@@ -292,6 +292,68 @@ async fn scenario(kind: Kind) {
         .unwrap();
     assert_eq!(nps["n"], 1, "{k}");
     assert_eq!(nps["value"], -100.0, "{k}");
+    // The call's department (the agent's) counts it too: the department's NPS and its
+    // breakdown row include the phone survey; another department's do not.
+    let tile = |k: &Value, kpi: &str| {
+        k["tiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kpi"] == kpi)
+            .cloned()
+            .unwrap()
+    };
+    let k = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/kpis?hospital_id={h}&department_id={ed}&granularity=day&channel=phone"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(tile(&k, "nps")["n"], 1, "{k}");
+    assert_eq!(tile(&k, "nps")["value"], -100.0, "{k}");
+    assert_eq!(tile(&k, "response_rate")["n"], 1, "{k}");
+    let k = json_of(
+        s.get(&agent, "/api/analytics/kpis?granularity=day&channel=phone")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(tile(&k, "nps")["n"], 1, "the agent's own department: {k}");
+    let card = depts["CARD"].clone();
+    let k = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/kpis?hospital_id={h}&department_id={card}&granularity=day&channel=phone"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(tile(&k, "nps")["n"], 0, "{k}");
+    let b = json_of(
+        s.get(
+            &coord,
+            &format!("/api/analytics/breakdown?hospital_id={h}&granularity=day&by=department&channel=phone"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let row = b["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == ed.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the department has a breakdown row: {b}"));
+    assert_eq!(
+        (row["responses"].as_u64(), row["nps"].as_f64()),
+        (Some(1), Some(-100.0)),
+        "{b}"
+    );
 
     // The callback queue under the hospital's SLA: high callbacks within 60 calendar minutes.
     let r = s.send(&admin, reqwest::Method::PUT, &format!("/api/hospitals/{h}/sla/policies"),

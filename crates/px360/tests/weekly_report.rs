@@ -332,3 +332,52 @@ async fn scenario(kind: Kind) {
     tdb.drop_db().await;
 }
 both_backends!(scenario);
+
+/// The quick start's demo subscribers: two managers of Riverside General, once per database,
+/// each queued their own scope's report by the first run of the job (Arabic for the ED one).
+async fn demo_subscribers(kind: Kind) {
+    let tdb = TestDb::new(kind).await;
+    let db = tdb.seeded().await;
+    assert!(db.seed_demo_weekly().await.unwrap());
+    assert!(!db.seed_demo_weekly().await.unwrap(), "seeded once");
+    let subscribers = db.weekly_report_subscribers().await.unwrap();
+    assert_eq!(subscribers.len(), 2);
+    let st = px360_api::AppState::new(db.clone(), px360::Options::new("t").api, {
+        px360_worker::queue::JobQueue::open(&tdb.url, None, Default::default())
+            .await
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(run_weekly(&st, Utc::now()).await.unwrap(), 2);
+    let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT u.username, u.language, n.detail FROM notifications n JOIN users u ON u.id = n.user_id \
+         WHERE n.kind = 'weekly_report' ORDER BY u.username",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let names: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|(u, l, _)| (u.as_str(), l.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [("ed.manager", Some("ar")), ("rgh.manager", Some("en"))]
+    );
+    let scope = |d: &str| serde_json::from_str::<Value>(d).unwrap()["scope"].clone();
+    assert_eq!(
+        scope(&rows[0].2),
+        "Riverside General Hospital / Emergency Department"
+    );
+    assert_eq!(
+        scope(&rows[1].2),
+        "Riverside General Hospital",
+        "{}",
+        rows[1].2
+    );
+    db.pool.close().await;
+    db.writer.close().await;
+    tdb.drop_db().await;
+}
+both_backends!(demo_subscribers);

@@ -2,7 +2,7 @@
 //! each invitation a completed outpatient journey and stage in a random department of a random
 //! hospital, the event that named a random physician of that department, and (for about 70 %)
 //! a submitted response to the demo outpatient survey with random answers. Times are spread
-//! over the `days` before `end`. Needs the demo seed (surveys, journeys, departments,
+//! evenly over the `days` before `end`, oldest first (as real data arrives). Needs the demo seed (surveys, journeys, departments,
 //! physicians). Rows go in with multi-row statements, `batch` invitations per transaction.
 //! Patient fields stay empty: the generated rows identify no one.
 
@@ -147,6 +147,7 @@ impl Db {
             return Err(missing("no departments"));
         }
         let mut rng = Rng(spec.seed);
+        let run = base36(u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0));
         let span = i64::from(spec.days.max(1)) * 86_400;
         let mut done = 0u64;
         while done < spec.count {
@@ -161,15 +162,25 @@ impl Db {
             let written = ts(Utc::now());
             for _ in 0..n {
                 let Some(p) = rng.pick(&places) else { break };
-                let at = spec.end
-                    - Duration::seconds(i64::try_from(rng.below(span as u64)).unwrap_or(0));
+                // Oldest first, as a hospital's data arrives: the time-keyed indexes then fill
+                // their pages as in production instead of splitting them at random (a third
+                // larger), and a day's rows sit together. A few minutes of jitter.
+                let k = done + journeys.len() as u64;
+                let step = (span as u64).saturating_mul(k) / spec.count.max(1);
+                let back = (span as u64)
+                    .saturating_sub(step)
+                    .saturating_sub(rng.below(300));
+                let at = spec.end - Duration::seconds(i64::try_from(back).unwrap_or(0));
                 let at_s = ts(at);
                 let (ji, si, inv) = (
                     Uuid::now_v7().to_string(),
                     Uuid::now_v7().to_string(),
                     Uuid::now_v7().to_string(),
                 );
-                let enc = format!("GEN-{inv}");
+                // Hospital encounter numbers are short (a prefix and a counter), not UUIDs:
+                // the run's start (ms, base 36) keeps runs apart; fixed width keeps them in
+                // order.
+                let enc = format!("G{run}-{k:09}");
                 journeys.push(vec![
                     ji.clone(),
                     p.hospital.clone(),
@@ -186,7 +197,8 @@ impl Db {
                     at_s.clone(),
                 ]);
                 if let Some(lic) = rng.pick(&p.licences) {
-                    let payload = serde_json::json!({"physician_licence": lic, "department_code": null, "timestamp": at_s, "custom_fields": {}}).to_string();
+                    // Only what the roll-up reads: the physician the event named.
+                    let payload = serde_json::json!({"physician_licence": lic}).to_string();
                     events.push(vec![
                         Uuid::now_v7().to_string(),
                         p.hospital.clone(),
@@ -258,6 +270,20 @@ impl Db {
         }
         Ok(done)
     }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Multi-row insert of `rows` (each `cols` text values) into `table (columns…)`; `tail` adds

@@ -118,13 +118,13 @@ impl Db {
         let lo = range.from.and_time(NaiveTime::MIN).and_utc() - Duration::hours(14);
         let hi = range.to.and_time(NaiveTime::MIN).and_utc() + Duration::hours(14);
         let rows = sqlx::query(
-            "SELECT r.id AS id, r.hospital_id AS hospital_id, ji.department_id AS department_id, ji.encounter_id AS encounter_id, \
+            "SELECT r.id AS id, r.hospital_id AS hospital_id, COALESCE(ji.department_id, i.department_id) AS department_id, ji.encounter_id AS encounter_id, \
              r.submitted_at AS submitted_at, r.language AS language, r.answers AS answers, h.timezone AS timezone \
              FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
              JOIN hospitals h ON h.id = r.hospital_id \
              LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id \
              WHERE r.is_partial = 0 AND r.submitted_at >= $1 AND r.submitted_at < $2 \
-             AND ($3 IS NULL OR r.hospital_id = $3) AND ($4 IS NULL OR ji.department_id = $4) \
+             AND ($3 IS NULL OR r.hospital_id = $3) AND ($4 IS NULL OR COALESCE(ji.department_id, i.department_id) = $4) \
              ORDER BY r.submitted_at DESC LIMIT 5000",
         )
         .bind(ts(lo))

@@ -55,7 +55,7 @@ fn i(n: u64) -> i64 {
 }
 
 const DIMS_SQL: &str = "COALESCE(i.channel, '') AS channel, i.language AS language, \
-     COALESCE(ji.department_id, '') AS department_id, COALESCE(ji.journey_template_id, '') AS journey_template_id, \
+     COALESCE(ji.department_id, i.department_id, '') AS department_id, COALESCE(ji.journey_template_id, '') AS journey_template_id, \
      COALESCE(ji.encounter_id, '') AS encounter_id, COALESCE(st.code, '') AS stage_code";
 const DIMS_JOIN: &str = "LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id \
      LEFT JOIN stage_instances si ON si.id = i.stage_instance_id \
@@ -92,6 +92,23 @@ impl Dims {
             self.language.clone(),
         )
     }
+}
+
+/// An event row (`encounter_id`, `payload`) that names a known physician's licence records
+/// that physician for its encounter; rows come oldest first, so the latest one wins.
+fn named_physician(
+    r: &sqlx::any::AnyRow,
+    licences: &HashMap<String, String>,
+    out: &mut HashMap<String, String>,
+) -> sqlx::Result<()> {
+    let payload: String = r.try_get("payload")?;
+    let lic = serde_json::from_str::<serde_json::Value>(&payload)
+        .ok()
+        .and_then(|v| v.get("physician_licence")?.as_str().map(str::to_owned));
+    if let Some(id) = lic.and_then(|l| licences.get(&l)) {
+        out.insert(r.try_get("encounter_id")?, id.clone());
+    }
+    Ok(())
 }
 
 impl Db {
@@ -142,13 +159,13 @@ impl Db {
             let version: String = r.try_get("version_id")?;
             resp.push((dims(r)?, answers, version));
         }
-        let encounters: BTreeSet<&str> = inv_dims
-            .iter()
-            .map(|(d, _)| d.encounter.as_str())
-            .chain(resp.iter().map(|(d, _, _)| d.encounter.as_str()))
-            .filter(|e| !e.is_empty())
-            .collect();
-        let physician_of = self.encounter_physicians(&h, &encounters).await?;
+        let physician_of = if inv_dims.iter().any(|(d, _)| !d.encounter.is_empty())
+            || resp.iter().any(|(d, _, _)| !d.encounter.is_empty())
+        {
+            self.day_encounter_physicians(&h, &start, &end).await?
+        } else {
+            HashMap::new()
+        };
         let phys = |d: &Dims| physician_of.get(&d.encounter).cloned().unwrap_or_default();
 
         let mut cells: BTreeMap<DimKey, Cell> = BTreeMap::new();
@@ -185,6 +202,57 @@ impl Db {
         self.write_day(&h, day, cells).await
     }
 
+    /// The licence number → physician id of a hospital's physicians.
+    async fn physician_licences(&self, hospital: &str) -> Result<HashMap<String, String>> {
+        Ok(
+            sqlx::query("SELECT id, licence_number FROM physicians WHERE hospital_id = $1")
+                .bind(hospital)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("licence_number")?, r.try_get("id")?)))
+                .collect::<sqlx::Result<_>>()?,
+        )
+    }
+
+    /// [`Self::encounter_physicians`] for the encounters of one hospital-day's invitations
+    /// (created in `[start, end)`) and submitted responses, in one set-based query: the
+    /// encounters are a subquery, so PostgreSQL walks `inbound_events_encounter` once per
+    /// encounter inside the server instead of receiving `IN` lists of bound ids (which cost a
+    /// round trip and a plan per 500 encounters and made a full rebuild take most of an hour).
+    async fn day_encounter_physicians(
+        &self,
+        hospital: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<HashMap<String, String>> {
+        let licences = self.physician_licences(hospital).await?;
+        if licences.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query(
+            "SELECT e.encounter_id AS encounter_id, e.payload AS payload FROM inbound_events e \
+             WHERE e.hospital_id = $1 AND e.payload LIKE '%physician_licence%' AND e.encounter_id IN ( \
+               SELECT ji.encounter_id FROM survey_invitations i JOIN journey_instances ji ON ji.id = i.journey_instance_id \
+               WHERE i.hospital_id = $1 AND i.decision = 'send' AND i.created_at >= $2 AND i.created_at < $3 \
+               UNION \
+               SELECT ji.encounter_id FROM survey_responses r JOIN survey_invitations i ON i.id = r.invitation_id \
+               JOIN journey_instances ji ON ji.id = i.journey_instance_id \
+               WHERE r.hospital_id = $1 AND r.is_partial = 0 AND r.submitted_at >= $2 AND r.submitted_at < $3) \
+             ORDER BY e.occurred_at",
+        )
+        .bind(hospital)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::new();
+        for r in &rows {
+            named_physician(r, &licences, &mut out)?;
+        }
+        Ok(out)
+    }
+
     /// The physician each encounter's events named (the latest event naming one wins), as ids.
     pub(crate) async fn encounter_physicians(
         &self,
@@ -195,14 +263,7 @@ impl Db {
         if encounters.is_empty() {
             return Ok(out);
         }
-        let licences: HashMap<String, String> =
-            sqlx::query("SELECT id, licence_number FROM physicians WHERE hospital_id = $1")
-                .bind(hospital)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("licence_number")?, r.try_get("id")?)))
-                .collect::<sqlx::Result<_>>()?;
+        let licences = self.physician_licences(hospital).await?;
         if licences.is_empty() {
             return Ok(out);
         }
@@ -218,14 +279,7 @@ impl Db {
                 q = q.bind(*e);
             }
             for r in q.fetch_all(&self.pool).await? {
-                let enc: String = r.try_get("encounter_id")?;
-                let payload: String = r.try_get("payload")?;
-                let lic = serde_json::from_str::<serde_json::Value>(&payload)
-                    .ok()
-                    .and_then(|v| v.get("physician_licence")?.as_str().map(str::to_owned));
-                if let Some(id) = lic.and_then(|l| licences.get(&l)) {
-                    out.insert(enc, id.clone());
-                }
+                named_physician(&r, &licences, &mut out)?;
             }
         }
         Ok(out)

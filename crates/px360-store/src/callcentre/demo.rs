@@ -180,6 +180,7 @@ impl Db {
                     &mut tx,
                     PhoneSurvey {
                         hospital_id: h,
+                        department_id: c.department_id,
                         patient_id: Some(patient),
                         call_id: c.id,
                         agent_id: agent,
@@ -286,8 +287,8 @@ impl Db {
             &mut tx,
             &ProjectWrite {
                 hospital_id: h,
-                // Hospital level: phone surveys complete no journey stage, so the roll-ups
-                // count them for the hospital, not for a department (README, limits).
+                // Hospital level, so every role of the hospital follows it (the phone surveys
+                // count for the hospital and, since migration 0018, for the ED too).
                 department_id: None,
                 title: "Raise ED NPS".into(),
                 aim: "Raise the Emergency Department's NPS from 20 to 40 by calling patients back within one business day when they wait more than two hours.".into(),

@@ -1,7 +1,8 @@
 //! A survey taken by phone, stored as the survey engine stores a web one so that scoring,
 //! analytics and the action centre treat it alike: an invitation row with channel `phone`
 //! (decision `send`, reason `phone`, already `answered`; its journey id is the call's, so the
-//! invitation points back at the call) and one submitted response with `mode = 'phone'` and
+//! invitation points back at the call, and it carries the call's department, which the
+//! analytics roll-ups count it for) and one submitted response with `mode = 'phone'` and
 //! the agent. Answers are scored with `px360_domain::survey::scoring`, the survey's negative
 //! rule applied and a negative response raises the same `survey.response.negative` event as
 //! on the web. The caller validated the answers with
@@ -34,6 +35,9 @@ pub struct PhoneSurveyRecorded {
 
 pub struct PhoneSurvey<'a> {
     pub hospital_id: Uuid,
+    /// The call's department: analytics counts the survey for it (a phone survey has no
+    /// journey to take one from).
+    pub department_id: Option<Uuid>,
     pub patient_id: Option<Uuid>,
     pub call_id: Uuid,
     pub agent_id: Uuid,
@@ -60,8 +64,8 @@ pub async fn record(
     let invitation = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO survey_invitations (id, hospital_id, patient_id, journey_instance_id, stage_instance_id, template_id, version_id, decision, reason, \
-         channel, language, status, send_at, answered_at, status_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'send', 'phone', 'phone', $8, 'answered', $9, $9, $9, $9, $9)",
+         channel, language, status, send_at, answered_at, status_at, created_at, updated_at, department_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'send', 'phone', 'phone', $8, 'answered', $9, $9, $9, $9, $9, $10)",
     )
     .bind(invitation.to_string())
     .bind(s.hospital_id.to_string())
@@ -73,6 +77,7 @@ pub async fn record(
     .bind(s.version.id.to_string())
     .bind(s.language.as_str())
     .bind(&now)
+    .bind(s.department_id.map(|d| d.to_string()))
     .execute(&mut *c)
     .await?;
     let response = Uuid::now_v7();
