@@ -179,16 +179,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let st = AppState::new(db.clone(), opts.api.clone(), jobs.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
-    // The weekly report needs the API's report builders, hence here and not in the worker;
-    // its slot is claimed in the `schedules` table, so it runs once across processes.
-    if opts.run_beat {
-        tasks.push(tokio::spawn(px360_api::weekly_report::run(
-            st.clone(),
-            opts.worker_id.clone(),
-            stop_rx.clone(),
-        )));
-    }
+    // The key first: a record a background task appended before it was installed was hashed
+    // unkeyed although the new key file covers it, and the chain failed verification (the demo's
+    // weekly reports, audited in the first second of a fresh start, showed it).
+    let mut tasks = Vec::new();
     if let Some(a) = &opts.audit {
         px360_store::audit::install(audit::load_key(&db, a, true).await?);
         px360_store::audit::reset_status();
@@ -197,6 +191,16 @@ pub async fn serve(
             db.clone(),
             a.clone(),
             v,
+            stop_rx.clone(),
+        )));
+    }
+    tasks.extend(spawn_background(&db, &jobs, &opts, &stop_rx));
+    // The weekly report needs the API's report builders, hence here and not in the worker;
+    // its slot is claimed in the `schedules` table, so it runs once across processes.
+    if opts.run_beat {
+        tasks.push(tokio::spawn(px360_api::weekly_report::run(
+            st.clone(),
+            opts.worker_id.clone(),
             stop_rx.clone(),
         )));
     }
@@ -226,6 +230,18 @@ pub async fn work(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Workers append audit records too, so they hash with the serving process's key (the same
+    // key file, shared with every process); only `serve` creates it on a first start.
+    if let Some(a) = &opts.audit {
+        if a.key_file.exists() {
+            px360_store::audit::install(audit::load_key(&db, a, false).await?);
+        } else {
+            tracing::warn!(
+                key_file = %a.key_file.display(),
+                "audit.key_missing: this worker's audit records are not keyed; give it the serving process's key file"
+            );
+        }
+    }
     let tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
     tracing::info!(worker = %opts.worker_id, jobs = jobs.backend(), "px360.worker_started");
     shutdown.await;
