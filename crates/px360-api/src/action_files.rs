@@ -8,16 +8,15 @@
 use crate::AppState;
 use crate::actions::load;
 use crate::auth::{Authed, Ctx};
-use crate::commit_audited;
-use crate::complaints::{UploadQuery, tx_err};
-use crate::error::{ApiError, ApiResult};
+use crate::complaints::tx_err;
+use crate::error::ApiResult;
+use crate::uploads::{Stored, UploadQuery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use px360_domain::event::FieldError;
+use axum::http::{HeaderMap, StatusCode};
 use px360_domain::rbac::{Action as Act, Principal};
-use px360_store::attachments::{self, Attachment};
+use px360_store::attachments::Attachment;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -37,32 +36,11 @@ pub async fn upload(
     body: &[u8],
 ) -> ApiResult<Attachment> {
     let a = load(st, p, ctx, id, Act::Update).await?;
-    let ct = content_type.split(';').next().unwrap_or("").trim();
-    attachments::check(name, ct, body)
-        .map_err(|e| ApiError::Validation(vec![FieldError::new("file", e.to_string())]))?;
-    let sha = st.files.put(body).await.map_err(ApiError::internal)?;
+    let up =
+        Stored::check_and_put(st, (OWNER, id), a.hospital_id, name, content_type, body).await?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
-    let f = attachments::insert(
-        &mut tx,
-        (OWNER, id),
-        a.hospital_id,
-        name.trim(),
-        ct,
-        body.len(),
-        &sha,
-        Some(p.user_id()),
-    )
-    .await?;
-    let e = AppState::entry(
-        p,
-        ctx,
-        "attachment.upload",
-        "attachment",
-        &f.id.to_string(),
-        Some(&a.hospital_id.to_string()),
-        serde_json::json!({"action_id": id, "content_type": ct, "size": body.len(), "sha256": sha}),
-    );
-    commit_audited(tx, &e).await?;
+    let f = up.insert(&mut tx, p).await?;
+    up.commit(tx, p, ctx, &f).await?;
     Ok(f)
 }
 
@@ -87,10 +65,7 @@ pub async fn upload_action_attachment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = crate::uploads::media_type(&headers);
     let f = upload(&st, &p, &ctx, id, &q.name, ct, &body).await?;
     Ok((StatusCode::CREATED, Json(f)))
 }

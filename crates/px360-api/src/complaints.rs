@@ -9,6 +9,8 @@ use crate::AppState;
 use crate::auth::{Authed, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{before_param, next_page_headers};
+use crate::uploads::Stored;
+pub use crate::uploads::UploadQuery;
 use crate::{commit_audited, obj, own_scope};
 use axum::Json;
 use axum::body::Bytes;
@@ -22,7 +24,7 @@ use px360_domain::event::FieldError;
 use px360_domain::rbac::{Action, Principal, Resource};
 use px360_domain::sla::Severity;
 use px360_store::StoreError;
-use px360_store::attachments::{self, Attachment};
+use px360_store::attachments::Attachment;
 use px360_store::complaints::{
     self as store, CHANNELS, Category, CategoryInput, Complaint, ComplaintFilter, ComplaintRow,
     NewComplaint, Update,
@@ -673,12 +675,6 @@ pub async fn post_update(
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct UploadQuery {
-    /// The file's name as shown to staff.
-    pub name: String,
-}
-
 #[utoipa::path(post, path = "/api/complaints/{id}/attachments", tag = "complaints", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes; its Content-Type must be application/pdf, image/png, image/jpeg or text/plain and match the content"),
     responses((status = 201, body = Attachment), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -692,29 +688,11 @@ pub async fn upload_attachment(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     let c = load(&st, &p, &ctx, id, Action::Update).await?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    attachments::check(&q.name, &ct, &body).map_err(|e| field("file", &e.to_string()))?;
-    let sha = st.files.put(&body).await.map_err(ApiError::internal)?;
+    let ct = crate::uploads::media_type(&headers);
+    let up =
+        Stored::check_and_put(&st, ("complaint", id), c.hospital_id, &q.name, ct, &body).await?;
     let mut tx = st.db.writer.begin().await.map_err(tx_err)?;
-    let a = attachments::insert(
-        &mut tx,
-        ("complaint", id),
-        c.hospital_id,
-        q.name.trim(),
-        &ct,
-        body.len(),
-        &sha,
-        Some(p.user_id()),
-    )
-    .await?;
+    let a = up.insert(&mut tx, &p).await?;
     store::add_update(
         &mut tx,
         id,
@@ -725,16 +703,7 @@ pub async fn upload_attachment(
         Utc::now(),
     )
     .await?;
-    let e = AppState::entry(
-        &p,
-        &ctx,
-        "attachment.upload",
-        "attachment",
-        &a.id.to_string(),
-        Some(&c.hospital_id.to_string()),
-        serde_json::json!({"complaint_id": id, "content_type": ct, "size": body.len(), "sha256": sha}),
-    );
-    commit_audited(tx, &e).await?;
+    up.commit(tx, &p, &ctx, &a).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 

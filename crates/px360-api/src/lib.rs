@@ -44,6 +44,7 @@ pub mod survey_responses;
 pub mod survey_templates;
 pub mod templates;
 pub mod time_format;
+pub mod uploads;
 pub mod users;
 pub mod voice_config;
 pub mod weekly_report;

@@ -59,12 +59,15 @@ pub async fn get_survey_response(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<SurveyResponse>> {
     let r = st.db.survey_response(id).await?;
+    // Placed where the list places it (the journey's department, or the phone call's), so a
+    // department's reader opens what its list shows and nothing else.
+    let department = st.db.invitation_department(r.invitation_id).await?;
     st.authorize(
         &p,
         &ctx,
         Resource::SurveyResponse,
         Action::Read,
-        ObjectScope::new(Some(r.hospital_id), None),
+        ObjectScope::new(Some(r.hospital_id), department),
         Some(&id.to_string()),
     )
     .await?;

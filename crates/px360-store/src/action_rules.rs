@@ -144,17 +144,6 @@ pub struct ConsumeOutcome {
     pub notified: usize,
 }
 
-/// The department a response is about: its journey's department.
-async fn response_department(c: &mut AnyConnection, invitation: &str) -> Result<Option<Uuid>> {
-    let d: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT j.department_id FROM survey_invitations i JOIN journey_instances j ON j.id = i.journey_instance_id WHERE i.id = $1",
-    )
-    .bind(invitation)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(d.flatten().and_then(|d| Uuid::parse_str(&d).ok()))
-}
-
 type EventRow = (String, String, String, String);
 
 impl Db {
@@ -202,7 +191,10 @@ impl Db {
                 if let Entry::Vacant(v) = calendars.entry(h) {
                     v.insert(crate::sla::config::business_calendar(&mut tx, h).await?);
                 }
-                let dept = response_department(&mut tx, invitation).await?;
+                let dept = match Uuid::parse_str(invitation) {
+                    Ok(i) => crate::surveys::invitations::department_of(&mut tx, i).await?,
+                    Err(_) => None,
+                };
                 // The plan's due date is the domain's estimate; the stored clock (the hospital's
                 // own policy and calendar) sets the action's real due date on insert.
                 let plan = match (rules.get(&h), calendars.get(&h)) {

@@ -65,6 +65,10 @@ async fn raw(
         let a: serde_json::Value = serde_json::from_str(&x.get::<String, _>("answers")).unwrap();
         r.responses += 1;
         let at: DateTime<Utc> = row::time(&x, "submitted_at").unwrap();
+        assert!(
+            at <= Utc::now(),
+            "a generated response from the future: {at}"
+        );
         let tz: chrono_tz::Tz = x.get::<String, _>("tz").parse().unwrap();
         *per_day
             .entry(at.with_timezone(&tz).format("%Y-%m-%d").to_string())

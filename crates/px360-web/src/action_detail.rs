@@ -343,7 +343,6 @@ pub async fn command(
     Form(f): Form<CommandForm>,
 ) -> Result<Response, UiError> {
     let id = Uuid::parse_str(&id).map_err(|_| UiError::NotFound)?;
-    let t = req.t();
     let cmd = match f.command.as_str() {
         "start" => Some(ActionCommand::Start),
         "add_evidence" => Some(ActionCommand::AddEvidence {
@@ -376,6 +375,20 @@ pub async fn command(
                 )]))
             }),
     };
+    outcome(&st, &req, &s, &ctx, id, r).await
+}
+
+/// What a command form shows: on success back to the page with `?done=`, a refused command
+/// the page again with the messages next to the forms (422) or the state problem (409).
+pub(crate) async fn outcome(
+    st: &AppState,
+    req: &Req,
+    s: &Session,
+    ctx: &Ctx,
+    id: Uuid,
+    r: Result<&str, ApiError>,
+) -> Result<Response, UiError> {
+    let t = req.t();
     let (status, errors, problem) = match r {
         Ok(done) => {
             return Ok(Redirect::to(&format!("/ui/actions/{id}?done={done}")).into_response());
@@ -396,10 +409,10 @@ pub async fn command(
         Err(e) => return Err(e.into()),
     };
     page(
-        &st,
-        &req,
-        &s,
-        &ctx,
+        st,
+        req,
+        s,
+        ctx,
         id,
         Shown {
             errors,

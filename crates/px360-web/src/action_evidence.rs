@@ -5,14 +5,13 @@
 //! note does not leave a stored file behind; a refused file or note shows the page again with
 //! the message next to the form (422).
 
-use crate::action_detail::{Shown, page};
+use crate::action_detail::outcome;
 use crate::error::UiError;
-use crate::forms::{Errors, from_api};
 use crate::page::Req;
 use crate::session::Session;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use px360_api::AppState;
 use px360_api::actions::transition;
 use px360_api::auth::Ctx;
@@ -104,34 +103,5 @@ pub async fn evidence(
             Err(e) => Err(e),
         }
     };
-    let t = req.t();
-    let (status, errors, problem) = match r {
-        Ok(()) => {
-            return Ok(Redirect::to(&format!("/ui/actions/{id}?done=add_evidence")).into_response());
-        }
-        Err(e @ ApiError::Validation(_)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            from_api(&t, "ad", e, |f| f.to_owned())?,
-            None,
-        ),
-        Err(ApiError::Conflict(_)) => (
-            StatusCode::CONFLICT,
-            Errors::default(),
-            Some(t.get("ad-error-state")),
-        ),
-        Err(e) => return Err(e.into()),
-    };
-    page(
-        &st,
-        &req,
-        &s,
-        &ctx,
-        id,
-        Shown {
-            errors,
-            problem,
-            status,
-        },
-    )
-    .await
+    outcome(&st, &req, &s, &ctx, id, r.map(|()| "add_evidence")).await
 }

@@ -231,16 +231,16 @@ pub async fn work(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Workers append audit records too, so they hash with the serving process's key (the same
-    // key file, shared with every process); only `serve` creates it on a first start.
+    // key file, shared with every process); only `serve` creates it on a first start. A worker
+    // without it would append records that fail verification, which reads as tampering, so it
+    // refuses to start instead.
     if let Some(a) = &opts.audit {
-        if a.key_file.exists() {
-            px360_store::audit::install(audit::load_key(&db, a, false).await?);
-        } else {
-            tracing::warn!(
-                key_file = %a.key_file.display(),
-                "audit.key_missing: this worker's audit records are not keyed; give it the serving process's key file"
-            );
-        }
+        let key = audit::load_key(&db, a, false).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{e}: every worker needs the serving process's audit key file (PX360_AUDIT_KEY_FILE); start `px360 serve` once to create it"
+            )
+        })?;
+        px360_store::audit::install(key);
     }
     let tasks = spawn_background(&db, &jobs, &opts, &stop_rx);
     tracing::info!(worker = %opts.worker_id, jobs = jobs.backend(), "px360.worker_started");

@@ -323,6 +323,13 @@ async fn main() -> anyhow::Result<()> {
             if db.seed_demo_weekly().await? {
                 tracing::info!("seeded demo weekly report subscribers");
             }
+            // Callbacks taken before they had SLA clocks get theirs. Not fatal: a replica
+            // starting at the same moment may have started the same clock first.
+            match db.start_missing_callback_clocks().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(callbacks = n, "sla.callback_clocks_started"),
+                Err(e) => tracing::warn!(error = %e, "sla.callback_clocks_not_started"),
+            }
             opts.api.login_burst = login_burst.max(1);
             opts.api.events_burst = events_burst.max(1);
             opts.api.events_period = Duration::from_nanos(1_000_000_000 / events_per_second.max(1));

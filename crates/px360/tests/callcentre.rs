@@ -263,6 +263,38 @@ async fn scenario(kind: Kind) {
         (mode.as_str(), channel.as_deref(), agent_col.as_deref()),
         ("phone", Some("phone"), Some(agent_id.as_str()))
     );
+    // The call's department places it in lists too: the agent (scoped to ED) finds the
+    // response and its invitation, with the department, though no journey names one.
+    let mine = json_of(s.get(&agent, "/api/survey-responses").await, 200).await;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == response.as_str()),
+        "{mine}"
+    );
+    let one = s
+        .get(&agent, &format!("/api/survey-responses/{response}"))
+        .await;
+    assert_eq!(one.status(), 200, "the agent opens what its list shows");
+    let theirs = s
+        .get(&other, &format!("/api/survey-responses/{response}"))
+        .await;
+    assert!(!theirs.status().is_success(), "another hospital's nurse");
+    let inv_id: String =
+        sqlx::query_scalar("SELECT invitation_id FROM survey_responses WHERE id = $1")
+            .bind(&response)
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    let invs = json_of(s.get(&agent, "/api/survey-invitations").await, 200).await;
+    let inv = invs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == inv_id.as_str())
+        .unwrap_or_else(|| panic!("{invs}"));
+    assert_eq!(inv["department_id"], ed.as_str(), "{inv}");
     // The negative response raised the survey event the action centre consumes.
     let events = json_of(s.get(&coord, "/api/survey-events").await, 200).await;
     assert!(
@@ -732,6 +764,44 @@ async fn notes_and_callback_sla(kind: Kind) {
         assert_eq!(mine.len(), 1, "{who}: {n}");
         assert_eq!(mine[0]["kind"], "sla_escalation");
     }
+
+    // A callback taken before callbacks had clocks (no clock, no due time) gets its clock at
+    // the next start, counted from its request: due 60 minutes later, so overdue now.
+    let legacy = uuid::Uuid::now_v7().to_string();
+    let asked = chrono::Utc::now() - chrono::Duration::hours(3);
+    sqlx::query(
+        "INSERT INTO callbacks (id, hospital_id, department_id, call_id, patient_id, priority, reason, note, assignee_id, status, requested_at, due_at, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, NULL, $4, 'high', 'appointment', NULL, NULL, 'open', $5, NULL, $6, $5, $5)",
+    )
+    .bind(&legacy)
+    .bind(&h)
+    .bind(&ed)
+    .bind(&patient)
+    .bind(px360_store::ts(asked))
+    .bind(&coord_id)
+    .execute(&s.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(s.db.start_missing_callback_clocks().await.unwrap(), 1);
+    assert_eq!(s.db.start_missing_callback_clocks().await.unwrap(), 0);
+    let got = json_of(
+        s.get(&agent, &format!("/api/callbacks/{legacy}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        time(&got["due_at"]) - time(&got["requested_at"]),
+        chrono::Duration::minutes(60),
+        "{got}"
+    );
+    let q = json_of(s.get(&agent, "/api/callbacks").await, 200).await;
+    let row = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == legacy.as_str())
+        .unwrap();
+    assert_eq!(row["queue_status"], "overdue", "{row}");
 
     // Feedback taken on the call: a compliment naming an ED employee goes to the ED manager,
     // linked both ways, counted by the feedback analytics; a retry answers the same item.

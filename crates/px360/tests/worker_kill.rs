@@ -28,6 +28,43 @@ fn worker(url: &str, hold_ms: Option<u64>, dir: &std::path::Path) -> Child {
     c.spawn().unwrap()
 }
 
+/// The key file `serve` would have created. The in-process test server chains without a key,
+/// so every record is marked legacy (plain SHA-256): the workers' records chain as its do.
+fn shared_key_file(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("audit.key"),
+        format!("key={}\nlegacy_until={}\n", "ab".repeat(32), i64::MAX),
+    )
+    .unwrap();
+}
+
+/// A worker given no audit key refuses to start: its records would fail verification.
+#[test]
+fn worker_without_audit_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("px360.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_px360"))
+        .arg("worker")
+        .env("PX360_DATABASE_URL", &url)
+        .env("PX360_DATA_DIR", dir.path())
+        .env("PX360_NO_BEAT", "true")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a worker without the key must not run"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("audit.key") && err.contains("PX360_AUDIT_KEY_FILE"),
+        "the error names the file and the setting: {err}"
+    );
+    assert!(
+        !dir.path().join("audit.key").exists(),
+        "a worker never creates the key"
+    );
+}
+
 /// Read the child's JSON log until a line with `needle` appears.
 fn wait_for_log(child: &mut Child, needle: &str, timeout: Duration) -> String {
     let out = child.stdout.take().unwrap();
@@ -75,6 +112,7 @@ async fn kill_mid_job(kind: Kind) {
     let id = event_id(r).await;
 
     let dir = tempfile::tempdir().unwrap();
+    shared_key_file(dir.path());
     // Worker A claims the job and holds it (inside its transaction) for 30 s.
     let mut a = worker(&tdb.url, Some(30_000), dir.path());
     let claimed = wait_for_log(&mut a, "job.claimed", Duration::from_secs(30));

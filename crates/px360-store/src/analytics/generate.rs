@@ -212,8 +212,11 @@ impl Db {
                 let answered = rng.below(10) < 7;
                 let channel = CHANNELS[rng.below(3) as usize % 3].to_owned();
                 let lang = if rng.below(3) == 0 { "en" } else { "ar" }.to_owned();
-                let sub =
-                    ts(at + Duration::minutes(5 + i64::try_from(rng.below(600)).unwrap_or(0)));
+                // Answered 5 min to 10 h later, but never after `end` (now, for the CLI): a
+                // response from the future would count in today's tiles before it happened.
+                let sub = ts((at
+                    + Duration::minutes(5 + i64::try_from(rng.below(600)).unwrap_or(0)))
+                .min(spec.end));
                 invitations.push(vec![
                     inv.clone(),
                     p.hospital.clone(),

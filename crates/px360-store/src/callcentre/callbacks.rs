@@ -240,6 +240,39 @@ pub async fn cancel(c: &mut AnyConnection, id: Uuid, at: DateTime<Utc>) -> Resul
 pub const MAX_QUEUE: i64 = 500;
 
 impl Db {
+    /// Start the clock of every open callback that has none: those taken before callbacks had
+    /// clocks. Each is counted from its request on the hospital's current policy and calendar,
+    /// so it gets a due time, shows overdue in the queue and is escalated by the breach scan like
+    /// any other. Returns how many were started; nothing to do the second time.
+    pub async fn start_missing_callback_clocks(&self) -> Result<usize> {
+        let mut tx = self.writer.begin().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM callbacks c WHERE c.status = 'open' \
+             AND NOT EXISTS (SELECT 1 FROM sla_clocks k WHERE k.item_kind = 'callback' AND k.item_id = c.id) \
+             ORDER BY c.requested_at"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let cb = callback_row(r)?;
+            let item = clock_item(cb.id, cb.hospital_id, cb.department_id, cb.priority);
+            let clock = clock::open(
+                &mut tx,
+                &item,
+                cb.requested_at,
+                CallbackStatus::Open.as_str(),
+            )
+            .await?;
+            sqlx::query("UPDATE callbacks SET due_at = $2 WHERE id = $1")
+                .bind(cb.id.to_string())
+                .bind(clock.first_response_due_at.map(ts))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
     pub async fn callback(&self, id: Uuid) -> Result<CallbackRow> {
         get(&mut *self.pool.acquire().await?, id).await
     }

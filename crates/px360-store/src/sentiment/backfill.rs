@@ -23,7 +23,7 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
         let responses: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
-            "SELECT r.id, r.hospital_id, ji.department_id, r.answers, r.submitted_at FROM survey_responses r \
+            "SELECT r.id, r.hospital_id, COALESCE(ji.department_id, i.department_id), r.answers, r.submitted_at FROM survey_responses r \
              JOIN survey_invitations i ON i.id = r.invitation_id LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id \
              WHERE r.is_partial = 0 AND r.submitted_at IS NOT NULL \
              AND NOT EXISTS (SELECT 1 FROM text_analyses t WHERE t.item_kind = 'survey_comment' AND t.item_id = r.id) \

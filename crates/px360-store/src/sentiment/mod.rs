@@ -501,20 +501,6 @@ pub fn answers_text(answers: &px360_domain::survey::answer::Answers) -> Option<S
     (!texts.is_empty()).then(|| texts.join("\n"))
 }
 
-/// The department of a survey invitation (its journey's), for the survey hook.
-pub async fn invitation_department(
-    c: &mut AnyConnection,
-    invitation: Uuid,
-) -> Result<Option<Uuid>> {
-    let d: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT j.department_id FROM survey_invitations i JOIN journey_instances j ON j.id = i.journey_instance_id WHERE i.id = $1",
-    )
-    .bind(invitation.to_string())
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(d.flatten().and_then(|d| Uuid::parse_str(&d).ok()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,7 +184,25 @@ pub struct Decided {
     pub messages: usize,
 }
 
+/// The department an invitation is about: its journey's, or for a survey taken by phone the
+/// call's (kept on the invitation).
+pub async fn department_of(c: &mut sqlx::AnyConnection, invitation: Uuid) -> Result<Option<Uuid>> {
+    let d: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(j.department_id, i.department_id) FROM survey_invitations i LEFT JOIN journey_instances j ON j.id = i.journey_instance_id WHERE i.id = $1",
+    )
+    .bind(invitation.to_string())
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(d.flatten().and_then(|d| Uuid::parse_str(&d).ok()))
+}
+
 impl Db {
+    /// [`department_of`] on a pooled connection (the API's scope check of one response).
+    pub async fn invitation_department(&self, invitation: Uuid) -> Result<Option<Uuid>> {
+        let mut c = self.pool.acquire().await?;
+        department_of(&mut c, invitation).await
+    }
+
     /// Completed stages recorded at or after `since` whose stage template references a survey
     /// and that have no decision yet, oldest first.
     pub async fn survey_pending_stages(
@@ -411,7 +429,7 @@ impl Db {
         let h = hospital.map(|h| h.to_string());
         let d = department.map(|d| d.to_string());
         w.eq("i.hospital_id", h.as_deref());
-        w.eq("ji.department_id", d.as_deref());
+        w.eq("COALESCE(ji.department_id, i.department_id)", d.as_deref());
         w.before("i.created_at", "i.id", before);
         let cols = COLS
             .split(", ")
@@ -419,7 +437,7 @@ impl Db {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone, ji.department_id AS ji_department_id FROM survey_invitations i \
+            "SELECT {cols}, p.email AS p_email, p.phone AS p_phone, COALESCE(ji.department_id, i.department_id) AS ji_department_id FROM survey_invitations i \
              LEFT JOIN patients p ON p.id = i.patient_id \
              LEFT JOIN journey_instances ji ON ji.id = i.journey_instance_id {} ORDER BY i.created_at DESC, i.id DESC LIMIT {}",
             w.sql(),
@@ -519,7 +537,7 @@ impl Db {
 pub struct InvitationListed {
     #[serde(flatten)]
     pub invitation: Invitation,
-    /// The journey's department.
+    /// The journey's department, or for a survey taken by phone the call's.
     pub department_id: Option<Uuid>,
     pub address: Option<String>,
 }

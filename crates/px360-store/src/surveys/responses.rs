@@ -233,7 +233,7 @@ impl Db {
         // The comments' sentiment and themes, stored with the response (and the hospital's
         // sentiment rule applied) in this transaction.
         if let Some(text) = crate::sentiment::answers_text(complete.answers()) {
-            let dept = crate::sentiment::invitation_department(&mut tx, inv.id).await?;
+            let dept = super::invitations::department_of(&mut tx, inv.id).await?;
             crate::sentiment::record_text(
                 &mut tx,
                 &crate::sentiment::TextItem {
@@ -305,8 +305,8 @@ impl Db {
         Ok(response_row(&r)?)
     }
 
-    /// A page of responses, newest first (by last change), of one hospital (and department,
-    /// through the journey) or all.
+    /// A page of responses, newest first (by last change), of one hospital (and department: the
+    /// journey's, or the phone call's) or all.
     pub async fn survey_responses(
         &self,
         hospital: Option<Uuid>,
@@ -318,7 +318,7 @@ impl Db {
         let h = hospital.map(|h| h.to_string());
         let d = department.map(|d| d.to_string());
         w.eq("r.hospital_id", h.as_deref());
-        w.eq("ji.department_id", d.as_deref());
+        w.eq("COALESCE(ji.department_id, i.department_id)", d.as_deref());
         w.before("r.updated_at", "r.id", before);
         let cols = COLS
             .split(", ")
