@@ -7,10 +7,10 @@
 
 use crate::action_detail::outcome;
 use crate::error::UiError;
+use crate::multipart;
 use crate::page::Req;
 use crate::session::Session;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use px360_api::AppState;
 use px360_api::actions::transition;
@@ -29,38 +29,11 @@ pub async fn evidence(
     s: Session,
     ctx: Ctx,
     Path(id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, UiError> {
     let id = Uuid::parse_str(&id).map_err(|_| UiError::NotFound)?;
-    let mut note = String::new();
-    let mut file: Option<(String, String, axum::body::Bytes)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?
-    {
-        match field.name() {
-            Some("note") => {
-                note = field
-                    .text()
-                    .await
-                    .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?;
-            }
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_owned();
-                let ct = field.content_type().unwrap_or("").to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| UiError::Request(StatusCode::PAYLOAD_TOO_LARGE))?;
-                // A form sent without choosing a file has an empty part with no name.
-                if !(name.is_empty() && bytes.is_empty()) {
-                    file = Some((name, ct, bytes));
-                }
-            }
-            _ => {}
-        }
-    }
+    let parts = multipart::read(form, "file", &["note"]).await?;
+    let note = parts.text("note").to_owned();
     let n = note.trim().chars().count();
     let r = if n == 0 || n > NOTE_MAX {
         // The gate first: out of scope stays 404, not a form error.
@@ -79,13 +52,18 @@ pub async fn evidence(
             )]))
         })
     } else {
-        let attachment_id = match &file {
-            Some((name, ct, bytes)) => {
-                let name = if name.trim().is_empty() { "file" } else { name };
-                px360_api::action_files::upload(&st, &s.principal, &ctx, id, name, ct, bytes)
-                    .await
-                    .map(|f| Some(f.id))
-            }
+        let attachment_id = match &parts.file {
+            Some(f) => px360_api::action_files::upload(
+                &st,
+                &s.principal,
+                &ctx,
+                id,
+                f.stored_name(),
+                &f.content_type,
+                &f.bytes,
+            )
+            .await
+            .map(|f| Some(f.id)),
             None => Ok(None),
         };
         match attachment_id {

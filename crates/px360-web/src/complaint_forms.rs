@@ -6,10 +6,10 @@
 use crate::complaint_detail::{Shown, page};
 use crate::error::UiError;
 use crate::forms::{Errors, from_api};
+use crate::multipart;
 use crate::page::Req;
 use crate::session::Session;
 use axum::Form;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -190,34 +190,16 @@ pub async fn upload(
     s: Session,
     ctx: Ctx,
     Path(id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, UiError> {
     let id = parse_id(&id)?;
-    let mut file: Option<(String, String, Bytes)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("").to_owned();
-        let ct = field.content_type().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|_| UiError::Request(StatusCode::PAYLOAD_TOO_LARGE))?;
-        file = Some((name, ct, bytes));
-    }
-    let (name, ct, bytes) = file.unwrap_or_default();
-    let name = if name.trim().is_empty() {
-        "file".to_owned()
-    } else {
-        name
-    };
+    // Without a file the API's own checks refuse the empty upload next to the form.
+    let file = multipart::read(form, "file", &[])
+        .await?
+        .file
+        .unwrap_or_default();
     let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&ct) {
+    if let Ok(v) = HeaderValue::from_str(&file.content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
     let r = upload_attachment(
@@ -225,9 +207,11 @@ pub async fn upload(
         Authed(s.principal),
         ctx.clone(),
         Path(id),
-        Query(UploadQuery { name }),
+        Query(UploadQuery {
+            name: file.stored_name().to_owned(),
+        }),
         h,
-        bytes,
+        file.bytes,
     )
     .await;
     outcome(&st, &req, &s, &ctx, id, "upload", r).await

@@ -39,6 +39,7 @@ mod integrations;
 mod journey_templates;
 mod journeys;
 mod login;
+mod multipart;
 mod org;
 mod org_fields;
 mod org_form;

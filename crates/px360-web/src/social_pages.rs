@@ -9,6 +9,7 @@ use crate::error::UiError;
 use crate::feedback_inbox::{SENTIMENTS, sentiment_badge, theme_labels};
 use crate::forms::{Errors, from_api};
 use crate::i18n::Tr;
+use crate::multipart;
 use crate::org_names::Names;
 use crate::page::{Chrome, Nav, PAGE_SIZE, Pager, Req, Stamp, before, render};
 use crate::session::Session;
@@ -232,29 +233,15 @@ pub async fn import(
     req: Req,
     s: Session,
     ctx: Ctx,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, UiError> {
-    let (mut bytes, mut format, mut hospital, mut file_name) =
-        (Vec::new(), String::new(), String::new(), String::new());
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| UiError::Request(StatusCode::BAD_REQUEST))?
-    {
-        match field.name() {
-            Some("file") => {
-                file_name = field.file_name().unwrap_or("").to_owned();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| UiError::Request(StatusCode::PAYLOAD_TOO_LARGE))?
-                    .to_vec();
-            }
-            Some("format") => format = field.text().await.unwrap_or_default(),
-            Some("hospital_id") => hospital = field.text().await.unwrap_or_default(),
-            _ => {}
-        }
-    }
+    let parts = multipart::read(form, "file", &["format", "hospital_id"]).await?;
+    let (file_name, bytes) = parts
+        .file
+        .as_ref()
+        .map_or(("", &[][..]), |f| (f.name.as_str(), &f.bytes[..]));
+    let format = parts.text("format").to_owned();
+    let hospital = parts.text("hospital_id");
     // "auto": from the file's name, else JSON.
     let format = match format.as_str() {
         "json" | "csv" => format,
@@ -263,7 +250,7 @@ pub async fn import(
     };
     let hospital = Uuid::parse_str(hospital.trim()).ok();
     let t = req.t();
-    match import_as(&st, &s.principal, &ctx, hospital, &format, &bytes).await {
+    match import_as(&st, &s.principal, &ctx, hospital, &format, bytes).await {
         Ok(rep) => list_page(&st, &req, &s, &ctx, Some(rep), None).await,
         Err(ApiError::Validation(errs)) => {
             let code = errs

@@ -9,25 +9,11 @@ mod common;
 #[allow(dead_code)]
 mod latin;
 
-use chrono::Utc;
 use common::{Kind, PASSWORD, Ui, links};
 use latin::stray_latin;
-use px360_store::analytics::generate::GenerateSpec;
 
 pub async fn with_data(kind: Kind) -> Ui {
-    let ui = Ui::start(kind).await;
-    ui.db
-        .analytics_generate(&GenerateSpec {
-            count: 900,
-            days: 1,
-            seed: 3,
-            end: Utc::now(),
-            batch: 300,
-        })
-        .await
-        .unwrap();
-    ui.db.analytics_refresh().await.unwrap();
-    ui
+    Ui::with_responses(kind, 900, 1, 3).await
 }
 
 async fn pages(kind: Kind) {

@@ -9,9 +9,7 @@
 mod common;
 
 use browser_test::Browser;
-use chrono::Utc;
 use common::{ADMIN_PASSWORD, Kind, Ui};
-use px360_store::analytics::generate::GenerateSpec;
 
 const TEST: &str = "browser_analytics";
 
@@ -20,19 +18,8 @@ async fn browser_analytics() {
     let Some(b) = Browser::start(TEST).await else {
         return;
     };
-    let ui = Ui::start(Kind::Sqlite).await;
     // Spread over the last 20 days, so that the daily series has a shape.
-    ui.db
-        .analytics_generate(&GenerateSpec {
-            count: 1500,
-            days: 20,
-            seed: 9,
-            end: Utc::now(),
-            batch: 500,
-        })
-        .await
-        .unwrap();
-    ui.db.analytics_refresh().await.unwrap();
+    let ui = Ui::with_responses(Kind::Sqlite, 1500, 20, 9).await;
     let (rgh, card) = ui.ids("RGH", Some("CARD")).await;
     let card = card.unwrap();
     for (lang, dir) in [("en", "ltr"), ("ar", "rtl")] {

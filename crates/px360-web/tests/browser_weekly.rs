@@ -12,7 +12,6 @@ mod common;
 use browser_test::Browser;
 use chrono::Utc;
 use common::{Kind, PASSWORD, Ui};
-use px360_store::analytics::generate::GenerateSpec;
 
 const TEST: &str = "browser_weekly";
 
@@ -21,19 +20,8 @@ async fn browser_weekly() {
     let Some(b) = Browser::start(TEST).await else {
         return;
     };
-    let ui = Ui::start(Kind::Sqlite).await;
     // Last week and the week before have responses, so the report has numbers and trends.
-    ui.db
-        .analytics_generate(&GenerateSpec {
-            count: 1200,
-            days: 16,
-            seed: 17,
-            end: Utc::now(),
-            batch: 600,
-        })
-        .await
-        .unwrap();
-    ui.db.analytics_refresh().await.unwrap();
+    let ui = Ui::with_responses(Kind::Sqlite, 1200, 16, 17).await;
     let en_user = ui
         .user(
             "dmcard",

@@ -80,6 +80,26 @@ impl Ui {
         Self::start_with(kind, Opts::default()).await
     }
 
+    /// A server whose database also holds `count` synthetic invitations (about 70 % answered)
+    /// over the last `days` days, as `px360 analytics generate` writes them, with the roll-ups
+    /// refreshed.
+    pub async fn with_responses(kind: Kind, count: u64, days: u32, seed: u64) -> Self {
+        let ui = Self::start(kind).await;
+        ui.db
+            .analytics_generate(&px360_store::analytics::generate::GenerateSpec {
+                count,
+                days,
+                seed,
+                end: chrono::Utc::now(),
+                // The batch size only sets the transaction size, not the data.
+                batch: 500,
+            })
+            .await
+            .unwrap();
+        ui.db.analytics_refresh().await.unwrap();
+        ui
+    }
+
     pub async fn start_with(kind: Kind, o: Opts) -> Self {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let tdb = TestDb::new(kind).await;
